@@ -1,0 +1,11 @@
+"""Every hygiene check, one module each, all behind the Check contract (checks.base).
+
+ALL_CHECKS is a static tuple (not discovered at run time) so PyInstaller sees every module.
+"""
+
+from vigie.checks.base import Check, CheckContext
+from vigie.checks.os_updates import OsUpdatesCheck
+
+ALL_CHECKS: tuple[Check, ...] = (OsUpdatesCheck(),)
+
+__all__ = ["ALL_CHECKS", "Check", "CheckContext"]

@@ -1,0 +1,130 @@
+"""Command line: vigie check | config … (the tray agent and the other commands arrive with their issues)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sqlite3
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+
+from vigie import __version__, report
+from vigie.checks import ALL_CHECKS, CheckContext
+from vigie.config import SECTIONS, ConfigError, ConfigStore, LoadedConfig
+from vigie.events import Tick
+from vigie.i18n import render, resolve_language, translator
+from vigie.journal import Journal
+from vigie.logs import setup_logging
+from vigie.model import T, Text
+from vigie.platform import get_platform
+from vigie.runner import run_check
+
+log = logging.getLogger("vigie.cli")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vigie", description="Vigie — hygiène informatique du cabinet.")
+    parser.add_argument("--version", action="version", version=f"vigie {__version__}")
+    parser.add_argument("--lang", choices=["fr", "en"], help="langue des messages (fr par défaut)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMANDE")
+
+    check = sub.add_parser("check", help="vérifier le poste une fois et afficher le bilan")
+    check.add_argument("--json", action="store_true", help="sortie JSON pour les outils du prestataire")
+    check.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS)
+
+    config = sub.add_parser("config", help="voir ou modifier les réglages (trousseau du système)")
+    config.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS)
+    actions = config.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions.add_parser("show", help="afficher tous les réglages")
+    get = actions.add_parser("get", help="afficher un réglage")
+    get.add_argument("key", metavar="SECTION.CLÉ")
+    set_ = actions.add_parser("set", help="modifier un réglage")
+    set_.add_argument("key", metavar="SECTION.CLÉ")
+    set_.add_argument("value", metavar="VALEUR")
+    reset = actions.add_parser("reset", help="revenir aux réglages par défaut")
+    reset.add_argument("section", nargs="?", choices=sorted(SECTIONS))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging()
+    if args.command is None:
+        build_parser().print_help()
+        return 0
+    loaded = ConfigStore().load()
+    tr = translator(resolve_language(args.lang, loaded.config.general.language))
+    if args.command == "check":
+        return cmd_check(args, loaded, tr)
+    return cmd_config(args, loaded, tr)
+
+
+def _open_journal() -> tuple[Journal, Text | None]:
+    try:
+        return Journal(), None
+    except (OSError, sqlite3.Error) as exc:
+        log.error("journal unavailable: %s", exc)
+        return Journal.in_memory(), T("Vigie's journal cannot be opened; dates will not be kept this time.")
+
+
+def cmd_check(args: argparse.Namespace, loaded: LoadedConfig, tr) -> int:
+    platform = get_platform()
+    journal, journal_problem = _open_journal()
+    now = datetime.now().astimezone()
+    ctx = CheckContext(platform, loaded.config, journal, clock=lambda: datetime.now().astimezone())
+    checks = [c for c in ALL_CHECKS if getattr(loaded.config, c.id).enabled]
+    findings = [run_check(check, Tick(), ctx) for check in checks]
+    journal.close()
+    language = resolve_language(args.lang, loaded.config.general.language)
+    if args.json:
+        print(report.to_json(checks, findings, loaded, platform.name, language, tr, now))
+    else:
+        if journal_problem:
+            print(render(journal_problem, tr), file=sys.stderr)
+        print(report.to_table(checks, findings, loaded, tr, now))
+    return report.exit_code(findings)
+
+
+def cmd_config(args: argparse.Namespace, loaded: LoadedConfig, tr) -> int:
+    store = ConfigStore()
+    for problem in loaded.problems:
+        print(render(T("Settings: {problem}", problem=problem.message), tr), file=sys.stderr)
+    try:
+        if args.action == "show":
+            _show(loaded, tr)
+        elif args.action == "get":
+            _get(loaded, args.key)
+        elif args.action == "set":
+            store.set_value(loaded, args.key, args.value)
+            print(render(T("Saved: {key} = {value}", key=args.key, value=args.value), tr))
+        elif args.action == "reset":
+            names = store.reset(loaded, args.section)
+            print(render(T("Back to the default settings: {sections}", sections=", ".join(names)), tr))
+    except ConfigError as exc:
+        print(render(exc.message, tr), file=sys.stderr)
+        return 2
+    return 0
+
+
+def _show(loaded: LoadedConfig, tr) -> None:
+    import msgspec
+
+    if loaded.read_only:
+        print(render(report.READ_ONLY_NOTE, tr))
+    for name in SECTIONS:
+        origin = T("saved") if name in loaded.stored_sections else T("default")
+        print(f"[{name}]  ({render(origin, tr)})")
+        for key, value in msgspec.to_builtins(getattr(loaded.config, name)).items():
+            print(f"  {key} = {_format(value)}")
+
+
+def _get(loaded: LoadedConfig, key: str) -> None:
+    from vigie.config.store import split_key
+
+    name, field_name = split_key(key)
+    print(_format(getattr(getattr(loaded.config, name), field_name)))
+
+
+def _format(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)

@@ -1,0 +1,150 @@
+"""Every call to the OS keyring goes through here, each one bounded by a timeout.
+
+A keyring can be missing, locked, or hang for ever (a Secret Service that never answers, a
+prompt nobody sees). After the first failure of that kind no further call is made in this
+process: Vigie carries on with defaults rather than stacking up stuck threads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import os
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import keyring
+import keyring.backend
+import keyring.errors
+
+from vigie import APP_NAME
+
+log = logging.getLogger(__name__)
+R = TypeVar("R")
+DEFAULT_TIMEOUT = 5.0
+
+
+class KeyringUnavailable(Exception):
+    """The keyring cannot be used; `code` says why (no_keyring, keyring_locked, ...)."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+
+
+def _timeout_from_env() -> float:
+    try:
+        return float(os.environ.get("VIGIE_KEYRING_TIMEOUT", DEFAULT_TIMEOUT))
+    except ValueError:
+        return DEFAULT_TIMEOUT
+
+
+# The OS's own keyring, named rather than discovered: discovery imports every installed backend
+# (libsecret pulls in GObject), and a third-party plaintext backend could win it.
+NATIVE_BACKENDS = {
+    "linux": "keyring.backends.SecretService.Keyring",
+    "windows": "keyring.backends.Windows.WinVaultKeyring",
+    "macos": "keyring.backends.macOS.Keyring",
+}
+
+
+def _select_backend() -> keyring.backend.KeyringBackend:
+    if os.environ.get("PYTHON_KEYRING_BACKEND"):
+        return keyring.get_keyring()  # an administrator's explicit choice (still vetted below)
+    from vigie.platform import platform_name
+
+    module_name, _, class_name = NATIVE_BACKENDS[platform_name()].rpartition(".")
+    try:
+        backend_class = getattr(importlib.import_module(module_name), class_name)
+        backend_class.priority  # noqa: B018 - raises when the backend cannot work here, with the reason
+    except Exception as exc:
+        raise KeyringUnavailable("no_keyring", f"{module_name}: {exc}") from exc
+    return backend_class()
+
+
+class KeyringAccess:
+    def __init__(self, service: str = APP_NAME, timeout: float | None = None) -> None:
+        self.service = service
+        self.timeout = timeout if timeout is not None else _timeout_from_env()
+        self._backend: keyring.backend.KeyringBackend | None = None
+        self._broken: KeyringUnavailable | None = None
+
+    def get(self, name: str) -> str | None:
+        return self._call(lambda kr: kr.get_password(self.service, name))
+
+    def set(self, name: str, value: str) -> None:
+        self._call(lambda kr: kr.set_password(self.service, name, value))
+
+    def delete(self, name: str) -> None:
+        def delete(kr: keyring.backend.KeyringBackend) -> None:
+            with contextlib.suppress(keyring.errors.PasswordDeleteError):  # nothing stored: already default
+                kr.delete_password(self.service, name)
+
+        self._call(delete)
+
+    def backend_name(self) -> str:
+        backend = self._ensure_backend()
+        return f"{type(backend).__module__}.{type(backend).__name__}"
+
+    def _call(self, operation: Callable[[keyring.backend.KeyringBackend], R]) -> R:
+        backend = self._ensure_backend()
+        return self._bounded(lambda: operation(backend))
+
+    def _ensure_backend(self) -> keyring.backend.KeyringBackend:
+        if self._broken:
+            raise self._broken
+        if self._backend is None:
+            backend = self._bounded(_select_backend)
+            self._backend = self._refuse_unsafe(backend)
+        return self._backend
+
+    def _refuse_unsafe(self, backend: keyring.backend.KeyringBackend) -> keyring.backend.KeyringBackend:
+        module = type(backend).__module__
+        if module.startswith("keyring.backends.fail") or module.startswith("keyring.backends.null"):
+            raise self._mark_broken(KeyringUnavailable("no_keyring", f"backend {module}"))
+        if module.startswith("keyrings.alt") or "Plaintext" in type(backend).__name__:
+            # A plaintext file is not a keyring: never write the configuration there.
+            raise self._mark_broken(KeyringUnavailable("unsafe_keyring", f"backend {module}"))
+        return backend
+
+    def _bounded(self, function: Callable[[], R]) -> R:
+        outcome: dict[str, Any] = {}
+        done = threading.Event()
+
+        def worker() -> None:
+            try:
+                outcome["value"] = function()
+            except BaseException as exc:  # handed to the caller's thread below
+                outcome["error"] = exc
+            finally:
+                done.set()
+
+        # A daemon thread: a keyring call stuck for ever must not keep the process alive.
+        threading.Thread(target=worker, name="vigie-keyring", daemon=True).start()
+        if not done.wait(self.timeout):
+            raise self._mark_broken(KeyringUnavailable("keyring_timeout", f"no answer in {self.timeout:g} s"))
+        if "error" in outcome:
+            raise self._translate(outcome["error"])
+        return outcome["value"]
+
+    def _translate(self, exc: BaseException) -> BaseException:
+        if isinstance(exc, KeyringUnavailable):
+            return self._mark_broken(exc)
+        if isinstance(exc, keyring.errors.NoKeyringError):
+            return self._mark_broken(KeyringUnavailable("no_keyring", str(exc)))
+        if isinstance(exc, keyring.errors.KeyringLocked):
+            return self._mark_broken(KeyringUnavailable("keyring_locked", str(exc)))
+        if isinstance(exc, keyring.errors.InitError):
+            return self._mark_broken(KeyringUnavailable("keyring_error", str(exc)))
+        if isinstance(exc, Exception):
+            # pywintypes.error (Credential Manager) and D-Bus errors are not KeyringErrors.
+            return KeyringUnavailable("keyring_error", f"{type(exc).__name__}: {exc}")
+        return exc
+
+    def _mark_broken(self, error: KeyringUnavailable) -> KeyringUnavailable:
+        log.warning("keyring unusable (%s): %s", error.code, error.detail)
+        self._broken = error
+        return error

@@ -1,0 +1,40 @@
+"""The configuration schema: one msgspec Struct per section, defaults in code.
+
+Each section is stored as its own keyring entry (service "Vigie", username = section name)
+and must stay under 1,000 characters once encoded (Windows Credential Manager's limit is
+1,280 UTF-16 characters, and it fails with a raw error beyond).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+SCHEMA_VERSION = 1
+MAX_ENTRY_CHARS = 1000
+
+
+class Section(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Base of every section; a field's type (with its Meta bounds) is its validation."""
+
+
+class General(Section):
+    language: Literal["fr", "en"] = "fr"
+
+
+class OsUpdates(Section):
+    enabled: bool = True
+    interval_minutes: Annotated[int, msgspec.Meta(ge=15, le=7 * 24 * 60)] = 240
+    security_grace_days: Annotated[int, msgspec.Meta(ge=0, le=60)] = 7
+    timeout_seconds: Annotated[int, msgspec.Meta(ge=10, le=3600)] = 300
+
+
+class Config(msgspec.Struct, kw_only=True):
+    general: General = msgspec.field(default_factory=General)
+    os_updates: OsUpdates = msgspec.field(default_factory=OsUpdates)
+
+
+SECTIONS: dict[str, type[Section]] = {
+    field.name: field.type for field in msgspec.structs.fields(Config)  # type: ignore[misc]
+}

@@ -1,0 +1,252 @@
+"""The configuration, kept in the OS keyring: one entry per section, validated on the way in and out.
+
+Stored form of a section: {"schema_version": N, "data": {...}} as JSON.
+Faults never crash and never lose data:
+- keyring missing, locked, hung or unsafe: defaults for everything, read-only;
+- a section that is corrupt or invalid: its raw text is quarantined in a 0600 file, that section
+  alone goes back to its defaults;
+- a section written by a newer Vigie: read (as far as we understand it), never overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import typing
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from vigie import paths
+from vigie.config import migrations
+from vigie.config.keyring_access import KeyringAccess, KeyringUnavailable
+from vigie.config.schema import MAX_ENTRY_CHARS, SCHEMA_VERSION, SECTIONS, Config, Section
+from vigie.model import T, Text
+
+log = logging.getLogger(__name__)
+
+KEYRING_PROBLEMS = {
+    "no_keyring": T("No system keyring is available."),
+    "keyring_locked": T("The system keyring is locked."),
+    "keyring_timeout": T("The system keyring does not answer."),
+    "keyring_error": T("The system keyring returned an error."),
+    "unsafe_keyring": T("The only keyring available stores secrets unencrypted; Vigie will not use it."),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    message: Text
+    section: str | None = None
+
+
+class ConfigError(Exception):
+    """A user-facing refusal (unknown key, bad value, read-only...)."""
+
+    def __init__(self, message: Text) -> None:
+        super().__init__(message.msgid)
+        self.message = message
+
+
+@dataclass
+class LoadedConfig:
+    config: Config
+    read_only: bool = False
+    read_only_sections: set[str] = field(default_factory=set)
+    problems: list[Problem] = field(default_factory=list)
+    stored_sections: set[str] = field(default_factory=set)
+
+
+class ConfigStore:
+    def __init__(self, access: KeyringAccess | None = None, quarantine_dir: Path | None = None) -> None:
+        self.access = access or KeyringAccess()
+        self.quarantine_dir = quarantine_dir or paths.quarantine_dir()
+
+    # --- reading -----------------------------------------------------------------------------
+    def load(self) -> LoadedConfig:
+        loaded = LoadedConfig(Config())
+        values: dict[str, Section] = {}
+        for name, section_type in SECTIONS.items():
+            try:
+                raw = self.access.get(name)
+            except KeyringUnavailable as exc:
+                return self._defaults_read_only(exc)
+            if raw is not None:
+                values[name] = self._decode(name, section_type, raw, loaded)
+        loaded.config = msgspec.structs.replace(loaded.config, **values)
+        return loaded
+
+    @staticmethod
+    def _defaults_read_only(exc: KeyringUnavailable) -> LoadedConfig:
+        problem = Problem(exc.code, KEYRING_PROBLEMS.get(exc.code, KEYRING_PROBLEMS["keyring_error"]))
+        return LoadedConfig(Config(), read_only=True, problems=[problem])
+
+    def _decode(self, name: str, section_type: type[Section], raw: str, loaded: LoadedConfig) -> Section:
+        try:
+            version, data = _envelope(raw)
+            if version > SCHEMA_VERSION:
+                return self._decode_newer(name, section_type, data, loaded)
+            if version < SCHEMA_VERSION:
+                data = migrations.migrate(name, data, version, SCHEMA_VERSION)
+            value = msgspec.convert(data, section_type)
+        except (ValueError, msgspec.ValidationError, migrations.MigrationMissing) as exc:
+            return self._quarantine(name, section_type, raw, str(exc), loaded)
+        loaded.stored_sections.add(name)
+        if version < SCHEMA_VERSION:
+            self._write_quietly(name, value, loaded)
+        return value
+
+    @staticmethod
+    def _decode_newer(name: str, section_type: type[Section], data: dict, loaded: LoadedConfig) -> Section:
+        # Keep what this version understands; the entry itself belongs to the newer Vigie.
+        log.warning("config section %s was written by a newer Vigie: read-only", name)
+        loaded.read_only_sections.add(name)
+        loaded.stored_sections.add(name)
+        loaded.problems.append(
+            Problem("section_newer", T("These settings come from a newer version of Vigie."), name)
+        )
+        known = {k: v for k, v in data.items() if k in section_type.__struct_fields__}
+        try:
+            return msgspec.convert(known, section_type)
+        except msgspec.ValidationError:
+            return section_type()
+
+    def _quarantine(
+        self, name: str, section_type: type[Section], raw: str, reason: str, loaded: LoadedConfig
+    ) -> Section:
+        log.warning("config section %s is invalid (%s): quarantining it", name, reason[:200])
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        target = self.quarantine_dir / f"{name}-{stamp}-{secrets.token_hex(3)}.txt"
+        try:
+            paths.write_private_file(target, raw)
+        except OSError as exc:
+            # Without a safe copy the entry stays as it is: nothing is ever lost.
+            log.error("could not quarantine section %s: %s", name, exc)
+            loaded.read_only_sections.add(name)
+            loaded.problems.append(Problem("section_invalid", T("Some settings were unreadable."), name))
+            return section_type()
+        loaded.problems.append(
+            Problem(
+                "section_invalid",
+                T("Some settings were unreadable and were reset; a copy was kept in {path}.", path=str(target)),
+                name,
+            )
+        )
+        try:
+            self.access.delete(name)
+        except KeyringUnavailable as exc:
+            log.warning("could not clear quarantined section %s: %s", name, exc)
+        return section_type()
+
+    def _write_quietly(self, name: str, value: Section, loaded: LoadedConfig) -> None:
+        try:
+            self.access.set(name, encode_section(value))
+        except KeyringUnavailable as exc:
+            log.warning("could not store migrated section %s: %s", name, exc)
+
+    # --- writing -----------------------------------------------------------------------------
+    def set_value(self, loaded: LoadedConfig, key: str, raw_value: str) -> Section:
+        name, field_name = split_key(key)
+        self._ensure_writable(loaded, name)
+        current = getattr(loaded.config, name)
+        data = msgspec.to_builtins(current)
+        data[field_name] = _coerce_words(raw_value)
+        try:
+            value = msgspec.convert(data, type(current), strict=False)
+        except msgspec.ValidationError as exc:
+            log.info("config set %s refused: %s", key, exc)
+            raise ConfigError(
+                T("Invalid value for {key}: expected {expected}.", key=key,
+                  expected=describe_expected(type(current), field_name))
+            ) from exc
+        self._store(name, value)
+        return value
+
+    def reset(self, loaded: LoadedConfig, section: str | None = None) -> list[str]:
+        names = [section] if section else list(SECTIONS)
+        for name in names:
+            if name not in SECTIONS:
+                raise ConfigError(T("Unknown settings section: {section}.", section=name))
+            self._ensure_writable(loaded, name)
+        for name in names:
+            try:
+                self.access.delete(name)
+            except KeyringUnavailable as exc:
+                raise _keyring_refusal(exc) from exc
+        return names
+
+    def _store(self, name: str, value: Section) -> None:
+        text = encode_section(value)
+        if len(text) >= MAX_ENTRY_CHARS:
+            raise ConfigError(T("These settings are too long to be stored ({size} characters).", size=len(text)))
+        try:
+            self.access.set(name, text)
+        except KeyringUnavailable as exc:
+            raise _keyring_refusal(exc) from exc
+
+    @staticmethod
+    def _ensure_writable(loaded: LoadedConfig, name: str) -> None:
+        if loaded.read_only:
+            raise ConfigError(T("The settings are read-only for now: the system keyring cannot be used."))
+        if name in loaded.read_only_sections:
+            raise ConfigError(
+                T("The settings “{section}” belong to a newer version of Vigie and are left untouched.",
+                  section=name)
+            )
+
+
+def _keyring_refusal(exc: KeyringUnavailable) -> ConfigError:
+    reason = KEYRING_PROBLEMS.get(exc.code, KEYRING_PROBLEMS["keyring_error"])
+    return ConfigError(T("Nothing was saved: {reason}", reason=reason))
+
+
+def encode_section(value: Section) -> str:
+    return json.dumps(
+        {"schema_version": SCHEMA_VERSION, "data": msgspec.to_builtins(value)},
+        separators=(",", ":"), ensure_ascii=False, sort_keys=True,
+    )
+
+
+def _envelope(raw: str) -> tuple[int, dict]:
+    document = json.loads(raw)
+    if not isinstance(document, dict):
+        raise ValueError("not a JSON object")
+    version, data = document.get("schema_version"), document.get("data")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1 or not isinstance(data, dict):
+        raise ValueError("missing schema_version or data")
+    return version, data
+
+
+def split_key(key: str) -> tuple[str, str]:
+    name, _, field_name = key.partition(".")
+    section_type = SECTIONS.get(name)
+    if section_type is None or field_name not in section_type.__struct_fields__:
+        raise ConfigError(T("Unknown setting: {key}.", key=key))
+    return name, field_name
+
+
+_WORDS = {"oui": "true", "non": "false", "yes": "true", "no": "false", "vrai": "true", "faux": "false"}
+
+
+def _coerce_words(raw: str) -> Any:
+    return _WORDS.get(raw.strip().lower(), raw.strip())
+
+
+def describe_expected(section_type: type[Section], field_name: str) -> Text:
+    """What a field accepts, in words (from its type and bounds)."""
+    info = msgspec.inspect.type_info(section_type)
+    kind = next(f.type for f in info.fields if f.name == field_name)  # type: ignore[attr-defined]
+    if isinstance(kind, msgspec.inspect.IntType):
+        return T("a whole number from {low} to {high}", low=kind.ge, high=kind.le)
+    if isinstance(kind, msgspec.inspect.BoolType):
+        return T("yes or no")
+    if isinstance(kind, msgspec.inspect.LiteralType):
+        # typing keeps the declared order (msgspec sorts): the default comes first.
+        annotation = next(f.type for f in msgspec.structs.fields(section_type) if f.name == field_name)
+        return T("one of: {values}", values=", ".join(str(v) for v in typing.get_args(annotation)))
+    return T("a value of type {kind}", kind=type(kind).__name__)

@@ -1,0 +1,60 @@
+"""Vigie's journal: a small SQLite database (WAL) in the user data directory, 0600."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+
+from vigie import paths
+
+JOURNAL_FILE = "journal.sqlite3"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS first_seen (
+    check_id TEXT NOT NULL,
+    item TEXT NOT NULL,
+    seen_at TEXT NOT NULL,
+    PRIMARY KEY (check_id, item)
+);
+"""
+
+
+class Journal:
+    def __init__(self, path: Path | None = None) -> None:
+        """Open (or create, 0600) the journal; raises OSError or sqlite3.Error when it cannot."""
+        self.path = path or paths.data_dir() / JOURNAL_FILE
+        if not self.path.exists():
+            paths.private_dir(self.path.parent)
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+        self._db = sqlite3.connect(self.path, timeout=5, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+
+    @classmethod
+    def in_memory(cls) -> Journal:
+        """A journal that forgets everything on exit: used when the real one cannot be opened."""
+        journal = cls.__new__(cls)
+        journal.path = Path(":memory:")
+        journal._db = sqlite3.connect(":memory:", check_same_thread=False)
+        journal._db.executescript(_SCHEMA)
+        return journal
+
+    def close(self) -> None:
+        self._db.close()
+
+    def first_seen(self, check_id: str, items: Iterable[str], now: datetime) -> dict[str, datetime]:
+        """When each item was first seen; items no longer present are forgotten."""
+        wanted = set(items)
+        with self._db:
+            rows = self._db.execute("SELECT item, seen_at FROM first_seen WHERE check_id = ?", (check_id,))
+            known = {item: datetime.fromisoformat(seen) for item, seen in rows}
+            gone = [(check_id, item) for item in known.keys() - wanted]
+            self._db.executemany("DELETE FROM first_seen WHERE check_id = ? AND item = ?", gone)
+            new = wanted - known.keys()
+            self._db.executemany(
+                "INSERT INTO first_seen (check_id, item, seen_at) VALUES (?, ?, ?)",
+                [(check_id, item, now.isoformat()) for item in sorted(new)],
+            )
+        return {item: known.get(item, now) for item in wanted}

@@ -1,0 +1,33 @@
+"""Rotating log file in the platform's log directory. Never personal data in it."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import sys
+
+from vigie import paths
+
+LOG_FILE = "vigie.log"
+_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def setup_logging(verbose: bool = False) -> None:
+    root = logging.getLogger()
+    if any(getattr(h, "vigie", False) for h in root.handlers):
+        return
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    handler: logging.Handler
+    try:
+        directory = paths.private_dir(paths.log_dir())
+        path = directory / LOG_FILE
+        if not path.exists():
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+    except OSError as exc:  # a read-only home must not stop the agent
+        handler = logging.StreamHandler(sys.stderr)
+        print(f"Vigie : journal technique indisponible ({exc}).", file=sys.stderr)
+    handler.setFormatter(logging.Formatter(_FORMAT))
+    handler.vigie = True  # type: ignore[attr-defined]
+    root.addHandler(handler)

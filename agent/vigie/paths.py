@@ -1,0 +1,37 @@
+"""Where Vigie keeps its files (platformdirs; XDG variables are honoured on Linux)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+from vigie import APP_NAME
+
+
+def data_dir() -> Path:
+    return platformdirs.user_data_path(APP_NAME, appauthor=False)
+
+
+def log_dir() -> Path:
+    return platformdirs.user_log_path(APP_NAME, appauthor=False)
+
+
+def quarantine_dir() -> Path:
+    return data_dir() / "quarantine"
+
+
+def private_dir(path: Path) -> Path:
+    """Create a directory only the user can enter (it may hold personal data)."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+    return path
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Write a new file readable by the user only (0600), whatever the umask."""
+    private_dir(path.parent)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)

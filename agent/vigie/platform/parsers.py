@@ -1,0 +1,158 @@
+"""Pure parsers for the outputs of the OS tools. No I/O: tested on real captured outputs."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from vigie.platform.base import PendingUpdate
+
+# --- apt -------------------------------------------------------------------------------------
+# "Inst librsvg2-2 [2.40.16-1+b1] (2.40.21-0+deb9u1 Debian-Security:9/oldstable [amd64]) []"
+# A package that is new has no "[old version]". Origins are "Label:suite" items, comma-separated.
+_APT_INST = re.compile(
+    r"^Inst (?P<name>\S+)(?: \[[^\]]*\])? \((?P<version>\S+) (?P<origins>.*?)(?: \[[^\]]*\])?\)"
+)
+
+
+def _apt_origin_is_security(origin: str) -> bool:
+    # The way unattended-upgrades and Checkmk classify: the Debian-Security archive, or a
+    # suite ending in "-security" (Ubuntu's noble-security, ESM's xenial-infra-security...).
+    label, _, suite = origin.strip().partition(":")
+    return label == "Debian-Security" or suite.endswith("-security")
+
+
+def parse_apt_simulate(stdout: str) -> list[PendingUpdate]:
+    """Parse `apt-get -s upgrade`: one PendingUpdate per "Inst" line."""
+    updates = []
+    for line in stdout.splitlines():
+        match = _APT_INST.match(line)
+        if not match:
+            continue
+        origins = match["origins"].split(", ")
+        updates.append(
+            PendingUpdate(
+                name=match["name"],
+                version=match["version"],
+                security=any(_apt_origin_is_security(o) for o in origins),
+            )
+        )
+    return updates
+
+
+# --- dnf -------------------------------------------------------------------------------------
+_DNF_ROW = re.compile(r"^(?P<name>\S+)\.(?P<arch>[A-Za-z0-9_]+)\s+(?P<version>\S+)\s+(?P<repo>\S+)\s*$")
+_NEVRA = re.compile(r"^(?P<name>.+)-(?:\d+:)?[^-]+-[^-]+\.(?P<arch>[A-Za-z0-9_]+)$")
+
+
+def parse_dnf_check_update(stdout: str) -> list[tuple[str, str]]:
+    """Parse `dnf check-update` (dnf 4 or 5): (name, version) pairs, progress banners skipped.
+
+    dnf 4 wraps a long package name onto its own line; the columns follow on the next line.
+    """
+    rows: list[tuple[str, str]] = []
+    pending_name = ""
+    for raw in stdout.splitlines():
+        if raw.startswith("Obsoleting"):
+            break
+        if not raw.strip() or (raw[0].isspace() and not pending_name):
+            continue  # blank, or a repository progress line of dnf 5
+        line = f"{pending_name} {raw.strip()}" if pending_name else raw
+        pending_name = ""
+        match = _DNF_ROW.match(line)
+        if match:
+            rows.append((match["name"], match["version"]))
+        elif len(line.split()) == 1 and "." in line:
+            pending_name = line.strip()
+    return rows
+
+
+def parse_dnf_security_names(stdout: str) -> set[str]:
+    """Package names in `dnf updateinfo list --security` (advisory, type, [severity], NEVRA, ...)."""
+    names = set()
+    for line in stdout.splitlines():
+        for token in line.split()[1:]:
+            match = _NEVRA.match(token)
+            if match:
+                names.add(match["name"])
+                break
+    return names
+
+
+# --- macOS softwareupdate --------------------------------------------------------------------
+_SU_LABEL = re.compile(r"^\s*\* Label: (?P<label>.+?)\s*$")
+_SU_TITLE = re.compile(r"^\s+Title: (?P<fields>.*)$")
+_MACOS_TITLE = re.compile(r"^macOS \D*(?P<major>\d+)")
+
+
+def parse_softwareupdate(stdout: str, current_major: int | None) -> list[PendingUpdate]:
+    """Parse `softwareupdate -l` (macOS 10.15+ format).
+
+    An upgrade to another major macOS (Sonoma offered on Ventura) is not a pending update: it
+    is an optional upgrade. Apple publishes no security flag here; its recommended updates carry
+    security fixes, so they count as security updates.
+    """
+    updates = []
+    label = None
+    for line in stdout.splitlines():
+        if match := _SU_LABEL.match(line):
+            label = match["label"]
+        elif (match := _SU_TITLE.match(line)) and label is not None:
+            fields = _softwareupdate_fields(match["fields"])
+            title = fields.get("Title", label)
+            if not _is_major_upgrade(title, current_major):
+                updates.append(
+                    PendingUpdate(
+                        name=title,
+                        version=fields.get("Version", ""),
+                        security=fields.get("Recommended", "").upper() == "YES",
+                    )
+                )
+            label = None
+    return updates
+
+
+def _softwareupdate_fields(text: str) -> dict[str, str]:
+    fields = {"Title": text.split(",", 1)[0].strip()}
+    for part in text.split(", ")[1:]:
+        key, sep, value = part.partition(": ")
+        if sep:
+            fields[key.strip()] = value.strip().rstrip(",")
+    return fields
+
+
+def _is_major_upgrade(title: str, current_major: int | None) -> bool:
+    match = _MACOS_TITLE.match(title)
+    return bool(match and current_major is not None and int(match["major"]) != current_major)
+
+
+# --- Windows Update Agent --------------------------------------------------------------------
+# Category ids are stable GUIDs; their names are translated into the Windows display language.
+WUA_SECURITY_UPDATES = "0fa1201d-4330-4fa8-8ae9-b877473b6441"
+WUA_DEFINITION_UPDATES = "e0789628-ce08-4437-be74-2495b842f43b"
+_DEFENDER_DEFINITIONS_KB = "2267602"  # always pending by design; Defender updates itself
+
+
+def parse_wua_json(stdout: str) -> list[PendingUpdate]:
+    """Parse the JSON our PowerShell WUA search prints (see windows.WUA_SEARCH_SCRIPT)."""
+    text = stdout.strip()
+    if not text:
+        return []
+    data = json.loads(text)
+    if isinstance(data, dict):  # PowerShell 5.1 unwraps a one-element array
+        data = [data]
+    updates = []
+    for item in data:
+        categories = {str(c).lower() for c in item.get("category_ids") or []}
+        kbs = {str(k) for k in item.get("kbs") or []}
+        if WUA_DEFINITION_UPDATES in categories or _DEFENDER_DEFINITIONS_KB in kbs:
+            continue
+        severity = (item.get("msrc_severity") or "").strip()
+        updates.append(
+            PendingUpdate(
+                name=str(item.get("title") or "?"),
+                version=",".join(sorted(f"KB{k}" for k in kbs)),
+                security=WUA_SECURITY_UPDATES in categories or bool(severity),
+            )
+        )
+    return updates

@@ -1,0 +1,84 @@
+"""Vigie's icon, drawn with Pillow: a shield whose colour and symbol tell the state.
+
+The symbol differs per state (tick, "!", "?") so the state reads without colour too.
+Drawn 4x larger and scaled down, so it stays crisp from 16 to 256 px.
+Run `python -m vigie.ui.icons DIR` to write the PNG and ICO files shipped in assets/.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+from vigie.model import Severity
+
+COLOURS = {
+    Severity.OK: (46, 139, 87),  # green
+    Severity.INFO: (46, 139, 87),
+    Severity.WARNING: (230, 126, 34),  # orange
+    Severity.CRITICAL: (200, 40, 40),  # red
+    Severity.UNKNOWN: (128, 128, 128),  # grey
+}
+SYMBOLS = {Severity.OK: "tick", Severity.INFO: "tick", Severity.WARNING: "bang", Severity.CRITICAL: "bang",
+           Severity.UNKNOWN: "query"}
+SIZES = (16, 24, 32, 48, 64, 128, 256)
+_SCALE = 4
+
+
+def draw_icon(size: int, severity: Severity = Severity.OK) -> Image.Image:
+    big = size * _SCALE
+    image = Image.new("RGBA", (big, big), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    _shield(draw, big, COLOURS[severity])
+    getattr(_Symbols, SYMBOLS[severity])(draw, big)
+    return image.resize((size, size), Image.Resampling.LANCZOS)
+
+
+def _shield(draw: ImageDraw.ImageDraw, s: int, colour: tuple[int, int, int]) -> None:
+    outline = (255, 255, 255, 255)
+    top, bottom, left, right = 0.06 * s, 0.96 * s, 0.10 * s, 0.90 * s
+    points = [(left, top + 0.10 * s), (s / 2, top), (right, top + 0.10 * s), (right, 0.52 * s),
+              (s / 2, bottom), (left, 0.52 * s)]
+    draw.polygon(points, fill=(*colour, 255), outline=outline, width=max(1, round(0.04 * s)))
+
+
+class _Symbols:
+    @staticmethod
+    def tick(draw: ImageDraw.ImageDraw, s: int) -> None:
+        draw.line([(0.30 * s, 0.50 * s), (0.45 * s, 0.65 * s), (0.72 * s, 0.34 * s)], fill="white",
+                  width=round(0.10 * s), joint="curve")
+
+    @staticmethod
+    def bang(draw: ImageDraw.ImageDraw, s: int) -> None:
+        draw.rounded_rectangle([0.44 * s, 0.22 * s, 0.56 * s, 0.58 * s], radius=0.05 * s, fill="white")
+        draw.ellipse([0.43 * s, 0.65 * s, 0.57 * s, 0.79 * s], fill="white")
+
+    @staticmethod
+    def query(draw: ImageDraw.ImageDraw, s: int) -> None:
+        w = round(0.09 * s)
+        # Hook: clockwise from the left, over the top, down to the bottom of the circle; then the stem.
+        draw.arc([0.36 * s, 0.20 * s, 0.64 * s, 0.48 * s], start=180, end=90, fill="white", width=w)
+        draw.rectangle([0.50 * s - w / 2, 0.44 * s, 0.50 * s + w / 2, 0.60 * s], fill="white")
+        draw.ellipse([0.44 * s, 0.67 * s, 0.56 * s, 0.79 * s], fill="white")
+
+
+def write_assets(directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for severity, name in ((Severity.OK, "ok"), (Severity.WARNING, "warning"), (Severity.CRITICAL, "critical"),
+                           (Severity.UNKNOWN, "unknown")):
+        for size in SIZES:
+            path = directory / f"vigie-{name}-{size}.png"
+            draw_icon(size, severity).save(path, optimize=True)
+            written.append(path)
+    ico = directory / "vigie.ico"
+    draw_icon(256).save(ico, sizes=[(s, s) for s in SIZES])
+    written.append(ico)
+    return written
+
+
+if __name__ == "__main__":
+    for path in write_assets(Path(sys.argv[1] if len(sys.argv) > 1 else "assets")):
+        print(path)

@@ -1,0 +1,75 @@
+"""pytest fixtures on real services (see harness.py)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import harness
+
+REQUIRED_TOOLS = ["Xvfb", "dbus-daemon", "gdbus", "dunst", "dunstctl", "gnome-keyring-daemon", "secret-tool",
+                  "trayer", "gtk-sni-tray-standalone", "apt-ftparchive", "dpkg-deb"]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # The suite runs on real services; a missing one is a setup error, not a reason to skip.
+    missing = [tool for tool in REQUIRED_TOOLS if shutil.which(tool) is None]
+    if missing:
+        raise pytest.UsageError(f"missing tools {missing}: run `bash tests/run.sh`, which installs them")
+
+
+@pytest.fixture
+def services() -> Iterator[harness.Services]:
+    running = harness.Services()
+    yield running
+    running.close()
+
+
+@pytest.fixture
+def home_env(tmp_path: Path) -> dict[str, str]:
+    """Isolated HOME/XDG, no display, no session bus."""
+    return harness.isolated_env(tmp_path)
+
+
+@pytest.fixture
+def bus_env(home_env: dict[str, str], services: harness.Services) -> dict[str, str]:
+    """A private session bus with nothing on it."""
+    harness.start_bus(services, home_env)
+    return home_env
+
+
+@pytest.fixture
+def keyring_env(bus_env: dict[str, str], services: harness.Services) -> dict[str, str]:
+    """A private session bus with gnome-keyring unlocked as the Secret Service."""
+    harness.start_keyring(services, bus_env)
+    return bus_env
+
+
+@pytest.fixture(scope="session")
+def desktop_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """One desktop for the session: Xvfb, a session bus, dunst, gnome-keyring and both tray hosts."""
+    running = harness.Services()
+    env = harness.isolated_env(tmp_path_factory.mktemp("desktop"))
+    try:
+        env["DISPLAY"] = harness.start_xvfb(running, env)
+        harness.start_bus(running, env)
+        harness.start_dunst(running, env)
+        harness.start_keyring(running, env)
+        harness.start_sni_tray(running, env)
+        harness.start_xembed_tray(running, env)
+        yield env
+    finally:
+        running.close()
+
+
+@pytest.fixture(scope="session")
+def apt_config(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """APT_CONFIG of a private apt world with one regular and one security update pending."""
+    workdir = tmp_path_factory.mktemp("apt") / "world"
+    out = subprocess.run(["bash", str(harness.SUPPORT / "make_apt_repo.sh"), str(workdir)], capture_output=True,
+                         text=True, check=True, timeout=120)
+    return out.stdout.strip().splitlines()[-1]

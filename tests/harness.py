@@ -1,0 +1,209 @@
+"""Real desktop services for the tests: each one a direct child process, stopped and reaped.
+
+Xvfb, a private session D-Bus (no service activation, so nothing starts behind the test's back),
+dunst, gnome-keyring as Secret Service, and the two tray hosts. See shared/notes/harness.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SUPPORT = Path(__file__).resolve().parent / "support"
+KEYRING_PASSWORD = "vigie-test-password"
+
+BUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:dir={dir}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 15.0, what: str = "condition") -> object:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            result = predicate()
+            if result:
+                return result
+        except Exception:  # noqa: S110 - the predicate is retried until the deadline
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.05)
+
+
+class Services:
+    """Starts processes and, on close, stops them in reverse order (terminate, then kill)."""
+
+    def __init__(self) -> None:
+        self.procs: list[subprocess.Popen] = []
+
+    def start(self, argv: list[str], env: Mapping[str, str], **kwargs) -> subprocess.Popen:
+        kwargs.setdefault("stdout", subprocess.DEVNULL)
+        kwargs.setdefault("stderr", subprocess.DEVNULL)
+        proc = subprocess.Popen(argv, env=dict(env), **kwargs)
+        self.procs.append(proc)
+        return proc
+
+    def close(self) -> None:
+        for proc in reversed(self.procs):
+            stop(proc)
+        self.procs.clear()
+
+
+def stop(proc: subprocess.Popen, timeout: float = 5) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def isolated_env(base: Path) -> dict[str, str]:
+    """A fresh HOME and XDG tree: nothing of the machine's user leaks in or out."""
+    home = base / "home"
+    runtime = base / "run"
+    for path in (home, runtime):
+        path.mkdir(parents=True, exist_ok=True)
+    runtime.chmod(0o700)
+    env = {k: v for k, v in os.environ.items() if k not in {"DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "WAYLAND_DISPLAY"}}
+    env.update(
+        HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), XDG_CACHE_HOME=str(home / ".cache"),
+        XDG_DATA_HOME=str(home / ".local/share"), XDG_STATE_HOME=str(home / ".local/state"),
+        XDG_RUNTIME_DIR=str(runtime), NO_AT_BRIDGE="1", PYTHONDONTWRITEBYTECODE="1",
+        COLUMNS="120",  # tables wrap at a known width
+    )
+    env.pop("PYTHON_KEYRING_BACKEND", None)
+    env.pop("VIGIE_LANG", None)
+    return env
+
+
+def start_xvfb(services: Services, env: Mapping[str, str]) -> str:
+    read_fd, write_fd = os.pipe()
+    services.start(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
+                   env, pass_fds=(write_fd,))
+    os.close(write_fd)
+    with os.fdopen(read_fd) as pipe:
+        return ":" + pipe.readline().strip()
+
+
+def start_bus(services: Services, env: dict[str, str]) -> str:
+    busdir = Path(env["XDG_RUNTIME_DIR"]) / "bus"
+    busdir.mkdir(exist_ok=True)
+    conf = Path(env["XDG_RUNTIME_DIR"]) / "bus.conf"
+    conf.write_text(BUS_CONF.format(dir=busdir))
+    read_fd, write_fd = os.pipe()
+    services.start(["dbus-daemon", "--config-file", str(conf), "--nofork", f"--print-address={write_fd}"],
+                   env, pass_fds=(write_fd,))
+    os.close(write_fd)
+    with os.fdopen(read_fd) as pipe:
+        env["DBUS_SESSION_BUS_ADDRESS"] = pipe.readline().strip()
+    return env["DBUS_SESSION_BUS_ADDRESS"]
+
+
+def bus_has(env: Mapping[str, str], name: str) -> bool:
+    out = subprocess.run(
+        ["gdbus", "call", "--session", "--dest", "org.freedesktop.DBus", "--object-path", "/org/freedesktop/DBus",
+         "--method", "org.freedesktop.DBus.NameHasOwner", name],
+        env=dict(env), capture_output=True, text=True, timeout=10,
+    ).stdout
+    return "true" in out
+
+
+def start_dunst(services: Services, env: Mapping[str, str]) -> subprocess.Popen:
+    proc = services.start(["dunst"], env)
+    wait_for(lambda: bus_has(env, "org.freedesktop.Notifications"), what="dunst on the bus")
+    return proc
+
+
+def start_keyring(services: Services, env: Mapping[str, str], password: str = KEYRING_PASSWORD) -> subprocess.Popen:
+    proc = services.start(["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"], env,
+                          stdin=subprocess.PIPE)
+    proc.stdin.write(password.encode())  # no newline: the whole input is the password
+    proc.stdin.close()
+    wait_for(lambda: bus_has(env, "org.freedesktop.secrets"), what="gnome-keyring on the bus")
+    return proc
+
+
+def start_silent_secret_service(services: Services, env: Mapping[str, str]) -> subprocess.Popen:
+    proc = services.start([sys.executable, str(SUPPORT / "silent_secret_service.py")], env, stdout=subprocess.PIPE,
+                          text=True)
+    assert proc.stdout.readline().strip() == "READY"
+    return proc
+
+
+def start_sni_tray(services: Services, env: Mapping[str, str]) -> subprocess.Popen:
+    proc = services.start(["gtk-sni-tray-standalone", "--bottom", "--end", "--watcher", "--size", "32",
+                           "-c", "gray"], env)
+    wait_for(lambda: bus_has(env, "org.kde.StatusNotifierWatcher"), what="SNI watcher")
+
+    def host_registered() -> bool:
+        # libayatana-appindicator falls back to XEmbed if the host is not registered yet.
+        out = subprocess.run(
+            ["gdbus", "call", "--session", "--dest", "org.kde.StatusNotifierWatcher", "--object-path",
+             "/StatusNotifierWatcher", "--method", "org.freedesktop.DBus.Properties.Get",
+             "org.kde.StatusNotifierWatcher", "IsStatusNotifierHostRegistered"],
+            env=dict(env), capture_output=True, text=True, timeout=10,
+        ).stdout
+        return "true" in out
+
+    wait_for(host_registered, what="SNI host registered")
+    return proc
+
+
+def start_xembed_tray(services: Services, env: Mapping[str, str]) -> subprocess.Popen:
+    proc = services.start(["trayer", "--edge", "top", "--align", "right", "--widthtype", "request", "--height", "32",
+                           "--SetDockType", "true", "--transparent", "false", "--tint", "0x808080"], env)
+    wait_for(lambda: xembed_tray_owned(env), what="_NET_SYSTEM_TRAY_S0 owner")
+    return proc
+
+
+def xembed_tray_owned(env: Mapping[str, str]) -> bool:
+    from Xlib import display
+
+    d = display.Display(env["DISPLAY"])
+    try:
+        return d.get_selection_owner(d.intern_atom("_NET_SYSTEM_TRAY_S0")).id != 0
+    finally:
+        d.close()
+
+
+def dunst_history(env: Mapping[str, str]) -> list[dict]:
+    subprocess.run(["dunstctl", "close-all"], env=dict(env), check=True, timeout=10)  # shown → history
+    time.sleep(0.1)
+    out = subprocess.run(["dunstctl", "history"], env=dict(env), capture_output=True, text=True, check=True,
+                         timeout=10).stdout
+    return [{k: v["data"] for k, v in n.items()} for n in json.loads(out)["data"][0]]
+
+
+def run_vigie(env: Mapping[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "vigie", *args], env=dict(env), capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def secret_lookup(env: Mapping[str, str], section: str) -> str | None:
+    out = subprocess.run(["secret-tool", "lookup", "service", "Vigie", "username", section], env=dict(env),
+                         capture_output=True, text=True, timeout=10)
+    return out.stdout if out.returncode == 0 else None
+
+
+def secret_store(env: Mapping[str, str], section: str, value: str) -> None:
+    subprocess.run(["secret-tool", "store", "--label", f"Vigie {section}", "service", "Vigie", "username", section],
+                   env=dict(env), input=value, text=True, check=True, timeout=10)

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Set up everything the suite needs on Debian/Ubuntu (apt + a .venv), then run ruff and pytest
+# on real services: Xvfb, a private D-Bus, dunst, gnome-keyring, tray hosts, a private apt world.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+bash installer/linux/setup-dev.sh --test
+echo "== ruff"
+.venv/bin/ruff check .
+echo "== pytest"
+exec .venv/bin/python -m pytest -p no:cacheprovider "$@"

@@ -1,0 +1,164 @@
+"""Configuration in the real OS keyring (gnome-keyring over a private D-Bus), and every fault path.
+
+Each fault test shows the French message and proves nothing else was lost or overwritten,
+reading the stored entries back with secret-tool.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import harness
+
+GRACE = "os_updates.security_grace_days"
+
+
+def stored(env, section):
+    raw = harness.secret_lookup(env, section)
+    return None if raw is None else json.loads(raw)
+
+
+def test_set_is_validated_stored_in_the_keyring_and_read_back(keyring_env):
+    result = harness.run_vigie(keyring_env, "config", "set", GRACE, "3")
+    assert result.returncode == 0, result.stderr
+    assert "Enregistré" in result.stdout
+    assert stored(keyring_env, "os_updates") == {
+        "schema_version": 1,
+        "data": {"enabled": True, "interval_minutes": 240, "security_grace_days": 3, "timeout_seconds": 300},
+    }
+    assert harness.run_vigie(keyring_env, "config", "get", GRACE).stdout.strip() == "3"
+    show = harness.run_vigie(keyring_env, "config", "show").stdout
+    assert "[os_updates]  (enregistré)" in show and "security_grace_days = 3" in show
+    assert "[general]  (par défaut)" in show
+
+
+def test_words_are_accepted_for_yes_and_no(keyring_env):
+    assert harness.run_vigie(keyring_env, "config", "set", "os_updates.enabled", "non").returncode == 0
+    assert stored(keyring_env, "os_updates")["data"]["enabled"] is False
+
+
+def test_bad_value_is_refused_in_french_and_nothing_changes(keyring_env):
+    harness.run_vigie(keyring_env, "config", "set", GRACE, "3")
+    before = harness.secret_lookup(keyring_env, "os_updates")
+    for value, expected in [("999", "un nombre entier de 0 à 60"), ("trois", "un nombre entier de 0 à 60")]:
+        result = harness.run_vigie(keyring_env, "config", "set", GRACE, value)
+        assert result.returncode == 2
+        assert f"Valeur refusée pour {GRACE}\u00a0: il faut {expected}." in result.stderr
+    result = harness.run_vigie(keyring_env, "config", "set", "general.language", "de")
+    assert "l’une de ces valeurs\u00a0: fr, en" in result.stderr
+    assert harness.secret_lookup(keyring_env, "os_updates") == before
+
+
+def test_unknown_key_is_refused_in_french(keyring_env):
+    result = harness.run_vigie(keyring_env, "config", "set", "os_updates.colour", "bleu")
+    assert result.returncode == 2
+    assert "Réglage inconnu\u00a0: os_updates.colour." in result.stderr
+    assert harness.secret_lookup(keyring_env, "os_updates") is None
+
+
+def test_reset_one_section_keeps_the_others(keyring_env):
+    harness.run_vigie(keyring_env, "config", "set", GRACE, "3")
+    harness.run_vigie(keyring_env, "config", "set", "general.language", "en")
+    result = harness.run_vigie(keyring_env, "config", "reset", "os_updates")
+    assert result.returncode == 0
+    assert "Back to the default settings: os_updates" in result.stdout  # general.language = en is honoured
+    assert harness.secret_lookup(keyring_env, "os_updates") is None
+    assert stored(keyring_env, "general")["data"] == {"language": "en"}
+
+
+def test_every_section_is_one_entry_under_service_vigie(keyring_env):
+    harness.run_vigie(keyring_env, "config", "set", GRACE, "3")
+    harness.run_vigie(keyring_env, "config", "set", "general.language", "fr")
+    for section in ("general", "os_updates"):
+        raw = harness.secret_lookup(keyring_env, section)
+        assert raw is not None and len(raw) < 1000
+
+
+def test_no_keyring_backend_runs_on_defaults_read_only(bus_env):
+    check = harness.run_vigie(bus_env, "check")
+    assert "Réglages\u00a0: Aucun trousseau sécurisé n’est disponible sur ce poste." in check.stdout
+    assert "Vigie utilise ses réglages par défaut et n’enregistre rien pour l’instant." in check.stdout
+    refused = harness.run_vigie(bus_env, "config", "set", GRACE, "3")
+    assert refused.returncode == 2
+    assert "lecture seule" in refused.stderr
+    # Never a plaintext fallback: no keyring file of any kind appeared in HOME.
+    home = Path(bus_env["HOME"])
+    assert not list(home.rglob("*keyring*")), list(home.rglob("*keyring*"))
+    assert "no_keyring" in log_text(bus_env)
+
+
+def test_locked_keyring_runs_on_defaults_and_loses_nothing(bus_env, services):
+    daemon = harness.start_keyring(services, bus_env)
+    harness.run_vigie(bus_env, "config", "set", GRACE, "3")
+    harness.stop(daemon)
+    # Same keyring file, wrong password: the collection stays locked, nobody can answer a prompt.
+    locked = harness.start_keyring(services, bus_env, password="not-the-password")
+    check = harness.run_vigie(bus_env, "check")
+    assert "Le trousseau sécurisé du poste est verrouillé." in check.stdout
+    refused = harness.run_vigie(bus_env, "config", "set", GRACE, "5")
+    assert refused.returncode == 2 and "lecture seule" in refused.stderr
+    harness.stop(locked)
+    harness.start_keyring(services, bus_env)  # the right password again
+    assert stored(bus_env, "os_updates")["data"]["security_grace_days"] == 3
+    assert "keyring_locked" in log_text(bus_env)
+
+
+def test_hung_keyring_is_bounded_by_the_timeout(bus_env, services):
+    harness.start_silent_secret_service(services, bus_env)
+    env = dict(bus_env, VIGIE_KEYRING_TIMEOUT="1")
+    check = harness.run_vigie(env, "check", timeout=30)
+    assert "Le trousseau sécurisé du poste ne répond pas." in check.stdout
+    assert "Mises à jour du système" in check.stdout  # the checks still ran
+    get = harness.run_vigie(env, "config", "get", GRACE, timeout=30)
+    assert get.stdout.strip() == "7"  # the default
+    assert "keyring_timeout" in log_text(env)
+
+
+def test_corrupt_section_is_quarantined_and_the_others_are_kept(keyring_env):
+    harness.run_vigie(keyring_env, "config", "set", "general.language", "en")
+    general_before = harness.secret_lookup(keyring_env, "general")
+    garbage = '{"schema_version": 1, "data": {"security_grace_days": 3,'  # truncated JSON
+    harness.secret_store(keyring_env, "os_updates", garbage)
+    check = harness.run_vigie(keyring_env, "check", "--lang", "fr")
+    assert "Certains réglages étaient illisibles et ont été remis par défaut" in check.stdout
+    assert "[os_updates]" in check.stdout
+    quarantined = quarantine_files(keyring_env)
+    assert [p.read_text() for p in quarantined] == [garbage]
+    assert stat.S_IMODE(quarantined[0].stat().st_mode) == 0o600
+    assert stat.S_IMODE(quarantined[0].parent.stat().st_mode) == 0o700
+    assert harness.secret_lookup(keyring_env, "general") == general_before
+    assert harness.secret_lookup(keyring_env, "os_updates") is None  # back to defaults
+    assert harness.run_vigie(keyring_env, "config", "get", "general.language").stdout.strip() == "en"
+
+
+def test_invalid_values_in_a_section_are_quarantined_too(keyring_env):
+    bad = json.dumps({"schema_version": 1, "data": {"security_grace_days": -4}})
+    harness.secret_store(keyring_env, "os_updates", bad)
+    assert harness.run_vigie(keyring_env, "config", "get", GRACE).stdout.strip() == "7"
+    assert [p.read_text() for p in quarantine_files(keyring_env)] == [bad]
+
+
+def test_section_from_a_newer_vigie_is_read_but_never_overwritten(keyring_env):
+    newer = json.dumps({"schema_version": 99, "data": {"security_grace_days": 2, "colour": "bleu"}})
+    harness.secret_store(keyring_env, "os_updates", newer)
+    assert harness.run_vigie(keyring_env, "config", "get", GRACE).stdout.strip() == "2"
+    refused = harness.run_vigie(keyring_env, "config", "set", GRACE, "5")
+    assert refused.returncode == 2
+    assert "appartiennent à une version plus récente de Vigie" in refused.stderr
+    assert harness.run_vigie(keyring_env, "config", "reset").returncode == 2
+    check = harness.run_vigie(keyring_env, "check")
+    assert "Ces réglages viennent d’une version plus récente de Vigie." in check.stdout
+    assert harness.secret_lookup(keyring_env, "os_updates") == newer
+    assert not quarantine_files(keyring_env)
+    # The other sections stay writable.
+    assert harness.run_vigie(keyring_env, "config", "set", "general.language", "en").returncode == 0
+
+
+def quarantine_files(env) -> list[Path]:
+    return sorted((Path(env["XDG_DATA_HOME"]) / "Vigie" / "quarantine").glob("*"))
+
+
+def log_text(env) -> str:
+    return (Path(env["XDG_STATE_HOME"]) / "Vigie" / "log" / "vigie.log").read_text()
