@@ -12,7 +12,7 @@ import pytest
 import harness
 
 REQUIRED_TOOLS = ["Xvfb", "dbus-daemon", "gdbus", "dunst", "dunstctl", "gnome-keyring-daemon", "secret-tool",
-                  "trayer", "gtk-sni-tray-standalone", "apt-ftparchive", "dpkg-deb"]
+                  "trayer", "gtk-sni-tray-standalone", "status-notifier-watcher", "apt-ftparchive", "dpkg-deb"]
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -49,21 +49,24 @@ def keyring_env(bus_env: dict[str, str], services: harness.Services) -> dict[str
     return bus_env
 
 
-@pytest.fixture(scope="session")
-def desktop_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """One desktop for the session: Xvfb, a session bus, dunst, gnome-keyring and both tray hosts."""
-    running = harness.Services()
-    env = harness.isolated_env(tmp_path_factory.mktemp("desktop"))
-    try:
-        env["DISPLAY"] = harness.start_xvfb(running, env)
-        harness.start_bus(running, env)
-        harness.start_dunst(running, env)
-        harness.start_keyring(running, env)
-        harness.start_sni_tray(running, env)
-        harness.start_xembed_tray(running, env)
-        yield env
-    finally:
-        running.close()
+@pytest.fixture
+def bare_desktop(home_env: dict[str, str], services: harness.Services) -> dict[str, str]:
+    """A fresh desktop for one test, with no notification server: Xvfb, a session bus,
+    gnome-keyring, an SNI host (gtk-sni-tray) and an XEmbed tray (trayer)."""
+    env = home_env
+    env["DISPLAY"] = harness.start_xvfb(services, env)
+    harness.start_bus(services, env)
+    harness.start_keyring(services, env)
+    harness.start_sni_tray(services, env)
+    harness.start_xembed_tray(services, env)
+    return env
+
+
+@pytest.fixture
+def desktop_env(bare_desktop: dict[str, str], services: harness.Services) -> dict[str, str]:
+    """bare_desktop plus dunst as the notification server."""
+    harness.start_dunst(services, bare_desktop)
+    return bare_desktop
 
 
 @pytest.fixture(scope="session")

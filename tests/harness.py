@@ -150,9 +150,13 @@ def start_silent_secret_service(services: Services, env: Mapping[str, str]) -> s
 
 
 def start_sni_tray(services: Services, env: Mapping[str, str]) -> subprocess.Popen:
-    proc = services.start(["gtk-sni-tray-standalone", "--bottom", "--end", "--watcher", "--size", "32",
-                           "-c", "gray"], env)
+    # The watcher first, on its own: gtk-sni-tray's built-in one (--watcher) races its own host,
+    # which then exits on ServiceUnknown about once in 30 starts.
+    services.start(["status-notifier-watcher"], env)
     wait_for(lambda: bus_has(env, "org.kde.StatusNotifierWatcher"), what="SNI watcher")
+    errors = Path(env["XDG_RUNTIME_DIR"]) / "sni-tray.stderr"
+    proc = services.start(["gtk-sni-tray-standalone", "--bottom", "--end", "--size", "32", "-c", "gray"], env,
+                          stderr=errors.open("w"))
 
     def host_registered() -> bool:
         # libayatana-appindicator falls back to XEmbed if the host is not registered yet.
@@ -164,7 +168,11 @@ def start_sni_tray(services: Services, env: Mapping[str, str]) -> subprocess.Pop
         ).stdout
         return "true" in out
 
-    wait_for(host_registered, what="SNI host registered")
+    try:
+        wait_for(host_registered, what="SNI host registered")
+    except TimeoutError as exc:
+        state = "running" if proc.poll() is None else f"exited {proc.returncode}"
+        raise TimeoutError(f"{exc}; gtk-sni-tray {state}: {errors.read_text()[-2000:]}") from None
     return proc
 
 
@@ -207,3 +215,37 @@ def secret_lookup(env: Mapping[str, str], section: str) -> str | None:
 def secret_store(env: Mapping[str, str], section: str, value: str) -> None:
     subprocess.run(["secret-tool", "store", "--label", f"Vigie {section}", "service", "Vigie", "username", section],
                    env=dict(env), input=value, text=True, check=True, timeout=10)
+
+
+def sni_menu(env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SUPPORT / "sni_menu.py"), *args], env=dict(env), capture_output=True,
+                          text=True, timeout=30)
+
+
+def screen_grabbed(env: Mapping[str, str]) -> bool:
+    """True while a client (the screen locker) holds the keyboard grab."""
+    return subprocess.run([sys.executable, str(SUPPORT / "grab_check.py")], env=dict(env), capture_output=True,
+                          timeout=10).returncode == 0
+
+
+def screenshot(env: Mapping[str, str], path: Path) -> Path:
+    subprocess.run(["import", "-window", "root", str(path)], env=dict(env), check=True, timeout=20)
+    return path
+
+
+def vigie_log(env: Mapping[str, str]) -> str:
+    path = Path(env["XDG_STATE_HOME"]) / "Vigie" / "log" / "vigie.log"
+    return path.read_text() if path.exists() else ""
+
+
+def xdo(env: Mapping[str, str], *args: str) -> str:
+    return subprocess.run(["xdotool", *args], env=dict(env), capture_output=True, text=True, timeout=10).stdout
+
+
+def windows_of_class(env: Mapping[str, str], classname: str) -> list[dict[str, int]]:
+    """Visible X windows of a WM_CLASS name, with their geometry."""
+    found = []
+    for wid in xdo(env, "search", "--onlyvisible", "--classname", classname).split():
+        geometry = dict(line.split("=") for line in xdo(env, "getwindowgeometry", "--shell", wid).split())
+        found.append({k: int(v) for k, v in geometry.items()})
+    return found

@@ -1,22 +1,21 @@
-"""Command line: vigie check | config … (the tray agent and the other commands arrive with their issues)."""
+"""Command line: vigie [run] | check [--json] | config … | autostart … | ui status."""
 
 from __future__ import annotations
 
 import argparse
 import logging
-import sqlite3
 import sys
 from collections.abc import Sequence
 from datetime import datetime
 
-from vigie import __version__, report
+from vigie import __version__, autostart, report
 from vigie.checks import ALL_CHECKS, CheckContext
 from vigie.config import SECTIONS, ConfigError, ConfigStore, LoadedConfig
 from vigie.events import Tick
 from vigie.i18n import render, resolve_language, translator
-from vigie.journal import Journal
+from vigie.journal import open_journal
 from vigie.logs import setup_logging
-from vigie.model import T, Text
+from vigie.model import T
 from vigie.platform import get_platform
 from vigie.runner import run_check
 
@@ -28,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"vigie {__version__}")
     parser.add_argument("--lang", choices=["fr", "en"], help="langue des messages (fr par défaut)")
     sub = parser.add_subparsers(dest="command", metavar="COMMANDE")
+    run = sub.add_parser("run", help="lancer l’agent (icône près de l’horloge) ; c’est aussi l’action sans commande")
+    run.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS)
 
     check = sub.add_parser("check", help="vérifier le poste une fois et afficher le bilan")
     check.add_argument("--json", action="store_true", help="sortie JSON pour les outils du prestataire")
@@ -44,33 +45,48 @@ def build_parser() -> argparse.ArgumentParser:
     set_.add_argument("value", metavar="VALEUR")
     reset = actions.add_parser("reset", help="revenir aux réglages par défaut")
     reset.add_argument("section", nargs="?", choices=sorted(SECTIONS))
+
+    autostart.add_parser(sub)
+
+    ui = sub.add_parser("ui", help="fenêtres de l’agent (lancées par l’agent lui-même)")
+    windows = ui.add_subparsers(dest="window", metavar="FENÊTRE", required=True)
+    status = windows.add_parser("status", help="état de la sécurité")
+    status.add_argument("--snapshot", help=argparse.SUPPRESS)
+    status.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging()
-    if args.command is None:
-        build_parser().print_help()
-        return 0
+    if args.command in (None, "run"):
+        from vigie.app import run_agent
+
+        return run_agent(args.lang)
+    if args.command == "ui":
+        return run_window(args)
     loaded = ConfigStore().load()
     tr = translator(resolve_language(args.lang, loaded.config.general.language))
     if args.command == "check":
         return cmd_check(args, loaded, tr)
+    if args.command == "autostart":
+        return autostart.run_command(args, tr)
     return cmd_config(args, loaded, tr)
 
 
-def _open_journal() -> tuple[Journal, Text | None]:
-    try:
-        return Journal(), None
-    except (OSError, sqlite3.Error) as exc:
-        log.error("journal unavailable: %s", exc)
-        return Journal.in_memory(), T("Vigie's journal cannot be opened; dates will not be kept this time.")
+def run_window(args: argparse.Namespace) -> int:
+    from vigie.ui import status_window  # Tk: only in this child process
+
+    argv = ["--snapshot", args.snapshot] if args.snapshot else []
+    return status_window.main([*argv, "--lang", resolve_language(args.lang)])
+
+
+JOURNAL_PROBLEM = T("Vigie's journal cannot be opened; dates will not be kept this time.")
 
 
 def cmd_check(args: argparse.Namespace, loaded: LoadedConfig, tr) -> int:
     platform = get_platform()
-    journal, journal_problem = _open_journal()
+    journal, journal_problem = open_journal()
     now = datetime.now().astimezone()
     ctx = CheckContext(platform, loaded.config, journal, clock=lambda: datetime.now().astimezone())
     checks = [c for c in ALL_CHECKS if getattr(loaded.config, c.id).enabled]
@@ -81,7 +97,7 @@ def cmd_check(args: argparse.Namespace, loaded: LoadedConfig, tr) -> int:
         print(report.to_json(checks, findings, loaded, platform.name, language, tr, now))
     else:
         if journal_problem:
-            print(render(journal_problem, tr), file=sys.stderr)
+            print(render(JOURNAL_PROBLEM, tr), file=sys.stderr)
         print(report.to_table(checks, findings, loaded, tr, now))
     return report.exit_code(findings)
 

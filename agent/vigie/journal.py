@@ -58,3 +58,15 @@ class Journal:
                 [(check_id, item, now.isoformat()) for item in sorted(new)],
             )
         return {item: known.get(item, now) for item in wanted}
+
+
+def open_journal() -> tuple[Journal, str | None]:
+    """The user's journal, or an in-memory one (and the reason) when it cannot be opened."""
+    import logging
+    import sqlite3 as _sqlite3
+
+    try:
+        return Journal(), None
+    except (OSError, _sqlite3.Error) as exc:
+        logging.getLogger(__name__).error("journal unavailable: %s", exc)
+        return Journal.in_memory(), str(exc)

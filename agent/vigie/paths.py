@@ -18,6 +18,16 @@ def log_dir() -> Path:
     return platformdirs.user_log_path(APP_NAME, appauthor=False)
 
 
+def runtime_dir() -> Path:
+    """Per-user, per-session files: the single-instance lock and the status snapshot."""
+    return platformdirs.user_runtime_path(APP_NAME, appauthor=False)
+
+
+def status_snapshot() -> Path:
+    """The agent's latest status, as a `vigie-check/1` JSON document (read by the status window)."""
+    return runtime_dir() / "status.json"
+
+
 def quarantine_dir() -> Path:
     return data_dir() / "quarantine"
 
@@ -35,3 +45,13 @@ def write_private_file(path: Path, text: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
+
+
+def replace_private_file(path: Path, text: str) -> None:
+    """Atomically replace a 0600 file: a reader never sees half of it."""
+    private_dir(path.parent)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(temporary, path)

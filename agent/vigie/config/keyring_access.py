@@ -11,15 +11,15 @@ import contextlib
 import importlib
 import logging
 import os
-import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import keyring
 import keyring.backend
 import keyring.errors
 
 from vigie import APP_NAME
+from vigie.bounded import CallTimeout, bounded_call
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -111,26 +111,15 @@ class KeyringAccess:
         return backend
 
     def _bounded(self, function: Callable[[], R]) -> R:
-        outcome: dict[str, Any] = {}
-        done = threading.Event()
+        try:
+            return bounded_call(function, self.timeout, name="vigie-keyring")
+        except CallTimeout:
+            raise self._mark_broken(
+                KeyringUnavailable("keyring_timeout", f"no answer in {self.timeout:g} s")) from None
+        except Exception as exc:
+            raise self._translate(exc) from exc
 
-        def worker() -> None:
-            try:
-                outcome["value"] = function()
-            except BaseException as exc:  # handed to the caller's thread below
-                outcome["error"] = exc
-            finally:
-                done.set()
-
-        # A daemon thread: a keyring call stuck for ever must not keep the process alive.
-        threading.Thread(target=worker, name="vigie-keyring", daemon=True).start()
-        if not done.wait(self.timeout):
-            raise self._mark_broken(KeyringUnavailable("keyring_timeout", f"no answer in {self.timeout:g} s"))
-        if "error" in outcome:
-            raise self._translate(outcome["error"])
-        return outcome["value"]
-
-    def _translate(self, exc: BaseException) -> BaseException:
+    def _translate(self, exc: Exception) -> Exception:
         if isinstance(exc, KeyringUnavailable):
             return self._mark_broken(exc)
         if isinstance(exc, keyring.errors.NoKeyringError):
@@ -139,10 +128,8 @@ class KeyringAccess:
             return self._mark_broken(KeyringUnavailable("keyring_locked", str(exc)))
         if isinstance(exc, keyring.errors.InitError):
             return self._mark_broken(KeyringUnavailable("keyring_error", str(exc)))
-        if isinstance(exc, Exception):
-            # pywintypes.error (Credential Manager) and D-Bus errors are not KeyringErrors.
-            return KeyringUnavailable("keyring_error", f"{type(exc).__name__}: {exc}")
-        return exc
+        # pywintypes.error (Credential Manager) and D-Bus errors are not KeyringErrors.
+        return KeyringUnavailable("keyring_error", f"{type(exc).__name__}: {exc}")
 
     def _mark_broken(self, error: KeyringUnavailable) -> KeyringUnavailable:
         log.warning("keyring unusable (%s): %s", error.code, error.detail)

@@ -30,8 +30,21 @@ class OsUpdates(Section):
     timeout_seconds: Annotated[int, msgspec.Meta(ge=10, le=3600)] = 300
 
 
+class Notifications(Section):
+    enabled: bool = True
+    repeat_minutes: Annotated[int, msgspec.Meta(ge=15, le=7 * 24 * 60)] = 240  # while a problem stays
+    max_per_hour: Annotated[int, msgspec.Meta(ge=1, le=60)] = 4
+
+
+class Lock(Section):
+    # Used when the desktop offers no way to lock (e.g. "i3lock -n", "xsecurelock"). Linux only.
+    locker_command: Annotated[str, msgspec.Meta(max_length=300)] = ""
+
+
 class Config(msgspec.Struct, kw_only=True):
     general: General = msgspec.field(default_factory=General)
+    notifications: Notifications = msgspec.field(default_factory=Notifications)
+    lock: Lock = msgspec.field(default_factory=Lock)
     os_updates: OsUpdates = msgspec.field(default_factory=OsUpdates)
 
 

@@ -245,6 +245,8 @@ def describe_expected(section_type: type[Section], field_name: str) -> Text:
         return T("a whole number from {low} to {high}", low=kind.ge, high=kind.le)
     if isinstance(kind, msgspec.inspect.BoolType):
         return T("yes or no")
+    if isinstance(kind, msgspec.inspect.StrType):
+        return T("a text of at most {size} characters", size=kind.max_length)
     if isinstance(kind, msgspec.inspect.LiteralType):
         # typing keeps the declared order (msgspec sorts): the default comes first.
         annotation = next(f.type for f in msgspec.structs.fields(section_type) if f.name == field_name)

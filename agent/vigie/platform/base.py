@@ -7,6 +7,7 @@ cannot do something raises NotSupported with a reason the user can read.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
@@ -16,6 +17,7 @@ from vigie.model import Text
 
 class Capability(Enum):
     PENDING_UPDATES = "pending_updates"
+    LOCK_SCREEN = "lock_screen"
 
 
 class PlatformError(Exception):
@@ -66,3 +68,11 @@ class Platform(Protocol):
     def capabilities(self) -> frozenset[Capability]: ...
 
     def pending_updates(self, timeout: float) -> UpdateStatus: ...
+
+    def lock_screen(self, locker_command: Sequence[str] = ()) -> str:
+        """Lock the session now; return how it was done. Raise PlatformError when nothing worked."""
+        ...
+
+    def screen_locked(self) -> bool | None:
+        """True when the session is locked, False when not, None when this cannot be told."""
+        ...

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
+import subprocess
+import threading
+from collections.abc import Sequence
 
 from vigie.model import T
-from vigie.platform import parsers, proc
-from vigie.platform.base import Capability, NotSupported, PendingUpdate, UpdateStatus
+from vigie.platform import dbus, parsers, proc
+from vigie.platform.base import Capability, NotSupported, PendingUpdate, PlatformError, ToolFailed, UpdateStatus
+
+log = logging.getLogger(__name__)
+
+# Desktop screen savers that lock on request (KDE and others; GNOME), tried in this order.
+SCREENSAVERS = (
+    ("org.freedesktop.ScreenSaver", "/ScreenSaver", "org.freedesktop.ScreenSaver"),
+    ("org.gnome.ScreenSaver", "/org/gnome/ScreenSaver", "org.gnome.ScreenSaver"),
+)
+LOCK_COMMANDS = (("loginctl", "lock-session"), ("xdg-screensaver", "lock"))
 
 # apt and dnf output is parsed, so it must not be translated. APT_CONFIG and the rest of the
 # caller's environment are kept: an IT provider (or a test) may point apt at its own config.
@@ -34,11 +47,54 @@ def dnf_security_list(timeout: float) -> str:
     return proc.run(argv, timeout, env=_tool_env()).stdout
 
 
+def screensaver_lock(service: str, path: str, interface: str) -> None:
+    dbus.call(service, path, interface, "Lock", timeout=2.0)
+
+
+def screensaver_active(service: str, path: str, interface: str) -> bool:
+    return bool(dbus.call(service, path, interface, "GetActive", timeout=1.0)[0])
+
+
+def notification_server_present() -> bool:
+    try:
+        return bool(dbus.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                              "NameHasOwner", "s", ("org.freedesktop.Notifications",), timeout=1.0)[0])
+    except PlatformError:
+        return False
+
+
+def start_locker(argv: Sequence[str]) -> subprocess.Popen:
+    """Start a locker program (i3lock -n, xsecurelock...). It may stay in the foreground while it
+    holds the screen, or fork and exit 0: both are a success; any other exit is a failure."""
+    try:
+        # Its own session: the lock must survive whatever happens to Vigie afterwards.
+        locker = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, start_new_session=True)
+    except OSError as exc:
+        raise ToolFailed(T("The screen locker {tool} could not be started.", tool=argv[0]), str(exc)) from exc
+    try:
+        code = locker.wait(1.0)
+    except subprocess.TimeoutExpired:
+        threading.Thread(target=_reap, args=(locker,), name="vigie-locker-reaper", daemon=True).start()
+        return locker
+    if code != 0:
+        error = locker.stderr.read().decode(errors="replace").strip()[-300:] if locker.stderr else ""
+        raise ToolFailed(T("The screen locker {tool} failed (code {code}).", tool=argv[0], code=code), error)
+    return locker
+
+
+def _reap(locker: subprocess.Popen) -> None:
+    locker.communicate()  # drains stderr and reaps it when the user unlocks: no zombie
+
+
 class LinuxPlatform:
     name = "linux"
 
+    def __init__(self) -> None:
+        self._locker: subprocess.Popen | None = None
+
     def capabilities(self) -> frozenset[Capability]:
-        caps = set()
+        caps = {Capability.LOCK_SCREEN}
         if shutil.which("apt-get") or shutil.which("dnf"):
             caps.add(Capability.PENDING_UPDATES)
         return frozenset(caps)
@@ -50,6 +106,36 @@ class LinuxPlatform:
         if shutil.which("dnf"):
             return self._dnf_pending(timeout)
         raise NotSupported(T("No supported package manager (apt or dnf) was found."))
+
+    def lock_screen(self, locker_command: Sequence[str] = ()) -> str:
+        failures = []
+        for service, path, interface in SCREENSAVERS:
+            try:
+                screensaver_lock(service, path, interface)
+                return service
+            except PlatformError as exc:
+                failures.append(f"{service}: {exc}")
+        for argv in LOCK_COMMANDS:
+            try:
+                proc.run(argv, 5)
+                return argv[0]
+            except PlatformError as exc:
+                failures.append(f"{argv[0]}: {exc}")
+        if locker_command:
+            self._locker = start_locker(locker_command)
+            return locker_command[0]
+        log.warning("no way to lock the screen: %s", "; ".join(failures))
+        raise NotSupported(T("No way to lock the screen was found on this computer."), "; ".join(failures))
+
+    def screen_locked(self) -> bool | None:
+        if self._locker is not None and self._locker.poll() is None:
+            return True
+        for service, path, interface in SCREENSAVERS:
+            try:
+                return screensaver_active(service, path, interface)
+            except PlatformError:
+                continue
+        return None
 
     @staticmethod
     def _dnf_pending(timeout: float) -> UpdateStatus:

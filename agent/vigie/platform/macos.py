@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+import ctypes
 import platform
+from collections.abc import Sequence
 
 from vigie.model import T
 from vigie.platform import parsers, proc
 from vigie.platform.base import Capability, ToolFailed, UpdateStatus
 
 _NO_UPDATES = "No new software available"
+# Private but stable since 10.13; the CGSession binary used before is gone since Big Sur.
+LOGIN_FRAMEWORK = "/System/Library/PrivateFrameworks/login.framework/Versions/Current/login"
+
+
+def sac_lock_screen() -> None:
+    try:
+        login = ctypes.CDLL(LOGIN_FRAMEWORK)
+    except OSError as exc:
+        raise ToolFailed(T("macOS refused to lock the session."), str(exc)) from exc
+    status = login.SACLockScreenImmediate()
+    if status != 0:
+        raise ToolFailed(T("macOS refused to lock the session."), f"SACLockScreenImmediate returned {status}")
+
+
+def session_screen_locked() -> bool | None:
+    from Quartz import CGSessionCopyCurrentDictionary  # pyobjc, macOS only
+
+    session = CGSessionCopyCurrentDictionary()
+    return None if session is None else bool(session.get("CGSSessionScreenIsLocked", 0))
 
 
 def softwareupdate_list(timeout: float) -> tuple[str, str]:
@@ -25,7 +46,14 @@ class MacPlatform:
     name = "macos"
 
     def capabilities(self) -> frozenset[Capability]:
-        return frozenset({Capability.PENDING_UPDATES})
+        return frozenset({Capability.PENDING_UPDATES, Capability.LOCK_SCREEN})
+
+    def lock_screen(self, locker_command: Sequence[str] = ()) -> str:
+        sac_lock_screen()
+        return "SACLockScreenImmediate"
+
+    def screen_locked(self) -> bool | None:
+        return session_screen_locked()
 
     def pending_updates(self, timeout: float) -> UpdateStatus:
         stdout, stderr = softwareupdate_list(timeout)

@@ -1,0 +1,172 @@
+"""The agent: wiring only. Configuration → platform → engine and scheduler threads → tray (main thread)."""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import sys
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+
+from vigie import paths, report
+from vigie.alerts import AlertPolicy
+from vigie.checks import ALL_CHECKS
+from vigie.checks.base import CheckContext
+from vigie.config import ConfigStore, LoadedConfig
+from vigie.engine import SHOW_STATUS_ACTION, Engine
+from vigie.events import Command, CommandKind, Stopped, Tick
+from vigie.i18n import render, resolve_language, translator
+from vigie.instance import acquire_single_instance
+from vigie.journal import open_journal
+from vigie.model import TN, Finding, Severity, T
+from vigie.notify import Notification, Notifier
+from vigie.platform import get_platform, platform_name
+from vigie.ui.children import ChildWindows
+from vigie.ui.icons import draw_icon
+
+log = logging.getLogger(__name__)
+
+
+def now() -> datetime:
+    return datetime.now().astimezone()
+
+
+def overall_severity(findings: Mapping[str, Finding]) -> Severity:
+    """The icon's state: a problem outranks "could not check", which outranks all fine."""
+    severities = {f.severity for f in findings.values()}
+    for severity in (Severity.CRITICAL, Severity.WARNING, Severity.UNKNOWN):
+        if severity in severities:
+            return severity
+    return Severity.OK if severities else Severity.UNKNOWN
+
+
+def tooltip(findings: Mapping[str, Finding]) -> T:
+    problems = sum(f.severity in (Severity.WARNING, Severity.CRITICAL) for f in findings.values())
+    unknown = sum(f.severity == Severity.UNKNOWN for f in findings.values())
+    if problems:
+        return TN("Vigie: {n} point to check", "Vigie: {n} points to check", problems)
+    if unknown:
+        return TN("Vigie: {n} check could not be done", "Vigie: {n} checks could not be done", unknown)
+    return T("Vigie: all is well") if findings else T("Vigie: checking…")
+
+
+class Agent:
+    def __init__(self, loaded: LoadedConfig, language: str) -> None:
+        from vigie.ui.tray import Tray  # imports pystray: only here, never for `vigie check`
+
+        self.loaded = loaded
+        self.language = language
+        self.tr = translator(language)
+        self.platform = get_platform()
+        self.journal, _ = open_journal()
+        self.windows = ChildWindows()
+        self.tray = Tray(self.tr, on_command=self._on_command, on_quit=self.stop)
+        config = loaded.config
+        self.engine = Engine(
+            [c for c in ALL_CHECKS if getattr(config, c.id).enabled],
+            CheckContext(self.platform, config, self.journal, clock=now),
+            notify=self._notify,
+            policy=AlertPolicy(config.notifications, clock=now),
+            tr=self.tr,
+            on_status=self._on_status,
+            on_show_status=lambda: self.windows.open("status", "--lang", language),
+            locker_command=shlex.split(config.lock.locker_command),
+        )
+        self.notifier = Notifier.default(self._notification_icons(), self._on_notification_action,
+                                         self._server_probe())
+        from vigie.scheduler import Scheduler
+
+        self.scheduler = Scheduler(self.engine.submit, {c: getattr(config, c).interval_minutes
+                                                        for c in self.engine.checks})
+        self._engine_thread = threading.Thread(target=self.engine.run, name="vigie-engine", daemon=True)
+
+    def run(self) -> None:
+        self._engine_thread.start()
+        self.scheduler.start()
+        self.engine.submit(Tick())  # a first full check at start
+        try:
+            self.tray.run(on_visible=lambda backend: log.info("tray visible backend=%s", backend))
+        finally:
+            self.shutdown()
+
+    def stop(self) -> None:
+        self.tray.stop()
+
+    def shutdown(self) -> None:
+        log.info("stopping")
+        self.scheduler.stop()
+        self.engine.submit(Stopped())
+        self._engine_thread.join(10)
+        self.notifier.stop()
+        self.windows.close_all()
+        self.journal.close()
+
+    def _on_command(self, kind: CommandKind) -> None:
+        self.engine.submit(Command(kind))
+
+    def _on_notification_action(self, action: str) -> None:
+        if action == SHOW_STATUS_ACTION:
+            self.engine.submit(Command(CommandKind.SHOW_STATUS))
+
+    def _notify(self, notification: Notification) -> None:
+        self.notifier.send(notification)
+
+    def _on_status(self, findings: Mapping[str, Finding]) -> None:
+        self.tray.show(overall_severity(findings), render(tooltip(findings), self.tr))
+        checks = [self.engine.checks[i] for i in findings]
+        document = report.to_json(checks, list(findings.values()), self.loaded, self.platform.name,
+                                  self.language, self.tr, now())
+        try:
+            paths.replace_private_file(paths.status_snapshot(), document)
+        except OSError as exc:
+            log.error("cannot write the status snapshot: %s", exc)
+
+    @staticmethod
+    def _notification_icons() -> dict[Severity, Path]:
+        """Notification daemons want icon files: one per state, drawn at start."""
+        icons = {}
+        for severity in Severity:
+            path = paths.runtime_dir() / f"vigie-{severity.name.lower()}.png"
+            try:
+                paths.private_dir(path.parent)
+                draw_icon(128, severity).save(path)
+                icons[severity] = path
+            except OSError as exc:
+                log.warning("cannot write the notification icon: %s", exc)
+        return icons
+
+    @staticmethod
+    def _server_probe() -> Callable[[], bool] | None:
+        if platform_name() != "linux":
+            return None
+        from vigie.platform.linux import notification_server_present
+
+        return notification_server_present
+
+
+def run_agent(explicit_language: str | None) -> int:
+    lock = acquire_single_instance()
+    loaded = ConfigStore().load()
+    language = resolve_language(explicit_language, loaded.config.general.language)
+    tr = translator(language)
+    if lock is None:
+        print(render(T("Vigie is already running: its icon is next to the clock."), tr))
+        return 0
+    try:
+        agent = Agent(loaded, language)
+        log.info("agent started (tray backend %s)", agent.tray.backend)
+        agent.run()
+    except Exception as exc:
+        from vigie.ui.tray import TrayUnavailable
+
+        if not isinstance(exc, TrayUnavailable):
+            raise
+        log.error("tray unavailable: %s", exc.detail)
+        print(render(T("Vigie cannot show its icon: {reason}", reason=exc.reason), tr), file=sys.stderr)
+        print(render(T("The security report still works: vigie check"), tr), file=sys.stderr)
+        return 1
+    finally:
+        lock.release()
+    return 0

@@ -1,0 +1,420 @@
+"""Start Vigie at login: `vigie autostart enable|disable|status`.
+
+One small class per OS, all with the same three methods:
+- Linux: `$XDG_CONFIG_HOME/autostart/vigie.desktop` (XDG Autostart spec);
+- Windows: the per-user Run key; Task Manager may veto it through `StartupApproved\\Run`;
+- macOS: `~/Library/LaunchAgents/fr.vigie.agent.plist` (read by launchd at the next login).
+The file and value contents come from pure generators, tested on every OS. Each registry or
+launchctl call is one module-level function, the only thing the tests replace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import configparser
+import logging
+import os
+import plistlib
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from vigie.i18n import render
+from vigie.model import T, Text
+from vigie.platform import PlatformError, platform_name, proc
+
+log = logging.getLogger(__name__)
+
+DESKTOP_FILE = "vigie.desktop"
+LAUNCH_AGENT_LABEL = "fr.vigie.agent"
+RUN_VALUE_NAME = "Vigie"
+RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
+APPROVED_KEY = r"Software\Microsoft\Windows\CurrentVersion\Explorer\StartupApproved\Run"
+NO_LAUNCHCTL_ENV = "VIGIE_AUTOSTART_NO_LAUNCHCTL"
+LAUNCHCTL_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class AutostartStatus:
+    enabled: bool
+    location: str
+    command: list[str] | None = None
+    disabled_by_user: bool = False  # Windows: switched off in Task Manager (StartupApproved)
+
+
+class Autostart(Protocol):
+    location: str
+
+    def enable(self, command: list[str]) -> Path | str: ...
+
+    def disable(self) -> bool: ...
+
+    def status(self) -> AutostartStatus: ...
+
+
+def agent_command() -> list[str]:
+    """What starts the agent: the frozen executable, or this interpreter with `-m vigie`."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable]
+    return [sys.executable, "-m", "vigie"]
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Replace path in one step (0644: nothing personal inside); a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _remove(path: Path) -> bool:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+# --- Linux: XDG autostart desktop entry ---------------------------------------------------------
+
+# Desktop Entry spec, "The Exec key": an argument holding one of these must be quoted.
+_EXEC_RESERVED = frozenset(" \t\n\"'\\><~|&;$*?#()`")
+# An argument is quoted whole or not at all; inside quotes \" \` \$ \\ are escaped.
+_EXEC_ARG = re.compile(r'[ \t]*(?:"((?:[^"\\]|\\.)*)"|([^ \t"]+))(?=[ \t]|$)', re.DOTALL)
+_STRING_ESCAPES = {"s": " ", "n": "\n", "t": "\t", "r": "\r", "\\": "\\"}
+
+
+def _quote_exec_arg(arg: str) -> str:
+    if not arg or _EXEC_RESERVED & set(arg):
+        arg = '"' + re.sub(r'(["`$\\])', r"\\\1", arg) + '"'
+    return arg.replace("%", "%%")
+
+
+def _escape_string(value: str) -> str:
+    """The spec's escapes for string values, applied after the Exec quoting."""
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
+
+
+def _unescape_string(value: str) -> str:
+    return re.sub(r"\\(.)", lambda m: _STRING_ESCAPES.get(m.group(1), m.group(0)), value)
+
+
+def exec_value(command: list[str]) -> str:
+    return _escape_string(" ".join(_quote_exec_arg(arg) for arg in command))
+
+
+def parse_exec(value: str) -> list[str]:
+    """The inverse of exec_value: string escapes, then the quoting, then %%."""
+    text, args, pos = _unescape_string(value).rstrip(" \t"), [], 0
+    while pos < len(text):
+        match = _EXEC_ARG.match(text, pos)
+        if match is None:
+            raise ValueError(f"malformed Exec value at character {pos}")
+        quoted, plain = match.groups()
+        arg = plain if quoted is None else re.sub(r'\\(["`$\\])', r"\1", quoted)
+        args.append(arg.replace("%%", "%"))
+        pos = match.end()
+    return args
+
+
+def xdg_desktop_entry(command: list[str]) -> str:
+    return (
+        "[Desktop Entry]\n"
+        "Type=Application\n"
+        "Name=Vigie\n"
+        "Name[fr]=Vigie\n"
+        "Comment=Keeps watch over the security of the practice's computer\n"
+        "Comment[fr]=Veille sur la sécurité du poste du cabinet\n"
+        f"Exec={exec_value(command)}\n"
+        "Icon=vigie\n"
+        "Terminal=false\n"
+        "NoDisplay=true\n"
+        "Categories=Utility;Security;\n"
+        "X-GNOME-Autostart-enabled=true\n"
+    )
+
+
+def read_desktop_entry(text: str) -> dict[str, str]:
+    """The [Desktop Entry] group, keys kept as written; raises configparser.Error when unreadable."""
+    parser = configparser.ConfigParser(interpolation=None, delimiters=("=",), strict=False)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]  # keys are case-sensitive
+    parser.read_string(text)
+    return dict(parser["Desktop Entry"])
+
+
+def xdg_autostart_dir() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME", "")
+    # The spec says to ignore a relative XDG_CONFIG_HOME.
+    config = Path(base) if os.path.isabs(base) else Path.home() / ".config"
+    return config / "autostart"
+
+
+class XdgAutostart:
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or xdg_autostart_dir() / DESKTOP_FILE
+        self.location = str(self.path)
+
+    def enable(self, command: list[str]) -> Path:
+        _write_atomic(self.path, xdg_desktop_entry(command).encode("utf-8"))
+        return self.path
+
+    def disable(self) -> bool:
+        return _remove(self.path)
+
+    def status(self) -> AutostartStatus:
+        try:
+            entry = read_desktop_entry(self.path.read_text(encoding="utf-8"))
+            command = parse_exec(entry["Exec"]) if "Exec" in entry else None
+        except FileNotFoundError:
+            return AutostartStatus(False, self.location)
+        except (configparser.Error, KeyError, UnicodeDecodeError, ValueError) as exc:
+            log.warning("unreadable autostart entry %s: %s", self.path, exc)
+            return AutostartStatus(False, self.location)
+        hidden = entry.get("Hidden", "false").strip() == "true"
+        switched_off = entry.get("X-GNOME-Autostart-enabled", "true").strip() == "false"
+        return AutostartStatus(not hidden and not switched_off and bool(command), self.location, command)
+
+
+# --- Windows: HKCU Run key ----------------------------------------------------------------------
+
+
+def windows_run_value(command: list[str]) -> str:
+    return subprocess.list2cmdline(command)
+
+
+def split_windows_command(line: str) -> list[str]:
+    """The inverse of subprocess.list2cmdline (Microsoft C runtime rules)."""
+    args: list[str] = []
+    current: list[str] = []
+    in_arg = quoted = False
+    backslashes = 0
+    for char in line:
+        if char == "\\":
+            backslashes += 1
+            in_arg = True
+            continue
+        if char == '"':
+            current.append("\\" * (backslashes // 2) + ('"' if backslashes % 2 else ""))
+            quoted ^= not backslashes % 2
+        else:
+            current.append("\\" * backslashes)
+            if char in " \t" and not quoted:
+                if in_arg:
+                    args.append("".join(current))
+                current, in_arg, backslashes = [], False, 0
+                continue
+            current.append(char)
+        backslashes, in_arg = 0, True
+    if in_arg:
+        args.append("".join(current) + "\\" * backslashes)
+    return args
+
+
+def startup_approved_disables(data: bytes | None) -> bool:
+    """StartupApproved\\Run holds 12 bytes; a first byte of 03 or 07 means switched off by the user."""
+    return bool(data) and data[0] in (0x03, 0x07)
+
+
+def _read_run_value() -> str | None:
+    import winreg
+
+    try:
+        with winreg.OpenKey(winreg.HKEY_CURRENT_USER, RUN_KEY) as key:
+            value, _kind = winreg.QueryValueEx(key, RUN_VALUE_NAME)
+    except FileNotFoundError:
+        return None
+    return str(value)
+
+
+def _write_run_value(value: str) -> None:
+    import winreg
+
+    with winreg.CreateKeyEx(winreg.HKEY_CURRENT_USER, RUN_KEY, 0, winreg.KEY_SET_VALUE) as key:
+        winreg.SetValueEx(key, RUN_VALUE_NAME, 0, winreg.REG_SZ, value)
+
+
+def _delete_run_value() -> bool:
+    import winreg
+
+    try:
+        with winreg.OpenKey(winreg.HKEY_CURRENT_USER, RUN_KEY, 0, winreg.KEY_SET_VALUE) as key:
+            winreg.DeleteValue(key, RUN_VALUE_NAME)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _read_startup_approved() -> bytes | None:
+    import winreg
+
+    try:
+        with winreg.OpenKey(winreg.HKEY_CURRENT_USER, APPROVED_KEY) as key:
+            value, _kind = winreg.QueryValueEx(key, RUN_VALUE_NAME)
+    except FileNotFoundError:
+        return None
+    return bytes(value) if isinstance(value, bytes | bytearray) else None
+
+
+class WindowsRunKey:
+    location = rf"HKCU\{RUN_KEY}\{RUN_VALUE_NAME}"
+
+    def enable(self, command: list[str]) -> str:
+        _write_run_value(windows_run_value(command))
+        return self.location
+
+    def disable(self) -> bool:
+        return _delete_run_value()
+
+    def status(self) -> AutostartStatus:
+        value = _read_run_value()
+        if value is None:
+            return AutostartStatus(False, self.location)
+        vetoed = startup_approved_disables(_read_startup_approved())
+        return AutostartStatus(not vetoed, self.location, split_windows_command(value), disabled_by_user=vetoed)
+
+
+# --- macOS: LaunchAgent -------------------------------------------------------------------------
+
+
+def launch_agent_plist(command: list[str]) -> bytes:
+    return plistlib.dumps({
+        "Label": LAUNCH_AGENT_LABEL,
+        "ProgramArguments": list(command),
+        "RunAtLoad": True,
+        "KeepAlive": {"SuccessfulExit": False},  # restarted after a crash, not after a clean quit
+        "LimitLoadToSessionType": "Aqua",
+        "ProcessType": "Interactive",
+    })
+
+
+def _launchctl_bootstrap(plist: Path) -> None:
+    proc.run(["launchctl", "bootstrap", f"gui/{os.getuid()}", str(plist)], timeout=LAUNCHCTL_TIMEOUT)
+
+
+def _launchctl_bootout() -> None:
+    proc.run(["launchctl", "bootout", f"gui/{os.getuid()}/{LAUNCH_AGENT_LABEL}"], timeout=LAUNCHCTL_TIMEOUT)
+
+
+def _best_effort(call: Callable[..., None], *args: object) -> None:
+    """launchctl only applies the change now; the file alone is enough from the next login on."""
+    if os.environ.get(NO_LAUNCHCTL_ENV):
+        return
+    try:
+        call(*args)
+    except PlatformError as exc:
+        log.warning("launchctl (best effort) failed: %s", exc)
+
+
+class LaunchAgent:
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or Path.home() / "Library" / "LaunchAgents" / f"{LAUNCH_AGENT_LABEL}.plist"
+        self.location = str(self.path)
+
+    def enable(self, command: list[str]) -> Path:
+        _write_atomic(self.path, launch_agent_plist(command))
+        _best_effort(_launchctl_bootstrap, self.path)
+        return self.path
+
+    def disable(self) -> bool:
+        if not self.path.exists():
+            return False
+        _best_effort(_launchctl_bootout)
+        return _remove(self.path)
+
+    def status(self) -> AutostartStatus:
+        try:
+            with self.path.open("rb") as handle:
+                plist = plistlib.load(handle)
+        except FileNotFoundError:
+            return AutostartStatus(False, self.location)
+        except Exception as exc:  # plistlib raises several unrelated types on a damaged file
+            log.warning("unreadable launch agent %s: %s", self.path, exc)
+            return AutostartStatus(False, self.location)
+        arguments = plist.get("ProgramArguments") if isinstance(plist, dict) else None
+        command = [str(a) for a in arguments] if isinstance(arguments, list) else None
+        return AutostartStatus(bool(command) and not plist.get("Disabled", False), self.location, command)
+
+
+def get_autostart() -> Autostart:
+    name = platform_name()
+    if name == "windows":
+        return WindowsRunKey()
+    if name == "macos":
+        return LaunchAgent()
+    return XdgAutostart()
+
+
+# --- Command line -------------------------------------------------------------------------------
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("autostart", help="démarrer Vigie à l’ouverture de session, ou non")
+    parser.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS)
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions.add_parser("enable", help="démarrer Vigie à chaque ouverture de session")
+    actions.add_parser("disable", help="ne plus démarrer Vigie à l’ouverture de session")
+    actions.add_parser("status", help="dire si Vigie démarre à l’ouverture de session")
+
+
+def run_command(args: argparse.Namespace, tr) -> int:
+    autostart = get_autostart()
+    try:
+        messages = _ACTIONS[args.action](autostart)
+    except OSError as exc:
+        log.error("autostart %s failed at %s: %s", args.action, autostart.location, exc)
+        print(render(_problem(args.action, autostart.location), tr), file=sys.stderr)
+        return 2
+    for message in messages:
+        print(render(message, tr))
+    return 0
+
+
+def _problem(action: str, location: str) -> Text:
+    if action == "status":
+        return T("Vigie could not find out whether it starts at login: {location} cannot be read.",
+                 location=location)
+    return T("Vigie could not change its start at login: {location} cannot be written.", location=location)
+
+
+def _enable(autostart: Autostart) -> list[Text]:
+    where = autostart.enable(agent_command())
+    log.info("autostart enabled: %s", where)
+    messages = [T("Vigie will start every time you log in.")]
+    if autostart.status().disabled_by_user:
+        messages.append(T("Windows still blocks it: switch Vigie back on in Task Manager, Startup tab."))
+    return messages
+
+
+def _disable(autostart: Autostart) -> list[Text]:
+    if autostart.disable():
+        log.info("autostart disabled: %s", autostart.location)
+        return [T("Vigie will no longer start when you log in.")]
+    return [T("Vigie was not set to start at login; nothing to change.")]
+
+
+def _status(autostart: Autostart) -> list[Text]:
+    state = autostart.status()
+    if state.enabled:
+        return [T("Start at login: on ({location})", location=state.location)]
+    if state.disabled_by_user:
+        return [T("Start at login: off, by the user in Task Manager")]
+    return [T("Start at login: off")]
+
+
+_ACTIONS: dict[str, Callable[[Autostart], list[Text]]] = {
+    "enable": _enable,
+    "disable": _disable,
+    "status": _status,
+}

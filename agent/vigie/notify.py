@@ -1,0 +1,141 @@
+"""Notifier facade: desktop-notifier first (native, with buttons), plyer second, the log last.
+
+`send()` never blocks and never raises: notifications are queued to one worker thread that
+runs an asyncio loop (desktop-notifier is async and needs a live loop for button callbacks).
+Every attempt is bounded by a timeout, so a notification daemon that hangs costs seconds,
+not the agent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from vigie import APP_NAME
+from vigie.bounded import bounded_call
+from vigie.model import Severity
+
+Icons = Mapping[Severity, Path]
+
+log = logging.getLogger(__name__)
+SEND_TIMEOUT = 5.0
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action: str  # identifier handed back to on_action
+
+
+@dataclass(frozen=True)
+class Notification:
+    title: str
+    body: str
+    severity: Severity = Severity.WARNING  # picks the icon, and the urgency when CRITICAL
+    buttons: Sequence[Button] = field(default_factory=tuple)
+
+    @property
+    def critical(self) -> bool:
+        return self.severity == Severity.CRITICAL
+
+
+class Backend(Protocol):
+    name: str
+
+    async def send(self, notification: Notification) -> None: ...
+
+
+class DesktopNotifierBackend:
+    name = "desktop-notifier"
+
+    def __init__(self, icons: Icons, on_action: Callable[[str], None]) -> None:
+        from desktop_notifier import DesktopNotifier, Icon
+
+        self._icons = {severity: Icon(path=path) for severity, path in icons.items()}
+        self._notifier = DesktopNotifier(app_name=APP_NAME, app_icon=self._icons.get(Severity.OK))
+        self._on_action = on_action
+
+    async def send(self, notification: Notification) -> None:
+        from desktop_notifier import Button as DnButton
+        from desktop_notifier import Urgency
+
+        buttons = [DnButton(title=b.label, identifier=b.action, on_pressed=self._callback(b.action))
+                   for b in notification.buttons]
+        dispatched = []  # desktop-notifier logs a failure and returns: only this callback proves delivery
+        await asyncio.wait_for(
+            self._notifier.send(title=notification.title, message=notification.body, buttons=buttons,
+                                icon=self._icons.get(notification.severity),
+                                urgency=Urgency.Critical if notification.critical else Urgency.Normal,
+                                on_dispatched=lambda: dispatched.append(True)),
+            SEND_TIMEOUT,
+        )
+        if not dispatched:
+            raise RuntimeError("not delivered (no notification service?)")
+
+    def _callback(self, action: str) -> Callable[[], None]:
+        return lambda: self._on_action(action)
+
+
+class PlyerBackend:
+    name = "plyer"
+
+    def __init__(self, icons: Icons, server_present: Callable[[], bool] | None = None) -> None:
+        self._icons = icons
+        self._server_present = server_present
+
+    async def send(self, notification: Notification) -> None:
+        from plyer import notification as plyer_notification
+
+        # plyer cannot tell whether anything was shown (on Linux it ignores notify-send's exit code).
+        if self._server_present and not await asyncio.to_thread(self._server_present):
+            raise RuntimeError("no notification server")
+
+        def show() -> None:
+            icon = self._icons.get(notification.severity)
+            plyer_notification.notify(title=notification.title, message=notification.body, app_name=APP_NAME,
+                                      app_icon=str(icon) if icon else "", timeout=10)
+
+        # plyer blocks (and may run notify-send without a timeout): keep it off the loop, bounded.
+        await asyncio.to_thread(bounded_call, show, SEND_TIMEOUT, "vigie-plyer")
+
+
+class Notifier:
+    def __init__(self, backends: Sequence[Backend]) -> None:
+        self.backends = list(backends)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="vigie-notifier", daemon=True)
+        self._thread.start()
+
+    @classmethod
+    def default(cls, icons: Icons, on_action: Callable[[str], None],
+                server_present: Callable[[], bool] | None = None) -> Notifier:
+        backends: list[Backend] = []
+        try:
+            backends.append(DesktopNotifierBackend(icons, on_action))
+        except Exception as exc:  # missing module or platform support: the next backend will do
+            log.warning("desktop-notifier unavailable: %s", exc)
+        backends.append(PlyerBackend(icons, server_present))
+        return cls(backends)
+
+    def send(self, notification: Notification) -> None:
+        asyncio.run_coroutine_threadsafe(self._deliver(notification), self._loop)
+
+    async def _deliver(self, notification: Notification) -> None:
+        for backend in self.backends:
+            try:
+                await asyncio.wait_for(backend.send(notification), SEND_TIMEOUT + 1)
+                log.info("notification shown via %s", backend.name)
+                return
+            except Exception as exc:
+                log.warning("notification via %s failed: %s: %s", backend.name, type(exc).__name__, exc)
+        # Last resort: the log. The title is ours (no personal data).
+        log.warning("notification not shown (no notification service): %s", notification.title)
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout)

@@ -1,0 +1,522 @@
+"""The « État de la sécurité » window: one block per check, read from the agent's status snapshot.
+
+Runs in its own process (`vigie ui status`): Tk must not share a process with the tray (see
+shared/notes/harness.md). The agent replaces the snapshot atomically; the window stats it every
+2 s and re-renders when it changed. SIGUSR1 brings the window to the front.
+All texts of the snapshot are already in the user's language: they are shown, never translated.
+Threading: everything here runs on the main thread, inside Tk's event loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import enum
+import logging
+import os
+import re
+import signal
+import sys
+import tkinter as tk
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from tkinter import font as tkfont
+from tkinter import ttk
+from types import TracebackType
+from typing import Literal
+
+import msgspec
+
+from vigie import paths
+from vigie.i18n import LANGUAGES, resolve_language
+from vigie.logs import setup_logging
+from vigie.model import Severity
+
+log = logging.getLogger(__name__)
+
+CLASS_NAME = "vigie-status"
+POLL_MS = 2000
+MAX_SNAPSHOT_BYTES = 1_000_000
+MAX_TEXT = 1000  # characters shown per field; the rest is cut with "…"
+WIDTH = 640  # initial window width, px
+PAD = 20
+
+COLOURS = {  # same as the tray icon (vigie.ui.icons), without importing Pillow
+    Severity.OK: (46, 139, 87),
+    Severity.INFO: (46, 139, 87),
+    Severity.WARNING: (230, 126, 34),
+    Severity.CRITICAL: (200, 40, 40),
+    Severity.UNKNOWN: (128, 128, 128),
+}
+PAGE, CARD, BORDER, NOTICE = "#f3f4f6", "#ffffff", "#d5d9df", "#e9edf2"
+INK, MUTED = "#1f2933", "#52606d"
+FONT_SPECS = {  # name: (size, weight)
+    "base": (11, "normal"), "bold": (11, "bold"), "heading": (12, "bold"), "headline": (17, "bold"),
+    "small": (10, "normal"), "badge": (10, "bold"),
+}
+ORDER = {Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.UNKNOWN: 2, Severity.INFO: 3, Severity.OK: 4}
+
+NBSP = "\u00a0"
+STRINGS: dict[str, dict[str, str]] = {
+    "fr": {
+        "title": "Vigie — État de la sécurité",
+        "all_good": "Tout va bien",
+        "to_check_1": "1 point à vérifier",
+        "to_check_n": "{n} points à vérifier",
+        "incomplete": "Vigie n’a pas pu tout vérifier",
+        "no_checks": "Aucune vérification n’est activée",
+        "waiting_head": "Vérification en cours",
+        "unreadable_head": "État indisponible",
+        "last_check": f"Dernière vérification{NBSP}: {{date}} à {{time}}",
+        "date_format": "%d/%m/%Y",
+        "fix": f"À faire{NBSP}:",
+        "close": "Fermer",
+        "waiting": "Vigie n’a pas encore terminé sa première vérification.",
+        "waiting_hint": "Cette fenêtre se mettra à jour d’elle-même dans quelques instants.",
+        "unreadable": "L’état de la sécurité ne peut pas être lu pour le moment.",
+        "unreadable_hint": "Cette fenêtre réessaiera d’elle-même. Si ce message reste affiché, "
+                           "prévenez votre prestataire informatique.",
+        "no_display": f"Vigie{NBSP}: la fenêtre «{NBSP}État de la sécurité{NBSP}» ne peut pas s’ouvrir "
+                      "(aucun écran disponible).",
+        "ok": "OK", "info": "OK", "warning": "Attention", "critical": "Urgent", "unknown": "Inconnu",
+    },
+    "en": {
+        "title": "Vigie — Security status",
+        "all_good": "All is well",
+        "to_check_1": "1 item to check",
+        "to_check_n": "{n} items to check",
+        "incomplete": "Vigie could not check everything",
+        "no_checks": "No check is enabled",
+        "waiting_head": "Checking",
+        "unreadable_head": "Status unavailable",
+        "last_check": "Last check: {date} at {time}",
+        "date_format": "%Y-%m-%d",
+        "fix": "What to do:",
+        "close": "Close",
+        "waiting": "Vigie has not finished its first check yet.",
+        "waiting_hint": "This window will update by itself in a few moments.",
+        "unreadable": "The security status cannot be read at the moment.",
+        "unreadable_hint": "This window will try again by itself. If this message stays, tell your IT provider.",
+        "no_display": "Vigie: the “Security status” window cannot open (no display available).",
+        "ok": "OK", "info": "OK", "warning": "Warning", "critical": "Urgent", "unknown": "Unknown",
+    },
+}
+
+
+# --- the snapshot (vigie-check/1): only the fields shown; unknown fields are ignored ---
+
+class CheckEntry(msgspec.Struct):
+    id: str
+    label: str
+    severity: Literal["ok", "info", "warning", "critical", "unknown"]
+    title: str
+    detail: str
+    fix: str
+
+    @property
+    def level(self) -> Severity:
+        return Severity[self.severity.upper()]
+
+
+class Problem(msgspec.Struct):
+    message: str
+
+
+class ConfigState(msgspec.Struct):
+    problems: list[Problem]
+
+
+class Report(msgspec.Struct):
+    schema: Literal["vigie-check/1"]
+    generated_at: str
+    config: ConfigState
+    checks: list[CheckEntry]
+
+
+class Fault(enum.Enum):
+    MISSING = "missing"  # the agent has not written its first snapshot yet
+    UNREADABLE = "unreadable"  # corrupt, wrong schema, too big or not readable
+
+
+FAULT_TEXTS = {  # header, message, hint (keys of STRINGS)
+    Fault.MISSING: ("waiting_head", "waiting", "waiting_hint"),
+    Fault.UNREADABLE: ("unreadable_head", "unreadable", "unreadable_hint"),
+}
+
+
+def load_snapshot(path: Path) -> Report | Fault:
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_SNAPSHOT_BYTES + 1)
+    except FileNotFoundError:
+        return Fault.MISSING
+    except OSError as exc:
+        log.warning("status snapshot not readable: %s", exc.strerror)
+        return Fault.UNREADABLE
+    if len(data) > MAX_SNAPSHOT_BYTES:
+        log.warning("status snapshot too big: over %d bytes", MAX_SNAPSHOT_BYTES)
+        return Fault.UNREADABLE
+    try:
+        return msgspec.json.decode(data, type=Report)
+    except msgspec.MsgspecError as exc:
+        log.warning("status snapshot unreadable: %s", exc)
+        return Fault.UNREADABLE
+
+
+def stat_key(path: Path) -> tuple[int, int, int] | None:
+    """Changes whenever the agent replaces the file (new inode) or rewrites it."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_ino, st.st_size
+
+
+# --- pure presentation helpers ---
+
+_OUTSIDE_BMP = re.compile("[\U00010000-\U0010ffff\ud800-\udfff]")  # Tk 8.6 cannot draw these
+_CONTROLS = re.compile("[\x00-\x09\x0b-\x1f\x7f]")
+
+
+def safe_text(text: str, limit: int = MAX_TEXT) -> str:
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return _CONTROLS.sub(" ", _OUTSIDE_BMP.sub("\ufffd", text))
+
+
+def headline(report: Report, strings: dict[str, str]) -> tuple[str, Severity]:
+    levels = [check.level for check in report.checks]
+    to_check = sum(level in (Severity.WARNING, Severity.CRITICAL) for level in levels)
+    if to_check:
+        text = strings["to_check_1"] if to_check == 1 else strings["to_check_n"].format(n=to_check)
+        return text, max(level for level in levels if level != Severity.UNKNOWN)
+    if Severity.UNKNOWN in levels:
+        return strings["incomplete"], Severity.UNKNOWN
+    if not levels:
+        return strings["no_checks"], Severity.UNKNOWN
+    return strings["all_good"], Severity.OK
+
+
+def last_check_line(generated_at: str, strings: dict[str, str]) -> str:
+    """The agent's local wall-clock time, as written in the snapshot (no time-zone conversion)."""
+    try:
+        when = datetime.fromisoformat(generated_at)
+    except ValueError:
+        log.warning("status snapshot: unreadable generated_at")
+        return ""
+    return strings["last_check"].format(date=when.strftime(strings["date_format"]), time=when.strftime("%H:%M"))
+
+
+def sorted_checks(report: Report) -> list[CheckEntry]:
+    return sorted(report.checks, key=lambda check: ORDER[check.level])
+
+
+def hex_colour(level: Severity) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*COLOURS[level])
+
+
+# --- the window ---
+
+class StatusWindow:
+    """Header (overall state), scrollable list of check cards, notice band, « Fermer »."""
+
+    def __init__(self, root: tk.Tk, snapshot: Path, strings: dict[str, str]) -> None:
+        self.root, self.snapshot, self.strings = root, snapshot, strings
+        self.fonts = _make_fonts(root)
+        self._key: object = object()  # differs from any stat_key(): the first refresh reads
+        self._wrapped: list[tuple[tk.Widget, int]] = []  # (label, px taken by what is beside it)
+        self._after: str | None = None
+        _make_styles(root, self.fonts)
+        root.title(strings["title"])
+        root.configure(background=PAGE)
+        root.columnconfigure(0, weight=1)
+        root.rowconfigure(1, weight=1)
+        self._build_header()
+        self._build_body()
+        self._build_footer()
+        # Escape closes on release, once pressed here: the key-up is not left to another window.
+        self._escape_pressed = False
+        root.bind("<KeyPress-Escape>", lambda _event: setattr(self, "_escape_pressed", True))
+        root.bind("<KeyRelease-Escape>", lambda _event: self.close() if self._escape_pressed else None)
+        root.protocol("WM_DELETE_WINDOW", self.close)
+        self.refresh()
+
+    # layout, built once
+
+    def _build_header(self) -> None:
+        header = ttk.Frame(self.root, style="Page.TFrame", padding=(PAD, PAD, PAD, 12))
+        header.grid(row=0, column=0, sticky="ew")
+        self.dot = tk.Canvas(header, width=22, height=22, background=PAGE, highlightthickness=0)
+        self.dot.grid(row=0, column=0, padx=(0, 10))
+        self.headline = ttk.Label(header, style="Headline.TLabel", wraplength=WIDTH - 2 * PAD - 40)
+        self.headline.grid(row=0, column=1, sticky="w")
+        self.when = ttk.Label(header, style="Muted.TLabel")
+        self.when.grid(row=1, column=1, sticky="w", pady=(2, 0))
+
+    def _build_body(self) -> None:
+        body = ttk.Frame(self.root, style="Page.TFrame", padding=(PAD, 0, PAD - 18, 0))
+        body.grid(row=1, column=0, sticky="nsew")
+        body.columnconfigure(0, weight=1)
+        body.rowconfigure(0, weight=1)
+        body.columnconfigure(1, minsize=18)  # the scroll bar's room is kept: showing it never rewraps
+        self.canvas = tk.Canvas(body, width=WIDTH - 2 * PAD, background=PAGE, highlightthickness=0)
+        self.canvas.grid(row=0, column=0, sticky="nsew")
+        self.scrollbar = ttk.Scrollbar(body, orient="vertical", command=self.canvas.yview)
+        self.canvas.configure(yscrollcommand=self.scrollbar.set)
+        self.inner = ttk.Frame(self.canvas, style="Page.TFrame")
+        self._item = self.canvas.create_window(0, 0, window=self.inner, anchor="nw")
+        self.inner.bind("<Configure>", lambda _event: self._update_scrolling())
+        self.canvas.bind("<Configure>", self._on_canvas_resize)
+        for sequence in ("<Button-4>", "<Button-5>", "<MouseWheel>"):
+            self.root.bind_all(sequence, self._on_wheel)
+
+    def _build_footer(self) -> None:
+        self.notice = tk.Label(self.root, background=NOTICE, foreground=MUTED, font=self.fonts["small"],
+                               justify="left", anchor="w", padx=PAD, pady=8, wraplength=WIDTH - 2 * PAD)
+        footer = ttk.Frame(self.root, style="Page.TFrame", padding=(PAD, 12, PAD, PAD))
+        footer.grid(row=3, column=0, sticky="ew")
+        self.close_button = ttk.Button(footer, text=self.strings["close"], command=self.close)
+        self.close_button.pack(side="right")
+
+    # content, rebuilt on every change
+
+    def refresh(self) -> None:
+        """Re-read the snapshot if it changed since the last look (one stat call otherwise)."""
+        key = stat_key(self.snapshot)
+        if key != self._key:
+            self._key = key
+            self.render(load_snapshot(self.snapshot))
+
+    def render(self, state: Report | Fault) -> None:
+        self._wrapped.clear()
+        for child in self.inner.winfo_children():
+            child.destroy()
+        self.canvas.yview_moveto(0)
+        try:
+            if isinstance(state, Report):
+                self._render_report(state)
+            else:
+                self._render_fault(state)
+        except Exception:  # a surprise in the data must not take the window down
+            log.exception("status window: rendering failed")
+            if state is not Fault.UNREADABLE:
+                self.render(Fault.UNREADABLE)
+            return
+        self._fit_height()
+
+    def _render_report(self, report: Report) -> None:
+        text, level = headline(report, self.strings)
+        self._set_header(text, level, last_check_line(report.generated_at, self.strings))
+        for check in sorted_checks(report):
+            self._check_card(check)
+        self._set_notice([safe_text(problem.message) for problem in report.config.problems])
+
+    def _render_fault(self, fault: Fault) -> None:
+        head, message, hint = (self.strings[key] for key in FAULT_TEXTS[fault])
+        self._set_header(head, Severity.UNKNOWN, "")
+        body = self._card(Severity.UNKNOWN)
+        self._wrapping(ttk.Label(body, text=message, style="Heading.TLabel"), 0).pack(anchor="w")
+        self._wrapping(ttk.Label(body, text=hint, style="Body.TLabel"), 0).pack(anchor="w", pady=(4, 0))
+        self._set_notice([])
+
+    def _set_header(self, text: str, level: Severity, when: str) -> None:
+        self.dot.delete("all")
+        self.dot.create_oval(2, 2, 20, 20, fill=hex_colour(level), outline="")
+        self.headline.configure(text=text)
+        self.when.configure(text=when)
+        if when:
+            self.when.grid()
+        else:
+            self.when.grid_remove()
+
+    def _set_notice(self, messages: list[str]) -> None:
+        if messages:
+            self.notice.configure(text="\n".join(messages))
+            self.notice.grid(row=2, column=0, sticky="ew", pady=(8, 0))
+        else:
+            self.notice.grid_remove()
+
+    def _card(self, level: Severity) -> ttk.Frame:
+        """A white card with a stripe of the state colour; returns the frame to fill."""
+        card = ttk.Frame(self.inner, style="Card.TFrame", padding=1)
+        card.pack(fill="x", pady=(0, 10))
+        tk.Frame(card, background=hex_colour(level), width=6).pack(side="left", fill="y")
+        body = ttk.Frame(card, style="Card.TFrame", padding=(14, 10, 14, 12), borderwidth=0)
+        body.pack(side="left", fill="both", expand=True)
+        return body
+
+    def _check_card(self, check: CheckEntry) -> None:
+        body = self._card(check.level)
+        top = ttk.Frame(body, style="Card.TFrame", borderwidth=0)
+        top.pack(fill="x")
+        badge = tk.Label(top, text=self.strings[check.severity], background=hex_colour(check.level),
+                         foreground="#ffffff", font=self.fonts["badge"], padx=8, pady=2, borderwidth=0)
+        badge.pack(side="left", anchor="n")
+        label = ttk.Label(top, text=safe_text(check.label), style="Label.TLabel")
+        self._wrapping(label, badge.winfo_reqwidth() + 10).pack(side="left", padx=(10, 0))
+        title = ttk.Label(body, text=safe_text(check.title), style="Heading.TLabel")
+        self._wrapping(title, 0).pack(anchor="w", pady=(8, 0))
+        if check.detail:
+            detail = ttk.Label(body, text=safe_text(check.detail), style="Body.TLabel")
+            self._wrapping(detail, 0).pack(anchor="w", pady=(4, 0))
+        if check.fix:
+            self._fix_row(body, safe_text(check.fix))
+
+    def _fix_row(self, body: ttk.Frame, fix: str) -> None:
+        row = ttk.Frame(body, style="Card.TFrame", borderwidth=0)
+        row.pack(fill="x", pady=(8, 0))
+        prefix = ttk.Label(row, text=self.strings["fix"], style="Strong.TLabel")
+        prefix.grid(row=0, column=0, sticky="nw", padx=(0, 6))
+        text = ttk.Label(row, text=fix, style="Body.TLabel")
+        self._wrapping(text, self.fonts["bold"].measure(self.strings["fix"]) + 10).grid(row=0, column=1, sticky="w")
+
+    # wrapping and scrolling
+
+    _CARD_INSET = 1 + 6 + 2 * 14 + 1 + 6  # border, stripe, padding, border, safety
+
+    def _wrapping(self, label: ttk.Label, beside: int) -> ttk.Label:
+        self._wrapped.append((label, beside))
+        label.configure(wraplength=self._wrap_width(self._canvas_width(), beside))
+        return label
+
+    def _wrap_width(self, canvas_width: int, beside: int) -> int:
+        return max(160, canvas_width - self._CARD_INSET - beside)
+
+    def _canvas_width(self) -> int:
+        width = self.canvas.winfo_width()
+        return width if width > 1 else int(self.canvas.cget("width"))
+
+    def _on_canvas_resize(self, event: tk.Event) -> None:
+        self.canvas.itemconfigure(self._item, width=event.width)
+        self.headline.configure(wraplength=event.width - 40)
+        self.notice.configure(wraplength=event.width)
+        for label, beside in self._wrapped:
+            label.configure(wraplength=self._wrap_width(event.width, beside))
+        self._update_scrolling()
+
+    def _update_scrolling(self) -> None:
+        self.canvas.configure(scrollregion=(0, 0, 0, self.inner.winfo_reqheight()))
+        if self.inner.winfo_reqheight() > self.canvas.winfo_height() > 1:
+            self.scrollbar.grid(row=0, column=1, sticky="nse")
+        else:
+            self.scrollbar.grid_remove()
+            self.canvas.yview_moveto(0)
+
+    def _fit_height(self) -> None:
+        """Ask for the content's height, up to what the screen can show around header and footer."""
+        self.root.update_idletasks()
+        room = self.root.winfo_screenheight() - self.root.winfo_reqheight() + self.canvas.winfo_reqheight() - 120
+        self.canvas.configure(height=max(40, min(self.inner.winfo_reqheight(), room)))
+
+    def _on_wheel(self, event: tk.Event) -> None:
+        if self.scrollbar.winfo_ismapped():
+            step = -1 if event.num == 4 or event.delta > 0 else 1
+            self.canvas.yview_scroll(step * 2, "units")
+
+    # life cycle
+
+    def watch(self) -> None:
+        """Look at the snapshot every POLL_MS: a stat call, a re-read only when it changed."""
+        self.refresh()
+        self._after = self.root.after(POLL_MS, self.watch)
+
+    def raise_window(self) -> None:
+        self.root.deiconify()
+        self.root.lift()
+        self.root.focus_force()
+        self.refresh()
+
+    def close(self) -> None:
+        if self._after is not None:
+            self.root.after_cancel(self._after)
+        self.root.destroy()
+
+
+def _make_fonts(root: tk.Tk) -> dict[str, tkfont.Font]:
+    if sys.platform.startswith("linux"):
+        family = "DejaVu Sans"
+    else:
+        family = tkfont.nametofont("TkDefaultFont", root).actual("family")
+    tkfont.nametofont("TkDefaultFont", root).configure(family=family, size=FONT_SPECS["base"][0])
+    return {name: tkfont.Font(root, family=family, size=size, weight=weight)
+            for name, (size, weight) in FONT_SPECS.items()}
+
+
+def _make_styles(root: tk.Tk, fonts: dict[str, tkfont.Font]) -> None:
+    style = ttk.Style(root)
+    style.theme_use("clam")
+    style.configure("Page.TFrame", background=PAGE)
+    style.configure("Card.TFrame", background=CARD, bordercolor=BORDER, lightcolor=CARD, darkcolor=CARD,
+                    relief="solid")
+    for name, font, colour, background in (
+        ("Headline", "headline", INK, PAGE), ("Muted", "small", MUTED, PAGE), ("Label", "bold", MUTED, CARD),
+        ("Heading", "heading", INK, CARD), ("Body", "base", INK, CARD), ("Strong", "bold", INK, CARD),
+    ):
+        style.configure(f"{name}.TLabel", font=fonts[font], foreground=colour, background=background)
+    style.configure("TButton", font=fonts["base"], padding=(18, 6))
+
+
+# --- process entry points ---
+
+def _listen_for_raise(root: tk.Tk, callback: Callable[[], None]) -> None:
+    """SIGUSR1 → callback, without polling: the C-level handler writes to a pipe that Tk watches."""
+    read_fd, write_fd = os.pipe()
+    for fd in (read_fd, write_fd):
+        os.set_blocking(fd, False)
+    signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+
+    def on_readable(fd: int, _mask: int) -> None:
+        try:
+            received = os.read(fd, 64)
+        except BlockingIOError:
+            return
+        if signal.SIGUSR1 in received:
+            callback()
+
+    root.tk.createfilehandler(read_fd, tk.READABLE, on_readable)
+
+
+def _log_callback_error(kind: type[BaseException], value: BaseException, trace: TracebackType | None) -> None:
+    log.error("status window: error in a Tk callback", exc_info=(kind, value, trace))
+
+
+READY = "ready"
+
+
+def _survive_sigusr1() -> bool:
+    """As early as possible: until this runs, the tray's SIGUSR1 would end the process."""
+    if not hasattr(signal, "SIGUSR1"):
+        return False
+    signal.signal(signal.SIGUSR1, lambda _signum, _frame: None)
+    return True
+
+
+def run(snapshot: Path, language: str = "fr") -> int:
+    strings = STRINGS.get(language, STRINGS["fr"])
+    raisable = _survive_sigusr1()
+    try:
+        root = tk.Tk(className=CLASS_NAME)
+    except tk.TclError as exc:
+        log.error("status window: Tk cannot start: %s", exc)
+        print(strings["no_display"], file=sys.stderr)
+        return 1
+    root.report_callback_exception = _log_callback_error
+    window = StatusWindow(root, snapshot, strings)
+    if raisable:
+        _listen_for_raise(root, window.raise_window)
+        print(READY, flush=True)  # the tray may now send SIGUSR1 (see ui.children)
+    window.watch()
+    window.raise_window()
+    root.mainloop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    _survive_sigusr1()
+    parser = argparse.ArgumentParser(prog="vigie ui status", description=f"Fenêtre «{NBSP}État de la sécurité{NBSP}».")
+    parser.add_argument("--snapshot", type=Path, metavar="FICHIER",
+                        help=f"état publié par l’agent (par défaut{NBSP}: celui de la session)")
+    parser.add_argument("--lang", choices=LANGUAGES, help="langue de la fenêtre (sinon VIGIE_LANG, puis fr)")
+    args = parser.parse_args(argv)
+    setup_logging()
+    return run(args.snapshot or paths.status_snapshot(), resolve_language(args.lang))

@@ -1,0 +1,144 @@
+"""The tray icon and its menu: the only module that imports pystray.
+
+Threading rules: `run()` blocks on the main thread (GTK, Win32 and AppKit want it there);
+`show()` and `stop()` may be called from any thread (pystray marshals them to its loop).
+Linux backends: AppIndicator (StatusNotifierItem) first, GTK (XEmbed) second, never `xorg`:
+it has no menu and its clicks never reach the callbacks.
+"""
+
+from __future__ import annotations
+
+import gettext
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from types import ModuleType
+
+from vigie.events import CommandKind
+from vigie.i18n import render
+from vigie.model import Severity, T, Text
+from vigie.ui.icons import draw_icon
+
+log = logging.getLogger(__name__)
+LINUX_BACKENDS = ("appindicator", "gtk")
+ICON_SIZE = 64
+
+
+class TrayUnavailable(Exception):
+    """No tray can be shown; `reason` is for the user."""
+
+    def __init__(self, reason: Text, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def load_pystray() -> tuple[ModuleType, str]:
+    """Import pystray with the first backend that works (PYSTRAY_BACKEND forces one)."""
+    if not sys.platform.startswith("linux"):
+        import pystray
+
+        return pystray, type(pystray.Icon).__module__
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        raise TrayUnavailable(T("There is no graphical session here."), "no DISPLAY")
+    forced = os.environ.get("PYSTRAY_BACKEND")
+    if forced == "xorg":
+        raise TrayUnavailable(T("This tray backend has no menu; Vigie does not use it."), "xorg refused")
+    _name_the_program()
+    errors = []
+    for backend in [forced] if forced else LINUX_BACKENDS:
+        os.environ["PYSTRAY_BACKEND"] = backend
+        try:
+            import pystray
+
+            return pystray, backend
+        except Exception as exc:  # missing typelib, no X server...: try the next backend
+            errors.append(f"{backend}: {type(exc).__name__}: {exc}")
+            for name in [m for m in sys.modules if m == "pystray" or m.startswith("pystray.")]:
+                del sys.modules[name]
+    raise TrayUnavailable(T("The notification area could not be used."), "; ".join(errors))
+
+
+def _name_the_program() -> None:
+    # GTK names the icon's X window after the program: "vigie" rather than "python3".
+    try:
+        from gi.repository import GLib
+
+        GLib.set_prgname("vigie")
+    except Exception as exc:  # no PyGObject: pystray will say so when it is imported
+        log.debug("cannot set the program name: %s", exc)
+
+
+class Tray:
+    def __init__(self, tr: gettext.NullTranslations, on_command: Callable[[CommandKind], None],
+                 on_quit: Callable[[], None]) -> None:
+        self.tr = tr
+        self._on_command = on_command
+        self._on_quit = on_quit
+        self._pystray, self.backend = load_pystray()
+        self._icon = self._pystray.Icon("vigie", draw_icon(ICON_SIZE, Severity.UNKNOWN),
+                                        render(T("Vigie: checking…"), tr), self._menu())
+
+    def _menu(self) -> object:  # a pystray.Menu
+        item, menu = self._pystray.MenuItem, self._pystray.Menu
+        return menu(
+            item(self._label(T("Lock now")), self._command(CommandKind.LOCK_NOW), default=True),
+            item(self._label(T("Security status…")), self._command(CommandKind.SHOW_STATUS)),
+            item(self._label(T("Check now")), self._command(CommandKind.CHECK_NOW)),
+            menu.SEPARATOR,
+            item(self._label(T("Quit")), self._quit),
+        )
+
+    def _label(self, text: Text) -> str:
+        return render(text, self.tr)
+
+    def _command(self, kind: CommandKind) -> Callable[[object, object], None]:
+        def callback(icon: object, item: object) -> None:  # pystray allows at most two parameters
+            log.info("menu: %s", kind.value)
+            self._on_command(kind)
+
+        return callback
+
+    def _quit(self, icon: object, item: object) -> None:
+        log.info("menu: quit")
+        self._on_quit()
+
+    def run(self, on_visible: Callable[[str], None]) -> None:
+        """Show the icon and block until stop(); raise TrayUnavailable if the backend cannot start."""
+
+        failed, shown = threading.Event(), threading.Event()
+
+        def setup(icon: object) -> None:
+            if failed.is_set():
+                return
+            self._icon.visible = True
+            shown.set()
+            on_visible(self.backend)
+
+        for signum in (signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", None)):
+            if signum is not None:
+                signal.signal(signum, lambda *_: self.stop())
+        try:
+            self._icon.run(setup=setup)
+        except Exception as exc:  # e.g. GLib.Error when the session bus is broken
+            if shown.is_set():
+                # Raised while hiding: pystray closes its own notification through a service
+                # that may not exist. The icon did its job; this is a clean stop.
+                log.warning("tray stopped with an error: %s: %s", type(exc).__name__, exc)
+                return
+            # pystray's setup thread is not a daemon and waits for a loop that never started:
+            # release it, or the process could never exit.
+            failed.set()
+            self._icon._mark_ready()  # pystray's own hook for backends
+            raise TrayUnavailable(T("The notification area could not be used."), f"{type(exc).__name__}: {exc}") \
+                from exc
+
+    def show(self, severity: Severity, tooltip: str) -> None:
+        self._icon.icon = draw_icon(ICON_SIZE, severity)
+        self._icon.title = tooltip
+
+    def stop(self) -> None:
+        self._icon.stop()

@@ -1,0 +1,82 @@
+"""Read or click the tray menu of a StatusNotifierItem over D-Bus, as an SNI host does (no pixels).
+
+    sni_menu.py labels            print the menu labels of the first registered item, one per line
+    sni_menu.py click LABEL       send the "clicked" event to the item with that label
+    sni_menu.py title             print the item's Title (pystray's tooltip)
+Exit 0 on success, 2 when the label is absent, 3 when no item is registered.
+"""
+
+import sys
+import time
+
+from gi.repository import Gio, GLib
+
+BUS = Gio.bus_get_sync(Gio.BusType.SESSION, None)
+
+
+def call(dest, path, iface, method, args=None):
+    return BUS.call_sync(dest, path, iface, method, args, None, Gio.DBusCallFlags.NONE, 5000, None).unpack()
+
+
+def item_path(service):
+    def walk(path):
+        node = Gio.DBusNodeInfo.new_for_xml(call(service, path, "org.freedesktop.DBus.Introspectable",
+                                                 "Introspect")[0])
+        if any(i.name == "org.kde.StatusNotifierItem" for i in node.interfaces):
+            return path
+        for child in node.nodes:
+            found = walk(path.rstrip("/") + "/" + child.path)
+            if found:
+                return found
+        return None
+
+    return walk("/")
+
+
+def first_item():
+    items = call("org.kde.StatusNotifierWatcher", "/StatusNotifierWatcher", "org.freedesktop.DBus.Properties", "Get",
+                 GLib.Variant("(ss)", ("org.kde.StatusNotifierWatcher", "RegisteredStatusNotifierItems")))[0]
+    if not items:
+        sys.exit(3)
+    service, _, path = items[0].partition("/")
+    path = "/" + path if path else item_path(service)
+    props = call(service, path, "org.freedesktop.DBus.Properties", "GetAll",
+                 GLib.Variant("(s)", ("org.kde.StatusNotifierItem",)))[0]
+    return service, props
+
+
+def menu_entries(service, menu_path):
+    _revision, layout = call(service, menu_path, "com.canonical.dbusmenu", "GetLayout",
+                             GLib.Variant("(iias)", (0, -1, ["label"])))
+    entries = []
+
+    def walk(node):
+        node_id, props, children = node
+        if "label" in props:
+            entries.append((node_id, props["label"].replace("_", "")))
+        for child in children:
+            walk(child)
+
+    for child in layout[2]:  # the root node is the menu itself, not an entry
+        walk(child)
+    return entries
+
+
+def main():
+    service, props = first_item()
+    if sys.argv[1] == "title":
+        print(props.get("Title", ""))
+        return
+    entries = menu_entries(service, props["Menu"])
+    if sys.argv[1] == "labels":
+        print("\n".join(label for _, label in entries))
+        return
+    ids = [node_id for node_id, label in entries if label == sys.argv[2]]
+    if not ids:
+        sys.exit(2)
+    call(service, props["Menu"], "com.canonical.dbusmenu", "Event",
+         GLib.Variant("(isvu)", (ids[0], "clicked", GLib.Variant("s", ""), int(time.time()))))
+
+
+if __name__ == "__main__":
+    main()

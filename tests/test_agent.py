@@ -1,0 +1,208 @@
+"""The tray agent on a real desktop: icon, menu, lock, notifications, single instance, clean exit."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+from PIL import Image
+
+import harness
+from vigie.model import Severity
+from vigie.ui.icons import COLOURS
+
+LOCKER = "i3lock -n -c 204080"
+
+
+def lockers_on(env) -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter(["name"]):
+        try:
+            if process.info["name"] == "i3lock" and process.environ().get("DISPLAY") == env["DISPLAY"]:
+                found.append(process)
+        except psutil.Error:
+            continue
+    return found
+
+
+@pytest.fixture
+def start_agent(apt_config):
+    started = []
+
+    def start(env, backend="appindicator", locker=LOCKER, **extra):
+        env = dict(env, APT_CONFIG=apt_config, PYSTRAY_BACKEND=backend, **extra)
+        if locker is not None:
+            assert harness.run_vigie(env, "config", "set", "lock.locker_command", locker).returncode == 0
+        proc = subprocess.Popen([sys.executable, "-m", "vigie"], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        started.append((proc, env))
+        harness.wait_for(lambda: f"tray visible backend={backend}" in harness.vigie_log(env), timeout=20,
+                         what=f"the {backend} icon")
+        return proc, env
+
+    yield start
+    for proc, env in started:
+        for locker in lockers_on(env):  # before the agent goes: it reaps its own locker
+            locker.terminate()
+        harness.stop(proc)
+
+
+def colour_pixels(image: Image.Image, colour: tuple[int, int, int], tolerance: int = 30) -> int:
+    return sum(1 for p in image.convert("RGB").get_flattened_data()
+               if all(abs(a - b) <= tolerance for a, b in zip(p, colour, strict=True)))
+
+
+def test_appindicator_icon_shows_the_state_and_a_french_tooltip(desktop_env, start_agent, tmp_path):
+    _, env = start_agent(desktop_env)
+    harness.wait_for(lambda: harness.sni_menu(env, "title").stdout.strip() == "Vigie\u00a0: 1 point à vérifier",
+                     what="the tooltip after the first check")
+    labels = [label for label in harness.sni_menu(env, "labels").stdout.splitlines() if label]  # "" = separator
+    assert labels == ["Verrouiller maintenant", "État de la sécurité…", "Vérifier maintenant", "Quitter"]
+    shot = harness.screenshot(env, tmp_path / "sni.png")
+    bar = Image.open(shot).crop((0, 768 - 40, 1024, 768))  # gtk-sni-tray sits at the bottom
+    assert colour_pixels(bar, COLOURS[Severity.WARNING]) > 100  # the orange "!" shield
+
+
+def test_lock_now_from_the_sni_menu_grabs_the_keyboard(desktop_env, start_agent):
+    _, env = start_agent(desktop_env)
+    assert not harness.screen_grabbed(env)
+    assert harness.sni_menu(env, "click", "Verrouiller maintenant").returncode == 0
+    harness.wait_for(lambda: harness.screen_grabbed(env), timeout=5, what="the locker's keyboard grab")
+    harness.wait_for(lambda: "screen locked via i3lock" in harness.vigie_log(env), what="the lock to be logged")
+
+
+def test_gtk_backend_docks_in_the_xembed_tray_and_its_menu_locks(desktop_env, start_agent, tmp_path):
+    _, env = start_agent(desktop_env, backend="gtk")
+
+    def icon():
+        return next((w for w in harness.windows_of_class(env, "vigie") if 16 <= w["HEIGHT"] <= 40 and w["Y"] < 40),
+                    None)
+
+    def menu():
+        return next((w for w in harness.windows_of_class(env, "vigie") if w["HEIGHT"] > 40), None)
+
+    geometry = harness.wait_for(icon, what="the icon docked in trayer")
+    harness.wait_for(lambda: "check=os_updates" in harness.vigie_log(env), what="the first check")
+    time.sleep(0.3)  # let the icon repaint after the first check
+    crop = Image.open(harness.screenshot(env, tmp_path / "xembed.png")).crop(
+        (geometry["X"], geometry["Y"], geometry["X"] + geometry["WIDTH"], geometry["Y"] + geometry["HEIGHT"]))
+    assert colour_pixels(crop, COLOURS[Severity.WARNING]) > 30
+    for _attempt in range(5):  # a click right after docking can be swallowed by the tray
+        harness.xdo(env, "mousemove", str(geometry["X"] + geometry["WIDTH"] // 2),
+                    str(geometry["Y"] + geometry["HEIGHT"] // 2), "click", "3")
+        try:
+            popup = harness.wait_for(menu, timeout=1.5, what="the menu")
+            break
+        except TimeoutError:
+            continue
+    harness.screenshot(env, tmp_path / "gtk-menu.png")
+    harness.xdo(env, "mousemove", str(popup["X"] + popup["WIDTH"] // 2), str(popup["Y"] + 16), "click", "1")
+    harness.wait_for(lambda: harness.screen_grabbed(env), timeout=5, what="the locker's keyboard grab")
+
+
+def test_warning_notification_is_in_french(desktop_env, start_agent):
+    _, env = start_agent(desktop_env)
+    harness.wait_for(lambda: "notification shown via desktop-notifier" in harness.vigie_log(env),
+                     what="a notification")
+    history = harness.dunst_history(env)
+    assert [(n["appname"], n["summary"]) for n in history] == [("Vigie", "2 mises à jour attendent d’être installées.")]
+    assert history[0]["body"].startswith("Dont 1 qui corrige des failles de sécurité\u00a0: installez-la sans tarder.")
+    assert "Ouvrez le gestionnaire de mises à jour" in history[0]["body"]
+
+
+def test_no_notification_server_falls_back_and_never_hangs(bare_desktop, start_agent):
+    proc, env = start_agent(bare_desktop)
+    harness.wait_for(lambda: "notification not shown" in harness.vigie_log(env), timeout=20,
+                     what="every notification backend to be tried")
+    log = harness.vigie_log(env)
+    assert "notification via desktop-notifier failed" in log
+    assert "notification via plyer failed" in log
+    # The agent is still responsive: Quit from the menu.
+    assert harness.sni_menu(env, "click", "Quitter").returncode == 0
+    assert proc.wait(10) == 0
+
+
+def test_lock_failure_is_told_in_french(desktop_env, start_agent):
+    _, env = start_agent(desktop_env, locker="")
+    harness.wait_for(lambda: "notification shown" in harness.vigie_log(env), what="the first notification")
+    harness.dunst_history(env)  # clear what the first check showed
+    assert harness.sni_menu(env, "click", "Verrouiller maintenant").returncode == 0
+    harness.wait_for(lambda: "lock failed" in harness.vigie_log(env), what="the lock attempt")
+    history = harness.wait_for(lambda: [n for n in harness.dunst_history(env)
+                                        if n["summary"] == "Vigie n’a pas pu verrouiller l’écran"], what="the alert")
+    assert "Aucun moyen de verrouiller l’écran" in history[0]["body"]
+    assert not harness.screen_grabbed(env)
+
+
+def test_second_instance_says_so_and_exits_0(desktop_env, start_agent):
+    _, env = start_agent(desktop_env)
+    second = harness.run_vigie(env, timeout=30)
+    assert second.returncode == 0
+    assert "Vigie est déjà lancé" in second.stdout
+
+
+def children_of(proc: subprocess.Popen) -> list[psutil.Process]:
+    try:
+        return psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def test_quit_closes_windows_and_leaves_no_process(desktop_env, start_agent):
+    proc, env = start_agent(desktop_env)
+    assert harness.sni_menu(env, "click", "État de la sécurité…").returncode == 0
+    harness.wait_for(lambda: harness.windows_of_class(env, "vigie-status"), what="the status window")
+    windows = children_of(proc)
+    assert windows
+    assert harness.sni_menu(env, "click", "Quitter").returncode == 0
+    assert proc.wait(10) == 0
+    _gone, alive = psutil.wait_procs(windows, timeout=5)
+    assert alive == []
+    assert not harness.windows_of_class(env, "vigie-status")
+
+
+def test_sigterm_stops_every_thread_and_child(desktop_env, start_agent):
+    proc, env = start_agent(desktop_env)
+    assert harness.sni_menu(env, "click", "État de la sécurité…").returncode == 0
+    harness.wait_for(lambda: harness.windows_of_class(env, "vigie-status"), what="the status window")
+    windows = children_of(proc)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(10) == 0
+    _, alive = psutil.wait_procs(windows, timeout=5)
+    assert alive == []
+    assert "stopping" in harness.vigie_log(env)
+
+
+def test_broken_session_bus_gives_a_french_message_not_a_hang(home_env, services, apt_config):
+    env = dict(home_env, APT_CONFIG=apt_config, DBUS_SESSION_BUS_ADDRESS=f"unix:path={home_env['HOME']}/no-bus")
+    env["DISPLAY"] = harness.start_xvfb(services, env)
+    started = time.monotonic()
+    result = harness.run_vigie(env, timeout=30)
+    assert time.monotonic() - started < 20
+    assert result.returncode == 1
+    assert "Vigie ne peut pas afficher son icône" in result.stderr
+    assert "vigie check" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_no_display_is_refused_in_french(home_env):
+    result = harness.run_vigie(home_env, "run", timeout=30)
+    assert result.returncode == 1
+    assert "Vigie ne peut pas afficher son icône" in result.stderr
+
+
+def test_a_second_click_raises_the_status_window_and_never_kills_it(desktop_env, start_agent):
+    proc, env = start_agent(desktop_env)
+    for _ in range(3):  # quick clicks, the first window still starting
+        assert harness.sni_menu(env, "click", "État de la sécurité…").returncode == 0
+    harness.wait_for(lambda: harness.windows_of_class(env, "vigie-status"), what="the status window")
+    harness.wait_for(lambda: "window status opened" in harness.vigie_log(env), what="the window to be logged")
+    assert harness.sni_menu(env, "click", "État de la sécurité…").returncode == 0  # once it is ready
+    time.sleep(1)
+    windows = children_of(proc)
+    assert len(windows) == 1 and windows[0].is_running()
+    assert harness.vigie_log(env).count("window status opened") == 1
