@@ -54,13 +54,17 @@ def time_to_icon(env: dict[str, str], backend: str) -> float:
         harness.stop(agent)
 
 
-def switches(process: psutil.Process) -> int:
-    total = 0
+def switches(process: psutil.Process) -> dict[int, int]:
+    """Context switches per thread id (a thread that ends takes its count with it)."""
+    counts = {}
     for thread in Path(f"/proc/{process.pid}/task").iterdir():
-        for line in (thread / "status").read_text().splitlines():
-            if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
-                total += int(line.split()[1])
-    return total
+        try:
+            lines = (thread / "status").read_text().splitlines()
+        except OSError:
+            continue
+        counts[int(thread.name)] = sum(int(line.split()[1]) for line in lines
+                                       if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")))
+    return counts
 
 
 def idle_figures(env: dict[str, str], minutes: float) -> dict[str, float]:
@@ -73,9 +77,10 @@ def idle_figures(env: dict[str, str], minutes: float) -> dict[str, float]:
         cpu0, wake0, t0 = sum(process.cpu_times()[:2]), switches(process), time.monotonic()
         time.sleep(minutes * 60)
         cpu1, wake1, t1 = sum(process.cpu_times()[:2]), switches(process), time.monotonic()
+        woken = sum(wake1[tid] - wake0.get(tid, 0) for tid in wake1)
         return {"rss_mb": process.memory_info().rss / 2**20, "uss_mb": process.memory_full_info().uss / 2**20,
-                "cpu_percent": 100 * (cpu1 - cpu0) / (t1 - t0), "wakeups_per_min": (wake1 - wake0) / ((t1 - t0) / 60),
-                "threads": process.num_threads()}
+                "cpu_percent": 100 * (cpu1 - cpu0) / (t1 - t0), "wakeups_per_min": woken / ((t1 - t0) / 60),
+                "threads": len(wake1), "new_threads": len(wake1.keys() - wake0.keys())}
     finally:
         harness.stop(agent)
 
@@ -100,7 +105,8 @@ def main() -> None:
     print(f"after {args.idle_minutes:g} min idle: RSS {idle['rss_mb']:.1f} MB (USS {idle['uss_mb']:.1f} MB)  "
           f"target <= 65 MB -> {'OK' if idle['rss_mb'] <= 65 else 'OVER'}")
     print(f"  CPU {idle['cpu_percent']:.3f} %  target <= 0.1 % -> {'OK' if idle['cpu_percent'] <= 0.1 else 'OVER'}")
-    print(f"  wake-ups {idle['wakeups_per_min']:.1f} per minute over {idle['threads']} threads")
+    print(f"  wake-ups {idle['wakeups_per_min']:.1f} per minute over {idle['threads']} threads "
+          f"({idle['new_threads']} started during the window)")
 
 
 if __name__ == "__main__":

@@ -128,7 +128,12 @@ def bus_has(env: Mapping[str, str], name: str) -> bool:
 
 
 def start_dunst(services: Services, env: Mapping[str, str]) -> subprocess.Popen:
-    proc = services.start(["dunst"], env)
+    """dunst, with its action menu ("dmenu") answered by support/pick_dmenu.sh: write the text of a
+    menu line (e.g. ",show_status]") to $DMENU_PICK_FILE, then run `dunstctl context`."""
+    config = Path(env["XDG_RUNTIME_DIR"]) / "dunstrc"
+    config.write_text(f'[global]\n    dmenu = "{SUPPORT / "pick_dmenu.sh"}"\n')
+    proc = services.start(["dunst", "-config", str(config)],
+                          dict(env, DMENU_PICK_FILE=str(Path(env["XDG_RUNTIME_DIR"]) / "dmenu-pick")))
     wait_for(lambda: bus_has(env, "org.freedesktop.Notifications"), what="dunst on the bus")
     return proc
 
@@ -191,6 +196,11 @@ def xembed_tray_owned(env: Mapping[str, str]) -> bool:
         return d.get_selection_owner(d.intern_atom("_NET_SYSTEM_TRAY_S0")).id != 0
     finally:
         d.close()
+
+
+def press_notification_button(env: Mapping[str, str], action: str) -> None:
+    (Path(env["XDG_RUNTIME_DIR"]) / "dmenu-pick").write_text(f",{action}]")
+    subprocess.run(["dunstctl", "context"], env=dict(env), check=True, timeout=10)
 
 
 def dunst_history(env: Mapping[str, str]) -> list[dict]:

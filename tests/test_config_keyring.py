@@ -7,6 +7,7 @@ reading the stored entries back with secret-tool.
 from __future__ import annotations
 
 import json
+import os
 import stat
 from pathlib import Path
 
@@ -162,3 +163,32 @@ def quarantine_files(env) -> list[Path]:
 
 def log_text(env) -> str:
     return (Path(env["XDG_STATE_HOME"]) / "Vigie" / "log" / "vigie.log").read_text()
+
+
+def test_export_gives_the_agent_values_and_problems(keyring_env):
+    from vigie.config.store import LoadedConfig
+
+    harness.run_vigie(keyring_env, "config", "set", "lock.locker_command", "i3lock -n")
+    harness.secret_store(keyring_env, "os_updates", "not json")
+    exported = harness.run_vigie(keyring_env, "config", "export")
+    assert exported.returncode == 0 and exported.stderr == ""
+    loaded = LoadedConfig.from_json(exported.stdout)
+    assert loaded.config.lock.locker_command == "i3lock -n"
+    assert loaded.stored_sections == {"lock"}
+    assert [(p.code, p.section) for p in loaded.problems] == [("section_invalid", "os_updates")]
+    assert loaded.problems[0].message.params["path"].startswith(keyring_env["XDG_DATA_HOME"])
+    assert LoadedConfig.from_json(loaded.to_json()) == loaded
+
+
+def test_agent_config_child_with_a_hung_keyring_gives_defaults(bus_env, services, monkeypatch):
+    from vigie.app import load_config_in_child
+
+    harness.start_silent_secret_service(services, bus_env)
+    for key in os.environ.keys() - bus_env.keys():  # the child inherits exactly the test's session
+        monkeypatch.delenv(key)
+    for key, value in dict(bus_env, VIGIE_KEYRING_TIMEOUT="1").items():
+        monkeypatch.setenv(key, value)
+    loaded = load_config_in_child(timeout=30)
+    assert loaded.read_only
+    assert [p.code for p in loaded.problems] == ["keyring_timeout"]
+    assert loaded.config.os_updates.security_grace_days == 7

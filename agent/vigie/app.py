@@ -10,11 +10,14 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 
+import msgspec
+
 from vigie import paths, report
 from vigie.alerts import AlertPolicy
 from vigie.checks import ALL_CHECKS
 from vigie.checks.base import CheckContext
-from vigie.config import ConfigStore, LoadedConfig
+from vigie.config import Config, LoadedConfig, Problem
+from vigie.config.store import KEYRING_PROBLEMS
 from vigie.engine import SHOW_STATUS_ACTION, Engine
 from vigie.events import Command, CommandKind, Stopped, Tick
 from vigie.i18n import render, resolve_language, translator
@@ -22,8 +25,8 @@ from vigie.instance import acquire_single_instance
 from vigie.journal import open_journal
 from vigie.model import TN, Finding, Severity, T
 from vigie.notify import Notification, Notifier
-from vigie.platform import get_platform, platform_name
-from vigie.ui.children import ChildWindows
+from vigie.platform import PlatformError, get_platform, platform_name, proc
+from vigie.ui.children import ChildWindows, vigie_command
 from vigie.ui.icons import draw_icon
 
 log = logging.getLogger(__name__)
@@ -146,9 +149,21 @@ class Agent:
         return notification_server_present
 
 
+def load_config_in_child(timeout: float = 30.0) -> LoadedConfig:
+    """Read the configuration through `vigie config export` in a short-lived process: the always-on
+    agent then never loads the keyring stack (Secret Service, D-Bus crypto: about 11 MB)."""
+    try:
+        result = proc.run(vigie_command("config", "export"), timeout)
+        return LoadedConfig.from_json(result.stdout)
+    except (PlatformError, ValueError, KeyError, msgspec.ValidationError) as exc:
+        log.error("configuration unavailable: %s", exc)
+        problem = Problem("keyring_error", KEYRING_PROBLEMS["keyring_error"])
+        return LoadedConfig(Config(), read_only=True, problems=[problem])
+
+
 def run_agent(explicit_language: str | None) -> int:
     lock = acquire_single_instance()
-    loaded = ConfigStore().load()
+    loaded = load_config_in_child()
     language = resolve_language(explicit_language, loaded.config.general.language)
     tr = translator(language)
     if lock is None:

@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     config.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS)
     actions = config.add_subparsers(dest="action", metavar="ACTION", required=True)
     actions.add_parser("show", help="afficher tous les réglages")
+    actions.add_parser("export", help="les réglages en vigueur et leurs problèmes, en JSON")
     get = actions.add_parser("get", help="afficher un réglage")
     get.add_argument("key", metavar="SECTION.CLÉ")
     set_ = actions.add_parser("set", help="modifier un réglage")
@@ -104,11 +105,14 @@ def cmd_check(args: argparse.Namespace, loaded: LoadedConfig, tr) -> int:
 
 def cmd_config(args: argparse.Namespace, loaded: LoadedConfig, tr) -> int:
     store = ConfigStore()
-    for problem in loaded.problems:
-        print(render(T("Settings: {problem}", problem=problem.message), tr), file=sys.stderr)
+    if args.action != "export":  # export carries the problems in its JSON
+        for problem in loaded.problems:
+            print(render(T("Settings: {problem}", problem=problem.message), tr), file=sys.stderr)
     try:
         if args.action == "show":
             _show(loaded, tr)
+        elif args.action == "export":
+            print(loaded.to_json())
         elif args.action == "get":
             _get(loaded, args.key)
         elif args.action == "set":

@@ -12,14 +12,16 @@ import importlib
 import logging
 import os
 from collections.abc import Callable
-from typing import TypeVar
-
-import keyring
-import keyring.backend
-import keyring.errors
+from typing import TYPE_CHECKING, TypeVar
 
 from vigie import APP_NAME
 from vigie.bounded import CallTimeout, bounded_call
+
+if TYPE_CHECKING:
+    import keyring.backend
+
+# keyring is imported only when a call is made: the always-on agent reads its settings through a
+# child process (`vigie config export`) and never loads it, nor the crypto libraries under it.
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -52,6 +54,8 @@ NATIVE_BACKENDS = {
 
 
 def _select_backend() -> keyring.backend.KeyringBackend:
+    import keyring
+
     if os.environ.get("PYTHON_KEYRING_BACKEND"):
         return keyring.get_keyring()  # an administrator's explicit choice (still vetted below)
     from vigie.platform import platform_name
@@ -79,6 +83,8 @@ class KeyringAccess:
         self._call(lambda kr: kr.set_password(self.service, name, value))
 
     def delete(self, name: str) -> None:
+        import keyring.errors
+
         def delete(kr: keyring.backend.KeyringBackend) -> None:
             with contextlib.suppress(keyring.errors.PasswordDeleteError):  # nothing stored: already default
                 kr.delete_password(self.service, name)
@@ -120,6 +126,8 @@ class KeyringAccess:
             raise self._translate(exc) from exc
 
     def _translate(self, exc: Exception) -> Exception:
+        import keyring.errors
+
         if isinstance(exc, KeyringUnavailable):
             return self._mark_broken(exc)
         if isinstance(exc, keyring.errors.NoKeyringError):

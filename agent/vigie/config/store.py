@@ -61,6 +61,28 @@ class LoadedConfig:
     problems: list[Problem] = field(default_factory=list)
     stored_sections: set[str] = field(default_factory=set)
 
+    def to_json(self) -> str:
+        """Everything the agent needs, for `vigie config export` (read by the agent, or an IT tool)."""
+        return json.dumps({
+            "config": msgspec.to_builtins(self.config),
+            "read_only": self.read_only,
+            "read_only_sections": sorted(self.read_only_sections),
+            "stored_sections": sorted(self.stored_sections),
+            "problems": [{"code": p.code, "section": p.section, "msgid": p.message.msgid,
+                          "params": dict(p.message.params)} for p in self.problems],
+        }, ensure_ascii=False, indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> LoadedConfig:
+        data = json.loads(text)
+        return cls(
+            config=msgspec.convert(data["config"], Config),
+            read_only=bool(data["read_only"]),
+            read_only_sections=set(data["read_only_sections"]),
+            stored_sections=set(data["stored_sections"]),
+            problems=[Problem(p["code"], T(p["msgid"], **p["params"]), p["section"]) for p in data["problems"]],
+        )
+
 
 class ConfigStore:
     def __init__(self, access: KeyringAccess | None = None, quarantine_dir: Path | None = None) -> None:
