@@ -17,6 +17,7 @@ import typing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import msgspec
@@ -80,7 +81,9 @@ class LoadedConfig:
             read_only=bool(data["read_only"]),
             read_only_sections=set(data["read_only_sections"]),
             stored_sections=set(data["stored_sections"]),
-            problems=[Problem(p["code"], T(p["msgid"], **p["params"]), p["section"]) for p in data["problems"]],
+            # Text(), not T(): the message id is data here, not a string for Babel to extract.
+            problems=[Problem(p["code"], Text(p["msgid"], params=MappingProxyType(p["params"])), p["section"])
+                      for p in data["problems"]],
         )
 
 
