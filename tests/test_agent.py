@@ -239,3 +239,19 @@ def test_the_always_on_agent_never_loads_the_keyring_stack(desktop_env, start_ag
     # ...yet the settings stored in the keyring reached it (read by `vigie config export`):
     assert harness.sni_menu(env, "click", "Verrouiller maintenant").returncode == 0
     harness.wait_for(lambda: "screen locked via i3lock" in harness.vigie_log(env), what="the configured locker")
+
+
+def test_left_click_on_the_gtk_icon_locks(desktop_env, start_agent):
+    _, env = start_agent(desktop_env, backend="gtk")
+    icon = harness.wait_for(lambda: next((w for w in harness.windows_of_class(env, "vigie")
+                                          if 16 <= w["HEIGHT"] <= 40 and w["Y"] < 40), None), what="the icon")
+    for _attempt in range(5):  # a click right after docking can be swallowed by the tray
+        harness.xdo(env, "mousemove", str(icon["X"] + icon["WIDTH"] // 2), str(icon["Y"] + icon["HEIGHT"] // 2),
+                    "click", "1")
+        try:
+            harness.wait_for(lambda: harness.screen_grabbed(env), timeout=2, what="the locker's keyboard grab")
+            break
+        except TimeoutError:
+            continue
+    assert harness.screen_grabbed(env)
+    assert "menu: lock_now" in harness.vigie_log(env)
