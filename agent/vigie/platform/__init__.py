@@ -7,6 +7,8 @@ import sys
 
 from vigie.platform.base import (
     Capability,
+    IdleState,
+    LockPolicy,
     NotSupported,
     PendingUpdate,
     Platform,
@@ -18,7 +20,7 @@ from vigie.platform.base import (
 )
 
 __all__ = [
-    "Capability", "NotSupported", "PendingUpdate", "Platform", "PlatformError", "ToolFailed",
+    "Capability", "IdleState", "LockPolicy", "NotSupported", "PendingUpdate", "Platform", "PlatformError", "ToolFailed",
     "ToolMissing", "ToolTimeout", "UpdateStatus", "get_platform", "platform_name",
 ]
 

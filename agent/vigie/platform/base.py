@@ -18,6 +18,7 @@ from vigie.model import Text
 class Capability(Enum):
     PENDING_UPDATES = "pending_updates"
     LOCK_SCREEN = "lock_screen"
+    IDLE_TIME = "idle_time"
 
 
 class PlatformError(Exception):
@@ -62,6 +63,22 @@ class UpdateStatus:
         return tuple(u for u in self.updates if u.security)
 
 
+@dataclass(frozen=True)
+class IdleState:
+    seconds: float  # since the last keyboard or mouse input
+    screensaver_active: bool = False
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class LockPolicy:
+    """The OS's own automatic lock: `lock_after_seconds` None means it never locks by itself."""
+
+    lock_after_seconds: int | None
+    source: str  # "gnome", "kde", "windows", "macos"
+    detail: str = ""  # what was read, for the log and the JSON facts
+
+
 class Platform(Protocol):
     name: str  # "linux", "windows" or "macos"
 
@@ -75,4 +92,16 @@ class Platform(Protocol):
 
     def screen_locked(self) -> bool | None:
         """True when the session is locked, False when not, None when this cannot be told."""
+        ...
+
+    def idle_state(self) -> IdleState:
+        """Time since the last user input. Raise NotSupported when this desktop cannot tell."""
+        ...
+
+    def media_in_use(self) -> bool | None:
+        """True while a camera or microphone is in use (a teleconsultation); None when unknown."""
+        ...
+
+    def lock_policy(self) -> LockPolicy:
+        """The OS's automatic-lock setting. Raise PlatformError when it cannot be read."""
         ...

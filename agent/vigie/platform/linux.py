@@ -8,10 +8,20 @@ import shutil
 import subprocess
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
+from vigie.bounded import bounded_call
 from vigie.model import T
 from vigie.platform import dbus, parsers, proc
-from vigie.platform.base import Capability, NotSupported, PendingUpdate, PlatformError, ToolFailed, UpdateStatus
+from vigie.platform.base import (
+    Capability,
+    IdleState,
+    NotSupported,
+    PendingUpdate,
+    PlatformError,
+    ToolFailed,
+    UpdateStatus,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +65,54 @@ def screensaver_active(service: str, path: str, interface: str) -> bool:
     return bool(dbus.call(service, path, interface, "GetActive", timeout=1.0)[0])
 
 
+def mutter_idle_ms() -> int:
+    """GNOME (X11 and Wayland)."""
+    return int(dbus.call("org.gnome.Mutter.IdleMonitor", "/org/gnome/Mutter/IdleMonitor/Core",
+                         "org.gnome.Mutter.IdleMonitor", "GetIdletime", timeout=1.0)[0])
+
+
+def kde_idle_ms() -> int:
+    """KDE on X11: milliseconds, although the interface calls it seconds; Wayland answers NotSupported."""
+    return int(dbus.call("org.freedesktop.ScreenSaver", "/ScreenSaver", "org.freedesktop.ScreenSaver",
+                         "GetSessionIdleTime", timeout=1.0)[0])
+
+
+def x11_idle() -> tuple[int, bool]:
+    """Any X11 desktop, through the MIT-SCREEN-SAVER extension: (idle ms, screen saver on)."""
+    from Xlib import display
+    from Xlib.ext import screensaver
+
+    def query() -> tuple[int, bool]:
+        connection = display.Display()
+        try:
+            info = connection.screen().root.screensaver_query_info()
+            return int(info.idle), info.state == screensaver.StateOn
+        finally:
+            connection.close()
+
+    return bounded_call(query, 2.0, "vigie-x11-idle")
+
+
+def video_devices_open() -> bool:
+    """A process of this user holds a camera (/dev/video*) open."""
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        try:
+            targets = [os.readlink(fd) for fd in fd_dir.iterdir()]
+        except OSError:  # another user's process, or gone meanwhile
+            continue
+        if any(target.startswith("/dev/video") for target in targets):
+            return True
+    return False
+
+
+def audio_recording() -> bool | None:
+    """PulseAudio or PipeWire (pulse API): a source output is an application recording sound."""
+    try:
+        return bool(proc.run(["pactl", "list", "short", "source-outputs"], 2.0, env=_tool_env()).stdout.strip())
+    except PlatformError:
+        return None
+
+
 def notification_server_present() -> bool:
     try:
         return bool(dbus.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
@@ -92,9 +150,10 @@ class LinuxPlatform:
 
     def __init__(self) -> None:
         self._locker: subprocess.Popen | None = None
+        self._idle_source: str | None = None  # the first source that answered is kept
 
     def capabilities(self) -> frozenset[Capability]:
-        caps = {Capability.LOCK_SCREEN}
+        caps = {Capability.LOCK_SCREEN, Capability.IDLE_TIME}
         if shutil.which("apt-get") or shutil.which("dnf"):
             caps.add(Capability.PENDING_UPDATES)
         return frozenset(caps)
@@ -137,9 +196,37 @@ class LinuxPlatform:
                 continue
         return None
 
+    def idle_state(self) -> IdleState:
+        sources = [self._idle_source] if self._idle_source else list(IDLE_SOURCES)
+        failures = []
+        for name in sources:
+            try:
+                milliseconds, saver_on = IDLE_SOURCES[name]()
+            except Exception as exc:  # each source fails its own way: D-Bus error, Xlib error, timeout
+                failures.append(f"{name}: {type(exc).__name__}: {exc}")
+                continue
+            self._idle_source = name
+            return IdleState(milliseconds / 1000, saver_on, name)
+        self._idle_source = None
+        raise NotSupported(T("Vigie cannot tell how long this computer has been left idle on this desktop."),
+                           "; ".join(failures))
+
+    def media_in_use(self) -> bool | None:
+        if video_devices_open():
+            return True
+        return audio_recording()
+
     @staticmethod
     def _dnf_pending(timeout: float) -> UpdateStatus:
         rows = parsers.parse_dnf_check_update(dnf_check_update(timeout))
         security = parsers.parse_dnf_security_names(dnf_security_list(timeout)) if rows else set()
         updates = tuple(PendingUpdate(name, version, name in security) for name, version in rows)
         return UpdateStatus("dnf", updates)
+
+
+# Idle sources, most precise first; each answers (milliseconds idle, screen saver on).
+IDLE_SOURCES = {
+    "gnome": lambda: (mutter_idle_ms(), False),
+    "kde": lambda: (kde_idle_ms(), False),
+    "x11": x11_idle,
+}

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from vigie.model import T
 from vigie.platform import parsers, proc
-from vigie.platform.base import Capability, ToolFailed, UpdateStatus
+from vigie.platform.base import Capability, IdleState, ToolFailed, UpdateStatus
 
 _NO_UPDATES = "No new software available"
 # Private but stable since 10.13; the CGSession binary used before is gone since Big Sur.
@@ -23,6 +23,16 @@ def sac_lock_screen() -> None:
     status = login.SACLockScreenImmediate()
     if status != 0:
         raise ToolFailed(T("macOS refused to lock the session."), f"SACLockScreenImmediate returned {status}")
+
+
+def hid_idle_seconds() -> float:
+    from Quartz import (  # pyobjc, macOS only
+        CGEventSourceSecondsSinceLastEventType,
+        kCGAnyInputEventType,
+        kCGEventSourceStateHIDSystemState,
+    )
+
+    return float(CGEventSourceSecondsSinceLastEventType(kCGEventSourceStateHIDSystemState, kCGAnyInputEventType))
 
 
 def session_screen_locked() -> bool | None:
@@ -46,7 +56,7 @@ class MacPlatform:
     name = "macos"
 
     def capabilities(self) -> frozenset[Capability]:
-        return frozenset({Capability.PENDING_UPDATES, Capability.LOCK_SCREEN})
+        return frozenset({Capability.PENDING_UPDATES, Capability.LOCK_SCREEN, Capability.IDLE_TIME})
 
     def lock_screen(self, locker_command: Sequence[str] = ()) -> str:
         sac_lock_screen()
@@ -54,6 +64,12 @@ class MacPlatform:
 
     def screen_locked(self) -> bool | None:
         return session_screen_locked()
+
+    def idle_state(self) -> IdleState:
+        return IdleState(hid_idle_seconds(), source="CGEventSource")
+
+    def media_in_use(self) -> bool | None:
+        return None  # macOS shows its own camera/microphone indicator; no public API to read it here
 
     def pending_updates(self, timeout: float) -> UpdateStatus:
         stdout, stderr = softwareupdate_list(timeout)

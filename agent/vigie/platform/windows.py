@@ -8,9 +8,61 @@ from collections.abc import Sequence
 
 from vigie.model import T
 from vigie.platform import parsers, proc
-from vigie.platform.base import Capability, ToolFailed, UpdateStatus
+from vigie.platform.base import Capability, IdleState, ToolFailed, UpdateStatus
 
 DESKTOP_SWITCHDESKTOP = 0x0100
+CONSENT_STORE = r"Software\Microsoft\Windows\CurrentVersion\CapabilityAccessManager\ConsentStore"
+
+
+class LASTINPUTINFO(ctypes.Structure):
+    _fields_ = [("cbSize", ctypes.c_uint), ("dwTime", ctypes.c_uint32)]
+
+
+def idle_milliseconds(last_input_tick: int, now_tick64: int) -> int:
+    """GetLastInputInfo gives a 32-bit tick that wraps every 49.7 days; compare it with the low
+    32 bits of GetTickCount64, modulo 2**32, so the difference stays right across the wrap."""
+    return (now_tick64 - last_input_tick) & 0xFFFFFFFF
+
+
+def last_input_ticks() -> tuple[int, int]:
+    info = LASTINPUTINFO(cbSize=ctypes.sizeof(LASTINPUTINFO))
+    if not ctypes.windll.user32.GetLastInputInfo(ctypes.byref(info)):  # type: ignore[attr-defined]
+        raise ToolFailed(T("Windows did not say when it was last used."), "GetLastInputInfo failed")
+    kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+    kernel32.GetTickCount64.restype = ctypes.c_uint64
+    return info.dwTime, kernel32.GetTickCount64()
+
+
+def media_in_use_from_consent_store(stops: Sequence[int]) -> bool:
+    """An app is using the camera or microphone while its LastUsedTimeStop is 0."""
+    return any(stop == 0 for stop in stops)
+
+
+def consent_store_last_stops() -> list[int]:
+    """LastUsedTimeStop of every app that used the webcam or microphone (packaged or not)."""
+    import winreg
+
+    stops = []
+    for capability in ("webcam", "microphone"):
+        stops += _last_stops(winreg, f"{CONSENT_STORE}\\{capability}")
+        stops += _last_stops(winreg, f"{CONSENT_STORE}\\{capability}\\NonPackaged")
+    return stops
+
+
+def _last_stops(winreg, path: str) -> list[int]:
+    stops = []
+    try:
+        with winreg.OpenKey(winreg.HKEY_CURRENT_USER, path) as key:
+            for index in range(winreg.QueryInfoKey(key)[0]):
+                name = winreg.EnumKey(key, index)
+                try:
+                    with winreg.OpenKey(key, name) as app:
+                        stops.append(int(winreg.QueryValueEx(app, "LastUsedTimeStop")[0]))
+                except OSError:
+                    continue  # no usage recorded for this app
+    except OSError:
+        pass
+    return stops
 
 # Windows Update Agent search, offline (the result of Windows' own last scan): the COM search
 # can take minutes or hang, so it runs in a child PowerShell that Vigie kills on timeout.
@@ -65,11 +117,18 @@ class WindowsPlatform:
     name = "windows"
 
     def capabilities(self) -> frozenset[Capability]:
-        return frozenset({Capability.PENDING_UPDATES, Capability.LOCK_SCREEN})
+        return frozenset({Capability.PENDING_UPDATES, Capability.LOCK_SCREEN, Capability.IDLE_TIME})
 
     def lock_screen(self, locker_command: Sequence[str] = ()) -> str:
         lock_workstation()
         return "LockWorkStation"
+
+    def idle_state(self) -> IdleState:
+        last, now = last_input_ticks()
+        return IdleState(idle_milliseconds(last, now) / 1000, source="GetLastInputInfo")
+
+    def media_in_use(self) -> bool | None:
+        return media_in_use_from_consent_store(consent_store_last_stops())
 
     def screen_locked(self) -> bool | None:
         return input_desktop_locked()
