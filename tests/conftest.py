@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +13,8 @@ import pytest
 import harness
 
 REQUIRED_TOOLS = ["Xvfb", "dbus-daemon", "gdbus", "dunst", "dunstctl", "gnome-keyring-daemon", "secret-tool",
-                  "trayer", "gtk-sni-tray-standalone", "status-notifier-watcher", "apt-ftparchive", "dpkg-deb"]
+                  "trayer", "gtk-sni-tray-standalone", "status-notifier-watcher", "apt-ftparchive", "dpkg-deb",
+                  "gsettings", "i3lock", "xdotool"]
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -76,3 +78,29 @@ def apt_config(tmp_path_factory: pytest.TempPathFactory) -> str:
     out = subprocess.run(["bash", str(harness.SUPPORT / "make_apt_repo.sh"), str(workdir)], capture_output=True,
                          text=True, check=True, timeout=120)
     return out.stdout.strip().splitlines()[-1]
+
+
+LOCKER = "i3lock -n -c 204080"
+
+
+@pytest.fixture
+def start_agent(apt_config):
+    """Factory: start the agent on a desktop env (APT_CONFIG set, a locker configured), wait for its icon."""
+    started = []
+
+    def start(env, backend="appindicator", locker=LOCKER, **extra):
+        env = dict(env, APT_CONFIG=apt_config, PYSTRAY_BACKEND=backend, **extra)
+        if locker is not None:
+            assert harness.run_vigie(env, "config", "set", "lock.locker_command", locker).returncode == 0
+        proc = subprocess.Popen([sys.executable, "-m", "vigie"], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        started.append((proc, env))
+        harness.wait_for(lambda: f"tray visible backend={backend}" in harness.vigie_log(env), timeout=20,
+                         what=f"the {backend} icon")
+        return proc, env
+
+    yield start
+    for proc, env in started:
+        for locker in harness.lockers_on(env):  # before the agent goes: it reaps its own locker
+            locker.terminate()
+        harness.stop(proc)

@@ -259,3 +259,18 @@ def windows_of_class(env: Mapping[str, str], classname: str) -> list[dict[str, i
         geometry = dict(line.split("=") for line in xdo(env, "getwindowgeometry", "--shell", wid).split())
         found.append({k: int(v) for k, v in geometry.items()})
     return found
+
+
+def lockers_on(env: Mapping[str, str]) -> list:
+    """The i3lock instances running on this test's display (i3lock forks a helper: parents only)."""
+    import psutil
+
+    found = []
+    for process in psutil.process_iter(["name"]):
+        try:
+            if (process.info["name"] == "i3lock" and process.environ().get("DISPLAY") == env["DISPLAY"]
+                    and process.parent().name() != "i3lock"):
+                found.append(process)
+        except psutil.Error:
+            continue
+    return found

@@ -4,52 +4,15 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import psutil
-import pytest
 from PIL import Image
 
 import harness
 from vigie.model import Severity
 from vigie.ui.icons import COLOURS
-
-LOCKER = "i3lock -n -c 204080"
-
-
-def lockers_on(env) -> list[psutil.Process]:
-    found = []
-    for process in psutil.process_iter(["name"]):
-        try:
-            if process.info["name"] == "i3lock" and process.environ().get("DISPLAY") == env["DISPLAY"]:
-                found.append(process)
-        except psutil.Error:
-            continue
-    return found
-
-
-@pytest.fixture
-def start_agent(apt_config):
-    started = []
-
-    def start(env, backend="appindicator", locker=LOCKER, **extra):
-        env = dict(env, APT_CONFIG=apt_config, PYSTRAY_BACKEND=backend, **extra)
-        if locker is not None:
-            assert harness.run_vigie(env, "config", "set", "lock.locker_command", locker).returncode == 0
-        proc = subprocess.Popen([sys.executable, "-m", "vigie"], env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
-        started.append((proc, env))
-        harness.wait_for(lambda: f"tray visible backend={backend}" in harness.vigie_log(env), timeout=20,
-                         what=f"the {backend} icon")
-        return proc, env
-
-    yield start
-    for proc, env in started:
-        for locker in lockers_on(env):  # before the agent goes: it reaps its own locker
-            locker.terminate()
-        harness.stop(proc)
 
 
 def colour_pixels(image: Image.Image, colour: tuple[int, int, int], tolerance: int = 30) -> int:

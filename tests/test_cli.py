@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import stat
 import subprocess
 import sys
@@ -42,7 +43,7 @@ def test_json_report_follows_the_documented_schema(home_env, apt_config):
 def test_lang_en_and_vigie_lang(home_env, apt_config):
     env = dict(home_env, APT_CONFIG=apt_config)
     english = harness.run_vigie(env, "check", "--lang", "en").stdout
-    assert "WARNING  System updates  2 updates are waiting to be installed." in english
+    assert re.search(r"^WARNING +System updates +2 updates are waiting to be installed\.$", english, re.M)
     assert "1 point to look at." in english
     assert "2 updates are waiting" in harness.run_vigie(dict(env, VIGIE_LANG="en"), "check").stdout
     assert "2 mises à jour" in harness.run_vigie(env, "check").stdout

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -54,7 +55,8 @@ def test_check_json_reports_the_same_counts_as_apt_get(home_env, apt_config):
 def test_check_table_in_french_without_a_screen(home_env, apt_config):
     result = harness.run_vigie(dict(home_env, APT_CONFIG=apt_config), "check")
     assert result.returncode == 1
-    assert "ATTENTION  Mises à jour du système  2 mises à jour attendent d’être installées." in result.stdout
+    assert re.search(r"^ATTENTION +Mises à jour du système +2 mises à jour attendent d’être installées\.$",
+                     result.stdout, re.M)
     assert "1 point à vérifier." in result.stdout
 
 

@@ -18,12 +18,12 @@ from vigie.checks import ALL_CHECKS
 from vigie.checks.base import CheckContext
 from vigie.config import Config, LoadedConfig, Problem
 from vigie.config.store import KEYRING_PROBLEMS
-from vigie.engine import SHOW_STATUS_ACTION, Engine
+from vigie.engine import PRESENT_ACTION, SHOW_STATUS_ACTION, Engine
 from vigie.events import Command, CommandKind, Stopped, Tick
 from vigie.i18n import render, resolve_language, translator
 from vigie.instance import acquire_single_instance
 from vigie.journal import open_journal
-from vigie.model import TN, Finding, Severity, T
+from vigie.model import TN, Finding, Severity, T, Text
 from vigie.notify import Notification, Notifier
 from vigie.platform import PlatformError, get_platform, platform_name, proc
 from vigie.ui.children import ChildWindows, vigie_command
@@ -45,7 +45,14 @@ def overall_severity(findings: Mapping[str, Finding]) -> Severity:
     return Severity.OK if severities else Severity.UNKNOWN
 
 
-def tooltip(findings: Mapping[str, Finding]) -> T:
+def tooltip(findings: Mapping[str, Finding], notes: Mapping[str, Text] | None = None) -> Text:
+    text = _state_tooltip(findings)
+    for note in (notes or {}).values():
+        text = T("{state} — {note}", state=text, note=note)
+    return text
+
+
+def _state_tooltip(findings: Mapping[str, Finding]) -> Text:
     problems = sum(f.severity in (Severity.WARNING, Severity.CRITICAL) for f in findings.values())
     unknown = sum(f.severity == Severity.UNKNOWN for f in findings.values())
     if problems:
@@ -71,6 +78,7 @@ class Agent:
             [c for c in ALL_CHECKS if getattr(config, c.id).enabled],
             CheckContext(self.platform, config, self.journal, clock=now),
             notify=self._notify,
+            withdraw=lambda tag: self.notifier.withdraw(tag),
             policy=AlertPolicy(config.notifications, clock=now),
             tr=self.tr,
             on_status=self._on_status,
@@ -84,9 +92,16 @@ class Agent:
         self.scheduler = Scheduler(self.engine.submit, {c: getattr(config, c).interval_minutes
                                                         for c in self.engine.checks})
         self._engine_thread = threading.Thread(target=self.engine.run, name="vigie-engine", daemon=True)
+        from vigie.watchers.idle import IdleWatcher
+
+        self.idle = IdleWatcher(self.platform, config.idle_lock, self.engine.submit)
+        self.platform.on_unlock(self.idle.wake)
+        self._idle_thread = threading.Thread(target=self.idle.run, name="vigie-idle", daemon=True)
 
     def run(self) -> None:
         self._engine_thread.start()
+        if self.loaded.config.idle_lock.enabled:
+            self._idle_thread.start()
         self.scheduler.start()
         self.engine.submit(Tick())  # a first full check at start
         try:
@@ -100,6 +115,7 @@ class Agent:
     def shutdown(self) -> None:
         log.info("stopping")
         self.scheduler.stop()
+        self.idle.stop()
         self.engine.submit(Stopped())
         self._engine_thread.join(10)
         self.notifier.stop()
@@ -112,12 +128,14 @@ class Agent:
     def _on_notification_action(self, action: str) -> None:
         if action == SHOW_STATUS_ACTION:
             self.engine.submit(Command(CommandKind.SHOW_STATUS))
+        elif action == PRESENT_ACTION:
+            self.idle.present()
 
     def _notify(self, notification: Notification) -> None:
         self.notifier.send(notification)
 
     def _on_status(self, findings: Mapping[str, Finding]) -> None:
-        self.tray.show(overall_severity(findings), render(tooltip(findings), self.tr))
+        self.tray.show(overall_severity(findings), render(tooltip(findings, self.engine.notes), self.tr))
         checks = [self.engine.checks[i] for i in findings]
         document = report.to_json(checks, list(findings.values()), self.loaded, self.platform.name,
                                   self.language, self.tr, now())

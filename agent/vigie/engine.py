@@ -15,9 +15,20 @@ from types import MappingProxyType
 
 from vigie.alerts import AlertPolicy
 from vigie.checks.base import Check, CheckContext
-from vigie.events import Command, CommandKind, Event, Stopped, Tick
+from vigie.events import (
+    Command,
+    CommandKind,
+    Event,
+    IdleEnded,
+    IdleLockDue,
+    IdleLockPostponed,
+    IdleReminderDue,
+    Stopped,
+    Tick,
+    UserReturned,
+)
 from vigie.i18n import render
-from vigie.model import Finding, Severity, T
+from vigie.model import Finding, Severity, T, Text
 from vigie.notify import Button, Notification
 from vigie.platform.base import PlatformError
 from vigie.runner import run_check
@@ -25,8 +36,12 @@ from vigie.runner import run_check
 log = logging.getLogger(__name__)
 HELD_RECHECK_SECONDS = 30.0  # only while notifications wait for the screen to be unlocked
 SHOW_STATUS_ACTION = "show_status"
+PRESENT_ACTION = "present"
+IDLE_TAG = "idle"
 LOCK_FAILED = T("Vigie could not lock the screen")
-LOCK_KEYS = {"windows": T("Windows + L"), "macos": T("Ctrl + Cmd + Q")}
+LOCK_KEYS = {"windows": T("Windows + L"), "macos": T("Ctrl + Cmd + Q"), "linux": T("Super + L (or Ctrl + Alt + L)")}
+IDLE_PAUSED = T("automatic lock paused: a camera or microphone is in use")
+TIP_DAY_KEY = "idle_lock.tip_day"
 
 
 class Engine:
@@ -36,6 +51,7 @@ class Engine:
         ctx: CheckContext,
         *,
         notify: Callable[[Notification], None],
+        withdraw: Callable[[str], None],
         policy: AlertPolicy,
         tr: gettext.NullTranslations,
         on_status: Callable[[Mapping[str, Finding]], None],
@@ -45,12 +61,14 @@ class Engine:
         self.checks = {c.id: c for c in checks}
         self.ctx = ctx
         self.notify = notify
+        self.withdraw = withdraw
         self.policy = policy
         self.tr = tr
         self.on_status = on_status
         self.on_show_status = on_show_status
         self.locker_command = tuple(locker_command)
         self.findings: dict[str, Finding] = {}
+        self.notes: dict[str, Text] = {}  # short states shown in the tooltip (e.g. lock paused)
         self._events: queue.Queue[Event] = queue.Queue()
 
     def submit(self, event: Event) -> None:
@@ -76,6 +94,47 @@ class Engine:
             self._run_checks([event.check_id] if event.check_id else list(self.checks))
         elif isinstance(event, Command):
             self._command(event.kind)
+        elif isinstance(event, IdleReminderDue):
+            self.notify(self._idle_reminder(event.seconds_left))
+        elif isinstance(event, IdleEnded):
+            self.withdraw(IDLE_TAG)
+            self._set_note("idle", None)
+        elif isinstance(event, IdleLockDue):
+            self.withdraw(IDLE_TAG)
+            self.lock_now()
+        elif isinstance(event, IdleLockPostponed):
+            self._set_note("idle", IDLE_PAUSED)
+        elif isinstance(event, UserReturned):
+            self._lock_tip()
+
+    def _set_note(self, key: str, note: Text | None) -> None:
+        if note is None:
+            if self.notes.pop(key, None) is None:
+                return
+        else:
+            self.notes[key] = note
+        self.on_status(MappingProxyType(dict(self.findings)))
+
+    def _idle_reminder(self, seconds_left: int) -> Notification:
+        return Notification(
+            title=render(T("Idle computer: locking in {seconds} s", seconds=seconds_left), self.tr),
+            body=render(T("Move the mouse or click “I’m here” to stay signed in."), self.tr),
+            buttons=(Button(render(T("I’m here"), self.tr), PRESENT_ACTION),),
+            tag=IDLE_TAG,
+        )
+
+    def _lock_tip(self) -> None:
+        """After an automatic lock, when the user is back: a friendly tip, once a day at most."""
+        today = self.ctx.clock().date().isoformat()
+        if self.ctx.journal.get_state(TIP_DAY_KEY) == today:
+            return
+        self.ctx.journal.set_state(TIP_DAY_KEY, today)
+        keys = LOCK_KEYS.get(self.ctx.platform.name, LOCK_KEYS["linux"])
+        self.notify(Notification(
+            title=render(T("Vigie locked this computer while you were away"), self.tr),
+            body=render(T("Next time, {keys} locks it in a second.", keys=keys), self.tr),
+            severity=Severity.INFO,
+        ))
 
     def _command(self, kind: CommandKind) -> None:
         if kind == CommandKind.CHECK_NOW:
@@ -109,7 +168,7 @@ class Engine:
             log.info("screen locked via %s", how)
         except PlatformError as exc:
             log.error("lock failed: %s", exc)
-            keys = LOCK_KEYS.get(self.ctx.platform.name, T("the “Lock” item of your session menu"))
+            keys = LOCK_KEYS.get(self.ctx.platform.name, LOCK_KEYS["linux"])
             advice = T("Lock it yourself before you leave: {keys}.", keys=keys)
             body = f"{render(exc.reason, self.tr)} {render(advice, self.tr)}"
             self.notify(Notification(render(LOCK_FAILED, self.tr), body, Severity.CRITICAL))

@@ -34,3 +34,30 @@ class Command(Event):
 @dataclass(frozen=True)
 class Stopped(Event):
     """The agent is shutting down: the engine finishes the current event and returns."""
+
+
+@dataclass(frozen=True)
+class IdleReminderDue(Event):
+    """Nobody has touched the computer for a while: warn before locking."""
+
+    seconds_left: int
+
+
+@dataclass(frozen=True)
+class IdleEnded(Event):
+    """Someone used the computer again: withdraw the reminder, end a postponement."""
+
+
+@dataclass(frozen=True)
+class IdleLockDue(Event):
+    """The idle time reached the lock threshold: lock now."""
+
+
+@dataclass(frozen=True)
+class IdleLockPostponed(Event):
+    """The lock threshold was reached but a camera or microphone is in use (a teleconsultation)."""
+
+
+@dataclass(frozen=True)
+class UserReturned(Event):
+    """Someone is using the computer again after Vigie locked it."""

@@ -12,6 +12,10 @@ from vigie import paths
 
 JOURNAL_FILE = "journal.sqlite3"
 _SCHEMA = """
+CREATE TABLE IF NOT EXISTS state (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS first_seen (
     check_id TEXT NOT NULL,
     item TEXT NOT NULL,
@@ -43,6 +47,15 @@ class Journal:
 
     def close(self) -> None:
         self._db.close()
+
+    def get_state(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_state(self, key: str, value: str) -> None:
+        with self._db:
+            self._db.execute("INSERT INTO state (key, value) VALUES (?, ?) "
+                             "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
 
     def first_seen(self, check_id: str, items: Iterable[str], now: datetime) -> dict[str, datetime]:
         """When each item was first seen; items no longer present are forgotten."""

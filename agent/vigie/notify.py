@@ -38,6 +38,7 @@ class Notification:
     body: str
     severity: Severity = Severity.WARNING  # picks the icon, and the urgency when CRITICAL
     buttons: Sequence[Button] = field(default_factory=tuple)
+    tag: str | None = None  # lets a later withdraw(tag) remove it from the screen
 
     @property
     def critical(self) -> bool:
@@ -49,6 +50,8 @@ class Backend(Protocol):
 
     async def send(self, notification: Notification) -> None: ...
 
+    async def withdraw(self, tag: str) -> None: ...
+
 
 class DesktopNotifierBackend:
     name = "desktop-notifier"
@@ -59,6 +62,7 @@ class DesktopNotifierBackend:
         self._icons = {severity: Icon(path=path) for severity, path in icons.items()}
         self._notifier = DesktopNotifier(app_name=APP_NAME, app_icon=self._icons.get(Severity.OK))
         self._on_action = on_action
+        self._shown: dict[str, str] = {}  # tag -> desktop-notifier identifier
 
     async def send(self, notification: Notification) -> None:
         from desktop_notifier import Button as DnButton
@@ -67,7 +71,7 @@ class DesktopNotifierBackend:
         buttons = [DnButton(title=b.label, identifier=b.action, on_pressed=self._callback(b.action))
                    for b in notification.buttons]
         dispatched = []  # desktop-notifier logs a failure and returns: only this callback proves delivery
-        await asyncio.wait_for(
+        identifier = await asyncio.wait_for(
             self._notifier.send(title=notification.title, message=notification.body, buttons=buttons,
                                 icon=self._icons.get(notification.severity),
                                 urgency=Urgency.Critical if notification.critical else Urgency.Normal,
@@ -76,6 +80,13 @@ class DesktopNotifierBackend:
         )
         if not dispatched:
             raise RuntimeError("not delivered (no notification service?)")
+        if notification.tag:
+            self._shown[notification.tag] = identifier
+
+    async def withdraw(self, tag: str) -> None:
+        identifier = self._shown.pop(tag, None)
+        if identifier is not None:
+            await asyncio.wait_for(self._notifier.clear(identifier), SEND_TIMEOUT)
 
     def _callback(self, action: str) -> Callable[[], None]:
         return lambda: self._on_action(action)
@@ -103,6 +114,9 @@ class PlyerBackend:
         # plyer blocks (and may run notify-send without a timeout): keep it off the loop, bounded.
         await asyncio.to_thread(bounded_call, show, SEND_TIMEOUT, "vigie-plyer")
 
+    async def withdraw(self, tag: str) -> None:
+        """plyer cannot take a notification back; it expires on its own."""
+
 
 class Notifier:
     def __init__(self, backends: Sequence[Backend]) -> None:
@@ -124,6 +138,16 @@ class Notifier:
 
     def send(self, notification: Notification) -> None:
         asyncio.run_coroutine_threadsafe(self._deliver(notification), self._loop)
+
+    def withdraw(self, tag: str) -> None:
+        asyncio.run_coroutine_threadsafe(self._withdraw(tag), self._loop)
+
+    async def _withdraw(self, tag: str) -> None:
+        for backend in self.backends:
+            try:
+                await backend.withdraw(tag)
+            except Exception as exc:
+                log.warning("withdrawing a notification via %s failed: %s", backend.name, exc)
 
     async def _deliver(self, notification: Notification) -> None:
         for backend in self.backends:

@@ -11,7 +11,8 @@ RUNTIME_PKGS=(python3 python3-venv python3-tk
   libgirepository1.0-dev libcairo2-dev pkg-config gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1
   libnotify-bin gnome-keyring libsecret-tools i3lock)
 TEST_PKGS=(xvfb x11-utils xdotool imagemagick x11-apps trayer haskell-gtk-sni-tray-utils haskell-status-notifier-item-utils
-  dunst xprintidle xsecurelock dbus apt-utils dpkg-dev gettext desktop-file-utils)
+  dunst xprintidle xsecurelock dbus apt-utils dpkg-dev gettext desktop-file-utils
+  gsettings-desktop-schemas libglib2.0-bin)
 
 pkgs=("${RUNTIME_PKGS[@]}")
 extras="gtk"

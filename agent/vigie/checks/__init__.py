@@ -4,8 +4,10 @@ ALL_CHECKS is a static tuple (not discovered at run time) so PyInstaller sees ev
 """
 
 from vigie.checks.base import Check, CheckContext
+from vigie.checks.idle_lock import IdleLockCheck
+from vigie.checks.lock_policy import LockPolicyCheck
 from vigie.checks.os_updates import OsUpdatesCheck
 
-ALL_CHECKS: tuple[Check, ...] = (OsUpdatesCheck(),)
+ALL_CHECKS: tuple[Check, ...] = (OsUpdatesCheck(), IdleLockCheck(), LockPolicyCheck())
 
 __all__ = ["ALL_CHECKS", "Check", "CheckContext"]

@@ -36,6 +36,19 @@ class Notifications(Section):
     max_per_hour: Annotated[int, msgspec.Meta(ge=1, le=60)] = 4
 
 
+class IdleLock(Section):
+    enabled: bool = True
+    remind_after_seconds: Annotated[int, msgspec.Meta(ge=2, le=4 * 3600)] = 240
+    lock_after_seconds: Annotated[int, msgspec.Meta(ge=3, le=4 * 3600)] = 300
+    interval_minutes: Annotated[int, msgspec.Meta(ge=15, le=7 * 24 * 60)] = 60  # the idle_lock check
+
+
+class LockPolicySettings(Section):
+    enabled: bool = True
+    interval_minutes: Annotated[int, msgspec.Meta(ge=15, le=7 * 24 * 60)] = 720
+    max_minutes: Annotated[int, msgspec.Meta(ge=1, le=60)] = 15  # the OS must lock by itself within this
+
+
 class Lock(Section):
     # Used when the desktop offers no way to lock (e.g. "i3lock -n", "xsecurelock"). Linux only.
     locker_command: Annotated[str, msgspec.Meta(max_length=300)] = ""
@@ -45,7 +58,9 @@ class Config(msgspec.Struct, kw_only=True):
     general: General = msgspec.field(default_factory=General)
     notifications: Notifications = msgspec.field(default_factory=Notifications)
     lock: Lock = msgspec.field(default_factory=Lock)
+    idle_lock: IdleLock = msgspec.field(default_factory=IdleLock)
     os_updates: OsUpdates = msgspec.field(default_factory=OsUpdates)
+    lock_policy: LockPolicySettings = msgspec.field(default_factory=LockPolicySettings)
 
 
 SECTIONS: dict[str, type[Section]] = {

@@ -7,7 +7,7 @@ cannot do something raises NotSupported with a reason the user can read.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
@@ -25,7 +25,8 @@ class PlatformError(Exception):
     """Root of every error a platform call raises; `reason` is shown to the user (translated)."""
 
     def __init__(self, reason: Text, log_detail: str = "") -> None:
-        super().__init__(reason.msgid if not log_detail else f"{reason.msgid} ({log_detail})")
+        message = reason.msgid.format(**reason.params) if reason.params else reason.msgid
+        super().__init__(f"{message} ({log_detail})" if log_detail else message)
         self.reason = reason
         self.log_detail = log_detail
 
@@ -92,6 +93,16 @@ class Platform(Protocol):
 
     def screen_locked(self) -> bool | None:
         """True when the session is locked, False when not, None when this cannot be told."""
+        ...
+
+    def input_grabbed(self) -> bool | None:
+        """True when another program holds the keyboard, as screen lockers do (X11). Only for the
+        idle watcher at the lock threshold: while the probe runs, keystrokes would go nowhere."""
+        ...
+
+    def on_unlock(self, callback: Callable[[], None]) -> None:
+        """Call `callback` when a lock made by lock_screen() ends, where the OS lets Vigie know
+        (Linux: its own locker process exits). Elsewhere it is never called: watchers poll."""
         ...
 
     def idle_state(self) -> IdleState:

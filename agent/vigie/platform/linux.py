@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from vigie.bounded import bounded_call
@@ -16,6 +16,7 @@ from vigie.platform import dbus, parsers, proc
 from vigie.platform.base import (
     Capability,
     IdleState,
+    LockPolicy,
     NotSupported,
     PendingUpdate,
     PlatformError,
@@ -79,6 +80,8 @@ def kde_idle_ms() -> int:
 
 def x11_idle() -> tuple[int, bool]:
     """Any X11 desktop, through the MIT-SCREEN-SAVER extension: (idle ms, screen saver on)."""
+    if not os.environ.get("DISPLAY"):
+        raise NotSupported(T("There is no graphical session here."), "no DISPLAY")
     from Xlib import display
     from Xlib.ext import screensaver
 
@@ -91,6 +94,26 @@ def x11_idle() -> tuple[int, bool]:
             connection.close()
 
     return bounded_call(query, 2.0, "vigie-x11-idle")
+
+
+def x11_keyboard_grabbed() -> bool:
+    """Another client holds the keyboard grab (i3lock, xsecurelock, xscreensaver...)."""
+    if not os.environ.get("DISPLAY"):
+        raise NotSupported(T("There is no graphical session here."), "no DISPLAY")
+    from Xlib import X, display
+
+    def probe() -> bool:
+        connection = display.Display()
+        try:
+            status = connection.screen().root.grab_keyboard(False, X.GrabModeAsync, X.GrabModeAsync, X.CurrentTime)
+            if status == X.GrabSuccess:
+                connection.ungrab_keyboard(X.CurrentTime)
+                connection.sync()
+            return status == X.AlreadyGrabbed
+        finally:
+            connection.close()
+
+    return bounded_call(probe, 2.0, "vigie-x11-grab")
 
 
 def video_devices_open() -> bool:
@@ -121,28 +144,29 @@ def notification_server_present() -> bool:
         return False
 
 
-def start_locker(argv: Sequence[str]) -> subprocess.Popen:
+def start_locker(argv: Sequence[str], on_exit: Callable[[], None] = lambda: None) -> subprocess.Popen:
     """Start a locker program (i3lock -n, xsecurelock...). It may stay in the foreground while it
     holds the screen, or fork and exit 0: both are a success; any other exit is a failure."""
     try:
         # Its own session: the lock must survive whatever happens to Vigie afterwards.
-        locker = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.PIPE, start_new_session=True)
+        locker = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, start_new_session=True)
     except OSError as exc:
         raise ToolFailed(T("The screen locker {tool} could not be started.", tool=argv[0]), str(exc)) from exc
     try:
         code = locker.wait(1.0)
     except subprocess.TimeoutExpired:
-        threading.Thread(target=_reap, args=(locker,), name="vigie-locker-reaper", daemon=True).start()
+        threading.Thread(target=_reap, args=(locker, on_exit), name="vigie-locker-reaper", daemon=True).start()
         return locker
     if code != 0:
-        error = locker.stderr.read().decode(errors="replace").strip()[-300:] if locker.stderr else ""
+        error = locker.stdout.read().decode(errors="replace").strip()[-300:] if locker.stdout else ""
         raise ToolFailed(T("The screen locker {tool} failed (code {code}).", tool=argv[0], code=code), error)
     return locker
 
 
-def _reap(locker: subprocess.Popen) -> None:
+def _reap(locker: subprocess.Popen, on_exit: Callable[[], None]) -> None:
     locker.communicate()  # drains stderr and reaps it when the user unlocks: no zombie
+    on_exit()
 
 
 class LinuxPlatform:
@@ -151,6 +175,7 @@ class LinuxPlatform:
     def __init__(self) -> None:
         self._locker: subprocess.Popen | None = None
         self._idle_source: str | None = None  # the first source that answered is kept
+        self._unlock_listeners: list[Callable[[], None]] = []
 
     def capabilities(self) -> frozenset[Capability]:
         caps = {Capability.LOCK_SCREEN, Capability.IDLE_TIME}
@@ -181,10 +206,24 @@ class LinuxPlatform:
             except PlatformError as exc:
                 failures.append(f"{argv[0]}: {exc}")
         if locker_command:
-            self._locker = start_locker(locker_command)
+            self._locker = start_locker(locker_command, self._unlocked)
             return locker_command[0]
         log.warning("no way to lock the screen: %s", "; ".join(failures))
         raise NotSupported(T("No way to lock the screen was found on this computer."), "; ".join(failures))
+
+    def input_grabbed(self) -> bool | None:
+        try:
+            return x11_keyboard_grabbed()
+        except Exception as exc:  # no X server, Xlib error, timeout: cannot tell
+            log.debug("keyboard grab probe: %s", exc)
+            return None
+
+    def on_unlock(self, callback: Callable[[], None]) -> None:
+        self._unlock_listeners.append(callback)
+
+    def _unlocked(self) -> None:
+        for callback in self._unlock_listeners:
+            callback()
 
     def screen_locked(self) -> bool | None:
         if self._locker is not None and self._locker.poll() is None:
@@ -223,6 +262,14 @@ class LinuxPlatform:
         updates = tuple(PendingUpdate(name, version, name in security) for name, version in rows)
         return UpdateStatus("dnf", updates)
 
+    def lock_policy(self) -> LockPolicy:
+        desktop = os.environ.get("XDG_CURRENT_DESKTOP", "")
+        family = desktop_family(desktop)
+        if family is None:
+            raise NotSupported(T("This desktop's automatic lock setting cannot be read."),
+                               f"XDG_CURRENT_DESKTOP={desktop!r}")
+        return readable_lock_policy(gnome_lock_policy if family == "gnome" else kde_lock_policy)
+
 
 # Idle sources, most precise first; each answers (milliseconds idle, screen saver on).
 IDLE_SOURCES = {
@@ -230,3 +277,70 @@ IDLE_SOURCES = {
     "kde": lambda: (kde_idle_ms(), False),
     "x11": x11_idle,
 }
+
+
+# --- the desktop's own automatic lock (read for the lock_policy check) ------------------------
+
+
+def desktop_family(xdg_current_desktop: str) -> str | None:
+    """"gnome" (GNOME, Ubuntu, Unity), "kde", or None for a desktop whose setting Vigie cannot read."""
+    name = xdg_current_desktop.lower()
+    if any(word in name for word in ("gnome", "unity", "ubuntu")):
+        return "gnome"
+    return "kde" if "kde" in name else None
+
+
+def gsettings_get(schema: str, key: str) -> str:
+    return proc.run(["gsettings", "get", schema, key], 5, env=_tool_env()).stdout
+
+
+def kscreenlockerrc_text() -> str | None:
+    """The user's KDE screen locker settings; None when the file does not exist (KDE's defaults)."""
+    config_home = os.environ.get("XDG_CONFIG_HOME", "")
+    base = Path(config_home) if os.path.isabs(config_home) else Path.home() / ".config"
+    try:
+        return (base / "kscreenlockerrc").read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return None
+
+
+def gnome_lock_after(idle_delay: int, lock_enabled: bool, lock_delay: int, lock_disabled: bool = False) -> int | None:
+    """GNOME blanks the screen after idle-delay seconds (0 = never) and locks lock-delay seconds
+    later, unless locking is off (lock-enabled) or forbidden (lockdown disable-lock-screen)."""
+    if not lock_enabled or lock_disabled or idle_delay == 0:
+        return None
+    return idle_delay + lock_delay
+
+
+def kde_lock_after(autolock: bool, timeout_minutes: int, grace_seconds: int) -> int | None:
+    """KDE locks after Timeout minutes; for LockGrace seconds more it still opens without a password."""
+    if not autolock or timeout_minutes <= 0:
+        return None
+    return timeout_minutes * 60 + max(grace_seconds, 0)
+
+
+def gnome_lock_policy() -> LockPolicy:
+    idle = parsers.parse_gsettings_uint(gsettings_get("org.gnome.desktop.session", "idle-delay"))
+    enabled = parsers.parse_gsettings_bool(gsettings_get("org.gnome.desktop.screensaver", "lock-enabled"))
+    delay = parsers.parse_gsettings_uint(gsettings_get("org.gnome.desktop.screensaver", "lock-delay"))
+    disabled = parsers.parse_gsettings_bool(gsettings_get("org.gnome.desktop.lockdown", "disable-lock-screen"))
+    detail = (f"idle-delay={idle} lock-enabled={str(enabled).lower()} lock-delay={delay} "
+              f"disable-lock-screen={str(disabled).lower()}")
+    return LockPolicy(gnome_lock_after(idle, enabled, delay, disabled), "gnome", detail)
+
+
+def kde_lock_policy() -> LockPolicy:
+    text = kscreenlockerrc_text()
+    autolock, timeout, grace = parsers.parse_kscreenlockerrc(text)
+    detail = f"Autolock={str(autolock).lower()} Timeout={timeout} LockGrace={grace}"
+    if text is None:
+        detail += " (no kscreenlockerrc: KDE defaults)"
+    return LockPolicy(kde_lock_after(autolock, timeout, grace), "kde", detail)
+
+
+def readable_lock_policy(read: Callable[[], LockPolicy]) -> LockPolicy:
+    """A setting that cannot be parsed or read becomes ToolFailed, with what was seen for the log."""
+    try:
+        return read()
+    except (ValueError, OSError) as exc:
+        raise ToolFailed(T("The automatic lock setting could not be read."), str(exc)) from exc

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import ctypes
 import platform
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from vigie.model import T
 from vigie.platform import parsers, proc
-from vigie.platform.base import Capability, IdleState, ToolFailed, UpdateStatus
+from vigie.platform.base import Capability, IdleState, LockPolicy, ToolFailed, UpdateStatus
 
 _NO_UPDATES = "No new software available"
 # Private but stable since 10.13; the CGSession binary used before is gone since Big Sur.
@@ -65,6 +65,12 @@ class MacPlatform:
     def screen_locked(self) -> bool | None:
         return session_screen_locked()
 
+    def input_grabbed(self) -> bool | None:
+        return None  # screen_locked() answers reliably here
+
+    def on_unlock(self, callback: Callable[[], None]) -> None:
+        """Not reported here: the idle watcher notices the return on its next look."""
+
     def idle_state(self) -> IdleState:
         return IdleState(hid_idle_seconds(), source="CGEventSource")
 
@@ -78,3 +84,44 @@ class MacPlatform:
         if not updates and "* Label:" not in stdout and _NO_UPDATES not in stderr:
             raise ToolFailed(T("The update list from macOS could not be read."), stderr.strip()[-300:])
         return UpdateStatus("softwareupdate", tuple(updates))
+
+    def lock_policy(self) -> LockPolicy:
+        try:
+            delay = parsers.parse_screenlock_status(sysadminctl_screenlock_status())
+            idle = screensaver_idle_time()
+            idle_seconds = DEFAULT_SCREENSAVER_IDLE if idle is None else int(idle.strip())
+            display_minutes = parsers.parse_pmset_displaysleep(pmset_settings())
+        except ValueError as exc:
+            raise ToolFailed(T("The automatic lock setting could not be read."), str(exc)) from exc
+        detail = f"screensaver idleTime={idle_seconds} displaysleep={display_minutes} screenLock delay={delay}"
+        return LockPolicy(mac_lock_after(idle_seconds, display_minutes, delay), "macos", detail)
+
+
+# --- macOS's own automatic lock (read for the lock_policy check) ------------------------------
+
+DEFAULT_SCREENSAVER_IDLE = 1200  # seconds, when idleTime was never set
+
+
+def sysadminctl_screenlock_status() -> str:
+    """macOS 12+; the answer is written on stderr."""
+    result = proc.run(["sysadminctl", "-screenLock", "status"], 10)
+    return result.stderr + result.stdout
+
+
+def screensaver_idle_time() -> str | None:
+    """Seconds before the screen saver starts (0 = never); None when never set (exit code 1)."""
+    result = proc.run(["defaults", "-currentHost", "read", "com.apple.screensaver", "idleTime"], 10, ok_codes=(0, 1))
+    return result.stdout if result.returncode == 0 else None
+
+
+def pmset_settings() -> str:
+    return proc.run(["pmset", "-g"], 10).stdout
+
+
+def mac_lock_after(idle_seconds: int, display_minutes: int, screenlock_delay: int | None) -> int | None:
+    """The screen lock starts `screenlock_delay` after the first of the screen saver and display
+    sleep (0 = never for both); None when the lock is off or neither ever starts."""
+    starts = [s for s in (idle_seconds, display_minutes * 60) if s > 0]
+    if screenlock_delay is None or not starts:
+        return None
+    return min(starts) + screenlock_delay

@@ -156,3 +156,94 @@ def parse_wua_json(stdout: str) -> list[PendingUpdate]:
             )
         )
     return updates
+
+
+# --- automatic screen lock -------------------------------------------------------------------
+def parse_gsettings_uint(stdout: str) -> int:
+    """`gsettings get` of a uint32 key prints "uint32 300"."""
+    words = stdout.split()
+    if not words or not words[-1].isdigit():
+        raise ValueError(f"not an unsigned integer: {stdout.strip()!r}")
+    return int(words[-1])
+
+
+def parse_gsettings_bool(stdout: str) -> bool:
+    value = stdout.strip()
+    if value not in ("true", "false"):
+        raise ValueError(f"not a boolean: {value!r}")
+    return value == "true"
+
+
+_KDE_TRUE = {"true", "1", "yes", "on"}
+
+
+def parse_kscreenlockerrc(text: str | None) -> tuple[bool, int, int]:
+    """(Autolock, Timeout in minutes, LockGrace in seconds) from kscreenlockerrc's [Daemon]
+    group; an absent file or key keeps KDE's default (true, 5, 5), as KDE itself does."""
+    daemon = _kde_group(text or "", "Daemon")
+    autolock = daemon.get("Autolock", "true").strip().lower() in _KDE_TRUE
+    return autolock, _kde_int(daemon.get("Timeout"), 5), _kde_int(daemon.get("LockGrace"), 5)
+
+
+def _kde_group(text: str, group: str) -> dict[str, str]:
+    import configparser
+
+    parser = configparser.ConfigParser(interpolation=None, strict=False, delimiters=("=",), allow_no_value=True)
+    parser.optionxform = str  # type: ignore[method-assign]  # KDE keys are case-sensitive
+    try:
+        parser.read_string("[vigie-top]\n" + text)  # KDE files may have keys before any group
+    except configparser.Error as exc:
+        raise ValueError(f"kscreenlockerrc: {exc}") from exc
+    if not parser.has_section(group):
+        return {}
+    # "Autolock[$i]=false" is the same key, made immutable by the administrator (KDE kiosk).
+    return {key.split("[", 1)[0]: value or "" for key, value in parser.items(group)}
+
+
+def _kde_int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value is not None else default
+    except ValueError:
+        return default  # KDE falls back to the default on a value it cannot read
+
+
+# powercfg's labels follow the display language and its console code page; the hex values do not.
+_HEX = re.compile(r"0x([0-9a-fA-F]+)")
+
+
+def parse_powercfg_indexes(stdout: str) -> tuple[int, int] | None:
+    """`powercfg /q SCHEME_CURRENT SUB_X SETTING`: the last two 0x values are the current AC and
+    DC indexes, in that order, in every language. None when the setting is not listed (hidden)."""
+    values = _HEX.findall(stdout)
+    if len(values) < 2:
+        return None
+    return int(values[-2], 16), int(values[-1], 16)
+
+
+# "2026-09-26 10:00:00.000 sysadminctl[1:2] screenLock delay is 300.000000 seconds"
+_SCREENLOCK_DELAY = re.compile(r"screenLock delay is (?:(immediate)|(-?\d+)(?:\.\d+)? seconds?)\b")
+
+
+def parse_screenlock_status(text: str) -> int | None:
+    """`sysadminctl -screenLock status` (stderr): the delay in seconds between the screen saver or
+    display sleep and the lock; None when the lock is off ("is off", or a delay of -1)."""
+    if "screenLock is off" in text:
+        return None
+    match = _SCREENLOCK_DELAY.search(text)
+    if not match:
+        raise ValueError(f"unknown screenLock status: {text.strip()[-200:]!r}")
+    if match[1]:
+        return 0
+    seconds = int(match[2])
+    return seconds if seconds >= 0 else None
+
+
+_PMSET_DISPLAYSLEEP = re.compile(r"^\s*displaysleep\s+(\d+)", re.MULTILINE)
+
+
+def parse_pmset_displaysleep(stdout: str) -> int:
+    """`pmset -g`: minutes before the display sleeps (0 = never)."""
+    match = _PMSET_DISPLAYSLEEP.search(stdout)
+    if not match:
+        raise ValueError("no displaysleep line in pmset -g")
+    return int(match[1])

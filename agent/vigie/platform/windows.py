@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import base64
 import ctypes
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from vigie.model import T
 from vigie.platform import parsers, proc
-from vigie.platform.base import Capability, IdleState, ToolFailed, UpdateStatus
+from vigie.platform.base import Capability, IdleState, LockPolicy, PlatformError, ToolFailed, UpdateStatus
 
 DESKTOP_SWITCHDESKTOP = 0x0100
 CONSENT_STORE = r"Software\Microsoft\Windows\CurrentVersion\CapabilityAccessManager\ConsentStore"
@@ -123,6 +123,12 @@ class WindowsPlatform:
         lock_workstation()
         return "LockWorkStation"
 
+    def input_grabbed(self) -> bool | None:
+        return None  # screen_locked() answers reliably here
+
+    def on_unlock(self, callback: Callable[[], None]) -> None:
+        """Not reported here: the idle watcher notices the return on its next look."""
+
     def idle_state(self) -> IdleState:
         last, now = last_input_ticks()
         return IdleState(idle_milliseconds(last, now) / 1000, source="GetLastInputInfo")
@@ -135,3 +141,98 @@ class WindowsPlatform:
 
     def pending_updates(self, timeout: float) -> UpdateStatus:
         return UpdateStatus("windows_update", tuple(parsers.parse_wua_json(wua_search(timeout))))
+
+    def lock_policy(self) -> LockPolicy:
+        machine = registry_values("HKEY_LOCAL_MACHINE", POLICIES_SYSTEM, ("InactivityTimeoutSecs",))
+        # The policy key wins over the user's own choice, value by value.
+        saver = {**registry_values("HKEY_CURRENT_USER", DESKTOP_KEY, SCREENSAVER_VALUES),
+                 **registry_values("HKEY_CURRENT_USER", DESKTOP_POLICY_KEY, SCREENSAVER_VALUES)}
+        video = powercfg_indexes("SUB_VIDEO", "VIDEOIDLE")
+        console = powercfg_indexes("SUB_NONE", "CONSOLELOCK")
+        return windows_lock_policy(machine.get("InactivityTimeoutSecs"), saver, video, console)
+
+
+# --- Windows' own automatic lock (read for the lock_policy check) -----------------------------
+
+POLICIES_SYSTEM = r"SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System"  # "Machine inactivity limit"
+DESKTOP_KEY = r"Control Panel\Desktop"
+DESKTOP_POLICY_KEY = r"Software\Policies\Microsoft\Windows\Control Panel\Desktop"
+SCREENSAVER_VALUES = ("ScreenSaveActive", "ScreenSaverIsSecure", "ScreenSaveTimeOut", "SCRNSAVE.EXE")
+
+
+def registry_values(hive: str, path: str, names: Sequence[str]) -> dict[str, object]:
+    """The values of one registry key that are set (REG_SZ as str, REG_DWORD as int)."""
+    import winreg
+
+    found: dict[str, object] = {}
+    try:
+        with winreg.OpenKey(getattr(winreg, hive), path) as key:
+            for name in names:
+                try:
+                    found[name] = winreg.QueryValueEx(key, name)[0]
+                except OSError:
+                    continue  # this value is not set
+    except OSError:
+        pass  # no such key: nothing is set
+    return found
+
+
+def powercfg_query(switch: str, subgroup: str, setting: str) -> str:
+    return proc.run(["powercfg", switch, "SCHEME_CURRENT", subgroup, setting], 10).stdout
+
+
+def powercfg_indexes(subgroup: str, setting: str) -> tuple[int, int] | None:
+    """(AC, DC) indexes of a power setting, None when unreadable. `/q` leaves out hidden settings
+    (CONSOLELOCK is hidden on some PCs and prints only the scheme line); `/qh` lists them."""
+    for switch in ("/q", "/qh"):
+        try:
+            indexes = parsers.parse_powercfg_indexes(powercfg_query(switch, subgroup, setting))
+        except PlatformError:
+            indexes = None
+        if indexes is not None:
+            return indexes
+    return None
+
+
+def registry_int(value: object) -> int | None:
+    """A REG_DWORD, or a number stored as REG_SZ ("600"); None when absent or not a number."""
+    try:
+        return None if value is None else int(str(value).strip())
+    except ValueError:
+        return None
+
+
+def screensaver_lock_seconds(values: dict[str, object]) -> int | None:
+    """The screen saver locks only when it is on, asks for the password, has a timeout and a
+    program: with no screen saver chosen ("None"), none runs whatever the other values say."""
+    active = registry_int(values.get("ScreenSaveActive")) == 1
+    secure = registry_int(values.get("ScreenSaverIsSecure")) == 1
+    timeout = registry_int(values.get("ScreenSaveTimeOut")) or 0
+    program = str(values.get("SCRNSAVE.EXE") or "").strip()
+    return timeout if active and secure and timeout > 0 and program else None
+
+
+def display_off_lock_seconds(video: tuple[int, int] | None, console: tuple[int, int] | None) -> int | None:
+    """Plugged in (AC): the screen turns off after VIDEOIDLE seconds (0 = never) and sign-in is
+    asked on wake when CONSOLELOCK is 1."""
+    if video is None or console is None or video[0] == 0 or console[0] != 1:
+        return None
+    return video[0]
+
+
+def windows_lock_policy(inactivity: object, saver: dict[str, object], video: tuple[int, int] | None,
+                        console: tuple[int, int] | None) -> LockPolicy:
+    """The earliest of the machine inactivity limit, a secure screen saver and display-off with
+    sign-in on wake. ToolFailed when nothing locks and what could have was unreadable."""
+    policy = registry_int(inactivity)
+    found = [s for s in (policy, screensaver_lock_seconds(saver), display_off_lock_seconds(video, console)) if s]
+    detail = (f"InactivityTimeoutSecs={policy}; screensaver="
+              f"{','.join(f'{k}={v}' for k, v in sorted(saver.items())) or 'none'}; "
+              f"VIDEOIDLE {_ac_dc(video)}; CONSOLELOCK {_ac_dc(console)}")
+    if not found and (video is None or (video[0] > 0 and console is None)):
+        raise ToolFailed(T("The automatic lock setting could not be read."), detail)
+    return LockPolicy(min(found, default=None), "windows", detail)
+
+
+def _ac_dc(indexes: tuple[int, int] | None) -> str:
+    return "unreadable" if indexes is None else f"ac={indexes[0]} dc={indexes[1]}"

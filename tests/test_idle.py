@@ -1,0 +1,173 @@
+"""Idle watch on a real X server: remind, cancel on input, lock on time, never during a call."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+import harness
+from vigie.platform.windows import idle_milliseconds, media_in_use_from_consent_store
+
+REMIND, LOCK = 2, 4
+
+
+def configure(env, remind=REMIND, lock=LOCK):
+    for key, value in (("idle_lock.remind_after_seconds", remind), ("idle_lock.lock_after_seconds", lock)):
+        assert harness.run_vigie(env, "config", "set", key, str(value)).returncode == 0
+
+
+def touch(env) -> float:
+    """Real input through XTEST: resets the X server's idle counter."""
+    harness.xdo(env, "mousemove_relative", "--", "7", "7")
+    harness.xdo(env, "mousemove_relative", "--", "-7", "-7")
+    return time.monotonic()
+
+
+def displayed_notifications(env) -> int:
+    out = subprocess.run(["dunstctl", "count", "displayed"], env=env, capture_output=True, text=True, timeout=10)
+    return int(out.stdout.strip())
+
+
+def reminders(env) -> list[dict]:
+    return [n for n in harness.dunst_history(env) if n["summary"].startswith("Poste inactif")]
+
+
+def started_idle_agent(desktop_env, start_agent, **kwargs):
+    configure(desktop_env, **kwargs)
+    _, env = start_agent(desktop_env)
+    harness.wait_for(lambda: "notification shown" in harness.vigie_log(env), what="the first check's notification")
+    harness.dunst_history(env)  # start from an empty screen
+    return env
+
+
+def test_reminder_in_french_then_lock_on_time(desktop_env, start_agent):
+    env = started_idle_agent(desktop_env, start_agent)
+    last_input = touch(env)
+    harness.wait_for(lambda: "idle watch: active -> reminded" in harness.vigie_log(env), timeout=LOCK,
+                     what="the reminder")
+    harness.wait_for(lambda: harness.screen_grabbed(env), timeout=LOCK + 2, what="the lock")
+    error = time.monotonic() - last_input - LOCK
+    assert abs(error) <= 1.0, f"locked {error:+.2f} s off"
+    shown = reminders(env)
+    assert [n["summary"] for n in shown] == ["Poste inactif\u00a0: verrouillage dans 2 s"]
+    assert shown[0]["body"] == "Bougez la souris ou cliquez sur «\u00a0Je suis là\u00a0» pour rester connecté."
+
+
+def test_input_after_the_reminder_cancels_the_lock_and_withdraws_it(desktop_env, start_agent):
+    env = started_idle_agent(desktop_env, start_agent, remind=2, lock=6)
+    touch(env)
+    harness.wait_for(lambda: "idle watch: active -> reminded" in harness.vigie_log(env), timeout=5,
+                     what="the reminder")
+    assert displayed_notifications(env) == 1
+    withdrawn = None
+    back = time.monotonic()
+    while time.monotonic() - back < 5:  # the user is back and working, past the lock time
+        touch(env)
+        if withdrawn is None and displayed_notifications(env) == 0:
+            withdrawn = time.monotonic() - back
+        time.sleep(0.3)
+    assert withdrawn is not None and withdrawn < 3
+    assert not harness.screen_grabbed(env)
+    assert "idle watch: reminded -> active" in harness.vigie_log(env)
+
+
+def test_i_am_here_button_keeps_the_session_open(desktop_env, start_agent):
+    env = started_idle_agent(desktop_env, start_agent, remind=2, lock=5)
+    touch(env)
+    harness.wait_for(lambda: "idle watch: active -> reminded" in harness.vigie_log(env), timeout=5,
+                     what="the reminder")
+    harness.press_notification_button(env, "present")  # « Je suis là », no mouse move
+    time.sleep(3.5)
+    assert not harness.screen_grabbed(env)
+
+
+def test_an_already_locked_screen_is_not_locked_twice(desktop_env, start_agent):
+    env = started_idle_agent(desktop_env, start_agent)
+    locker = subprocess.Popen(["i3lock", "-n", "-c", "000000"], env=env)
+    try:
+        harness.wait_for(lambda: harness.screen_grabbed(env), what="the user's own lock")
+        with_idle = harness.vigie_log(env)
+        time.sleep(LOCK + 2)
+        assert len(harness.lockers_on(env)) == 1
+        assert "screen locked via" not in harness.vigie_log(env)[len(with_idle):]
+    finally:
+        locker.terminate()
+        locker.wait(5)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="creating a /dev/video node needs root")
+def test_no_lock_while_a_camera_is_in_use_and_the_tooltip_says_why(desktop_env, start_agent):
+    camera = Path("/dev/video97")
+    camera.touch()  # a stand-in node; the detector looks for processes holding /dev/video* open
+    holder = subprocess.Popen(["sleep", "60"], stdin=camera.open("rb"))
+    try:
+        env = started_idle_agent(desktop_env, start_agent)
+        touch(env)
+        harness.wait_for(lambda: "idle watch: reminded -> postponed" in harness.vigie_log(env), timeout=LOCK + 3,
+                         what="the postponement")
+        assert not harness.screen_grabbed(env)
+        harness.wait_for(lambda: "verrouillage automatique suspendu" in harness.sni_menu(env, "title").stdout,
+                         what="the tooltip")
+        assert harness.sni_menu(env, "title").stdout.strip() == (
+            "Vigie\u00a0: 1 point à vérifier — verrouillage automatique suspendu\u00a0: caméra ou micro "
+            "en cours d’utilisation")
+        holder.terminate()  # the call ends: the lock comes at the next look
+        holder.wait(5)
+        harness.wait_for(lambda: harness.screen_grabbed(env), timeout=35, what="the lock after the call")
+    finally:
+        holder.kill()
+        holder.wait()
+        camera.unlink()
+
+
+def test_after_an_automatic_lock_a_tip_once_a_day(desktop_env, start_agent):
+    env = started_idle_agent(desktop_env, start_agent)
+    for round_ in (1, 2):
+        touch(env)
+        harness.wait_for(lambda n=round_: harness.vigie_log(env).count("screen locked via i3lock") == n,
+                         timeout=LOCK + 3, what="the automatic lock")
+        for locker in harness.lockers_on(env):  # the user types the password...
+            locker.terminate()
+        touch(env)  # ...and is back: the locker's exit wakes the watcher
+        harness.wait_for(lambda n=round_: harness.vigie_log(env).count("idle watch: locked -> active") == n,
+                         timeout=5, what="the return to be noticed")
+    tip = "Vigie a verrouillé le poste pendant votre absence"
+    tips = [n for n in harness.dunst_history(env) if n["summary"] == tip]
+    assert len(tips) == 1
+    assert tips[0]["body"] == "La prochaine fois, Super + L (ou Ctrl + Alt + L) le verrouille en une seconde."
+
+
+def test_idle_lock_check_in_french(home_env, services):
+    no_screen = harness.run_vigie(home_env, "check", "--json")
+    import json
+
+    finding = next(c for c in json.loads(no_screen.stdout)["checks"] if c["id"] == "idle_lock")
+    assert finding["severity"] == "unknown"
+    assert finding["title"] == "Vigie ne peut pas verrouiller ce poste quand il reste sans surveillance."
+    env = dict(home_env, DISPLAY=harness.start_xvfb(services, home_env))
+    finding = next(c for c in json.loads(harness.run_vigie(env, "check", "--json").stdout)["checks"]
+                   if c["id"] == "idle_lock")
+    assert (finding["severity"], finding["facts"]["source"]) == ("ok", "x11")
+    assert finding["title"] == "Vigie verrouille ce poste après 5 minutes sans utilisation."
+
+
+@pytest.mark.parametrize(
+    ("last_input", "now", "expected"),
+    [
+        (1_000, 61_000, 60_000),
+        (0xFFFF_FC18, (1 << 32) + 59_000, 60_000),  # GetTickCount wrapped after 49.7 days
+        (5_000, (3 << 32) + 65_000, 60_000),  # months of uptime: only the low 32 bits matter
+    ],
+)
+def test_windows_idle_survives_the_tick_wrap(last_input, now, expected):
+    assert idle_milliseconds(last_input, now) == expected
+
+
+def test_windows_consent_store_in_use_means_stop_time_zero():
+    assert media_in_use_from_consent_store([133_000_000_000, 0]) is True
+    assert media_in_use_from_consent_store([133_000_000_000]) is False
+    assert media_in_use_from_consent_store([]) is False
