@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -171,3 +172,30 @@ def test_windows_consent_store_in_use_means_stop_time_zero():
     assert media_in_use_from_consent_store([133_000_000_000, 0]) is True
     assert media_in_use_from_consent_store([133_000_000_000]) is False
     assert media_in_use_from_consent_store([]) is False
+
+
+@pytest.mark.parametrize(("desktop", "source"), [("gnome", "gnome"), ("kde", "kde")])
+def test_desktop_idle_services_are_read_over_d_bus(bus_env, services, monkeypatch, desktop, source):
+    from vigie.platform.linux import LinuxPlatform
+
+    proc = services.start([sys.executable, str(harness.SUPPORT / "idle_service.py"), desktop, "123456"], bus_env,
+                          stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "READY"
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bus_env["DBUS_SESSION_BUS_ADDRESS"])
+    monkeypatch.delenv("DISPLAY", raising=False)
+    state = LinuxPlatform().idle_state()
+    assert (state.seconds, state.source) == (123.456, source)
+
+
+def test_no_idle_source_is_not_supported_with_a_french_reason(bus_env, monkeypatch):
+    from vigie.i18n import render, translator
+    from vigie.platform.base import NotSupported
+    from vigie.platform.linux import LinuxPlatform
+
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bus_env["DBUS_SESSION_BUS_ADDRESS"])
+    monkeypatch.delenv("DISPLAY", raising=False)
+    with pytest.raises(NotSupported) as caught:
+        LinuxPlatform().idle_state()
+    assert render(caught.value.reason, translator("fr")) == (
+        "Sur ce bureau, Vigie ne peut pas savoir depuis combien de temps le poste est inutilisé.")
+    assert "gnome:" in caught.value.log_detail and "x11:" in caught.value.log_detail

@@ -116,6 +116,11 @@ def test_gnome_warning_shows_the_fix_in_the_table(gnome_env):
     assert "Anyone passing by can use it while you are away. It should lock itself within 15 minutes." in shown
     assert ("→ Open Settings › Privacy › Screen: set “Blank Screen Delay” to 10 minutes and turn on "
             "“Automatic Screen Lock”, with its delay set to “Screen Turns Off”.") in shown
+    french = flat(harness.run_vigie(gnome_env, "check").stdout)
+    assert "Laissé seul, ce poste ne se verrouille jamais de lui-même." in french
+    # (flat() folds every space, the no-break ones of French typography too)
+    assert "→ Ouvrez Paramètres › Confidentialité › Écran : réglez « Délai d’extinction de l’écran » sur 10 minutes" \
+        in french
 
 
 def test_a_missing_gnome_schema_is_unknown_not_a_crash(gnome_env, monkeypatch, tmp_path):
@@ -196,6 +201,8 @@ def test_unknown_desktop_is_unknown_with_the_reason(home_env, apt_config, monkey
     assert finding["title"] == "Vigie could not read when this computer locks itself."
     assert finding["detail"] == "This desktop's automatic lock setting cannot be read."
     assert finding["facts"] == {"error": "NotSupported", "max_seconds": 900}
+    french = lock_policy_finding(env)
+    assert french["detail"] == "Vigie ne sait pas lire le réglage de verrouillage automatique de ce bureau."
 
 
 def test_linux_combination_rules():
