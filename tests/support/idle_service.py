@@ -30,9 +30,8 @@ def main() -> None:
         header = msg.header
         if header.message_type != MessageType.method_call:
             continue
-        fields = header.fields
-        wanted = (path, interface, method)
-        if (fields.get(HeaderFields.path), fields.get(HeaderFields.interface), fields.get(HeaderFields.member)) == wanted:
+        called = tuple(header.fields.get(f) for f in (HeaderFields.path, HeaderFields.interface, HeaderFields.member))
+        if called == (path, interface, method):
             conn.send(new_method_return(msg, signature, (value,)))
         else:
             conn.send(new_error(msg, "org.freedesktop.DBus.Error.UnknownMethod"))
