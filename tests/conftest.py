@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -104,3 +105,55 @@ def start_agent(apt_config):
         for locker in harness.lockers_on(env):  # before the agent goes: it reaps its own locker
             locker.terminate()
         harness.stop(proc)
+
+
+class Stick:
+    """A loop device with a real file system that the kernel says is removable, as a USB stick.
+
+    The removable flag is faked the only way sysfs allows: a bind mount over
+    /sys/block/loopN/removable (see shared/notes/harness.md, storage)."""
+
+    def __init__(self, workdir: Path, label: str, fs: str = "ext4") -> None:
+        self.image = workdir / "stick.img"
+        self.mount_point = workdir / "mnt point"  # a space: mountinfo escapes it as \040
+        self.mount_point.mkdir()
+        subprocess.run(["truncate", "-s", "160M" if fs == "btrfs" else "32M", str(self.image)], check=True)
+        mkfs = ["mkfs.btrfs", "-q", "-f", "-L", label] if fs == "btrfs" else ["mkfs.ext4", "-q", "-L", label]
+        subprocess.run([*mkfs, str(self.image)], check=True, capture_output=True)
+        self.device = subprocess.run(["losetup", "-f", "--show", str(self.image)], capture_output=True, text=True,
+                                     check=True).stdout.strip()
+        self.flag = workdir / "removable"
+        self.flag.write_text("1\n")
+        self.sys_flag = f"/sys/block/{Path(self.device).name}/removable"
+        subprocess.run(["mount", "--bind", str(self.flag), self.sys_flag], check=True)
+
+    def mount(self) -> None:
+        subprocess.run(["mount", self.device, str(self.mount_point)], check=True)
+
+    def umount(self) -> None:
+        subprocess.run(["umount", str(self.mount_point)], capture_output=True)
+
+    def is_mounted(self) -> bool:
+        return str(self.mount_point) in Path("/proc/self/mounts").read_text().replace("\\040", " ")
+
+    def remove(self) -> None:
+        self.umount()
+        subprocess.run(["umount", self.sys_flag], capture_output=True)
+        subprocess.run(["losetup", "-d", self.device], capture_output=True)
+
+
+@pytest.fixture
+def make_stick(tmp_path: Path) -> Iterator:
+    if os.geteuid() != 0:
+        pytest.skip("loop devices and mounts need root (CI runs as root)")
+    sticks = []
+
+    def make(label: str, fs: str = "ext4") -> Stick:
+        workdir = tmp_path / f"stick{len(sticks)}"
+        workdir.mkdir()
+        sticks.append(Stick(workdir, label, fs))
+        return sticks[-1]
+
+    yield make
+    for stick in sticks:
+        stick.remove()

@@ -57,9 +57,9 @@ def registry(monkeypatch) -> dict[str, object]:
 
 
 def cli(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="vigie")
-    autostart.add_parser(parser.add_subparsers(dest="command"))
-    return parser.parse_args(argv)
+    from vigie.cli import build_parser
+
+    return build_parser().parse_args(argv)
 
 
 def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:

@@ -96,12 +96,22 @@ class Agent:
 
         self.idle = IdleWatcher(self.platform, config.idle_lock, self.engine.submit)
         self.platform.on_unlock(self.idle.wake)
+        from vigie.usb import UsbGuard
+        from vigie.watchers.volumes import VolumeWatcher
+
+        self.engine.usb = UsbGuard(self.platform, self.journal, self.windows, self._notify, self.engine.submit,
+                                   self.tr, language, now)
+        self.volumes = VolumeWatcher(self.platform, self.engine.submit)
+        # A daemon: it may sleep in the kernel until the next mount change, even at exit.
+        self._volume_thread = threading.Thread(target=self.volumes.run, name="vigie-volumes", daemon=True)
         self._idle_thread = threading.Thread(target=self.idle.run, name="vigie-idle", daemon=True)
 
     def run(self) -> None:
         self._engine_thread.start()
         if self.loaded.config.idle_lock.enabled:
             self._idle_thread.start()
+        if self.loaded.config.usb_storage.enabled:
+            self._volume_thread.start()
         self.scheduler.start()
         self.engine.submit(Tick())  # a first full check at start
         try:
@@ -116,6 +126,7 @@ class Agent:
         log.info("stopping")
         self.scheduler.stop()
         self.idle.stop()
+        self.volumes.stop()
         self.engine.submit(Stopped())
         self._engine_thread.join(10)
         self.notifier.stop()

@@ -359,15 +359,6 @@ def get_autostart() -> Autostart:
 # --- Command line -------------------------------------------------------------------------------
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("autostart", help="démarrer Vigie à l’ouverture de session, ou non")
-    parser.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS)
-    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    actions.add_parser("enable", help="démarrer Vigie à chaque ouverture de session")
-    actions.add_parser("disable", help="ne plus démarrer Vigie à l’ouverture de session")
-    actions.add_parser("status", help="dire si Vigie démarre à l’ouverture de session")
-
-
 def run_command(args: argparse.Namespace, tr) -> int:
     autostart = get_autostart()
     try:

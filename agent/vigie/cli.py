@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 
-from vigie import __version__, autostart, report
+from vigie import __version__, report
 from vigie.checks import ALL_CHECKS, CheckContext
 from vigie.config import SECTIONS, ConfigError, ConfigStore, LoadedConfig
 from vigie.events import Tick
@@ -47,13 +47,23 @@ def build_parser() -> argparse.ArgumentParser:
     reset = actions.add_parser("reset", help="revenir aux réglages par défaut")
     reset.add_argument("section", nargs="?", choices=sorted(SECTIONS))
 
-    autostart.add_parser(sub)
+    # Declared here, run by vigie.autostart: the always-on agent never imports that module.
+    auto = sub.add_parser("autostart", help="démarrer Vigie à l’ouverture de session, ou non")
+    auto.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS)
+    auto_actions = auto.add_subparsers(dest="action", metavar="ACTION", required=True)
+    auto_actions.add_parser("enable", help="démarrer Vigie à chaque ouverture de session")
+    auto_actions.add_parser("disable", help="ne plus démarrer Vigie à l’ouverture de session")
+    auto_actions.add_parser("status", help="dire si Vigie démarre à l’ouverture de session")
 
     ui = sub.add_parser("ui", help="fenêtres de l’agent (lancées par l’agent lui-même)")
     windows = ui.add_subparsers(dest="window", metavar="FENÊTRE", required=True)
     status = windows.add_parser("status", help="état de la sécurité")
     status.add_argument("--snapshot", help=argparse.SUPPRESS)
     status.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS)
+    usb = windows.add_parser("usb", help="alerte : nouveau support USB")
+    usb.add_argument("--volume", required=True, help=argparse.SUPPRESS)
+    usb.add_argument("--offset", default="0", help=argparse.SUPPRESS)
+    usb.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS)
     return parser
 
 
@@ -71,15 +81,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check":
         return cmd_check(args, loaded, tr)
     if args.command == "autostart":
+        from vigie import autostart
+
         return autostart.run_command(args, tr)
     return cmd_config(args, loaded, tr)
 
 
 def run_window(args: argparse.Namespace) -> int:
-    from vigie.ui import status_window  # Tk: only in this child process
+    language = ["--lang", resolve_language(args.lang)]
+    if args.window == "usb":
+        from vigie.ui import usb_popup  # Tk: only in this child process
+
+        return usb_popup.main(["--volume", args.volume, "--offset", args.offset, *language])
+    from vigie.ui import status_window
 
     argv = ["--snapshot", args.snapshot] if args.snapshot else []
-    return status_window.main([*argv, "--lang", resolve_language(args.lang)])
+    return status_window.main([*argv, *language])
 
 
 JOURNAL_PROBLEM = T("Vigie's journal cannot be opened; dates will not be kept this time.")

@@ -26,6 +26,9 @@ from vigie.events import (
     Stopped,
     Tick,
     UserReturned,
+    VolumeAdded,
+    VolumeChoice,
+    VolumeRemoved,
 )
 from vigie.i18n import render
 from vigie.model import Finding, Severity, T, Text
@@ -69,6 +72,7 @@ class Engine:
         self.locker_command = tuple(locker_command)
         self.findings: dict[str, Finding] = {}
         self.notes: dict[str, Text] = {}  # short states shown in the tooltip (e.g. lock paused)
+        self.usb = None  # a vigie.usb.UsbGuard when the USB watch runs
         self._events: queue.Queue[Event] = queue.Queue()
 
     def submit(self, event: Event) -> None:
@@ -106,6 +110,16 @@ class Engine:
             self._set_note("idle", IDLE_PAUSED)
         elif isinstance(event, UserReturned):
             self._lock_tip()
+        elif isinstance(event, (VolumeAdded, VolumeRemoved, VolumeChoice)) and self.usb is not None:
+            self._volume_event(event)
+
+    def _volume_event(self, event: VolumeAdded | VolumeRemoved | VolumeChoice) -> None:
+        if isinstance(event, VolumeAdded):
+            self.usb.added(event.volume)
+        elif isinstance(event, VolumeRemoved):
+            self.usb.removed(event.volume)
+        else:
+            self.usb.chose(event.volume, event.choice)
 
     def _set_note(self, key: str, note: Text | None) -> None:
         if note is None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from vigie.platform.base import Volume
+
 
 @dataclass(frozen=True)
 class Event:
@@ -61,3 +63,25 @@ class IdleLockPostponed(Event):
 @dataclass(frozen=True)
 class UserReturned(Event):
     """Someone is using the computer again after Vigie locked it."""
+
+
+@dataclass(frozen=True)
+class VolumeAdded(Event):
+    """A removable file system was mounted."""
+
+    volume: Volume
+
+
+@dataclass(frozen=True)
+class VolumeRemoved(Event):
+    """A removable file system went away (unmounted or pulled out)."""
+
+    volume: Volume
+
+
+@dataclass(frozen=True)
+class VolumeChoice(Event):
+    """What the user chose in the USB pop-up: known, eject, scan or close."""
+
+    volume: Volume
+    choice: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from collections.abc import Iterable
@@ -15,6 +16,17 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS state (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS known_volumes (
+    identity TEXT PRIMARY KEY,
+    label TEXT NOT NULL,
+    known_since TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS first_seen (
     check_id TEXT NOT NULL,
@@ -47,6 +59,25 @@ class Journal:
 
     def close(self) -> None:
         self._db.close()
+
+    def record(self, kind: str, at: datetime, **data: object) -> None:
+        """An event kept as evidence (USB insertions, choices...): never personal file contents."""
+        with self._db:
+            self._db.execute("INSERT INTO events (at, kind, data) VALUES (?, ?, ?)",
+                             (at.isoformat(timespec="seconds"), kind, json.dumps(data, ensure_ascii=False)))
+
+    def events(self, kind: str | None = None) -> list[tuple[str, str, dict]]:
+        rows = self._db.execute("SELECT at, kind, data FROM events WHERE ? IS NULL OR kind = ? ORDER BY id",
+                                (kind, kind))
+        return [(at, k, json.loads(data)) for at, k, data in rows]
+
+    def remember_volume(self, identity: str, label: str, at: datetime) -> None:
+        with self._db:
+            self._db.execute("INSERT OR IGNORE INTO known_volumes (identity, label, known_since) VALUES (?, ?, ?)",
+                             (identity, label, at.isoformat(timespec="seconds")))
+
+    def is_known_volume(self, identity: str) -> bool:
+        return self._db.execute("SELECT 1 FROM known_volumes WHERE identity = ?", (identity,)).fetchone() is not None
 
     def get_state(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()

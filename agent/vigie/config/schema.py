@@ -49,6 +49,10 @@ class LockPolicySettings(Section):
     max_minutes: Annotated[int, msgspec.Meta(ge=1, le=60)] = 15  # the OS must lock by itself within this
 
 
+class UsbStorage(Section):
+    enabled: bool = True  # a warning pop-up when an unknown USB drive is plugged in
+
+
 class Lock(Section):
     # Used when the desktop offers no way to lock (e.g. "i3lock -n", "xsecurelock"). Linux only.
     locker_command: Annotated[str, msgspec.Meta(max_length=300)] = ""
@@ -59,6 +63,7 @@ class Config(msgspec.Struct, kw_only=True):
     notifications: Notifications = msgspec.field(default_factory=Notifications)
     lock: Lock = msgspec.field(default_factory=Lock)
     idle_lock: IdleLock = msgspec.field(default_factory=IdleLock)
+    usb_storage: UsbStorage = msgspec.field(default_factory=UsbStorage)
     os_updates: OsUpdates = msgspec.field(default_factory=OsUpdates)
     lock_policy: LockPolicySettings = msgspec.field(default_factory=LockPolicySettings)
 

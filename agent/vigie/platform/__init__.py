@@ -17,11 +17,12 @@ from vigie.platform.base import (
     ToolMissing,
     ToolTimeout,
     UpdateStatus,
+    Volume,
 )
 
 __all__ = [
     "Capability", "IdleState", "LockPolicy", "NotSupported", "PendingUpdate", "Platform", "PlatformError", "ToolFailed",
-    "ToolMissing", "ToolTimeout", "UpdateStatus", "get_platform", "platform_name",
+    "ToolMissing", "ToolTimeout", "UpdateStatus", "Volume", "get_platform", "platform_name",
 ]
 
 

@@ -80,6 +80,24 @@ class LockPolicy:
     detail: str = ""  # what was read, for the log and the JSON facts
 
 
+@dataclass(frozen=True)
+class Volume:
+    """A mounted file system, as the user would see it (label may hold any character)."""
+
+    device: str
+    mount_point: str
+    fs_type: str
+    label: str = ""
+    uuid: str = ""  # file-system UUID or volume serial; "" when unknown
+    size_bytes: int | None = None
+    removable: bool = False  # a USB stick or disk, as far as the OS can tell
+
+    @property
+    def identity(self) -> str:
+        """What Vigie remembers it by."""
+        return self.uuid or f"{self.label}|{self.size_bytes}|{self.fs_type}"
+
+
 class Platform(Protocol):
     name: str  # "linux", "windows" or "macos"
 
@@ -111,6 +129,19 @@ class Platform(Protocol):
 
     def media_in_use(self) -> bool | None:
         """True while a camera or microphone is in use (a teleconsultation); None when unknown."""
+        ...
+
+    def mounted_volumes(self) -> list[Volume]:
+        """Mounted file systems that may be removable media (system ones excluded)."""
+        ...
+
+    def wait_for_mount_change(self, timeout: float | None) -> bool:
+        """Block until the set of mounts changes (True) or the timeout passes (False).
+        Raise NotSupported where the OS has no such event: the caller polls instead."""
+        ...
+
+    def eject(self, volume: Volume) -> None:
+        """Unmount safely (and power off where possible). Raise PlatformError on failure."""
         ...
 
     def lock_policy(self) -> LockPolicy:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import shutil
 import subprocess
 import threading
@@ -22,6 +23,7 @@ from vigie.platform.base import (
     PlatformError,
     ToolFailed,
     UpdateStatus,
+    Volume,
 )
 
 log = logging.getLogger(__name__)
@@ -136,6 +138,75 @@ def audio_recording() -> bool | None:
         return None
 
 
+def read_mountinfo() -> str:
+    return Path("/proc/self/mountinfo").read_text(encoding="utf-8", errors="surrogateescape")
+
+
+def block_is_removable(major_minor: str) -> bool:
+    """The kernel's removable flag of the disk (a partition asks its parent), or udev's ID_BUS=usb:
+    USB hard disks often say removable=0."""
+    device = Path("/sys/dev/block") / major_minor
+    for candidate in (device, device.resolve().parent):
+        try:
+            if (candidate / "removable").read_text().strip() == "1":
+                return True
+        except OSError:
+            continue
+    return udev_properties(major_minor).get("ID_BUS") == "usb"
+
+
+def device_number(device: str) -> str | None:
+    """MAJOR:MINOR of a block device node. mountinfo's own field is not it for btrfs (0:NN)."""
+    try:
+        number = os.stat(device).st_rdev
+    except OSError:
+        return None
+    return f"{os.major(number)}:{os.minor(number)}" if number else None
+
+
+def udev_properties(major_minor: str) -> dict[str, str]:
+    try:
+        return parsers.parse_udev_properties(Path(f"/run/udev/data/b{major_minor}").read_text(errors="replace"))
+    except OSError:
+        return {}
+
+
+def blkid_properties(device: str) -> dict[str, str]:
+    """Read the label straight from the file system (when udev has not): needs read access to it."""
+    try:
+        return parsers.parse_udev_properties(proc.run(["blkid", "-p", "-o", "udev", device], 5.0).stdout)
+    except PlatformError:
+        return {}
+
+
+def filesystem_size(mount_point: str) -> int | None:
+    try:
+        stats = os.statvfs(mount_point)
+    except OSError:
+        return None  # vanished meanwhile: not an error
+    return stats.f_blocks * stats.f_frsize
+
+
+def wait_for_mountinfo_change(mountinfo, poller: select.poll, timeout: float | None) -> bool:
+    """The kernel flags /proc/self/mountinfo with POLLPRI on every mount change: no polling loop."""
+    if not poller.poll(None if timeout is None else int(timeout * 1000)):
+        return False
+    mountinfo.seek(0)
+    mountinfo.read()  # re-arm
+    return True
+
+
+def unmount(volume_device: str, mount_point: str) -> None:
+    if shutil.which("udisksctl"):
+        try:
+            proc.run(["udisksctl", "unmount", "--no-user-interaction", "-b", volume_device], 30)
+            proc.run(["udisksctl", "power-off", "--no-user-interaction", "-b", volume_device], 30)
+            return
+        except PlatformError as exc:
+            log.warning("udisksctl could not eject %s: %s", volume_device, exc)
+    proc.run(["umount", mount_point], 30)
+
+
 def notification_server_present() -> bool:
     try:
         return bool(dbus.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
@@ -176,6 +247,8 @@ class LinuxPlatform:
         self._locker: subprocess.Popen | None = None
         self._idle_source: str | None = None  # the first source that answered is kept
         self._unlock_listeners: list[Callable[[], None]] = []
+        self._mountinfo = None  # opened on first wait_for_mount_change()
+        self._mount_poller: select.poll | None = None
 
     def capabilities(self) -> frozenset[Capability]:
         caps = {Capability.LOCK_SCREEN, Capability.IDLE_TIME}
@@ -254,6 +327,37 @@ class LinuxPlatform:
         if video_devices_open():
             return True
         return audio_recording()
+
+    def mounted_volumes(self) -> list[Volume]:
+        volumes, seen = [], set()
+        for major_minor, mount_point, fs_type, source in parsers.parse_mountinfo(read_mountinfo()):
+            if not source.startswith("/dev/") or source in seen:
+                continue  # not a block device, or a bind mount of one already listed
+            seen.add(source)
+            volumes.append(self._volume(device_number(source) or major_minor, source, mount_point, fs_type))
+        return volumes
+
+    @staticmethod
+    def _volume(major_minor: str, device: str, mount_point: str, fs_type: str) -> Volume:
+        removable = block_is_removable(major_minor)
+        label = uuid = ""
+        if removable:  # identity only matters for removable media; blkid costs a process
+            properties = udev_properties(major_minor)
+            if "ID_FS_UUID" not in properties:
+                properties = blkid_properties(device)
+            label, uuid, _ = parsers.volume_identity(properties)
+        return Volume(device, mount_point, fs_type, label, uuid, filesystem_size(mount_point), removable)
+
+    def wait_for_mount_change(self, timeout: float | None) -> bool:
+        if self._mount_poller is None:
+            self._mountinfo = open("/proc/self/mountinfo", "rb")  # noqa: SIM115 - kept open to be polled
+            self._mountinfo.read()
+            self._mount_poller = select.poll()
+            self._mount_poller.register(self._mountinfo, select.POLLPRI | select.POLLERR)
+        return wait_for_mountinfo_change(self._mountinfo, self._mount_poller, timeout)
+
+    def eject(self, volume: Volume) -> None:
+        unmount(volume.device, volume.mount_point)
 
     @staticmethod
     def _dnf_pending(timeout: float) -> UpdateStatus:

@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import ctypes
+import logging
+import os
 import platform
+import re
 from collections.abc import Callable, Sequence
 
 from vigie.model import T
 from vigie.platform import parsers, proc
-from vigie.platform.base import Capability, IdleState, LockPolicy, ToolFailed, UpdateStatus
+from vigie.platform.base import (
+    Capability,
+    IdleState,
+    LockPolicy,
+    NotSupported,
+    PlatformError,
+    ToolFailed,
+    UpdateStatus,
+    Volume,
+)
+
+log = logging.getLogger(__name__)
 
 _NO_UPDATES = "No new software available"
 # Private but stable since 10.13; the CGSession binary used before is gone since Big Sur.
@@ -64,6 +78,35 @@ class MacPlatform:
 
     def screen_locked(self) -> bool | None:
         return session_screen_locked()
+
+    def mounted_volumes(self) -> list[Volume]:
+        volumes = []
+        for mount_point in volumes_mount_points():
+            try:
+                volume = parsers.volume_from_diskutil_plist(diskutil_info_plist(mount_point))
+            except PlatformError as exc:
+                log.warning("diskutil info failed for a volume, skipped: %s", exc)
+                continue
+            if volume is None or not volume.mount_point:
+                log.warning("diskutil info unreadable or not mounted for a volume, skipped")
+                continue
+            volumes.append(volume)
+        return volumes
+
+    def wait_for_mount_change(self, timeout: float | None) -> bool:
+        raise NotSupported(T("Vigie does not watch USB drives on this system yet."))
+
+    def eject(self, volume: Volume) -> None:
+        if MAC_DEVICE.fullmatch(volume.device):
+            try:
+                diskutil_eject(volume.device)
+                return
+            except PlatformError as exc:
+                log.warning("diskutil eject failed, unmounting instead: %s", exc)
+        if not volume.mount_point.startswith("/"):
+            raise ToolFailed(T("The program {tool} could not be started.", tool="diskutil"),
+                             f"no usable device or mount point: {volume.device!r} {volume.mount_point!r}")
+        diskutil_unmount(volume.mount_point)
 
     def input_grabbed(self) -> bool | None:
         return None  # screen_locked() answers reliably here
@@ -125,3 +168,31 @@ def mac_lock_after(idle_seconds: int, display_minutes: int, screenlock_delay: in
     if screenlock_delay is None or not starts:
         return None
     return min(starts) + screenlock_delay
+
+
+# --- USB drives --------------------------------------------------------------------------------
+
+VOLUMES_DIR = "/Volumes"
+MAC_DEVICE = re.compile(r"/dev/disk\d+(?:s\d+)*")  # never an option-like argument for diskutil
+
+
+def volumes_mount_points() -> list[str]:
+    """Mount points under /Volumes; the boot volume's entry there is a symlink to /, left out."""
+    try:
+        with os.scandir(VOLUMES_DIR) as entries:
+            paths = [e.path for e in entries if e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return []
+    return sorted(p for p in paths if os.path.ismount(p))
+
+
+def diskutil_info_plist(mount_point: str) -> bytes:
+    return proc.run(["diskutil", "info", "-plist", mount_point], 10).stdout.encode("utf-8")
+
+
+def diskutil_eject(device: str) -> None:
+    proc.run(["diskutil", "eject", device], 60)
+
+
+def diskutil_unmount(mount_point: str) -> None:
+    proc.run(["diskutil", "unmount", mount_point], 60)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from vigie.platform.base import PendingUpdate
+from vigie.platform.base import PendingUpdate, Volume
 
 # --- apt -------------------------------------------------------------------------------------
 # "Inst librsvg2-2 [2.40.16-1+b1] (2.40.21-0+deb9u1 Debian-Security:9/oldstable [amd64]) []"
@@ -247,3 +247,136 @@ def parse_pmset_displaysleep(stdout: str) -> int:
     if not match:
         raise ValueError("no displaysleep line in pmset -g")
     return int(match[1])
+
+
+# --- Linux mounts and block devices ----------------------------------------------------------
+_UDEV_ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})")
+
+
+_OCTAL_BYTES = re.compile(rb"\\([0-7]{3})")
+
+
+def unescape_octal(text: str) -> str:
+    """/proc/self/mountinfo writes space, tab, newline and backslash as \\040, \\011, \\012, \\134;
+    escapes are bytes of UTF-8, so they are undone on bytes."""
+    raw = _OCTAL_BYTES.sub(lambda m: bytes([int(m.group(1), 8)]), text.encode("utf-8", "surrogateescape"))
+    return raw.decode("utf-8", "replace")
+
+
+def unescape_hex(text: str) -> str:
+    """udev's *_ENC values and /dev/disk/by-label names: \\xNN escapes of UTF-8 bytes."""
+    raw = _UDEV_ESCAPE.sub(lambda m: f"%{m.group(1)}", text.replace("%", "%25"))
+    from urllib.parse import unquote
+
+    return unquote(raw, encoding="utf-8", errors="replace")
+
+
+def parse_mountinfo(text: str) -> list[tuple[str, str, str, str]]:
+    """(major:minor, mount point, fs type, source) per line of /proc/self/mountinfo."""
+    mounts = []
+    for line in text.splitlines():
+        left, sep, right = line.partition(" - ")
+        fields, tail = left.split(), right.split()
+        if not sep or len(fields) < 5 or len(tail) < 2:
+            continue
+        mounts.append((fields[2], unescape_octal(fields[4]), tail[0], unescape_octal(tail[1])))
+    return mounts
+
+
+def parse_udev_properties(text: str) -> dict[str, str]:
+    """KEY=value lines: `blkid -o udev` output or the E: lines of /run/udev/data/bMAJ:MIN."""
+    properties = {}
+    for line in text.splitlines():
+        line = line[2:] if line.startswith("E:") else line
+        key, sep, value = line.partition("=")
+        if sep:
+            properties[key.strip()] = value
+    return properties
+
+
+def volume_identity(properties: dict[str, str]) -> tuple[str, str, str]:
+    """(label, uuid, fs type) from udev-style properties; the _ENC forms keep odd characters exact."""
+    label = unescape_hex(properties["ID_FS_LABEL_ENC"]) if "ID_FS_LABEL_ENC" in properties \
+        else properties.get("ID_FS_LABEL", "")
+    return label, properties.get("ID_FS_UUID", ""), properties.get("ID_FS_TYPE", "")
+
+
+# --- macOS diskutil ----------------------------------------------------------------------------
+
+# "Removable Media: Fixed" is what USB sticks say: removable is told by the bus or the location.
+# A mounted .dmg is never a USB drive, whatever its location says.
+_DISK_IMAGE = "Disk Image"
+_DISKUTIL_BYTES = re.compile(r"\((\d+) Bytes\)")
+_NOT_APPLICABLE = "Not applicable"
+
+
+def _plist_int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def volume_from_diskutil_plist(data: bytes) -> Volume | None:
+    """`diskutil info -plist MOUNTPOINT`; None when it is not a readable plist dictionary.
+    mount_point is "" when the file system is not mounted."""
+    import plistlib
+    from xml.parsers.expat import ExpatError
+
+    try:
+        info = plistlib.loads(data)
+    except (plistlib.InvalidFileException, ExpatError, ValueError, TypeError):
+        return None
+    if not isinstance(info, dict):
+        return None
+    device = str(info.get("DeviceNode") or "")
+    if not device and info.get("DeviceIdentifier"):
+        device = f"/dev/{info['DeviceIdentifier']}"
+    if not device:
+        return None
+    size = _plist_int(info.get("TotalSize"))
+    bus = info.get("BusProtocol")
+    removable = bus != _DISK_IMAGE and (
+        bus == "USB" or info.get("Internal") is False or info.get("RemovableMediaOrExternalDevice") is True)
+    return Volume(
+        device=device,
+        mount_point=str(info.get("MountPoint") or ""),
+        fs_type=str(info.get("FilesystemType") or info.get("FilesystemName") or ""),
+        label=str(info.get("VolumeName") or ""),
+        uuid=str(info.get("VolumeUUID") or info.get("DiskUUID") or ""),
+        size_bytes=size if size is not None else _plist_int(info.get("Size")),
+        removable=removable,
+    )
+
+
+def parse_diskutil_info_text(text: str) -> dict[str, str]:
+    """`diskutil info DEVICE` (the human format): "Key:   value" lines; the first ':' ends the key."""
+    fields = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip():
+            fields[key.strip()] = value.strip()
+    return fields
+
+
+def volume_from_diskutil_text(text: str) -> Volume | None:
+    """The human `diskutil info` output; None without a Device Node. Same meaning as the plist:
+    Protocol ↔ BusProtocol, Device Location: External ↔ Internal false, Disk Size ↔ TotalSize."""
+    fields = parse_diskutil_info_text(text)
+    device = fields.get("Device Node", "")
+    if not device:
+        return None
+
+    def known(key: str) -> str:
+        value = fields.get(key, "")
+        return "" if value.startswith(_NOT_APPLICABLE) or value == "None" else value
+
+    size = _DISKUTIL_BYTES.search(fields.get("Disk Size", ""))
+    protocol = fields.get("Protocol", "")
+    removable = protocol != _DISK_IMAGE and (protocol == "USB" or fields.get("Device Location") == "External")
+    return Volume(
+        device=device,
+        mount_point=known("Mount Point"),
+        fs_type=known("Type (Bundle)") or known("File System Personality") or known("File System"),
+        label=known("Volume Name"),
+        uuid=known("Volume UUID") or known("Disk / Partition UUID"),
+        size_bytes=int(size.group(1)) if size else None,
+        removable=removable,
+    )

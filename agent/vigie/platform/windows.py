@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import base64
 import ctypes
+import os
+import re
 from collections.abc import Callable, Sequence
 
 from vigie.model import T
 from vigie.platform import parsers, proc
-from vigie.platform.base import Capability, IdleState, LockPolicy, PlatformError, ToolFailed, UpdateStatus
+from vigie.platform.base import (
+    Capability,
+    IdleState,
+    LockPolicy,
+    NotSupported,
+    PlatformError,
+    ToolFailed,
+    UpdateStatus,
+    Volume,
+)
 
 DESKTOP_SWITCHDESKTOP = 0x0100
 CONSENT_STORE = r"Software\Microsoft\Windows\CurrentVersion\CapabilityAccessManager\ConsentStore"
@@ -123,6 +134,37 @@ class WindowsPlatform:
         lock_workstation()
         return "LockWorkStation"
 
+    def mounted_volumes(self) -> list[Volume]:
+        system = system_drive()
+        volumes = []
+        for letter in drive_letters(logical_drives_mask()):
+            if letter == system:
+                continue
+            volume = self._volume(letter)
+            if volume is not None:
+                volumes.append(volume)
+        return volumes
+
+    @staticmethod
+    def _volume(letter: str) -> Volume | None:
+        """None for what is not a local disk, or a drive gone (or emptied) during the scan."""
+        root = f"{letter}\\"
+        kind = drive_type(root)
+        if kind not in (DRIVE_REMOVABLE, DRIVE_FIXED):
+            return None
+        information = volume_information(root)
+        if information is None:
+            return None
+        label, serial, fs_type = information
+        removable = windows_removable(kind, storage_bus_type(letter))
+        return Volume(letter, root, fs_type, label, format_volume_serial(serial), disk_total_bytes(root), removable)
+
+    def wait_for_mount_change(self, timeout: float | None) -> bool:
+        raise NotSupported(T("Vigie does not watch USB drives on this system yet."))
+
+    def eject(self, volume: Volume) -> None:
+        shell_eject(volume.device)
+
     def input_grabbed(self) -> bool | None:
         return None  # screen_locked() answers reliably here
 
@@ -236,3 +278,124 @@ def windows_lock_policy(inactivity: object, saver: dict[str, object], video: tup
 
 def _ac_dc(indexes: tuple[int, int] | None) -> str:
     return "unreadable" if indexes is None else f"ac={indexes[0]} dc={indexes[1]}"
+
+
+# --- USB drives --------------------------------------------------------------------------------
+
+DRIVE_NO_ROOT_DIR, DRIVE_REMOVABLE, DRIVE_FIXED = 1, 2, 3
+BUS_TYPE_USB = 7  # STORAGE_BUS_TYPE.BusTypeUsb
+IOCTL_STORAGE_QUERY_PROPERTY = 0x002D1400
+FILE_SHARE_READ, FILE_SHARE_WRITE, OPEN_EXISTING = 1, 2, 3
+SEM_FAILCRITICALERRORS = 0x0001  # no "There is no disk in the drive" dialog for an empty reader
+DRIVE_LETTER = re.compile(r"[A-Z]:")
+EJECT_SCRIPT = "(New-Object -ComObject Shell.Application).Namespace(17).ParseName('{letter}').InvokeVerb('Eject')"
+
+
+def drive_letters(mask: int) -> list[str]:
+    """The letters set in a GetLogicalDrives bit mask (bit 0 is A:)."""
+    return [f"{chr(ord('A') + bit)}:" for bit in range(26) if mask >> bit & 1]
+
+
+def format_volume_serial(serial: int) -> str:
+    """A volume serial as Windows shows it (`vol`): "D44E-9303", the same as Linux's FAT UUID."""
+    serial &= 0xFFFFFFFF
+    return f"{serial >> 16:04X}-{serial & 0xFFFF:04X}"
+
+
+def windows_removable(drive_type_value: int, bus_type: int | None) -> bool:
+    """USB hard disks and many USB SSDs say DRIVE_FIXED: the storage bus tells them apart."""
+    return drive_type_value == DRIVE_REMOVABLE or bus_type == BUS_TYPE_USB
+
+
+def system_drive() -> str:
+    return os.environ.get("SYSTEMDRIVE", "C:").upper()
+
+
+def _kernel32():
+    # Its own WinDLL, so the argtypes set here do not change ctypes.windll.kernel32 for others.
+    return ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+
+
+def logical_drives_mask() -> int:
+    return int(_kernel32().GetLogicalDrives())
+
+
+def drive_type(root: str) -> int:
+    kernel32 = _kernel32()
+    kernel32.GetDriveTypeW.argtypes = [ctypes.c_wchar_p]
+    kernel32.GetDriveTypeW.restype = ctypes.c_uint
+    return int(kernel32.GetDriveTypeW(root))
+
+
+def volume_information(root: str) -> tuple[str, int, str] | None:
+    """(label, serial, file system name); None when the drive is gone or holds no medium."""
+    from ctypes import wintypes
+
+    kernel32 = _kernel32()
+    label, fs_name = ctypes.create_unicode_buffer(261), ctypes.create_unicode_buffer(261)
+    serial, max_length, flags = wintypes.DWORD(), wintypes.DWORD(), wintypes.DWORD()
+    old_mode = wintypes.UINT()
+    kernel32.SetThreadErrorMode(SEM_FAILCRITICALERRORS, ctypes.byref(old_mode))
+    try:
+        ok = kernel32.GetVolumeInformationW(ctypes.c_wchar_p(root), label, 261, ctypes.byref(serial),
+                                            ctypes.byref(max_length), ctypes.byref(flags), fs_name, 261)
+    finally:
+        kernel32.SetThreadErrorMode(old_mode.value, None)
+    return (label.value, serial.value, fs_name.value) if ok else None
+
+
+def disk_total_bytes(root: str) -> int | None:
+    total = ctypes.c_ulonglong()
+    if not _kernel32().GetDiskFreeSpaceExW(ctypes.c_wchar_p(root), None, ctypes.byref(total), None):
+        return None
+    return total.value
+
+
+class STORAGE_PROPERTY_QUERY(ctypes.Structure):
+    _fields_ = [("PropertyId", ctypes.c_int), ("QueryType", ctypes.c_int), ("AdditionalParameters", ctypes.c_ubyte * 1)]
+
+
+class STORAGE_DEVICE_DESCRIPTOR(ctypes.Structure):  # the header only
+    _fields_ = [("Version", ctypes.c_uint32), ("Size", ctypes.c_uint32), ("DeviceType", ctypes.c_ubyte),
+                ("DeviceTypeModifier", ctypes.c_ubyte), ("RemovableMedia", ctypes.c_ubyte),
+                ("CommandQueueing", ctypes.c_ubyte), ("VendorIdOffset", ctypes.c_uint32),
+                ("ProductIdOffset", ctypes.c_uint32), ("ProductRevisionOffset", ctypes.c_uint32),
+                ("SerialNumberOffset", ctypes.c_uint32), ("BusType", ctypes.c_int),
+                ("RawPropertiesLength", ctypes.c_uint32)]
+
+
+def storage_bus_type(letter: str) -> int | None:
+    """STORAGE_BUS_TYPE of the disk behind X: (IOCTL_STORAGE_QUERY_PROPERTY, StorageDeviceProperty);
+    opened with no access right, which needs no administrator. None when it cannot be asked."""
+    kernel32 = _kernel32()
+    kernel32.CreateFileW.restype = ctypes.c_void_p
+    kernel32.CreateFileW.argtypes = [ctypes.c_wchar_p, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_void_p,
+                                     ctypes.c_uint32, ctypes.c_uint32, ctypes.c_void_p]
+    kernel32.DeviceIoControl.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p, ctypes.c_uint32,
+                                         ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p, ctypes.c_void_p]
+    kernel32.CloseHandle.argtypes = [ctypes.c_void_p]
+    handle = kernel32.CreateFileW(f"\\\\.\\{letter}", 0, FILE_SHARE_READ | FILE_SHARE_WRITE, None,
+                                  OPEN_EXISTING, 0, None)
+    if handle is None or handle == ctypes.c_void_p(-1).value:
+        return None
+    try:
+        query = STORAGE_PROPERTY_QUERY(0, 0)  # StorageDeviceProperty, PropertyStandardQuery
+        buffer = ctypes.create_string_buffer(1024)  # room for the vendor/product strings that follow
+        returned = ctypes.c_uint32()
+        ok = kernel32.DeviceIoControl(handle, IOCTL_STORAGE_QUERY_PROPERTY, ctypes.byref(query),
+                                      ctypes.sizeof(query), buffer, ctypes.sizeof(buffer), ctypes.byref(returned), None)
+        enough = returned.value >= STORAGE_DEVICE_DESCRIPTOR.RawPropertiesLength.offset  # BusType was filled in
+        return int(STORAGE_DEVICE_DESCRIPTOR.from_buffer(buffer).BusType) if ok and enough else None
+    finally:
+        kernel32.CloseHandle(handle)
+
+
+def shell_eject(letter: str) -> None:
+    """Explorer's own "Eject" on the drive. The letter is checked first: nothing else is ever put
+    in the script."""
+    if not DRIVE_LETTER.fullmatch(letter):
+        raise ToolFailed(T("The program {tool} could not be started.", tool="powershell.exe"),
+                         f"not a drive letter: {letter!r}")
+    argv = ["powershell.exe", "-NoLogo", "-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass",
+            "-Command", EJECT_SCRIPT.format(letter=letter)]
+    proc.run(argv, 60)

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
@@ -22,15 +23,19 @@ def vigie_command(*args: str) -> list[str]:
 
 
 class _Child:
-    def __init__(self, process: subprocess.Popen) -> None:
+    def __init__(self, process: subprocess.Popen, on_message: Callable[[str], None] | None) -> None:
         self.process = process
         self.ready = threading.Event()
+        self.on_message = on_message
 
     def follow(self) -> None:
-        """Reader thread: notes "ready", drains stdout, reaps the process when it exits."""
+        """Reader thread: notes "ready", hands other lines to on_message, reaps the process."""
         for line in self.process.stdout or ():
-            if line.strip() == "ready":
+            message = line.strip()
+            if message == "ready":
                 self.ready.set()
+            elif message and self.on_message:
+                self.on_message(message)
         self.process.wait()
 
 
@@ -39,8 +44,10 @@ class ChildWindows:
         self._children: dict[str, _Child] = {}
         self._lock = threading.Lock()
 
-    def open(self, name: str, *args: str) -> None:
-        """Open window `name` (`vigie ui NAME ARGS`), or bring it to the front if it is open."""
+    def open(self, name: str, *args: str, window: str | None = None,
+             on_message: Callable[[str], None] | None = None) -> None:
+        """Open window `name` (`vigie ui WINDOW ARGS`, WINDOW defaulting to NAME), or bring it to
+        the front if it is open. Lines it prints (other than "ready") go to on_message."""
         with self._lock:
             child = self._children.get(name)
             if child is not None and child.process.poll() is None:
@@ -48,14 +55,25 @@ class ChildWindows:
                     child.process.send_signal(signal.SIGUSR1)
                 return  # still starting: it will come up in front anyway
             try:
-                process = subprocess.Popen(vigie_command("ui", name, *args), stdin=subprocess.DEVNULL,
+                process = subprocess.Popen(vigie_command("ui", window or name, *args), stdin=subprocess.DEVNULL,
                                            stdout=subprocess.PIPE, text=True)
             except OSError as exc:
                 log.error("cannot open window %s: %s", name, exc)
                 return
-            child = self._children[name] = _Child(process)
+            child = self._children[name] = _Child(process, on_message)
         threading.Thread(target=child.follow, name=f"vigie-window-{name}", daemon=True).start()
         log.info("window %s opened (pid %s)", name, process.pid)
+
+    def close(self, name: str) -> None:
+        """Close window `name` if it is open (e.g. its USB drive was pulled out)."""
+        with self._lock:
+            child = self._children.pop(name, None)
+        if child is not None and child.process.poll() is None:
+            child.process.terminate()
+
+    def count_open(self, prefix: str) -> int:
+        with self._lock:
+            return sum(1 for n, c in self._children.items() if n.startswith(prefix) and c.process.poll() is None)
 
     def close_all(self, timeout: float = 3.0) -> None:
         with self._lock:

@@ -1,0 +1,465 @@
+"""The « Nouveau support USB » pop-up: a warning shown the moment a removable storage volume is mounted.
+
+Runs in its own process (`vigie ui usb --volume FILE [--offset N] [--lang fr|en]`), started by the agent
+(vigie.usb), which writes FILE: {"label", "size_bytes", "fs_type", "mount_point", "device", "uuid",
+"can_scan"}. Every field has a default; a file that is missing, too big, not JSON or of the wrong types
+gives an error message in the window, with « Fermer » only.
+
+Protocol on stdout, one flushed line each:
+    ready                               once SIGUSR1 only brings the window to the front
+    choice known|eject|scan|close       at most once, when the user decides; the process then exits 0
+SIGTERM (the agent, when the volume is removed) ends the process quietly: exit code 0, nothing more on stdout.
+
+The label comes from the device itself, so anyone can write it: it is shown as plain text on one logical
+line, cut at MAX_LABEL characters and never trusted (see display_label).
+Threading: everything here runs on the main thread, inside Tk's event loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import signal
+import sys
+import tkinter as tk
+import unicodedata
+from collections.abc import Callable
+from pathlib import Path
+from tkinter import font as tkfont
+from tkinter import ttk
+from types import FrameType, TracebackType
+
+import msgspec
+
+from vigie.i18n import LANGUAGES, resolve_language
+from vigie.logs import setup_logging
+
+log = logging.getLogger(__name__)
+
+CLASS_NAME = "vigie-usb"
+WIDTH = 540  # px; the window never grows past MAX_WIDTH (tests/test_usb_popup.py)
+MAX_WIDTH = 560
+PAD = 22
+BOX_PAD, KEY_GAP = 14, 16  # inside the grey box of details, px
+BAND = 6  # height of the orange band along the top, px
+OFFSET_STEP = 40  # px down and right per pop-up already open (--offset)
+OFFSET_STEPS = 8  # the ninth pop-up starts again at the centre
+MAX_VOLUME_BYTES = 64 * 1024
+MAX_LABEL = 64  # characters of the label shown; real labels have at most 32 (NTFS)
+MAX_FS = 24
+
+ORANGE = (230, 126, 34)  # Severity.WARNING in the tray icon and the status window
+PAGE, BOX, INK, MUTED = "#ffffff", "#f3f4f6", "#1f2933", "#52606d"
+FONT_SPECS = {  # name: (size, weight)
+    "base": (11, "normal"), "name": (12, "bold"), "headline": (13, "bold"), "mark": (17, "bold"),
+}
+CHOICES = ("known", "eject", "scan", "close")  # also the buttons, in this order
+
+NBSP = "\u00a0"
+STRINGS: dict[str, dict[str, str]] = {
+    "fr": {
+        "title": "Vigie — Nouveau support USB",
+        "headline": "Un support USB vient d’être branché",
+        "name": "Nom",
+        "size": "Taille",
+        "fs": "Format",
+        "unnamed": "Support sans nom",
+        "unknown_size": "taille inconnue",
+        "unknown_fs": "inconnu",
+        "risk": f"Une clé trouvée, prêtée ou offerte peut cacher un virus{NBSP}: n’ouvrez rien dessus "
+                "si vous ne savez pas d’où elle vient.",
+        "unreadable": "Les informations sur ce support ne peuvent pas être lues.",
+        "known": "Je connais ce support",
+        "eject": "Éjecter",
+        "scan": "Analyser",
+        "close": "Fermer",
+        "bytes_0": "octet",
+        "byte": "octet",
+        "bytes": "octets",
+        "units": "Ko Mo Go To Po",
+        "decimal": ",",
+        "no_display": f"Vigie{NBSP}: l’alerte «{NBSP}Nouveau support USB{NBSP}» ne peut pas s’afficher "
+                      "(aucun écran disponible).",
+    },
+    "en": {
+        "title": "Vigie — New USB drive",
+        "headline": "A USB drive was just plugged in",
+        "name": "Name",
+        "size": "Size",
+        "fs": "Format",
+        "unnamed": "Unnamed drive",
+        "unknown_size": "unknown size",
+        "unknown_fs": "unknown",
+        "risk": "A drive that was found, lent or given to you can hide a virus: open nothing on it "
+                "unless you know where it comes from.",
+        "unreadable": "The details of this drive cannot be read.",
+        "known": "I know this drive",
+        "eject": "Eject",
+        "scan": "Scan",
+        "close": "Close",
+        "bytes_0": "bytes",
+        "byte": "byte",
+        "bytes": "bytes",
+        "units": "KB MB GB TB PB",
+        "decimal": ".",
+        "no_display": "Vigie: the “New USB drive” warning cannot be shown (no display available).",
+    },
+}
+
+
+# --- the volume file written by the agent ---
+
+class VolumeInfo(msgspec.Struct):
+    label: str = ""
+    size_bytes: int | None = None
+    fs_type: str = ""
+    mount_point: str = ""
+    device: str = ""
+    uuid: str = ""
+    can_scan: bool = False
+
+
+def load_volume(path: Path) -> VolumeInfo | None:
+    """None when the file cannot be used (logged, without its content: labels are personal)."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_VOLUME_BYTES + 1)
+    except OSError as exc:
+        log.warning("usb popup: volume details not readable: %s", exc.strerror or exc.__class__.__name__)
+        return None
+    if len(data) > MAX_VOLUME_BYTES:
+        log.warning("usb popup: volume details too big: over %d bytes", MAX_VOLUME_BYTES)
+        return None
+    try:
+        return msgspec.json.decode(data, type=VolumeInfo)
+    except msgspec.MsgspecError as exc:
+        log.warning("usb popup: volume details unreadable: %s", exc)
+        return None
+
+
+# --- pure presentation helpers ---
+
+def clean_text(text: str) -> str:
+    """One line Tk 8.6 can draw: characters outside the BMP (emoji) and lone surrogates → U+FFFD,
+    controls and line breaks → spaces, invisible format characters (bidi overrides, zero-width)
+    dropped, runs of spaces → one. Right-to-left letters are kept as they are."""
+    out = []
+    for char in text:
+        code = ord(char)
+        if code > 0xFFFF or 0xD800 <= code <= 0xDFFF:
+            out.append("\ufffd")
+            continue
+        category = unicodedata.category(char)
+        if category in ("Cc", "Zl", "Zp"):
+            out.append(" ")
+        elif category != "Cf":
+            out.append(char)
+    return " ".join("".join(out).split())
+
+
+def cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def display_label(label: str, strings: dict[str, str]) -> str:
+    return cut(clean_text(label), MAX_LABEL) or strings["unnamed"]
+
+
+def format_size(size_bytes: int | None, strings: dict[str, str]) -> str:
+    """Binary multiples with the French names Windows uses (16 GB sold = « 14,9 Go »),
+    three significant digits at most: « 512 Mo », « 14,9 Go », « 1,5 To »."""
+    if size_bytes is None or size_bytes < 0:
+        return strings["unknown_size"]
+    if size_bytes < 1000:
+        name = strings["bytes_0"] if size_bytes == 0 else strings["byte"] if size_bytes == 1 else strings["bytes"]
+        return f"{size_bytes}{NBSP}{name}"
+    units = strings["units"].split()
+    value, unit = float(size_bytes), -1
+    while value >= 999.5 and unit < len(units) - 1:  # « 1 000 Mo » reads better as « 1 Go »
+        value /= 1024
+        unit += 1
+    text = f"{value:.1f}" if value < 99.95 else f"{value:.0f}"
+    text = text.removesuffix(".0").replace(".", strings["decimal"])
+    return f"{text}{NBSP}{units[unit]}"
+
+
+FS_NAMES = {  # the names people see elsewhere (Windows, macOS); others are shown as the system says
+    "vfat": "FAT32", "fat32": "FAT32", "fat": "FAT", "msdos": "FAT", "fat16": "FAT16", "fat12": "FAT12",
+    "exfat": "exFAT", "ntfs": "NTFS", "ntfs3": "NTFS", "ntfs-3g": "NTFS",
+    "btrfs": "Btrfs", "xfs": "XFS", "f2fs": "F2FS", "hfs": "HFS", "hfsplus": "HFS+", "apfs": "APFS",
+    "iso9660": "ISO 9660", "udf": "UDF",
+}
+
+
+def fs_name(fs_type: str, strings: dict[str, str]) -> str:
+    shown = cut(clean_text(fs_type), MAX_FS)
+    return FS_NAMES.get(shown.lower(), shown) or strings["unknown_fs"]
+
+
+def hex_colour(rgb: tuple[int, int, int]) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+# --- the window ---
+
+class UsbPopup:
+    """Orange band, warning sign and headline; name, size and format of the volume; the risk in one
+    sentence; « Je connais ce support », « Éjecter », « Analyser » (only if a scanner exists), « Fermer ».
+
+    No button has the keyboard focus at first: someone typing elsewhere when the pop-up appears must
+    not press one by accident (Tab reaches them; Escape closes)."""
+
+    def __init__(self, root: tk.Tk, volume: VolumeInfo | None, strings: dict[str, str],
+                 on_choice: Callable[[str], None]) -> None:
+        self.root, self.volume, self.strings, self.on_choice = root, volume, strings, on_choice
+        self.chosen: str | None = None
+        root.withdraw()  # mapped once, with its final layout and place (see show)
+        self.fonts = _make_fonts(root)
+        _make_styles(root, self.fonts)
+        root.title(strings["title"])
+        root.configure(background=PAGE)
+        root.resizable(False, False)
+        tk.Frame(root, background=hex_colour(ORANGE), height=BAND, width=WIDTH).pack(fill="x")
+        self.body = ttk.Frame(root, style="Page.TFrame", padding=(PAD, 16, PAD, PAD))
+        self.body.pack(fill="both", expand=True)
+        self.body.columnconfigure(1, weight=1)
+        self._build_header()
+        self._build_details(volume)
+        self._text(strings["risk"], "Body.TLabel").grid(row=2, column=0, columnspan=2, sticky="w", pady=(14, 0))
+        self.buttons: dict[str, ttk.Button] = {}
+        self._build_buttons()
+        # Escape closes on release, once pressed here: the key-up is not left to another window.
+        self._escape_pressed = False
+        root.bind("<KeyPress-Escape>", lambda _event: setattr(self, "_escape_pressed", True))
+        root.bind("<KeyRelease-Escape>", lambda _event: self.choose("close") if self._escape_pressed else None)
+        root.protocol("WM_DELETE_WINDOW", lambda: self.choose("close"))
+
+    def _text(self, text: str, style: str, parent: tk.Misc | None = None, width: int = WIDTH - 2 * PAD) -> ttk.Label:
+        return ttk.Label(parent or self.body, text=text, style=style, wraplength=width, justify="left")
+
+    def _build_header(self) -> None:
+        sign = tk.Canvas(self.body, width=40, height=36, background=PAGE, highlightthickness=0)
+        sign.create_polygon(20, 3, 37, 33, 3, 33, fill=hex_colour(ORANGE), outline=hex_colour(ORANGE), width=3,
+                            joinstyle="round")
+        sign.create_text(20, 22, text="!", fill="#ffffff", font=self.fonts["mark"])
+        sign.grid(row=0, column=0, sticky="w", padx=(0, 12))
+        self.headline = self._text(self.strings["headline"], "Headline.TLabel", width=WIDTH - 2 * PAD - 52)
+        self.headline.grid(row=0, column=1, sticky="w")
+
+    def _build_details(self, volume: VolumeInfo | None) -> None:
+        """Name, size and format in a grey box; or why they cannot be shown."""
+        box = ttk.Frame(self.body, style="Box.TFrame", padding=(BOX_PAD, 10, BOX_PAD, 10))
+        box.grid(row=1, column=0, columnspan=2, sticky="ew", pady=(14, 0))
+        self.values: dict[str, ttk.Label] = {}
+        if volume is None:
+            self.values["unreadable"] = self._text(self.strings["unreadable"], "Value.TLabel", box)
+            self.values["unreadable"].grid(row=0, column=0, sticky="w", pady=2)
+            self._fit_values(box, WIDTH - 2 * PAD - 2 * BOX_PAD)
+            return
+        rows = (
+            ("name", display_label(volume.label, self.strings), "Name.TLabel"),
+            ("size", format_size(volume.size_bytes, self.strings), "Value.TLabel"),
+            ("fs", fs_name(volume.fs_type, self.strings), "Value.TLabel"),
+        )
+        keys = []
+        for row, (key, value, style) in enumerate(rows):
+            keys.append(ttk.Label(box, text=self.strings[key], style="Key.TLabel"))
+            keys[-1].grid(row=row, column=0, sticky="nw", padx=(0, KEY_GAP), pady=2)
+            self.values[key] = self._text(value, style, box)
+            self.values[key].grid(row=row, column=1, sticky="w", pady=2)
+        self.root.update_idletasks()
+        self._fit_values(box, WIDTH - 2 * PAD - 2 * BOX_PAD - max(key.winfo_reqwidth() for key in keys) - KEY_GAP)
+
+    def _fit_values(self, box: ttk.Frame, room: int) -> None:
+        """Wrap the values in `room` px. Tk ends a line broken inside a long word with the character
+        that crosses the wrap length, and adds its own padding: what still overflows is taken off."""
+        for _attempt in range(10):
+            for label in self.values.values():
+                label.configure(wraplength=room)
+            self.root.update_idletasks()
+            excess = box.winfo_reqwidth() - (WIDTH - 2 * PAD)
+            if excess <= 0:
+                return
+            room -= max(excess, 2)
+
+    def _build_buttons(self) -> None:
+        row = ttk.Frame(self.body, style="Page.TFrame")
+        row.grid(row=3, column=0, columnspan=2, sticky="e", pady=(18, 0))
+        if self.volume is None:
+            shown = ["close"]  # nothing to know, eject or scan
+        else:
+            shown = [choice for choice in CHOICES if choice != "scan" or self.volume.can_scan]
+        for choice in shown:
+            button = ttk.Button(row, text=self.strings[choice], command=lambda c=choice: self.choose(c))
+            for key in ("<Return>", "<KP_Enter>"):  # Tk buttons answer space only
+                button.bind(key, lambda _event, b=button: b.invoke())
+            self.buttons[choice] = button
+        self.root.update_idletasks()
+        one_line = sum(b.winfo_reqwidth() for b in self.buttons.values()) + 8 * (len(self.buttons) - 1)
+        columns = len(self.buttons) if one_line <= WIDTH - 2 * PAD else 2  # larger fonts: two rows
+        for index, button in enumerate(self.buttons.values()):
+            button.grid(row=index // columns, column=index % columns, sticky="ew",
+                        padx=(0 if index % columns == 0 else 8, 0), pady=(0 if index < columns else 8, 0))
+
+    def choose(self, choice: str) -> None:
+        """The first choice only: a double click must not report twice."""
+        if self.chosen is None:
+            self.chosen = choice
+            self.on_choice(choice)
+
+    def show(self, offset: int = 0) -> None:
+        """Near the centre of the screen (a little above), OFFSET_STEP px down and right per pop-up
+        already open, always whole on the screen. The layout is final before the window maps."""
+        root = self.root
+        root.update_idletasks()
+        width, height = root.winfo_reqwidth(), root.winfo_reqheight()
+        screen_w, screen_h = root.winfo_screenwidth(), root.winfo_screenheight()
+        shift = (max(0, offset) % OFFSET_STEPS) * OFFSET_STEP
+        x = min(max(0, (screen_w - width) // 2 + shift), max(0, screen_w - width))
+        y = min(max(0, (screen_h - height) * 2 // 5 + shift), max(0, screen_h - height))
+        root.geometry(f"+{x}+{y}")
+        root.attributes("-topmost", True)
+        if root.tk.call("tk", "windowingsystem") == "x11":
+            with contextlib.suppress(tk.TclError):
+                root.attributes("-type", "dialog")
+        self.raise_window()
+
+    def raise_window(self) -> None:
+        self.root.deiconify()
+        self.root.lift()
+        self.root.focus_force()  # the window itself, not a button (see the class docstring)
+
+
+def _make_fonts(root: tk.Tk) -> dict[str, tkfont.Font]:
+    if sys.platform.startswith("linux"):
+        family = "DejaVu Sans"
+    else:
+        family = tkfont.nametofont("TkDefaultFont", root).actual("family")
+    tkfont.nametofont("TkDefaultFont", root).configure(family=family, size=FONT_SPECS["base"][0])
+    return {name: tkfont.Font(root, family=family, size=size, weight=weight)
+            for name, (size, weight) in FONT_SPECS.items()}
+
+
+def _make_styles(root: tk.Tk, fonts: dict[str, tkfont.Font]) -> None:
+    style = ttk.Style(root)
+    style.theme_use("clam")
+    style.configure("Page.TFrame", background=PAGE)
+    style.configure("Box.TFrame", background=BOX)
+    for name, font, colour, background in (
+        ("Headline", "headline", INK, PAGE), ("Body", "base", INK, PAGE),
+        ("Key", "base", MUTED, BOX), ("Name", "name", INK, BOX), ("Value", "base", INK, BOX),
+    ):
+        style.configure(f"{name}.TLabel", font=fonts[font], foreground=colour, background=background)
+    # clam's minimum button width, 11 characters, would not leave room for four buttons in a row
+    style.configure("TButton", font=fonts["base"], padding=(12, 6), width=-6)
+
+
+# --- process entry points ---
+
+READY = "ready"
+
+
+class _Terminated(SystemExit):
+    """SIGTERM: a SystemExit, so that Tk callbacks let it through to mainloop() (tkinter reports
+    any other exception raised in a callback and carries on)."""
+
+
+def _on_sigterm(_signum: int, _frame: FrameType | None) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: a second SIGTERM must not interrupt the exit
+    raise _Terminated(0)
+
+
+def _install_signal_handlers() -> bool:
+    """As early as possible: until this runs, SIGUSR1 or SIGTERM would end the process by their default
+    action. Returns whether SIGUSR1 exists (not on Windows)."""
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    if not hasattr(signal, "SIGUSR1"):
+        return False
+    signal.signal(signal.SIGUSR1, lambda _signum, _frame: None)
+    return True
+
+
+def _listen_for_signals(root: tk.Tk, on_raise: Callable[[], None]) -> None:
+    """Wake Tk's event loop when a signal arrives (the C-level handler writes to a pipe Tk watches):
+    SIGUSR1 → on_raise; SIGTERM's Python handler runs in this callback and raises _Terminated."""
+    read_fd, write_fd = os.pipe()
+    for fd in (read_fd, write_fd):
+        os.set_blocking(fd, False)
+    signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+
+    def on_readable(fd: int, _mask: int) -> None:
+        try:
+            received = os.read(fd, 64)
+        except BlockingIOError:
+            return
+        if hasattr(signal, "SIGUSR1") and signal.SIGUSR1 in received:
+            on_raise()
+
+    root.tk.createfilehandler(read_fd, tk.READABLE, on_readable)
+
+
+def _emit(line: str) -> None:
+    """One protocol line; if the agent is gone, the rest goes nowhere (no error at exit either)."""
+    if sys.stdout is None:
+        return
+    try:
+        print(line, flush=True)
+    except (OSError, ValueError) as exc:
+        log.warning("usb popup: the agent no longer reads the pop-up (%s)", exc.__class__.__name__)
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+
+
+def _log_callback_error(kind: type[BaseException], value: BaseException, trace: TracebackType | None) -> None:
+    log.error("usb popup: error in a Tk callback", exc_info=(kind, value, trace))
+
+
+def run(volume_file: Path, language: str = "fr", offset: int = 0, raisable: bool = False) -> int:
+    """raisable: main() installed the signal handlers (SIGUSR1 exists), so "ready" may be printed."""
+    strings = STRINGS.get(language, STRINGS["fr"])
+    volume = load_volume(volume_file)
+    try:
+        root = tk.Tk(className=CLASS_NAME)
+    except tk.TclError as exc:
+        log.error("usb popup: Tk cannot start: %s", exc)
+        print(strings["no_display"], file=sys.stderr)
+        return 1
+
+    def finish(choice: str) -> None:
+        _emit(f"choice {choice}")
+        log.info("usb popup: choice %s", choice)
+        root.destroy()
+
+    try:
+        root.report_callback_exception = _log_callback_error
+        popup = UsbPopup(root, volume, strings, finish)
+        if raisable:
+            _listen_for_signals(root, popup.raise_window)
+            _emit(READY)  # the agent may now send SIGUSR1 (see ui.children)
+        popup.show(offset)
+        root.mainloop()
+    except _Terminated:
+        log.info("usb popup: closed by the agent")
+    finally:
+        with contextlib.suppress(tk.TclError):
+            root.destroy()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    raisable = _install_signal_handlers()
+    try:
+        parser = argparse.ArgumentParser(prog="vigie ui usb", description=f"Alerte «{NBSP}Nouveau support USB{NBSP}».")
+        parser.add_argument("--volume", type=Path, required=True, metavar="FICHIER",
+                            help="description du support, écrite par l’agent (JSON)")
+        parser.add_argument("--offset", type=int, default=0, metavar="N",
+                            help="nombre d’alertes déjà ouvertes (décale la fenêtre)")
+        parser.add_argument("--lang", choices=LANGUAGES, help="langue de la fenêtre (sinon VIGIE_LANG, puis fr)")
+        args = parser.parse_args(argv)
+        setup_logging()
+        return run(args.volume, resolve_language(args.lang), args.offset, raisable)
+    except _Terminated:
+        return 0

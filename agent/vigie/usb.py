@@ -1,0 +1,114 @@
+"""USB storage guard: a warning pop-up the moment an unknown removable volume is mounted.
+
+Threading rules: every method runs on the engine thread (the engine dispatches Volume* events
+here); pop-up choices come back as VolumeChoice events through the engine's queue.
+"""
+
+from __future__ import annotations
+
+import gettext
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from vigie import paths
+from vigie.events import Event, VolumeChoice
+from vigie.i18n import render
+from vigie.journal import Journal
+from vigie.model import Severity, T
+from vigie.notify import Notification
+from vigie.platform.base import Platform, PlatformError, Volume
+from vigie.ui.children import ChildWindows
+
+log = logging.getLogger(__name__)
+BACKUP_MARKER = ".vigie-backup-id"  # written on enrolled backup drives (the backup watch handles them)
+CHOICES = {"known", "eject", "scan", "close"}
+
+
+def window_name(volume: Volume) -> str:
+    return "usb:" + hashlib.sha256(f"{volume.device}|{volume.mount_point}".encode()).hexdigest()[:12]
+
+
+class UsbGuard:
+    def __init__(self, platform: Platform, journal: Journal, windows: ChildWindows,
+                 notify: Callable[[Notification], None], submit: Callable[[Event], None],
+                 tr: gettext.NullTranslations, language: str, clock: Callable[[], datetime]) -> None:
+        self.platform = platform
+        self.journal = journal
+        self.windows = windows
+        self.notify = notify
+        self.submit = submit
+        self.tr = tr
+        self.language = language
+        self.clock = clock
+
+    def added(self, volume: Volume) -> None:
+        self.journal.record("usb_inserted", self.clock(), label=volume.label, uuid=volume.uuid,
+                            size_bytes=volume.size_bytes, fs_type=volume.fs_type)
+        if self._is_backup_drive(volume):
+            log.info("usb: enrolled backup drive mounted, no pop-up")
+        elif self.journal.is_known_volume(volume.identity):
+            log.info("usb: known volume mounted, no pop-up")
+        else:
+            self._pop_up(volume)
+
+    def removed(self, volume: Volume) -> None:
+        self.windows.close(window_name(volume))
+        self._details_file(volume).unlink(missing_ok=True)
+        self.journal.record("usb_removed", self.clock(), label=volume.label, uuid=volume.uuid)
+
+    def chose(self, volume: Volume, choice: str) -> None:
+        log.info("usb: user chose %s", choice)
+        self.journal.record("usb_choice", self.clock(), choice=choice, label=volume.label, uuid=volume.uuid)
+        if choice == "known":
+            self.journal.remember_volume(volume.identity, volume.label, self.clock())
+        elif choice == "eject":
+            self._eject(volume)
+
+    def _pop_up(self, volume: Volume) -> None:
+        details = self._details_file(volume)
+        try:
+            paths.replace_private_file(details, json.dumps({
+                "label": volume.label, "size_bytes": volume.size_bytes, "fs_type": volume.fs_type,
+                "mount_point": volume.mount_point, "device": volume.device, "uuid": volume.uuid,
+                "can_scan": False,
+            }))  # ASCII escapes: a mount point may hold bytes that are not UTF-8
+        except OSError as exc:
+            log.error("usb: cannot write the pop-up details: %s", exc)
+            return
+        offset = self.windows.count_open("usb:")
+        self.windows.open(window_name(volume), "--volume", str(details), "--lang", self.language,
+                          "--offset", str(offset), window="usb",
+                          on_message=lambda message: self._message(volume, message))
+        log.info("usb: pop-up for a new volume (%s)", volume.fs_type)
+
+    def _message(self, volume: Volume, message: str) -> None:
+        kind, _, choice = message.partition(" ")
+        if kind == "choice" and choice in CHOICES:
+            self.submit(VolumeChoice(volume, choice))
+
+    def _eject(self, volume: Volume) -> None:
+        label = volume.label or render(T("the drive"), self.tr)
+        try:
+            self.platform.eject(volume)
+        except PlatformError as exc:
+            log.error("usb: eject failed: %s", exc)
+            self.notify(Notification(render(T("“{label}” could not be ejected", label=label), self.tr),
+                                     render(exc.reason, self.tr), Severity.WARNING))
+            return
+        self.notify(Notification(render(T("You can unplug “{label}”", label=label), self.tr),
+                                 render(T("It was ejected safely."), self.tr), Severity.INFO))
+
+    @staticmethod
+    def _is_backup_drive(volume: Volume) -> bool:
+        try:
+            return (Path(volume.mount_point) / BACKUP_MARKER).is_file()
+        except OSError:
+            return False
+
+    @staticmethod
+    def _details_file(volume: Volume) -> Path:
+        return paths.runtime_dir() / f"{window_name(volume).replace(':', '-')}.json"

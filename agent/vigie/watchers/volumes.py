@@ -1,0 +1,63 @@
+"""Volume watch: turns mount changes into VolumeAdded / VolumeRemoved events for removable media.
+
+Threading rules: run() is the watcher thread's body (a daemon: it may block in the kernel for
+ever while nothing is plugged in). On Linux it sleeps in poll() on /proc/self/mountinfo, so it
+does not wake up at all while no device changes; where the OS offers no such event it compares
+snapshots every POLL_SECONDS.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from vigie.events import Event, VolumeAdded, VolumeRemoved
+from vigie.platform.base import NotSupported, Platform, PlatformError, Volume
+
+log = logging.getLogger(__name__)
+POLL_SECONDS = 2.0
+
+
+class VolumeWatcher:
+    def __init__(self, platform: Platform, submit: Callable[[Event], None]) -> None:
+        self.platform = platform
+        self.submit = submit
+        self._stop = threading.Event()
+        self._known: dict[tuple[str, str], Volume] = {}
+
+    def run(self) -> None:
+        try:
+            self._known = self._removable()
+        except NotSupported as exc:
+            log.warning("volume watch unavailable: %s", exc)
+            return
+        log.info("volume watch: started with %d removable volume(s) mounted", len(self._known))
+        while not self._stop.is_set():
+            self._wait()
+            if not self._stop.is_set():
+                self._compare()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _wait(self) -> None:
+        try:
+            self.platform.wait_for_mount_change(None)
+        except NotSupported:
+            self._stop.wait(POLL_SECONDS)
+
+    def _compare(self) -> None:
+        try:
+            current = self._removable()
+        except PlatformError as exc:
+            log.warning("volume list unavailable: %s", exc)
+            return
+        for key in current.keys() - self._known.keys():
+            self.submit(VolumeAdded(current[key]))
+        for key in self._known.keys() - current.keys():
+            self.submit(VolumeRemoved(self._known[key]))
+        self._known = current
+
+    def _removable(self) -> dict[tuple[str, str], Volume]:
+        return {(v.device, v.mount_point): v for v in self.platform.mounted_volumes() if v.removable}

@@ -1,0 +1,208 @@
+"""USB storage: detection of a real (loop-backed) removable file system, identity, journal."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import harness
+from vigie.events import VolumeAdded, VolumeRemoved
+from vigie.platform.linux import LinuxPlatform
+from vigie.platform.parsers import parse_mountinfo, unescape_hex, volume_identity
+from vigie.watchers.volumes import VolumeWatcher
+
+ODD_LABELS = [
+    'dit "clé" l\'a',  # quotes
+    "ligne1\nligne2",  # a newline
+    "ملف طبي",  # right-to-left
+    "🦠 virus",  # emoji (4-byte UTF-8)
+    "",  # no label at all
+]
+
+
+def find(volumes, stick):
+    return next((v for v in volumes if v.device == stick.device), None)
+
+
+def test_a_removable_volume_is_listed_with_its_identity(make_stick):
+    stick = make_stick("VIGIEUSB")
+    stick.mount()
+    volume = find(LinuxPlatform().mounted_volumes(), stick)
+    assert volume is not None
+    assert (volume.mount_point, volume.fs_type, volume.label, volume.removable) == (
+        str(stick.mount_point), "ext4", "VIGIEUSB", True)
+    assert len(volume.uuid) == 36 and volume.size_bytes and 20_000_000 < volume.size_bytes < 34_000_000
+
+
+@pytest.mark.parametrize("label", ODD_LABELS)
+def test_odd_labels_are_read_exactly(make_stick, label):
+    stick = make_stick(label)
+    stick.mount()
+    assert find(LinuxPlatform().mounted_volumes(), stick).label == label
+
+
+def test_the_longest_label_a_file_system_holds_is_read_whole(make_stick):
+    label = "L" * 254  # btrfs keeps 254 (mkfs cuts 255 to that; ext4 holds 16): the pop-up tests go to 300
+    stick = make_stick(label, fs="btrfs")
+    stick.mount()
+    volume = find(LinuxPlatform().mounted_volumes(), stick)
+    assert (volume.label, volume.fs_type) == (label, "btrfs")
+
+
+def test_mount_changes_wake_the_watch_without_polling(make_stick):
+    stick = make_stick("VIGIEUSB")
+    platform = LinuxPlatform()
+    assert platform.wait_for_mount_change(0.3) is False  # nothing changes: it just sleeps
+    stick.mount()
+    assert platform.wait_for_mount_change(2.0) is True
+    stick.umount()
+    assert platform.wait_for_mount_change(2.0) is True
+
+
+def test_the_watcher_reports_insertion_and_removal_quickly(make_stick):
+    stick = make_stick("VIGIEUSB")
+    events, arrived = [], threading.Event()
+
+    def submit(event):
+        events.append((time.monotonic(), event))
+        arrived.set()
+
+    watcher = VolumeWatcher(LinuxPlatform(), submit)
+    threading.Thread(target=watcher.run, daemon=True).start()
+    time.sleep(0.2)  # the first snapshot
+    mounted = time.monotonic()
+    stick.mount()
+    assert arrived.wait(2)
+    (at, added), = events
+    assert isinstance(added, VolumeAdded) and added.volume.label == "VIGIEUSB"
+    assert at - mounted < 0.5
+    arrived.clear()
+    stick.umount()
+    assert arrived.wait(2)
+    assert isinstance(events[-1][1], VolumeRemoved)
+    watcher.stop()
+
+
+def test_a_fixed_disk_is_not_removable(make_stick):
+    stick = make_stick("FIXED")
+    stick.remove()  # drop the fake flag: a plain loop device says removable=0
+    stick.device = subprocess.run(["losetup", "-f", "--show", str(stick.image)], capture_output=True, text=True,
+                                  check=True).stdout.strip()
+    stick.mount()
+    assert find(LinuxPlatform().mounted_volumes(), stick).removable is False
+
+
+def test_mountinfo_and_udev_parsing():
+    line = r"36 35 7:3 / /media/ma\040cl\303\251 rw,relatime shared:1 - ext4 /dev/loop3 rw"
+    assert parse_mountinfo(line) == [("7:3", "/media/ma clé", "ext4", "/dev/loop3")]
+    props = {"ID_FS_LABEL": "ma_cl__", "ID_FS_LABEL_ENC": r"ma\x20cl\xc3\xa9\x0a", "ID_FS_UUID": "D44E-9303",
+             "ID_FS_TYPE": "vfat"}
+    assert volume_identity(props) == ("ma clé\n", "D44E-9303", "vfat")
+    assert unescape_hex(r"50%\x2fRTL") == "50%/RTL"
+
+
+def test_btrfs_sticks_are_seen_as_removable_too(make_stick):
+    stick = make_stick("BTRFSUSB", fs="btrfs")  # mountinfo shows btrfs as 0:NN, not the loop device
+    stick.mount()
+    assert find(LinuxPlatform().mounted_volumes(), stick).removable is True
+
+
+# --- the agent, end to end --------------------------------------------------------------------
+
+def usb_popups(env):
+    return harness.windows_of_class(env, "vigie-usb")
+
+
+def popup_window_id(env) -> str:
+    return harness.wait_for(lambda: harness.xdo(env, "search", "--onlyvisible", "--classname", "vigie-usb").split(),
+                            timeout=5, what="the USB pop-up")[0]
+
+
+def press(env, wid: str, *keys: str) -> None:
+    # Tk ignores keys sent to an unfocused window: wait until it has taken the focus.
+    harness.wait_for(lambda: harness.xdo(env, "getwindowfocus").strip() == wid, timeout=5, what="the focus")
+    harness.xdo(env, "key", "--window", wid, *keys)
+
+
+def watching_agent(desktop_env, start_agent):
+    _, env = start_agent(desktop_env)
+    harness.wait_for(lambda: "volume watch: started" in harness.vigie_log(env), what="the volume watch")
+    return env
+
+
+def journal_events(env) -> list[tuple[str, dict]]:
+    import json
+    import sqlite3
+
+    db = sqlite3.connect(Path(env["XDG_DATA_HOME"]) / "Vigie" / "journal.sqlite3")
+    try:
+        return [(kind, json.loads(data)) for kind, data in db.execute("SELECT kind, data FROM events ORDER BY id")]
+    finally:
+        db.close()
+
+
+def test_the_popup_appears_then_a_known_drive_is_left_alone(desktop_env, start_agent, make_stick, tmp_path):
+    stick = make_stick("CLE-CABINET")
+    env = watching_agent(desktop_env, start_agent)
+    mounted = time.monotonic()
+    stick.mount()
+    wid = popup_window_id(env)
+    assert time.monotonic() - mounted < 3
+    harness.screenshot(env, tmp_path / "usb-popup.png")
+    press(env, wid, "Tab", "space")  # the first button: « Je connais ce support »
+    harness.wait_for(lambda: "usb: user chose known" in harness.vigie_log(env), what="the choice")
+    harness.wait_for(lambda: not usb_popups(env), what="the pop-up to close")
+    stick.umount()
+    stick.mount()
+    harness.wait_for(lambda: "usb: known volume mounted, no pop-up" in harness.vigie_log(env), what="the 2nd mount")
+    assert not usb_popups(env)
+    kinds = [kind for kind, _ in journal_events(env)]
+    assert kinds == ["usb_inserted", "usb_choice", "usb_removed", "usb_inserted"]
+    inserted = journal_events(env)[0][1]
+    assert (inserted["label"], inserted["fs_type"]) == ("CLE-CABINET", "ext4") and len(inserted["uuid"]) == 36
+
+
+def test_eject_from_the_popup_really_unmounts(desktop_env, start_agent, make_stick):
+    stick = make_stick("CLE")
+    env = watching_agent(desktop_env, start_agent)
+    harness.dunst_history(env)
+    stick.mount()
+    press(env, popup_window_id(env), "Tab", "Tab", "space")  # « Éjecter »
+    harness.wait_for(lambda: not stick.is_mounted(), what="the unmount")
+    shown = harness.wait_for(lambda: [n for n in harness.dunst_history(env) if n["summary"].startswith("Vous pouvez")],
+                             what="the eject notification")
+    assert shown[0]["summary"] == "Vous pouvez débrancher «\u00a0CLE\u00a0»"
+
+
+def test_pulling_the_drive_out_closes_its_popup(desktop_env, start_agent, make_stick):
+    stick = make_stick("CLE")
+    env = watching_agent(desktop_env, start_agent)
+    stick.mount()
+    popup_window_id(env)
+    stick.umount()
+    harness.wait_for(lambda: not usb_popups(env), timeout=3, what="the pop-up to close by itself")
+    assert [kind for kind, _ in journal_events(env)] == ["usb_inserted", "usb_removed"]
+
+
+def test_an_enrolled_backup_drive_gets_no_popup(desktop_env, start_agent, make_stick):
+    stick = make_stick("SAUVEGARDE")
+    stick.mount()
+    (stick.mount_point / ".vigie-backup-id").write_text("enrolled\n")
+    stick.umount()
+    env = watching_agent(desktop_env, start_agent)
+    stick.mount()
+    harness.wait_for(lambda: "enrolled backup drive mounted" in harness.vigie_log(env), what="the mount")
+    assert not usb_popups(env)
+
+
+def test_two_sticks_at_once_give_two_popups(desktop_env, start_agent, make_stick):
+    first, second = make_stick("UN"), make_stick("DEUX")
+    env = watching_agent(desktop_env, start_agent)
+    first.mount()
+    second.mount()
+    harness.wait_for(lambda: len(usb_popups(env)) == 2, what="two pop-ups")
+    assert len({(w["X"], w["Y"]) for w in usb_popups(env)}) == 2  # side by side, not on top of each other
