@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import threading
 import time
@@ -206,3 +207,74 @@ def test_two_sticks_at_once_give_two_popups(desktop_env, start_agent, make_stick
     second.mount()
     harness.wait_for(lambda: len(usb_popups(env)) == 2, what="two pop-ups")
     assert len({(w["X"], w["Y"]) for w in usb_popups(env)}) == 2  # side by side, not on top of each other
+
+
+# --- « Analyser »: a real ClamAV scan with a signature written by the test -------------------
+
+SUSPECT = b"VIGIE TEST SAMPLE - not a virus, matched by a signature the test writes\n"
+
+
+@pytest.fixture
+def clamav_signature():
+    """An MD5 signature for SUSPECT in ClamAV's real database directory (removed afterwards)."""
+    import hashlib
+
+    database = Path("/var/lib/clamav/vigie-test.hdb")
+    if os.geteuid() != 0 or not database.parent.is_dir():
+        pytest.skip("needs root and ClamAV (installed by tests/run.sh)")
+    database.write_text(f"{hashlib.md5(SUSPECT).hexdigest()}:{len(SUSPECT)}:Vigie.Test.Sample\n")  # noqa: S324
+    yield database
+    database.unlink()
+
+
+def stick_with_files(make_stick, files: dict[str, bytes]):
+    stick = make_stick("CLE")
+    stick.mount()
+    for name, content in files.items():
+        (stick.mount_point / name).write_bytes(content)
+    stick.umount()
+    return stick
+
+
+def test_scan_finds_a_threat_and_says_so_in_french(desktop_env, start_agent, make_stick, clamav_signature):
+    stick = stick_with_files(make_stick, {"facture.pdf.exe": SUSPECT, "ordonnance.txt": b"bonjour\n"})
+    env = watching_agent(desktop_env, start_agent)
+    harness.dunst_history(env)
+    stick.mount()
+    press(env, popup_window_id(env), "Tab", "Tab", "Tab", "space")  # « Analyser », third button
+    shown = harness.wait_for(lambda: [n for n in harness.dunst_history(env) if n["summary"].startswith("Menace")],
+                             timeout=30, what="the scan result")
+    assert shown[0]["summary"] == "Menace trouvée sur «\u00a0CLE\u00a0»\u00a0: ne l’ouvrez pas"
+    assert shown[0]["body"] == "1 fichier suspect. Éjectez le support et appelez votre prestataire informatique."
+    scans = [data for kind, data in journal_events(env) if kind == "usb_scan"]
+    assert scans == [{"label": "CLE", "uuid": scans[0]["uuid"], "done": True, "scanner": "ClamAV",
+                      "findings": ["facture.pdf.exe: Vigie.Test.Sample.UNOFFICIAL"]}]
+
+
+def test_scan_of_a_clean_drive_says_so(desktop_env, start_agent, make_stick, clamav_signature):
+    stick = stick_with_files(make_stick, {"ordonnance.txt": b"bonjour\n"})
+    env = watching_agent(desktop_env, start_agent)
+    harness.dunst_history(env)
+    stick.mount()
+    press(env, popup_window_id(env), "Tab", "Tab", "Tab", "space")
+    shown = harness.wait_for(lambda: [n for n in harness.dunst_history(env) if n["summary"].startswith("Aucune")],
+                             timeout=30, what="the scan result")
+    assert shown[0]["summary"] == "Aucune menace trouvée sur «\u00a0CLE\u00a0»"
+    assert shown[0]["body"] == "Vérifié par ClamAV."
+
+
+def test_without_a_virus_database_there_is_no_scan_button():
+    from vigie.platform import clamav
+
+    if any(p.suffix in clamav.DATABASE_SUFFIXES for d in clamav.DATABASE_DIRS if d.is_dir() for p in d.iterdir()):
+        pytest.skip("this machine has a ClamAV database")
+    assert clamav.clamscan_available() is False
+
+
+def test_clamscan_output_parsing():
+    from vigie.platform.parsers import parse_clamscan
+
+    out = ("/media/CLE/dossier: patient/facture.pdf.exe: Win.Trojan.Agent-1 FOUND\n"
+           "/media/CLE/x.zip: Eicar-Signature FOUND\nLibClamAV Warning: something\n")
+    assert parse_clamscan(out, "/media/CLE") == ["dossier: patient/facture.pdf.exe: Win.Trojan.Agent-1",
+                                                 "x.zip: Eicar-Signature"]

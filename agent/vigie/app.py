@@ -100,7 +100,7 @@ class Agent:
         from vigie.watchers.volumes import VolumeWatcher
 
         self.engine.usb = UsbGuard(self.platform, self.journal, self.windows, self._notify, self.engine.submit,
-                                   self.tr, language, now)
+                                   self.tr, language, now, config.usb_storage.scan_timeout_minutes * 60)
         self.volumes = VolumeWatcher(self.platform, self.engine.submit)
         # A daemon: it may sleep in the kernel until the next mount change, even at exit.
         self._volume_thread = threading.Thread(target=self.volumes.run, name="vigie-volumes", daemon=True)

@@ -29,6 +29,7 @@ from vigie.events import (
     VolumeAdded,
     VolumeChoice,
     VolumeRemoved,
+    VolumeScanned,
 )
 from vigie.i18n import render
 from vigie.model import Finding, Severity, T, Text
@@ -110,16 +111,18 @@ class Engine:
             self._set_note("idle", IDLE_PAUSED)
         elif isinstance(event, UserReturned):
             self._lock_tip()
-        elif isinstance(event, (VolumeAdded, VolumeRemoved, VolumeChoice)) and self.usb is not None:
+        elif isinstance(event, (VolumeAdded, VolumeRemoved, VolumeChoice, VolumeScanned)) and self.usb is not None:
             self._volume_event(event)
 
-    def _volume_event(self, event: VolumeAdded | VolumeRemoved | VolumeChoice) -> None:
+    def _volume_event(self, event: VolumeAdded | VolumeRemoved | VolumeChoice | VolumeScanned) -> None:
         if isinstance(event, VolumeAdded):
             self.usb.added(event.volume)
         elif isinstance(event, VolumeRemoved):
             self.usb.removed(event.volume)
-        else:
+        elif isinstance(event, VolumeChoice):
             self.usb.chose(event.volume, event.choice)
+        else:
+            self.usb.scanned(event.volume, event.result, event.error)
 
     def _set_note(self, key: str, note: Text | None) -> None:
         if note is None:

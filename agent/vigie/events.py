@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from vigie.platform.base import Volume
+from vigie.model import Text
+from vigie.platform.base import ScanResult, Volume
 
 
 @dataclass(frozen=True)
@@ -85,3 +86,12 @@ class VolumeChoice(Event):
 
     volume: Volume
     choice: str
+
+
+@dataclass(frozen=True)
+class VolumeScanned(Event):
+    """An antivirus scan of a volume ended: a result, or the reason it could not be done."""
+
+    volume: Volume
+    result: ScanResult | None
+    error: Text | None = None

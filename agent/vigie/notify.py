@@ -85,8 +85,12 @@ class DesktopNotifierBackend:
 
     async def withdraw(self, tag: str) -> None:
         identifier = self._shown.pop(tag, None)
-        if identifier is not None:
+        if identifier is None:
+            return
+        try:
             await asyncio.wait_for(self._notifier.clear(identifier), SEND_TIMEOUT)
+        except KeyError:
+            log.debug("notification %s was already closed", tag)  # desktop-notifier forgets closed ones
 
     def _callback(self, action: str) -> Callable[[], None]:
         return lambda: self._on_action(action)

@@ -10,17 +10,18 @@ import gettext
 import hashlib
 import json
 import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 from vigie import paths
-from vigie.events import Event, VolumeChoice
+from vigie.events import Event, VolumeChoice, VolumeScanned
 from vigie.i18n import render
 from vigie.journal import Journal
-from vigie.model import Severity, T
+from vigie.model import TN, Severity, T, Text
 from vigie.notify import Notification
-from vigie.platform.base import Platform, PlatformError, Volume
+from vigie.platform.base import Platform, PlatformError, ScanResult, Volume
 from vigie.ui.children import ChildWindows
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,8 @@ def window_name(volume: Volume) -> str:
 class UsbGuard:
     def __init__(self, platform: Platform, journal: Journal, windows: ChildWindows,
                  notify: Callable[[Notification], None], submit: Callable[[Event], None],
-                 tr: gettext.NullTranslations, language: str, clock: Callable[[], datetime]) -> None:
+                 tr: gettext.NullTranslations, language: str, clock: Callable[[], datetime],
+                 scan_timeout: float = 1800.0) -> None:
         self.platform = platform
         self.journal = journal
         self.windows = windows
@@ -44,6 +46,7 @@ class UsbGuard:
         self.tr = tr
         self.language = language
         self.clock = clock
+        self.scan_timeout = scan_timeout
 
     def added(self, volume: Volume) -> None:
         self.journal.record("usb_inserted", self.clock(), label=volume.label, uuid=volume.uuid,
@@ -67,6 +70,44 @@ class UsbGuard:
             self.journal.remember_volume(volume.identity, volume.label, self.clock())
         elif choice == "eject":
             self._eject(volume)
+        elif choice == "scan":
+            self._start_scan(volume)
+
+    def scanned(self, volume: Volume, result: ScanResult | None, error: Text | None) -> None:
+        label = self._label(volume)
+        if result is None:
+            self.journal.record("usb_scan", self.clock(), label=volume.label, uuid=volume.uuid, done=False)
+            self.notify(Notification(render(T("The scan of “{label}” could not be done", label=label), self.tr),
+                                     render(error, self.tr), Severity.WARNING))
+            return
+        self.journal.record("usb_scan", self.clock(), label=volume.label, uuid=volume.uuid, done=True,
+                            scanner=result.scanner, findings=list(result.findings))
+        if result.infected:
+            self.notify(Notification(
+                render(T("Threat found on “{label}”: do not open it", label=label), self.tr),
+                render(TN("{n} suspicious file. Eject the drive and call your IT provider.",
+                          "{n} suspicious files. Eject the drive and call your IT provider.",
+                          len(result.findings)), self.tr),
+                Severity.CRITICAL))
+        else:
+            self.notify(Notification(render(T("No threat found on “{label}”", label=label), self.tr),
+                                     render(T("Checked by {scanner}.", scanner=result.scanner), self.tr),
+                                     Severity.OK))
+
+    def _start_scan(self, volume: Volume) -> None:
+        """A scan takes minutes: it runs on its own thread and reports back through the engine."""
+
+        def scan() -> None:
+            try:
+                self.submit(VolumeScanned(volume, self.platform.scan_volume(volume, self.scan_timeout)))
+            except PlatformError as exc:
+                log.error("usb: scan failed: %s", exc)
+                self.submit(VolumeScanned(volume, None, exc.reason))
+
+        threading.Thread(target=scan, name="vigie-usb-scan", daemon=True).start()
+        self.notify(Notification(render(T("Scanning “{label}”…", label=self._label(volume)), self.tr),
+                                 render(T("Vigie will tell you the result. Do not open its files meanwhile."),
+                                        self.tr), Severity.INFO))
 
     def _pop_up(self, volume: Volume) -> None:
         details = self._details_file(volume)
@@ -74,7 +115,7 @@ class UsbGuard:
             paths.replace_private_file(details, json.dumps({
                 "label": volume.label, "size_bytes": volume.size_bytes, "fs_type": volume.fs_type,
                 "mount_point": volume.mount_point, "device": volume.device, "uuid": volume.uuid,
-                "can_scan": False,
+                "can_scan": self._can_scan(),
             }))  # ASCII escapes: a mount point may hold bytes that are not UTF-8
         except OSError as exc:
             log.error("usb: cannot write the pop-up details: %s", exc)
@@ -90,8 +131,11 @@ class UsbGuard:
         if kind == "choice" and choice in CHOICES:
             self.submit(VolumeChoice(volume, choice))
 
+    def _label(self, volume: Volume) -> str:
+        return volume.label or render(T("the drive"), self.tr)
+
     def _eject(self, volume: Volume) -> None:
-        label = volume.label or render(T("the drive"), self.tr)
+        label = self._label(volume)
         try:
             self.platform.eject(volume)
         except PlatformError as exc:
@@ -101,6 +145,13 @@ class UsbGuard:
             return
         self.notify(Notification(render(T("You can unplug “{label}”", label=label), self.tr),
                                  render(T("It was ejected safely."), self.tr), Severity.INFO))
+
+    def _can_scan(self) -> bool:
+        try:
+            return self.platform.scanner_available()
+        except OSError as exc:
+            log.warning("usb: cannot tell whether a scanner exists: %s", exc)
+            return False
 
     @staticmethod
     def _is_backup_drive(volume: Volume) -> bool:

@@ -51,6 +51,7 @@ class LockPolicySettings(Section):
 
 class UsbStorage(Section):
     enabled: bool = True  # a warning pop-up when an unknown USB drive is plugged in
+    scan_timeout_minutes: Annotated[int, msgspec.Meta(ge=1, le=240)] = 30
 
 
 class Lock(Section):

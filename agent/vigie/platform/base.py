@@ -98,6 +98,16 @@ class Volume:
         return self.uuid or f"{self.label}|{self.size_bytes}|{self.fs_type}"
 
 
+@dataclass(frozen=True)
+class ScanResult:
+    scanner: str
+    findings: tuple[str, ...]  # "file name: threat" (names only, never contents)
+
+    @property
+    def infected(self) -> bool:
+        return bool(self.findings)
+
+
 class Platform(Protocol):
     name: str  # "linux", "windows" or "macos"
 
@@ -142,6 +152,14 @@ class Platform(Protocol):
 
     def eject(self, volume: Volume) -> None:
         """Unmount safely (and power off where possible). Raise PlatformError on failure."""
+        ...
+
+    def scanner_available(self) -> bool:
+        """An antivirus Vigie can run on a volume (ClamAV with a database, Microsoft Defender)."""
+        ...
+
+    def scan_volume(self, volume: Volume, timeout: float) -> ScanResult:
+        """Scan the whole volume; raise PlatformError when the scan cannot be done."""
         ...
 
     def lock_policy(self) -> LockPolicy:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from vigie.bounded import bounded_call
 from vigie.model import T
-from vigie.platform import dbus, parsers, proc
+from vigie.platform import clamav, dbus, parsers, proc
 from vigie.platform.base import (
     Capability,
     IdleState,
@@ -21,6 +21,7 @@ from vigie.platform.base import (
     NotSupported,
     PendingUpdate,
     PlatformError,
+    ScanResult,
     ToolFailed,
     UpdateStatus,
     Volume,
@@ -358,6 +359,12 @@ class LinuxPlatform:
 
     def eject(self, volume: Volume) -> None:
         unmount(volume.device, volume.mount_point)
+
+    def scanner_available(self) -> bool:
+        return clamav.clamscan_available()
+
+    def scan_volume(self, volume: Volume, timeout: float) -> ScanResult:
+        return clamav.clamscan(volume, timeout)
 
     @staticmethod
     def _dnf_pending(timeout: float) -> UpdateStatus:

@@ -10,13 +10,14 @@ import re
 from collections.abc import Callable, Sequence
 
 from vigie.model import T
-from vigie.platform import parsers, proc
+from vigie.platform import clamav, parsers, proc
 from vigie.platform.base import (
     Capability,
     IdleState,
     LockPolicy,
     NotSupported,
     PlatformError,
+    ScanResult,
     ToolFailed,
     UpdateStatus,
     Volume,
@@ -107,6 +108,12 @@ class MacPlatform:
             raise ToolFailed(T("The program {tool} could not be started.", tool="diskutil"),
                              f"no usable device or mount point: {volume.device!r} {volume.mount_point!r}")
         diskutil_unmount(volume.mount_point)
+
+    def scanner_available(self) -> bool:
+        return clamav.clamscan_available()  # macOS has no command-line scanner of its own
+
+    def scan_volume(self, volume: Volume, timeout: float) -> ScanResult:
+        return clamav.clamscan(volume, timeout)
 
     def input_grabbed(self) -> bool | None:
         return None  # screen_locked() answers reliably here

@@ -380,3 +380,17 @@ def volume_from_diskutil_text(text: str) -> Volume | None:
         size_bytes=int(size.group(1)) if size else None,
         removable=removable,
     )
+
+
+# --- antivirus ------------------------------------------------------------------------------
+def parse_clamscan(stdout: str, root: str) -> list[str]:
+    """`clamscan --infected --no-summary`: "PATH: SIGNATURE FOUND" lines → "relative/path: SIGNATURE"."""
+    found = []
+    prefix = root.rstrip("/") + "/"
+    for line in stdout.splitlines():
+        if not line.endswith(" FOUND"):
+            continue
+        path, sep, threat = line[: -len(" FOUND")].rpartition(": ")
+        if sep:
+            found.append(f"{path.removeprefix(prefix)}: {threat}")
+    return found
