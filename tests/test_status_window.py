@@ -237,7 +237,8 @@ def test_odd_labels_render_without_crashing(gui_env, services, tmp_path, warning
     assert stays_alive(proc)
     harness.stop(proc)
     assert "Traceback" not in (tmp_path / "stderr.txt").read_text()
-    assert "status window" not in log_text(gui_env)  # no rendering error, no callback error
+    errors = [line for line in log_text(gui_env).splitlines() if " ERROR " in line]
+    assert errors == []  # no rendering error, no callback error
 
 
 def test_escape_closes_the_window(gui_env, services, tmp_path, warning_report):
@@ -278,6 +279,16 @@ def test_sigusr1_brings_the_window_to_the_front(gui_env, services, tmp_path, war
                      what="first window raised")
     wait_for_colours(gui_env, "raised", GREEN)
     assert stays_alive(proc, 0.5)
+
+
+def test_sigterm_closes_the_window_quietly(gui_env, services, tmp_path, warning_report):
+    snapshot = tmp_path / "status.json"
+    write_snapshot(snapshot, warning_report)
+    proc, wid = open_window(services, gui_env, snapshot, tmp_path / "stderr.txt")
+    proc.send_signal(signal.SIGTERM)  # what the agent does on Quit
+    assert proc.wait(5) == 0
+    assert wid not in visible_windows(gui_env)
+    assert "Traceback" not in (tmp_path / "stderr.txt").read_text()
 
 
 def test_without_a_display_it_says_so_in_french(home_env):

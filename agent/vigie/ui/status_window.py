@@ -12,17 +12,13 @@ from __future__ import annotations
 import argparse
 import enum
 import logging
-import os
 import re
-import signal
 import sys
 import tkinter as tk
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from tkinter import font as tkfont
 from tkinter import ttk
-from types import TracebackType
 from typing import Literal
 
 import msgspec
@@ -31,6 +27,14 @@ from vigie import paths
 from vigie.i18n import LANGUAGES, resolve_language
 from vigie.logs import setup_logging
 from vigie.model import Severity
+from vigie.ui.tk_support import (
+    READY,
+    Terminated,
+    callback_error_logger,
+    install_signal_handlers,
+    listen_for_signals,
+    make_fonts,
+)
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +226,7 @@ class StatusWindow:
 
     def __init__(self, root: tk.Tk, snapshot: Path, strings: dict[str, str]) -> None:
         self.root, self.snapshot, self.strings = root, snapshot, strings
-        self.fonts = _make_fonts(root)
+        self.fonts = make_fonts(root, FONT_SPECS)
         self._key: object = object()  # differs from any stat_key(): the first refresh reads
         self._wrapped: list[tuple[tk.Widget, int]] = []  # (label, px taken by what is beside it)
         self._after: str | None = None
@@ -432,16 +436,6 @@ class StatusWindow:
         self.root.destroy()
 
 
-def _make_fonts(root: tk.Tk) -> dict[str, tkfont.Font]:
-    if sys.platform.startswith("linux"):
-        family = "DejaVu Sans"
-    else:
-        family = tkfont.nametofont("TkDefaultFont", root).actual("family")
-    tkfont.nametofont("TkDefaultFont", root).configure(family=family, size=FONT_SPECS["base"][0])
-    return {name: tkfont.Font(root, family=family, size=size, weight=weight)
-            for name, (size, weight) in FONT_SPECS.items()}
-
-
 def _make_styles(root: tk.Tk, fonts: dict[str, tkfont.Font]) -> None:
     style = ttk.Style(root)
     style.theme_use("clam")
@@ -458,65 +452,39 @@ def _make_styles(root: tk.Tk, fonts: dict[str, tkfont.Font]) -> None:
 
 # --- process entry points ---
 
-def _listen_for_raise(root: tk.Tk, callback: Callable[[], None]) -> None:
-    """SIGUSR1 → callback, without polling: the C-level handler writes to a pipe that Tk watches."""
-    read_fd, write_fd = os.pipe()
-    for fd in (read_fd, write_fd):
-        os.set_blocking(fd, False)
-    signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
-
-    def on_readable(fd: int, _mask: int) -> None:
-        try:
-            received = os.read(fd, 64)
-        except BlockingIOError:
-            return
-        if signal.SIGUSR1 in received:
-            callback()
-
-    root.tk.createfilehandler(read_fd, tk.READABLE, on_readable)
-
-
-def _log_callback_error(kind: type[BaseException], value: BaseException, trace: TracebackType | None) -> None:
-    log.error("status window: error in a Tk callback", exc_info=(kind, value, trace))
-
-
-READY = "ready"
-
-
-def _survive_sigusr1() -> bool:
-    """As early as possible: until this runs, the tray's SIGUSR1 would end the process."""
-    if not hasattr(signal, "SIGUSR1"):
-        return False
-    signal.signal(signal.SIGUSR1, lambda _signum, _frame: None)
-    return True
-
-
-def run(snapshot: Path, language: str = "fr") -> int:
+def run(snapshot: Path, language: str = "fr", raisable: bool = False) -> int:
+    """raisable: main() installed the signal handlers (SIGUSR1 exists), so "ready" may be printed."""
     strings = STRINGS.get(language, STRINGS["fr"])
-    raisable = _survive_sigusr1()
     try:
         root = tk.Tk(className=CLASS_NAME)
     except tk.TclError as exc:
         log.error("status window: Tk cannot start: %s", exc)
         print(strings["no_display"], file=sys.stderr)
         return 1
-    root.report_callback_exception = _log_callback_error
-    window = StatusWindow(root, snapshot, strings)
-    if raisable:
-        _listen_for_raise(root, window.raise_window)
-        print(READY, flush=True)  # the tray may now send SIGUSR1 (see ui.children)
-    window.watch()
-    window.raise_window()
-    root.mainloop()
+    try:
+        root.report_callback_exception = callback_error_logger("status")
+        window = StatusWindow(root, snapshot, strings)
+        if raisable:
+            listen_for_signals(root, window.raise_window)
+            print(READY, flush=True)  # the tray may now send SIGUSR1 (see ui.children)
+        window.watch()
+        window.raise_window()
+        root.mainloop()
+    except Terminated:
+        log.info("status window: closed by the agent")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    _survive_sigusr1()
-    parser = argparse.ArgumentParser(prog="vigie ui status", description=f"Fenêtre «{NBSP}État de la sécurité{NBSP}».")
-    parser.add_argument("--snapshot", type=Path, metavar="FICHIER",
-                        help=f"état publié par l’agent (par défaut{NBSP}: celui de la session)")
-    parser.add_argument("--lang", choices=LANGUAGES, help="langue de la fenêtre (sinon VIGIE_LANG, puis fr)")
-    args = parser.parse_args(argv)
-    setup_logging()
-    return run(args.snapshot or paths.status_snapshot(), resolve_language(args.lang))
+    raisable = install_signal_handlers()
+    try:
+        parser = argparse.ArgumentParser(prog="vigie ui status",
+                                         description=f"Fenêtre «{NBSP}État de la sécurité{NBSP}».")
+        parser.add_argument("--snapshot", type=Path, metavar="FICHIER",
+                            help=f"état publié par l’agent (par défaut{NBSP}: celui de la session)")
+        parser.add_argument("--lang", choices=LANGUAGES, help="langue de la fenêtre (sinon VIGIE_LANG, puis fr)")
+        args = parser.parse_args(argv)
+        setup_logging()
+        return run(args.snapshot or paths.status_snapshot(), resolve_language(args.lang), raisable)
+    except Terminated:
+        return 0

@@ -21,7 +21,6 @@ import argparse
 import contextlib
 import logging
 import os
-import signal
 import sys
 import tkinter as tk
 import unicodedata
@@ -29,12 +28,19 @@ from collections.abc import Callable
 from pathlib import Path
 from tkinter import font as tkfont
 from tkinter import ttk
-from types import FrameType, TracebackType
 
 import msgspec
 
 from vigie.i18n import LANGUAGES, resolve_language
 from vigie.logs import setup_logging
+from vigie.ui.tk_support import (
+    READY,
+    Terminated,
+    callback_error_logger,
+    install_signal_handlers,
+    listen_for_signals,
+    make_fonts,
+)
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +222,7 @@ class UsbPopup:
         self.root, self.volume, self.strings, self.on_choice = root, volume, strings, on_choice
         self.chosen: str | None = None
         root.withdraw()  # mapped once, with its final layout and place (see show)
-        self.fonts = _make_fonts(root)
+        self.fonts = make_fonts(root, FONT_SPECS)
         _make_styles(root, self.fonts)
         root.title(strings["title"])
         root.configure(background=PAGE)
@@ -332,16 +338,6 @@ class UsbPopup:
         self.root.focus_force()  # the window itself, not a button (see the class docstring)
 
 
-def _make_fonts(root: tk.Tk) -> dict[str, tkfont.Font]:
-    if sys.platform.startswith("linux"):
-        family = "DejaVu Sans"
-    else:
-        family = tkfont.nametofont("TkDefaultFont", root).actual("family")
-    tkfont.nametofont("TkDefaultFont", root).configure(family=family, size=FONT_SPECS["base"][0])
-    return {name: tkfont.Font(root, family=family, size=size, weight=weight)
-            for name, (size, weight) in FONT_SPECS.items()}
-
-
 def _make_styles(root: tk.Tk, fonts: dict[str, tkfont.Font]) -> None:
     style = ttk.Style(root)
     style.theme_use("clam")
@@ -358,48 +354,6 @@ def _make_styles(root: tk.Tk, fonts: dict[str, tkfont.Font]) -> None:
 
 # --- process entry points ---
 
-READY = "ready"
-
-
-class _Terminated(SystemExit):
-    """SIGTERM: a SystemExit, so that Tk callbacks let it through to mainloop() (tkinter reports
-    any other exception raised in a callback and carries on)."""
-
-
-def _on_sigterm(_signum: int, _frame: FrameType | None) -> None:
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: a second SIGTERM must not interrupt the exit
-    raise _Terminated(0)
-
-
-def _install_signal_handlers() -> bool:
-    """As early as possible: until this runs, SIGUSR1 or SIGTERM would end the process by their default
-    action. Returns whether SIGUSR1 exists (not on Windows)."""
-    signal.signal(signal.SIGTERM, _on_sigterm)
-    if not hasattr(signal, "SIGUSR1"):
-        return False
-    signal.signal(signal.SIGUSR1, lambda _signum, _frame: None)
-    return True
-
-
-def _listen_for_signals(root: tk.Tk, on_raise: Callable[[], None]) -> None:
-    """Wake Tk's event loop when a signal arrives (the C-level handler writes to a pipe Tk watches):
-    SIGUSR1 → on_raise; SIGTERM's Python handler runs in this callback and raises _Terminated."""
-    read_fd, write_fd = os.pipe()
-    for fd in (read_fd, write_fd):
-        os.set_blocking(fd, False)
-    signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
-
-    def on_readable(fd: int, _mask: int) -> None:
-        try:
-            received = os.read(fd, 64)
-        except BlockingIOError:
-            return
-        if hasattr(signal, "SIGUSR1") and signal.SIGUSR1 in received:
-            on_raise()
-
-    root.tk.createfilehandler(read_fd, tk.READABLE, on_readable)
-
-
 def _emit(line: str) -> None:
     """One protocol line; if the agent is gone, the rest goes nowhere (no error at exit either)."""
     if sys.stdout is None:
@@ -411,10 +365,6 @@ def _emit(line: str) -> None:
         with contextlib.suppress(OSError, ValueError):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
-
-
-def _log_callback_error(kind: type[BaseException], value: BaseException, trace: TracebackType | None) -> None:
-    log.error("usb popup: error in a Tk callback", exc_info=(kind, value, trace))
 
 
 def run(volume_file: Path, language: str = "fr", offset: int = 0, raisable: bool = False) -> int:
@@ -434,14 +384,14 @@ def run(volume_file: Path, language: str = "fr", offset: int = 0, raisable: bool
         root.destroy()
 
     try:
-        root.report_callback_exception = _log_callback_error
+        root.report_callback_exception = callback_error_logger("usb")
         popup = UsbPopup(root, volume, strings, finish)
         if raisable:
-            _listen_for_signals(root, popup.raise_window)
+            listen_for_signals(root, popup.raise_window)
             _emit(READY)  # the agent may now send SIGUSR1 (see ui.children)
         popup.show(offset)
         root.mainloop()
-    except _Terminated:
+    except Terminated:
         log.info("usb popup: closed by the agent")
     finally:
         with contextlib.suppress(tk.TclError):
@@ -450,7 +400,7 @@ def run(volume_file: Path, language: str = "fr", offset: int = 0, raisable: bool
 
 
 def main(argv: list[str] | None = None) -> int:
-    raisable = _install_signal_handlers()
+    raisable = install_signal_handlers()
     try:
         parser = argparse.ArgumentParser(prog="vigie ui usb", description=f"Alerte «{NBSP}Nouveau support USB{NBSP}».")
         parser.add_argument("--volume", type=Path, required=True, metavar="FICHIER",
@@ -461,5 +411,5 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         setup_logging()
         return run(args.volume, resolve_language(args.lang), args.offset, raisable)
-    except _Terminated:
+    except Terminated:
         return 0
