@@ -52,6 +52,21 @@ def keyring_env(bus_env: dict[str, str], services: harness.Services) -> dict[str
     return bus_env
 
 
+@pytest.fixture(scope="module")
+def display(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An Xvfb of its own for a test module (the window tests)."""
+    running = harness.Services()
+    try:
+        yield harness.start_xvfb(running, harness.isolated_env(tmp_path_factory.mktemp("xvfb")))
+    finally:
+        running.close()
+
+
+@pytest.fixture
+def gui_env(tmp_path: Path, display: str) -> dict[str, str]:
+    return dict(harness.isolated_env(tmp_path), DISPLAY=display)
+
+
 @pytest.fixture
 def bare_desktop(home_env: dict[str, str], services: harness.Services) -> dict[str, str]:
     """A fresh desktop for one test, with no notification server: Xvfb, a session bus,

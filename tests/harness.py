@@ -274,3 +274,32 @@ def lockers_on(env: Mapping[str, str]) -> list:
         except psutil.Error:
             continue
     return found
+
+
+def window_ids(env: Mapping[str, str], classname: str) -> set[int]:
+    """Visible X windows of a WM_CLASS name."""
+    return {int(line) for line in xdo(env, "search", "--onlyvisible", "--classname", classname).split()}
+
+
+def focused_window(env: Mapping[str, str]) -> int:
+    return int(xdo(env, "getwindowfocus").strip() or 0)
+
+
+def stacking(env: Mapping[str, str]) -> list[int]:
+    """Top-level windows, bottom to top."""
+    from Xlib import display
+
+    d = display.Display(env["DISPLAY"])
+    try:
+        return [w.id for w in d.screen().root.query_tree().children]
+    finally:
+        d.close()
+
+
+def count_near(image, colour: tuple[int, int, int], tolerance: int = 10) -> int:
+    """Pixels of `image` within `tolerance` of `colour` on every channel."""
+    from PIL import ImageChops
+
+    masks = [band.point(lambda v, c=c: 255 if abs(v - c) <= tolerance else 0)
+             for band, c in zip(image.split(), colour, strict=True)]
+    return ImageChops.multiply(ImageChops.multiply(masks[0], masks[1]), masks[2]).histogram()[255]

@@ -20,7 +20,7 @@ from tkinter import ttk
 
 import msgspec
 import pytest
-from PIL import Image, ImageChops
+from PIL import Image
 
 import harness
 from vigie.model import Severity
@@ -50,19 +50,6 @@ NBSP = "\u00a0"
 
 # --- fixtures and helpers ---
 
-@pytest.fixture(scope="module")
-def display(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    running = harness.Services()
-    try:
-        yield harness.start_xvfb(running, harness.isolated_env(tmp_path_factory.mktemp("xvfb")))
-    finally:
-        running.close()
-
-
-@pytest.fixture
-def gui_env(tmp_path: Path, display: str) -> dict[str, str]:
-    return dict(harness.isolated_env(tmp_path), DISPLAY=display)
-
 
 @pytest.fixture(scope="module")
 def warning_report(tmp_path_factory: pytest.TempPathFactory, apt_config: str) -> dict:
@@ -89,18 +76,12 @@ def write_snapshot(path: Path, content: dict | str) -> None:
     os.replace(temporary, path)
 
 
-def visible_windows(env: dict[str, str]) -> set[int]:
-    out = subprocess.run(["xdotool", "search", "--onlyvisible", "--classname", "vigie-status"], env=env,
-                         capture_output=True, text=True, timeout=10).stdout
-    return {int(line) for line in out.split()}
-
-
 def open_window(services: harness.Services, env: dict[str, str], snapshot: Path,
                 stderr: Path) -> tuple[subprocess.Popen, int]:
-    before = visible_windows(env)
+    before = harness.window_ids(env, "vigie-status")
     with stderr.open("w") as sink:
         proc = services.start([sys.executable, "-c", CODE, "--snapshot", str(snapshot)], env, stderr=sink)
-    new = harness.wait_for(lambda: visible_windows(env) - before, what="status window mapped")
+    new = harness.wait_for(lambda: harness.window_ids(env, "vigie-status") - before, what="status window mapped")
     (wid,) = new
     return proc, wid
 
@@ -113,17 +94,11 @@ def screenshot(env: dict[str, str], name: str) -> Image.Image:
     return image
 
 
-def count_near(image: Image.Image, colour: tuple[int, int, int], tolerance: int = 10) -> int:
-    masks = [band.point(lambda v, c=c: 255 if abs(v - c) <= tolerance else 0)
-             for band, c in zip(image.split(), colour, strict=True)]
-    return ImageChops.multiply(ImageChops.multiply(masks[0], masks[1]), masks[2]).histogram()[255]
-
-
 def wait_for_colours(env: dict[str, str], name: str, shown: tuple[int, int, int],
                      absent: tuple[tuple[int, int, int], ...] = (), timeout: float = 10) -> None:
     def drawn() -> bool:
         image = screenshot(env, name)
-        return count_near(image, shown) >= SHOWN and all(count_near(image, c) <= ABSENT for c in absent)
+        return harness.count_near(image, shown) >= SHOWN and all(harness.count_near(image, c) <= ABSENT for c in absent)
 
     harness.wait_for(drawn, timeout=timeout, what=f"{shown} drawn, {absent} gone ({name})")
 
@@ -134,15 +109,6 @@ def stays_alive(proc: subprocess.Popen, seconds: float = 2) -> bool:
     return proc.poll() is None
 
 
-def log_text(env: dict[str, str]) -> str:
-    return "".join(p.read_text(encoding="utf-8") for p in Path(env["HOME"]).rglob("vigie.log"))
-
-
-def focused_window(env: dict[str, str]) -> int:
-    out = subprocess.run(["xdotool", "getwindowfocus"], env=env, capture_output=True, text=True, timeout=10).stdout
-    return int(out.strip() or 0)
-
-
 def net_wm_name(env: dict[str, str], wid: int) -> str:
     from Xlib import display
 
@@ -151,17 +117,6 @@ def net_wm_name(env: dict[str, str], wid: int) -> str:
         prop = d.create_resource_object("window", wid).get_full_property(
             d.intern_atom("_NET_WM_NAME"), d.intern_atom("UTF8_STRING"))
         return prop.value.decode()
-    finally:
-        d.close()
-
-
-def stacking(env: dict[str, str]) -> list[int]:
-    """Top-level windows, bottom to top."""
-    from Xlib import display
-
-    d = display.Display(env["DISPLAY"])
-    try:
-        return [w.id for w in d.screen().root.query_tree().children]
     finally:
         d.close()
 
@@ -193,7 +148,7 @@ def test_missing_snapshot_waits_then_shows_the_first_check(gui_env, services, tm
     proc, _wid = open_window(services, gui_env, snapshot, tmp_path / "stderr.txt")
     assert stays_alive(proc)
     image = screenshot(gui_env, "missing")
-    assert all(count_near(image, c) <= ABSENT for c in (ORANGE, GREEN, RED))  # no state is claimed
+    assert all(harness.count_near(image, c) <= ABSENT for c in (ORANGE, GREEN, RED))  # no state is claimed
     snapshot.parent.mkdir()
     write_snapshot(snapshot, warning_report)
     wait_for_colours(gui_env, "first-check", ORANGE, timeout=5)
@@ -211,10 +166,10 @@ def test_corrupt_snapshot_is_reported_without_a_traceback(gui_env, services, tmp
     proc, _wid = open_window(services, gui_env, snapshot, tmp_path / "stderr.txt")
     assert stays_alive(proc)
     image = screenshot(gui_env, "corrupt")
-    assert all(count_near(image, c) <= ABSENT for c in (ORANGE, GREEN, RED))
+    assert all(harness.count_near(image, c) <= ABSENT for c in (ORANGE, GREEN, RED))
     harness.stop(proc)
     assert "Traceback" not in (tmp_path / "stderr.txt").read_text()
-    assert "status snapshot unreadable" in log_text(gui_env)
+    assert "status snapshot unreadable" in harness.vigie_log(gui_env)
 
 
 def odd_report(report: dict) -> dict:
@@ -237,7 +192,7 @@ def test_odd_labels_render_without_crashing(gui_env, services, tmp_path, warning
     assert stays_alive(proc)
     harness.stop(proc)
     assert "Traceback" not in (tmp_path / "stderr.txt").read_text()
-    errors = [line for line in log_text(gui_env).splitlines() if " ERROR " in line]
+    errors = [line for line in harness.vigie_log(gui_env).splitlines() if " ERROR " in line]
     assert errors == []  # no rendering error, no callback error
 
 
@@ -246,7 +201,7 @@ def test_escape_closes_the_window(gui_env, services, tmp_path, warning_report):
     write_snapshot(snapshot, warning_report)
     proc, wid = open_window(services, gui_env, snapshot, tmp_path / "stderr.txt")
     # Tk takes the focus just after the window maps, and ignores keys sent to an unfocused window.
-    harness.wait_for(lambda: focused_window(gui_env) == wid, timeout=5, what="status window focused")
+    harness.wait_for(lambda: harness.focused_window(gui_env) == wid, timeout=5, what="status window focused")
     subprocess.run(["xdotool", "key", "--window", str(wid), "Escape"], env=gui_env, check=True, timeout=10)
     assert proc.wait(5) == 0
 
@@ -272,10 +227,10 @@ def test_sigusr1_brings_the_window_to_the_front(gui_env, services, tmp_path, war
     write_snapshot(second, warning_report)
     proc, wid = open_window(services, gui_env, first, tmp_path / "stderr-1.txt")
     _other, other_wid = open_window(services, gui_env, second, tmp_path / "stderr-2.txt")
-    order = stacking(gui_env)
+    order = harness.stacking(gui_env)
     assert order.index(other_wid) > order.index(wid)  # the second window covers the first
     os.kill(proc.pid, signal.SIGUSR1)
-    harness.wait_for(lambda: (o := stacking(gui_env)).index(wid) > o.index(other_wid), timeout=5,
+    harness.wait_for(lambda: (o := harness.stacking(gui_env)).index(wid) > o.index(other_wid), timeout=5,
                      what="first window raised")
     wait_for_colours(gui_env, "raised", GREEN)
     assert stays_alive(proc, 0.5)
@@ -287,7 +242,7 @@ def test_sigterm_closes_the_window_quietly(gui_env, services, tmp_path, warning_
     proc, wid = open_window(services, gui_env, snapshot, tmp_path / "stderr.txt")
     proc.send_signal(signal.SIGTERM)  # what the agent does on Quit
     assert proc.wait(5) == 0
-    assert wid not in visible_windows(gui_env)
+    assert wid not in harness.window_ids(gui_env, "vigie-status")
     assert "Traceback" not in (tmp_path / "stderr.txt").read_text()
 
 
@@ -296,7 +251,7 @@ def test_without_a_display_it_says_so_in_french(home_env):
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 1
     assert result.stderr == STRINGS["fr"]["no_display"] + "\n"
-    assert "status window: Tk cannot start" in log_text(home_env)
+    assert "status window: Tk cannot start" in harness.vigie_log(home_env)
 
 
 def test_module_does_not_import_the_tray_toolkit(home_env):

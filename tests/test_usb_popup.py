@@ -24,11 +24,10 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageChops
+from PIL import Image
 
 import harness
 from vigie.ui.usb_popup import (
@@ -67,19 +66,6 @@ ODD_LABELS = {  # id: (label as the device gives it, as the pop-up shows it)
 
 # --- fixtures and helpers ---
 
-@pytest.fixture(scope="module")
-def display(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    running = harness.Services()
-    try:
-        yield harness.start_xvfb(running, harness.isolated_env(tmp_path_factory.mktemp("xvfb")))
-    finally:
-        running.close()
-
-
-@pytest.fixture
-def gui_env(tmp_path: Path, display: str) -> dict[str, str]:
-    return dict(harness.isolated_env(tmp_path), DISPLAY=display)
-
 
 def write_volume(path: Path, **changes: object) -> Path:
     path.write_text(json.dumps(dict(VOLUME, **changes), ensure_ascii=False), encoding="utf-8")
@@ -115,11 +101,6 @@ class Popup:
         return "Traceback" in self.stderr.read_text()
 
 
-def visible_windows(env: dict[str, str]) -> set[int]:
-    out = harness.xdo(env, "search", "--onlyvisible", "--classname", CLASS_NAME)
-    return {int(line) for line in out.split()}
-
-
 def start_popup(services: harness.Services, env: dict[str, str], volume: Path, stderr: Path,
                 *extra: str) -> Popup:
     with stderr.open("w") as sink:
@@ -131,10 +112,10 @@ def start_popup(services: harness.Services, env: dict[str, str], volume: Path, s
 def open_popup(services: harness.Services, env: dict[str, str], volume: Path, stderr: Path,
                *extra: str) -> Popup:
     """Started, "ready" printed, its window mapped with every widget in it."""
-    before = visible_windows(env)
+    before = harness.window_ids(env, CLASS_NAME)
     popup = start_popup(services, env, volume, stderr, *extra)
     assert popup.next_line() == "ready"
-    (popup.wid,) = harness.wait_for(lambda: visible_windows(env) - before, what="usb pop-up mapped")
+    (popup.wid,) = harness.wait_for(lambda: harness.window_ids(env, CLASS_NAME) - before, what="usb pop-up mapped")
     harness.wait_for(lambda: all_viewable(env, popup.wid), what="every widget of the pop-up mapped")
     return popup
 
@@ -190,21 +171,6 @@ def send_delete_window(env: dict[str, str], wid: int) -> None:
         d.close()
 
 
-def stacking(env: dict[str, str]) -> list[int]:
-    """Top-level windows, bottom to top."""
-    from Xlib import display
-
-    d = display.Display(env["DISPLAY"])
-    try:
-        return [w.id for w in d.screen().root.query_tree().children]
-    finally:
-        d.close()
-
-
-def focused_window(env: dict[str, str]) -> int:
-    return int(harness.xdo(env, "getwindowfocus").strip() or 0)
-
-
 def screenshot(env: dict[str, str], name: str, wid: int | None = None) -> Image.Image:
     """The whole screen; the pop-up and 20 px around it saved as /tmp/usb-popup-NAME.png."""
     shot = Path(f"/tmp/usb-popup-{name}.{os.getpid()}.png")  # whole, even if two runs share /tmp
@@ -217,19 +183,9 @@ def screenshot(env: dict[str, str], name: str, wid: int | None = None) -> Image.
     return image
 
 
-def count_near(image: Image.Image, colour: tuple[int, int, int], tolerance: int = 10) -> int:
-    masks = [band.point(lambda v, c=c: 255 if abs(v - c) <= tolerance else 0)
-             for band, c in zip(image.split(), colour, strict=True)]
-    return ImageChops.multiply(ImageChops.multiply(masks[0], masks[1]), masks[2]).histogram()[255]
-
-
 def wait_for_orange(env: dict[str, str], name: str, wid: int) -> None:
-    harness.wait_for(lambda: count_near(screenshot(env, name, wid), ORANGE) >= SHOWN, timeout=10,
+    harness.wait_for(lambda: harness.count_near(screenshot(env, name, wid), ORANGE) >= SHOWN, timeout=10,
                      what=f"orange band and sign drawn ({name})")
-
-
-def log_text(env: dict[str, str]) -> str:
-    return "".join(p.read_text(encoding="utf-8") for p in Path(env["HOME"]).rglob("vigie.log"))
 
 
 INSPECT = r"""
@@ -342,13 +298,13 @@ def test_each_button_prints_its_choice_and_exits(gui_env, services, tmp_path, ch
     click(gui_env, popup, centres[choice])
     assert popup.finish() == (0, [f"choice {choice}"])
     assert not popup.traceback()
-    assert f"usb popup: choice {choice}" in log_text(gui_env)
+    assert f"usb popup: choice {choice}" in harness.vigie_log(gui_env)
 
 
 def test_escape_closes(gui_env, services, tmp_path):
     popup = open_popup(services, gui_env, write_volume(tmp_path / "volume.json"), tmp_path / "stderr.txt")
     # Tk takes the focus just after the window maps, and ignores keys sent to an unfocused window.
-    harness.wait_for(lambda: focused_window(gui_env) == popup.wid, timeout=5, what="pop-up focused")
+    harness.wait_for(lambda: harness.focused_window(gui_env) == popup.wid, timeout=5, what="pop-up focused")
     subprocess.run(["xdotool", "key", "--window", str(popup.wid), "Escape"], env=gui_env, check=True, timeout=10)
     assert popup.finish() == (0, ["choice close"])
 
@@ -356,7 +312,7 @@ def test_escape_closes(gui_env, services, tmp_path):
 def test_keyboard_reaches_the_buttons_in_order(gui_env, services, tmp_path):
     """No button has the focus at first (typing elsewhere must not press one); Tab, Tab, space = « Éjecter »."""
     popup = open_popup(services, gui_env, write_volume(tmp_path / "volume.json"), tmp_path / "stderr.txt")
-    harness.wait_for(lambda: focused_window(gui_env) == popup.wid, timeout=5, what="pop-up focused")
+    harness.wait_for(lambda: harness.focused_window(gui_env) == popup.wid, timeout=5, what="pop-up focused")
     subprocess.run(["xdotool", "key", "--window", str(popup.wid), "space", "Return"], env=gui_env, check=True,
                    timeout=10)
     subprocess.run(["xdotool", "key", "--window", str(popup.wid), "Tab", "Tab", "space"], env=gui_env, check=True,
@@ -375,7 +331,7 @@ def test_sigterm_ends_it_quietly(gui_env, services, tmp_path):
     popup.proc.terminate()
     assert popup.finish() == (0, [])
     assert not popup.traceback()
-    harness.wait_for(lambda: not visible_windows(gui_env), timeout=5, what="pop-up gone")
+    harness.wait_for(lambda: not harness.window_ids(gui_env, CLASS_NAME), timeout=5, what="pop-up gone")
 
 
 def test_sigterm_as_soon_as_it_is_ready(gui_env, services, tmp_path):
@@ -391,10 +347,10 @@ def test_sigusr1_brings_it_to_the_front_and_prints_nothing(gui_env, services, tm
     first = open_popup(services, gui_env, write_volume(tmp_path / "a.json"), tmp_path / "stderr-a.txt")
     second = open_popup(services, gui_env, write_volume(tmp_path / "b.json"), tmp_path / "stderr-b.txt",
                         "--offset", "1")
-    order = stacking(gui_env)
+    order = harness.stacking(gui_env)
     assert order.index(second.wid) > order.index(first.wid)
     os.kill(first.proc.pid, signal.SIGUSR1)
-    harness.wait_for(lambda: (o := stacking(gui_env)).index(first.wid) > o.index(second.wid), timeout=5,
+    harness.wait_for(lambda: (o := harness.stacking(gui_env)).index(first.wid) > o.index(second.wid), timeout=5,
                      what="first pop-up raised")
     first.proc.terminate()
     assert first.finish() == (0, [])
@@ -412,7 +368,7 @@ def test_odd_labels_are_shown_without_harm(gui_env, services, tmp_path, case):
     popup.proc.terminate()
     assert popup.finish() == (0, [])
     assert not popup.traceback()
-    assert "error" not in log_text(gui_env).lower()
+    assert "error" not in harness.vigie_log(gui_env).lower()
 
 
 def test_two_popups_at_once_are_apart_and_independent(gui_env, services, tmp_path):
@@ -426,7 +382,7 @@ def test_two_popups_at_once_are_apart_and_independent(gui_env, services, tmp_pat
     screenshot(gui_env, "two")
     click(gui_env, second, centres["close"])
     assert second.finish() == (0, ["choice close"])
-    assert first.proc.poll() is None and visible_windows(gui_env) == {first.wid}
+    assert first.proc.poll() is None and harness.window_ids(gui_env, CLASS_NAME) == {first.wid}
     first.proc.terminate()
     assert first.finish() == (0, [])
 
@@ -445,24 +401,24 @@ def test_unreadable_details_say_so_with_close_only(gui_env, services, tmp_path, 
     click(gui_env, popup, centres["close"])
     assert popup.finish() == (0, ["choice close"])
     assert not popup.traceback()
-    assert "usb popup: volume details" in log_text(gui_env)
+    assert "usb popup: volume details" in harness.vigie_log(gui_env)
 
 
 def test_an_agent_gone_does_not_spoil_the_exit(gui_env, services, tmp_path):
     """The agent died: its end of the pipe is closed when the user decides."""
     read_fd, write_fd = os.pipe()
-    before = visible_windows(gui_env)
+    before = harness.window_ids(gui_env, CLASS_NAME)
     with (tmp_path / "stderr.txt").open("w") as sink:
         proc = services.start([sys.executable, "-c", CODE, "--volume", str(write_volume(tmp_path / "volume.json"))],
                               gui_env, stdin=subprocess.DEVNULL, stdout=write_fd, stderr=sink)
     os.close(write_fd)
     with os.fdopen(read_fd) as out:
         assert out.readline() == "ready\n"
-    (wid,) = harness.wait_for(lambda: visible_windows(gui_env) - before, what="usb pop-up mapped")
+    (wid,) = harness.wait_for(lambda: harness.window_ids(gui_env, CLASS_NAME) - before, what="usb pop-up mapped")
     send_delete_window(gui_env, wid)
     assert proc.wait(10) == 0
     assert "Traceback" not in (tmp_path / "stderr.txt").read_text()
-    assert "usb popup: the agent no longer reads the pop-up (BrokenPipeError)" in log_text(gui_env)
+    assert "usb popup: the agent no longer reads the pop-up (BrokenPipeError)" in harness.vigie_log(gui_env)
 
 
 def test_without_a_display_it_says_so_in_french(home_env, tmp_path):
@@ -471,7 +427,7 @@ def test_without_a_display_it_says_so_in_french(home_env, tmp_path):
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr == FR["no_display"] + "\n"
-    assert "usb popup: Tk cannot start" in log_text(home_env)
+    assert "usb popup: Tk cannot start" in harness.vigie_log(home_env)
 
 
 def test_module_does_not_import_the_tray_toolkit(home_env):

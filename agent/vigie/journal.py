@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 from collections.abc import Iterable
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from vigie import paths
 
+log = logging.getLogger(__name__)
 JOURNAL_FILE = "journal.sqlite3"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS state (
@@ -106,11 +108,8 @@ class Journal:
 
 def open_journal() -> tuple[Journal, str | None]:
     """The user's journal, or an in-memory one (and the reason) when it cannot be opened."""
-    import logging
-    import sqlite3 as _sqlite3
-
     try:
         return Journal(), None
-    except (OSError, _sqlite3.Error) as exc:
-        logging.getLogger(__name__).error("journal unavailable: %s", exc)
+    except (OSError, sqlite3.Error) as exc:
+        log.error("journal unavailable: %s", exc)
         return Journal.in_memory(), str(exc)

@@ -13,14 +13,8 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from vigie.model import Severity
+from vigie.ui.colours import COLOURS
 
-COLOURS = {
-    Severity.OK: (46, 139, 87),  # green
-    Severity.INFO: (46, 139, 87),
-    Severity.WARNING: (230, 126, 34),  # orange
-    Severity.CRITICAL: (200, 40, 40),  # red
-    Severity.UNKNOWN: (128, 128, 128),  # grey
-}
 SYMBOLS = {Severity.OK: "tick", Severity.INFO: "tick", Severity.WARNING: "bang", Severity.CRITICAL: "bang",
            Severity.UNKNOWN: "query"}
 SIZES = (16, 24, 32, 48, 64, 128, 256)

@@ -27,10 +27,12 @@ from vigie import paths
 from vigie.i18n import LANGUAGES, resolve_language
 from vigie.logs import setup_logging
 from vigie.model import Severity
+from vigie.ui.colours import COLOURS, hex_colour
 from vigie.ui.tk_support import (
     READY,
     Terminated,
     callback_error_logger,
+    drawable,
     install_signal_handlers,
     listen_for_signals,
     make_fonts,
@@ -45,13 +47,6 @@ MAX_TEXT = 1000  # characters shown per field; the rest is cut with "…"
 WIDTH = 640  # initial window width, px
 PAD = 20
 
-COLOURS = {  # same as the tray icon (vigie.ui.icons), without importing Pillow
-    Severity.OK: (46, 139, 87),
-    Severity.INFO: (46, 139, 87),
-    Severity.WARNING: (230, 126, 34),
-    Severity.CRITICAL: (200, 40, 40),
-    Severity.UNKNOWN: (128, 128, 128),
-}
 PAGE, CARD, BORDER, NOTICE = "#f3f4f6", "#ffffff", "#d5d9df", "#e9edf2"
 INK, MUTED = "#1f2933", "#52606d"
 FONT_SPECS = {  # name: (size, weight)
@@ -178,14 +173,13 @@ def stat_key(path: Path) -> tuple[int, int, int] | None:
 
 # --- pure presentation helpers ---
 
-_OUTSIDE_BMP = re.compile("[\U00010000-\U0010ffff\ud800-\udfff]")  # Tk 8.6 cannot draw these
 _CONTROLS = re.compile("[\x00-\x09\x0b-\x1f\x7f]")
 
 
 def safe_text(text: str, limit: int = MAX_TEXT) -> str:
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    return _CONTROLS.sub(" ", _OUTSIDE_BMP.sub("\ufffd", text))
+    return _CONTROLS.sub(" ", drawable(text))
 
 
 def headline(report: Report, strings: dict[str, str]) -> tuple[str, Severity]:
@@ -215,8 +209,8 @@ def sorted_checks(report: Report) -> list[CheckEntry]:
     return sorted(report.checks, key=lambda check: ORDER[check.level])
 
 
-def hex_colour(level: Severity) -> str:
-    return "#{:02x}{:02x}{:02x}".format(*COLOURS[level])
+def level_colour(level: Severity) -> str:
+    return hex_colour(COLOURS[level])
 
 
 # --- the window ---
@@ -325,7 +319,7 @@ class StatusWindow:
 
     def _set_header(self, text: str, level: Severity, when: str) -> None:
         self.dot.delete("all")
-        self.dot.create_oval(2, 2, 20, 20, fill=hex_colour(level), outline="")
+        self.dot.create_oval(2, 2, 20, 20, fill=level_colour(level), outline="")
         self.headline.configure(text=text)
         self.when.configure(text=when)
         if when:
@@ -344,7 +338,7 @@ class StatusWindow:
         """A white card with a stripe of the state colour; returns the frame to fill."""
         card = ttk.Frame(self.inner, style="Card.TFrame", padding=1)
         card.pack(fill="x", pady=(0, 10))
-        tk.Frame(card, background=hex_colour(level), width=6).pack(side="left", fill="y")
+        tk.Frame(card, background=level_colour(level), width=6).pack(side="left", fill="y")
         body = ttk.Frame(card, style="Card.TFrame", padding=(14, 10, 14, 12), borderwidth=0)
         body.pack(side="left", fill="both", expand=True)
         return body
@@ -353,7 +347,7 @@ class StatusWindow:
         body = self._card(check.level)
         top = ttk.Frame(body, style="Card.TFrame", borderwidth=0)
         top.pack(fill="x")
-        badge = tk.Label(top, text=self.strings[check.severity], background=hex_colour(check.level),
+        badge = tk.Label(top, text=self.strings[check.severity], background=level_colour(check.level),
                          foreground="#ffffff", font=self.fonts["badge"], padx=8, pady=2, borderwidth=0)
         badge.pack(side="left", anchor="n")
         label = ttk.Label(top, text=safe_text(check.label), style="Label.TLabel")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import sys
 import tkinter as tk
@@ -17,6 +18,12 @@ from tkinter import font as tkfont
 from types import FrameType, TracebackType
 
 READY = "ready"
+_UNDRAWABLE = re.compile("[\U00010000-\U0010ffff\ud800-\udfff]")
+
+
+def drawable(text: str) -> str:
+    """Tk 8.6 cannot draw characters outside the BMP (emoji) nor lone surrogates: U+FFFD instead."""
+    return _UNDRAWABLE.sub("\ufffd", text)
 
 
 class Terminated(SystemExit):

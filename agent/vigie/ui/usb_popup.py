@@ -33,10 +33,13 @@ import msgspec
 
 from vigie.i18n import LANGUAGES, resolve_language
 from vigie.logs import setup_logging
+from vigie.model import Severity
+from vigie.ui.colours import COLOURS, hex_colour
 from vigie.ui.tk_support import (
     READY,
     Terminated,
     callback_error_logger,
+    drawable,
     install_signal_handlers,
     listen_for_signals,
     make_fonts,
@@ -56,7 +59,7 @@ MAX_VOLUME_BYTES = 64 * 1024
 MAX_LABEL = 64  # characters of the label shown; real labels have at most 32 (NTFS)
 MAX_FS = 24
 
-ORANGE = (230, 126, 34)  # Severity.WARNING in the tray icon and the status window
+ORANGE = COLOURS[Severity.WARNING]
 PAGE, BOX, INK, MUTED = "#ffffff", "#f3f4f6", "#1f2933", "#52606d"
 FONT_SPECS = {  # name: (size, weight)
     "base": (11, "normal"), "name": (12, "bold"), "headline": (13, "bold"), "mark": (17, "bold"),
@@ -152,11 +155,7 @@ def clean_text(text: str) -> str:
     controls and line breaks → spaces, invisible format characters (bidi overrides, zero-width)
     dropped, runs of spaces → one. Right-to-left letters are kept as they are."""
     out = []
-    for char in text:
-        code = ord(char)
-        if code > 0xFFFF or 0xD800 <= code <= 0xDFFF:
-            out.append("\ufffd")
-            continue
+    for char in drawable(text):
         category = unicodedata.category(char)
         if category in ("Cc", "Zl", "Zp"):
             out.append(" ")
@@ -202,10 +201,6 @@ FS_NAMES = {  # the names people see elsewhere (Windows, macOS); others are show
 def fs_name(fs_type: str, strings: dict[str, str]) -> str:
     shown = cut(clean_text(fs_type), MAX_FS)
     return FS_NAMES.get(shown.lower(), shown) or strings["unknown_fs"]
-
-
-def hex_colour(rgb: tuple[int, int, int]) -> str:
-    return "#{:02x}{:02x}{:02x}".format(*rgb)
 
 
 # --- the window ---
