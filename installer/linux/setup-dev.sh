@@ -9,10 +9,12 @@ cd "$ROOT"
 
 RUNTIME_PKGS=(python3 python3-venv python3-tk
   libgirepository1.0-dev libcairo2-dev pkg-config gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1
-  libnotify-bin gnome-keyring libsecret-tools i3lock)
+  libnotify-bin gnome-keyring libsecret-tools i3lock
+  pcscd libpcsclite-dev)
 TEST_PKGS=(xvfb x11-utils xdotool imagemagick x11-apps trayer haskell-gtk-sni-tray-utils haskell-status-notifier-item-utils
   dunst xprintidle xsecurelock dbus apt-utils dpkg-dev gettext desktop-file-utils
-  gsettings-desktop-schemas libglib2.0-bin btrfs-progs clamav)
+  gsettings-desktop-schemas libglib2.0-bin btrfs-progs clamav
+  restic borgbackup pcsc-tools vsmartcard-vpcd)
 
 pkgs=("${RUNTIME_PKGS[@]}")
 extras="gtk"
