@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 from typing import Protocol
 
@@ -108,6 +109,20 @@ class ScanResult:
         return bool(self.findings)
 
 
+@dataclass(frozen=True)
+class BackupRecord:
+    """What one of the OS's own backup tools says of its newest complete backup.
+
+    `last_backup` is timezone-aware, or None when the tool is set up but has never finished one;
+    `error` is set (and `last_backup` None) when the tool is set up but could not be read.
+    """
+
+    source: str  # "file_history", "wbadmin", "time_machine", "deja_dup"
+    last_backup: datetime | None
+    destination: str = ""  # where it backs up to, as the tool names it (for the status window)
+    error: Text | None = None
+
+
 class Platform(Protocol):
     name: str  # "linux", "windows" or "macos"
 
@@ -160,6 +175,11 @@ class Platform(Protocol):
 
     def scan_volume(self, volume: Volume, timeout: float) -> ScanResult:
         """Scan the whole volume; raise PlatformError when the scan cannot be done."""
+        ...
+
+    def system_backups(self, timeout: float) -> list[BackupRecord]:
+        """The OS's own backup tools that are set up here, each with its newest backup.
+        A tool that is not set up is left out; one that cannot be read comes with `error`."""
         ...
 
     def lock_policy(self) -> LockPolicy:
