@@ -211,8 +211,12 @@ def dunst_history(env: Mapping[str, str]) -> list[dict]:
     return [{k: v["data"] for k, v in n.items()} for n in json.loads(out)["data"][0]]
 
 
+def vigie_argv() -> list[str]:
+    return [sys.executable, "-m", "vigie"]
+
+
 def run_vigie(env: Mapping[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "vigie", *args], env=dict(env), capture_output=True, text=True,
+    return subprocess.run([*vigie_argv(), *args], env=dict(env), capture_output=True, text=True,
                           timeout=timeout)
 
 

@@ -18,7 +18,7 @@ from vigie.checks import ALL_CHECKS
 from vigie.checks.base import CheckContext
 from vigie.config import Config, LoadedConfig, Problem
 from vigie.config.store import KEYRING_PROBLEMS
-from vigie.engine import PRESENT_ACTION, SHOW_STATUS_ACTION, Engine
+from vigie.engine import EJECT_BACKUP_ACTION, PRESENT_ACTION, SHOW_STATUS_ACTION, Engine
 from vigie.events import Command, CommandKind, Stopped, Tick
 from vigie.i18n import render, resolve_language, translator
 from vigie.instance import acquire_single_instance
@@ -99,8 +99,12 @@ class Agent:
         from vigie.usb import UsbGuard
         from vigie.watchers.volumes import VolumeWatcher
 
-        self.engine.usb = UsbGuard(self.platform, self.journal, self.windows, self._notify, self.engine.submit,
-                                   self.tr, language, now, config.usb_storage.scan_timeout_minutes * 60)
+        if config.usb_storage.enabled:
+            self.engine.usb = UsbGuard(self.platform, self.journal, self.windows, self._notify, self.engine.submit,
+                                       self.tr, language, now, config.usb_storage.scan_timeout_minutes * 60)
+        from vigie.backup.runner import DrillRunner
+
+        self.engine.drills = DrillRunner(self.platform, config, self.engine.submit)
         self.volumes = VolumeWatcher(self.platform, self.engine.submit)
         # A daemon: it may sleep in the kernel until the next mount change, even at exit.
         self._volume_thread = threading.Thread(target=self.volumes.run, name="vigie-volumes", daemon=True)
@@ -110,8 +114,9 @@ class Agent:
         self._engine_thread.start()
         if self.loaded.config.idle_lock.enabled:
             self._idle_thread.start()
-        if self.loaded.config.usb_storage.enabled:
-            self._volume_thread.start()
+        config = self.loaded.config
+        if config.usb_storage.enabled or (config.backup_drive.enabled and config.backup_age.destinations):
+            self._volume_thread.start()  # USB pop-ups, and the backup drive plugged in or out
         self.scheduler.start()
         self.engine.submit(Tick())  # a first full check at start
         try:
@@ -141,6 +146,8 @@ class Agent:
             self.engine.submit(Command(CommandKind.SHOW_STATUS))
         elif action == PRESENT_ACTION:
             self.idle.present()
+        elif action == EJECT_BACKUP_ACTION:
+            self.engine.submit(Command(CommandKind.EJECT_BACKUP_DRIVE))
 
     def _notify(self, notification: Notification) -> None:
         self.notifier.send(notification)

@@ -55,6 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     auto_actions.add_parser("disable", help="ne plus démarrer Vigie à l’ouverture de session")
     auto_actions.add_parser("status", help="dire si Vigie démarre à l’ouverture de session")
 
+    from vigie.backup.cli import add_parser as add_backup_parser
+
+    add_backup_parser(sub)
+
     ui = sub.add_parser("ui", help="fenêtres de l’agent (lancées par l’agent lui-même)")
     windows = ui.add_subparsers(dest="window", metavar="FENÊTRE", required=True)
     status = windows.add_parser("status", help="état de la sécurité")
@@ -84,6 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from vigie import autostart
 
         return autostart.run_command(args, tr)
+    if args.command == "backup":
+        from vigie.backup import cli as backup_cli
+
+        return backup_cli.run_command(args, loaded, tr)
     return cmd_config(args, loaded, tr)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gettext
 import logging
 import queue
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 
@@ -18,6 +19,7 @@ from vigie.checks.base import Check, CheckContext
 from vigie.events import (
     Command,
     CommandKind,
+    DrillFinished,
     Event,
     IdleEnded,
     IdleLockDue,
@@ -32,7 +34,7 @@ from vigie.events import (
     VolumeScanned,
 )
 from vigie.i18n import render
-from vigie.model import Finding, Severity, T, Text
+from vigie.model import TN, ActionKind, Finding, Severity, T, Text
 from vigie.notify import Button, Notification
 from vigie.platform.base import PlatformError
 from vigie.runner import run_check
@@ -41,6 +43,8 @@ log = logging.getLogger(__name__)
 HELD_RECHECK_SECONDS = 30.0  # only while notifications wait for the screen to be unlocked
 SHOW_STATUS_ACTION = "show_status"
 PRESENT_ACTION = "present"
+EJECT_BACKUP_ACTION = "eject_backup_drive"
+DRILL_CHECK = "restore_drill"
 IDLE_TAG = "idle"
 LOCK_FAILED = T("Vigie could not lock the screen")
 LOCK_KEYS = {"windows": T("Windows + L"), "macos": T("Ctrl + Cmd + Q"), "linux": T("Super + L (or Ctrl + Alt + L)")}
@@ -74,6 +78,8 @@ class Engine:
         self.findings: dict[str, Finding] = {}
         self.notes: dict[str, Text] = {}  # short states shown in the tooltip (e.g. lock paused)
         self.usb = None  # a vigie.usb.UsbGuard when the USB watch runs
+        self.drills = None  # a vigie.backup.runner.DrillRunner in the agent
+        self._rechecks: dict[str, threading.Timer] = {}
         self._events: queue.Queue[Event] = queue.Queue()
 
     def submit(self, event: Event) -> None:
@@ -88,6 +94,8 @@ class Engine:
                 self._release_held()
                 continue
             if isinstance(event, Stopped):
+                for timer in self._rechecks.values():
+                    timer.cancel()
                 return
             try:
                 self._handle(event)
@@ -111,8 +119,12 @@ class Engine:
             self._set_note("idle", IDLE_PAUSED)
         elif isinstance(event, UserReturned):
             self._lock_tip()
-        elif isinstance(event, (VolumeAdded, VolumeRemoved, VolumeChoice, VolumeScanned)) and self.usb is not None:
-            self._volume_event(event)
+        elif isinstance(event, DrillFinished):
+            self._drill_finished(event)
+        elif isinstance(event, (VolumeAdded, VolumeRemoved, VolumeChoice, VolumeScanned)):
+            if self.usb is not None:
+                self._volume_event(event)
+            self._run_checks([c.id for c in self.checks.values() if type(event) in c.triggers], event)
 
     def _volume_event(self, event: VolumeAdded | VolumeRemoved | VolumeChoice | VolumeScanned) -> None:
         if isinstance(event, VolumeAdded):
@@ -160,19 +172,99 @@ class Engine:
             self.lock_now()
         elif kind == CommandKind.SHOW_STATUS:
             self.on_show_status()
+        elif kind == CommandKind.RUN_DRILL:
+            self._start_drill(manual=True)
+        elif kind == CommandKind.EJECT_BACKUP_DRIVE:
+            self._eject_backup_drive()
 
-    def _run_checks(self, check_ids: Sequence[str]) -> None:
+    def _run_checks(self, check_ids: Sequence[str], event: Event | None = None) -> None:
         for check_id in check_ids:
             check = self.checks.get(check_id)
             if check is None:
                 continue
-            finding = run_check(check, Tick(check_id), self.ctx)
+            finding = run_check(check, event or Tick(check_id), self.ctx)
             previous = self.findings.get(check_id)
             self.findings[check_id] = finding
             self.on_status(MappingProxyType(dict(self.findings)))
+            self._plan_recheck(check_id, finding.recheck_seconds)
             locked = bool(self.ctx.platform.screen_locked())
             for shown in self.policy.consider(finding, previous, locked):
                 self.notify(self._notification(shown))
+            if check_id == DRILL_CHECK and finding.facts.get("due"):
+                self._start_drill(manual=False)
+
+    def _plan_recheck(self, check_id: str, seconds: float | None) -> None:
+        """A check that knows when its verdict may change (a drive left plugged in) is run again then."""
+        previous = self._rechecks.pop(check_id, None)
+        if previous is not None:
+            previous.cancel()
+        if seconds is not None:
+            timer = threading.Timer(seconds, self.submit, args=(Tick(check_id),))
+            timer.daemon = True
+            timer.start()
+            self._rechecks[check_id] = timer
+
+    # --- backups ---------------------------------------------------------------------------------
+    def _start_drill(self, manual: bool) -> None:
+        if self.drills is None:
+            return
+        if self.drills.start(manual):
+            if manual:
+                self.notify(Notification(render(T("Testing your backup…"), self.tr),
+                                         render(T("Vigie restores a few files and compares them with yours. "
+                                                  "You can keep working."), self.tr), Severity.INFO))
+        elif manual and not self.drills.running:
+            self.notify(Notification(render(T("No backup to test right now"), self.tr),
+                                     render(T("Plug in the backup drive, then try again."), self.tr),
+                                     Severity.INFO))
+
+    def _drill_finished(self, event: DrillFinished) -> None:
+        now = self.ctx.clock()
+        for result in event.results:
+            self.ctx.journal.record(DRILL_CHECK, now, **result.journal_data(),
+                                    reason=result.reason.msgid if result.reason else None)
+        self._run_checks([DRILL_CHECK])
+        if event.manual:
+            self.notify(self._drill_summary(event.results))
+
+    def _drill_summary(self, results: Sequence) -> Notification:
+        failed = [r for r in results if r.outcome.value == "failed"]
+        passed = [r for r in results if r.outcome.value == "passed"]
+        if failed:
+            return Notification(render(T("Your backup does not restore correctly"), self.tr),
+                                render(T("Call your IT provider today. Details are in the status window."), self.tr),
+                                Severity.CRITICAL,
+                                buttons=(Button(render(T("See the status"), self.tr), SHOW_STATUS_ACTION),))
+        if passed:
+            files = sum(len(r.checked) for r in passed)
+            return Notification(render(T("Backup test passed"), self.tr),
+                                render(TN("{n} file restored and identical to the original.",
+                                          "{n} files restored and identical to the originals.", files), self.tr),
+                                Severity.OK)
+        reasons = "; ".join(render(r.reason, self.tr) for r in results if r.reason)
+        return Notification(render(T("The backup test could not be completed"), self.tr), reasons, Severity.WARNING)
+
+    def _eject_backup_drive(self) -> None:
+        finding = self.findings.get("backup_drive")
+        action = finding.action if finding else None
+        if action is None or action.kind != ActionKind.EJECT_BACKUP_DRIVE:
+            return
+        from vigie.backup.sources import mounted
+
+        volume = next((v for v in mounted(self.ctx.platform) if v.mount_point == action.target), None)
+        try:
+            if volume is not None:
+                self.ctx.platform.eject(volume)
+        except PlatformError as exc:
+            log.error("backup drive: eject failed: %s", exc)
+            self.notify(Notification(render(T("The backup drive could not be ejected"), self.tr),
+                                     render(exc.reason, self.tr), Severity.WARNING))
+            return
+        log.info("backup drive ejected")
+        self.notify(Notification(render(T("You can unplug the backup drive"), self.tr),
+                                 render(T("It was ejected safely. Keep it away from the computer."), self.tr),
+                                 Severity.OK))
+        self._run_checks(["backup_drive"])
 
     def _release_held(self) -> None:
         if not self.ctx.platform.screen_locked():
@@ -192,9 +284,12 @@ class Engine:
 
     def _notification(self, finding: Finding) -> Notification:
         body = " ".join(render(t, self.tr) for t in (finding.detail, finding.fix) if t)
+        buttons = [Button(render(T("See the status"), self.tr), SHOW_STATUS_ACTION)]
+        if finding.action and finding.action.kind == ActionKind.EJECT_BACKUP_DRIVE:
+            buttons.insert(0, Button(render(T("Eject"), self.tr), EJECT_BACKUP_ACTION))
         return Notification(
             title=render(finding.title, self.tr),
             body=body,
             severity=finding.severity,
-            buttons=(Button(render(T("See the status"), self.tr), SHOW_STATUS_ACTION),),
+            buttons=tuple(buttons),
         )

@@ -25,6 +25,8 @@ class CommandKind(Enum):
     LOCK_NOW = "lock_now"
     CHECK_NOW = "check_now"
     SHOW_STATUS = "show_status"
+    RUN_DRILL = "run_drill"  # « Tester ma sauvegarde »
+    EJECT_BACKUP_DRIVE = "eject_backup_drive"
 
 
 @dataclass(frozen=True)
@@ -95,3 +97,11 @@ class VolumeScanned(Event):
     volume: Volume
     result: ScanResult | None
     error: Text | None = None
+
+
+@dataclass(frozen=True)
+class DrillFinished(Event):
+    """Restore drills ended (one result per source); `manual` when the user asked for them."""
+
+    results: tuple  # of vigie.backup.drill.DrillResult
+    manual: bool

@@ -39,6 +39,15 @@ def render(text: Text | None, tr: gettext.NullTranslations) -> str:
         message = tr.gettext(text.msgid)
     if not text.params:
         return message
-    # A parameter may itself be a Text (a reason inside a sentence): translate it too.
-    params = {k: render(v, tr) if isinstance(v, Text) else v for k, v in text.params.items()}
+    # A parameter may itself be a Text (a reason inside a sentence), or a tuple of Texts shown one
+    # per line (a list of backups): translate those too.
+    params = {k: _render_param(v, tr) for k, v in text.params.items()}
     return message.format(**params)
+
+
+def _render_param(value: object, tr: gettext.NullTranslations) -> object:
+    if isinstance(value, Text):
+        return render(value, tr)
+    if isinstance(value, tuple) and value and all(isinstance(v, Text) for v in value):
+        return "\n".join("• " + render(v, tr) for v in value)
+    return value

@@ -40,6 +40,7 @@ def TN(singular: str, plural: str, n: int, **params: object) -> Text:
 class ActionKind(Enum):
     LOCK_SCREEN = "lock_screen"
     OPEN_UPDATES = "open_updates"
+    EJECT_BACKUP_DRIVE = "eject_backup_drive"  # target: the drive's mount point
 
 
 @dataclass(frozen=True)
@@ -57,3 +58,4 @@ class Finding:
     fix: Text | None = None  # what the user should do, in plain words
     action: Action | None = None
     facts: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))  # machine-readable
+    recheck_seconds: float | None = None  # the agent evaluates the check again after this long

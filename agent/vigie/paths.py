@@ -28,6 +28,11 @@ def status_snapshot() -> Path:
     return runtime_dir() / "status.json"
 
 
+def drill_dir() -> Path:
+    """Where restore drills put the files they restore, for a moment (private, emptied after)."""
+    return platformdirs.user_cache_path(APP_NAME, appauthor=False) / "drill"
+
+
 def quarantine_dir() -> Path:
     return data_dir() / "quarantine"
 

@@ -3,11 +3,15 @@
 ALL_CHECKS is a static tuple (not discovered at run time) so PyInstaller sees every module.
 """
 
+from vigie.checks.backup_age import BackupAgeCheck
+from vigie.checks.backup_drive import BackupDriveCheck
 from vigie.checks.base import Check, CheckContext
 from vigie.checks.idle_lock import IdleLockCheck
 from vigie.checks.lock_policy import LockPolicyCheck
 from vigie.checks.os_updates import OsUpdatesCheck
+from vigie.checks.restore_drill import RestoreDrillCheck
 
-ALL_CHECKS: tuple[Check, ...] = (OsUpdatesCheck(), IdleLockCheck(), LockPolicyCheck())
+ALL_CHECKS: tuple[Check, ...] = (OsUpdatesCheck(), BackupAgeCheck(), BackupDriveCheck(), RestoreDrillCheck(),
+                                 IdleLockCheck(), LockPolicyCheck())
 
 __all__ = ["ALL_CHECKS", "Check", "CheckContext"]

@@ -54,6 +54,50 @@ class UsbStorage(Section):
     scan_timeout_minutes: Annotated[int, msgspec.Meta(ge=1, le=240)] = 30
 
 
+class BackupFolder(Section):
+    """A folder enrolled with `vigie backup enroll` (it holds the .vigie-backup-id marker)."""
+
+    id: Annotated[str, msgspec.Meta(max_length=36)]
+    path: Annotated[str, msgspec.Meta(max_length=260)]
+    relative: Annotated[str, msgspec.Meta(max_length=260)] = ""  # its path inside its drive
+    originals: Annotated[str, msgspec.Meta(max_length=260)] = ""  # the folder it is a copy of
+
+
+class BackupRepository(Section):
+    """A restic or borg repository; its password is a keyring entry of its own."""
+
+    kind: Literal["restic", "borg"]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[\w.-]+$")]
+    repository: Annotated[str, msgspec.Meta(max_length=300)]
+
+
+class BackupAge(Section):
+    enabled: bool = True
+    interval_minutes: Annotated[int, msgspec.Meta(ge=15, le=7 * 24 * 60)] = 60
+    warning_days: Annotated[int, msgspec.Meta(ge=1, le=60)] = 2
+    critical_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 7
+    system_tools: bool = True  # File History, Time Machine, Déjà Dup… when they are set up
+    destinations: Annotated[list[BackupFolder], msgspec.Meta(max_length=4)] = msgspec.field(default_factory=list)
+    repositories: Annotated[list[BackupRepository], msgspec.Meta(max_length=4)] = msgspec.field(
+        default_factory=list)
+    timeout_seconds: Annotated[int, msgspec.Meta(ge=10, le=3600)] = 120  # restic, borg, OS tools
+
+
+class BackupDrive(Section):
+    enabled: bool = True
+    interval_minutes: Annotated[int, msgspec.Meta(ge=1, le=24 * 60)] = 5
+    # A backup drive left plugged in is encrypted along with the PC: remind this long after the backup.
+    unplug_after_minutes: Annotated[float, msgspec.Meta(ge=0.01, le=24 * 60)] = 30
+
+
+class RestoreDrill(Section):
+    enabled: bool = True
+    interval_minutes: Annotated[int, msgspec.Meta(ge=15, le=7 * 24 * 60)] = 360  # how often "is one due?"
+    every_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 30
+    files: Annotated[int, msgspec.Meta(ge=1, le=50)] = 5
+    timeout_minutes: Annotated[int, msgspec.Meta(ge=1, le=240)] = 30
+
+
 class Lock(Section):
     # Used when the desktop offers no way to lock (e.g. "i3lock -n", "xsecurelock"). Linux only.
     locker_command: Annotated[str, msgspec.Meta(max_length=300)] = ""
@@ -67,6 +111,9 @@ class Config(msgspec.Struct, kw_only=True):
     usb_storage: UsbStorage = msgspec.field(default_factory=UsbStorage)
     os_updates: OsUpdates = msgspec.field(default_factory=OsUpdates)
     lock_policy: LockPolicySettings = msgspec.field(default_factory=LockPolicySettings)
+    backup_age: BackupAge = msgspec.field(default_factory=BackupAge)
+    backup_drive: BackupDrive = msgspec.field(default_factory=BackupDrive)
+    restore_drill: RestoreDrill = msgspec.field(default_factory=RestoreDrill)
 
 
 SECTIONS: dict[str, type[Section]] = {

@@ -192,6 +192,11 @@ class ConfigStore:
         self._store(name, value)
         return value
 
+    def replace_section(self, loaded: LoadedConfig, name: str, value: Section) -> None:
+        """Store a whole section (lists such as backup destinations cannot be set key by key)."""
+        self._ensure_writable(loaded, name)
+        self._store(name, value)
+
     def reset(self, loaded: LoadedConfig, section: str | None = None) -> list[str]:
         names = [section] if section else list(SECTIONS)
         for name in names:
@@ -268,6 +273,8 @@ def describe_expected(section_type: type[Section], field_name: str) -> Text:
     kind = next(f.type for f in info.fields if f.name == field_name)  # type: ignore[attr-defined]
     if isinstance(kind, msgspec.inspect.IntType):
         return T("a whole number from {low} to {high}", low=kind.ge, high=kind.le)
+    if isinstance(kind, msgspec.inspect.FloatType):
+        return T("a number from {low} to {high}", low=kind.ge, high=kind.le)
     if isinstance(kind, msgspec.inspect.BoolType):
         return T("yes or no")
     if isinstance(kind, msgspec.inspect.StrType):

@@ -29,6 +29,7 @@ def run(
     ok_codes: Sequence[int] = (0,),
     env: Mapping[str, str] | None = None,
     stdin_text: str | None = None,
+    cwd: str | None = None,
 ) -> Result:
     """Run argv and return its output; raise ToolMissing, ToolTimeout or ToolFailed."""
     tool = os.path.basename(argv[0])
@@ -39,6 +40,7 @@ def run(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=dict(env) if env is not None else None,
+            cwd=cwd,
             text=True,
             encoding="utf-8",
             errors="replace",

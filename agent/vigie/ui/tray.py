@@ -88,6 +88,7 @@ class Tray:
             item(self._label(T("Lock now")), self._command(CommandKind.LOCK_NOW), default=True),
             item(self._label(T("Security status…")), self._command(CommandKind.SHOW_STATUS)),
             item(self._label(T("Check now")), self._command(CommandKind.CHECK_NOW)),
+            item(self._label(T("Test my backup")), self._command(CommandKind.RUN_DRILL)),
             menu.SEPARATOR,
             item(self._label(T("Quit")), self._quit),
         )

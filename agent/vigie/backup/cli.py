@@ -1,0 +1,166 @@
+"""`vigie backup …`: enroll a destination, mark a finished backup, add a restic or borg
+repository, run a restore drill now. Run by vigie.cli; the agent never imports this module."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import msgspec
+
+from vigie.backup import destination, drill, repositories, sources
+from vigie.backup.destination import DestinationError
+from vigie.checks.restore_drill import JOURNAL_KIND, problem_text
+from vigie.config import ConfigError, ConfigStore, LoadedConfig
+from vigie.config.keyring_access import KeyringAccess, KeyringUnavailable
+from vigie.config.schema import BackupFolder, BackupRepository
+from vigie.i18n import render
+from vigie.journal import open_journal
+from vigie.model import TN, T, Text
+from vigie.platform import PlatformError, get_platform
+
+log = logging.getLogger(__name__)
+EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_NOT_DONE = 0, 2, 2, 3
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    backup = sub.add_parser("backup", help="sauvegardes : enregistrer, noter, tester")
+    backup.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS)
+    actions = backup.add_subparsers(dest="action", metavar="ACTION", required=True)
+    enroll = actions.add_parser("enroll", help="enregistrer un dossier (disque externe, NAS) comme sauvegarde")
+    enroll.add_argument("path", metavar="DOSSIER")
+    enroll.add_argument("--originals", metavar="DOSSIER", default="",
+                        help="le dossier dont il est la copie (pour les tests de restauration)")
+    mark = actions.add_parser("mark", help="noter qu’une sauvegarde vient de se terminer (pour les scripts)")
+    mark.add_argument("path", metavar="DOSSIER")
+    repo = actions.add_parser("add-repo", help="ajouter un dépôt restic ou borg")
+    repo.add_argument("kind", choices=["restic", "borg"])
+    repo.add_argument("repository", metavar="DÉPÔT")
+    repo.add_argument("--name", required=True, metavar="NOM")
+    repo.add_argument("--password-stdin", action="store_true", help="lire le mot de passe sur l’entrée standard")
+    drill_parser = actions.add_parser("drill", help="tester maintenant la restauration de quelques fichiers")
+    drill_parser.add_argument("--files", type=int, default=None, metavar="N")
+    password = actions.add_parser("password", help=argparse.SUPPRESS)  # asked by restic and borg themselves
+    password.add_argument("name")
+
+
+def run_command(args: argparse.Namespace, loaded: LoadedConfig, tr) -> int:
+    try:
+        if args.action == "enroll":
+            return enroll(args, loaded, tr)
+        if args.action == "mark":
+            marker = destination.mark(Path(args.path), datetime.now().astimezone())
+            _say(T("Backup noted: {time}", time=marker.last_backup.strftime("%Y-%m-%d %H:%M")), tr)
+            return EXIT_OK
+        if args.action == "add-repo":
+            return add_repository(args, loaded, tr)
+        if args.action == "drill":
+            return run_drills(args, loaded, tr)
+        return print_password(args.name, tr)
+    except DestinationError as exc:
+        return _fail(exc.reason, tr)
+    except ConfigError as exc:
+        return _fail(exc.message, tr)
+
+
+def enroll(args: argparse.Namespace, loaded: LoadedConfig, tr) -> int:
+    folder = Path(args.path).resolve()
+    originals = Path(args.originals).resolve() if args.originals else None
+    if originals is not None and not originals.is_dir():
+        return _fail(T("This folder does not exist: {path}", path=args.originals), tr)
+    settings = loaded.config.backup_age
+    marker = destination.enroll(folder, datetime.now().astimezone())
+    entry = BackupFolder(id=marker.id, path=str(folder), relative=destination.relative_to_mount(folder),
+                         originals=str(originals) if originals else "")
+    kept = [d for d in settings.destinations if d.id != marker.id and Path(d.path) != folder]
+    ConfigStore().replace_section(loaded, "backup_age", msgspec.structs.replace(settings, destinations=[*kept, entry]))
+    _say(T("Backup folder enrolled: {path}", path=str(folder)), tr)
+    if originals is None:
+        _say(T("Tip: add --originals FOLDER so that restore tests compare with your files."), tr)
+    return EXIT_OK
+
+
+def add_repository(args: argparse.Namespace, loaded: LoadedConfig, tr) -> int:
+    entry = BackupRepository(kind=args.kind, name=args.name, repository=args.repository)
+    try:
+        entry = msgspec.convert(msgspec.to_builtins(entry), BackupRepository)  # checks the name's pattern
+    except msgspec.ValidationError:
+        return _fail(T("The name may only hold letters, digits, dots, dashes and underscores."), tr)
+    secret = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass(
+        render(T("Password of the repository: "), tr))
+    try:
+        KeyringAccess().set(repositories.PASSWORD_ENTRY.format(name=entry.name), secret)
+    except KeyringUnavailable as exc:
+        log.error("backup password not stored: %s", exc)
+        return _fail(T("The password could not be stored in the system keyring."), tr)
+    settings = loaded.config.backup_age
+    kept = [r for r in settings.repositories if r.name != entry.name]
+    ConfigStore().replace_section(loaded, "backup_age", msgspec.structs.replace(settings, repositories=[*kept, entry]))
+    _say(T("Repository added: {name}", name=entry.name), tr)
+    try:
+        snapshot = repositories.newest_snapshot(entry, 120)
+    except PlatformError as exc:
+        return _fail(T("But Vigie cannot read it yet: {reason}", reason=exc.reason), tr)
+    if snapshot is not None:
+        _say(T("Its newest backup: {time}", time=snapshot.time.astimezone().strftime("%Y-%m-%d %H:%M")), tr)
+    return EXIT_OK
+
+
+def print_password(name: str, tr) -> int:
+    try:
+        secret = KeyringAccess().get(repositories.PASSWORD_ENTRY.format(name=name))
+    except KeyringUnavailable as exc:
+        log.error("backup password unavailable: %s", exc)
+        secret = None
+    if secret is None:
+        return _fail(T("No password is stored for the repository {name}.", name=name), tr)
+    print(secret)
+    return EXIT_OK
+
+
+def run_drills(args: argparse.Namespace, loaded: LoadedConfig, tr) -> int:
+    config = loaded.config
+    targets = drill.drillable_sources(config.backup_age.destinations, config.backup_age.repositories,
+                                      sources.mounted(get_platform()), config.restore_drill.timeout_minutes * 60)
+    if not targets:
+        return _fail(T("No backup can be tested right now: plug in the backup drive."), tr, EXIT_NOT_DONE)
+    journal, _ = open_journal()
+    outcomes = []
+    try:
+        for target in targets:
+            _say(T("Testing {source}…", source=target.label), tr)
+            result = drill.run_drill(target, args.files or config.restore_drill.files)
+            journal.record(JOURNAL_KIND, datetime.now().astimezone(), **result.journal_data(),
+                           reason=result.reason.msgid if result.reason else None)
+            _report(result, tr)
+            outcomes.append(result.outcome)
+    finally:
+        journal.close()
+    if drill.Outcome.FAILED in outcomes:
+        return EXIT_FAILED
+    return EXIT_OK if drill.Outcome.PASSED in outcomes else EXIT_NOT_DONE
+
+
+def _report(result: drill.DrillResult, tr) -> None:
+    if result.outcome == drill.Outcome.PASSED:
+        _say(TN("  Passed: {n} file restored and identical.", "  Passed: {n} files restored and identical.",
+                len(result.checked)), tr)
+    elif result.outcome == drill.Outcome.FAILED:
+        _say(T("  Your backup does not restore correctly"), tr)
+        for problem in result.problems:
+            _say(T("  - {problem}", problem=problem_text(problem.problem, problem.name)), tr)
+    else:
+        _say(T("  Not done: {reason}", reason=result.reason), tr)
+
+
+def _say(text: Text, tr) -> None:
+    print(render(text, tr))
+
+
+def _fail(text: Text, tr, code: int = EXIT_ERROR) -> int:
+    print(render(text, tr), file=sys.stderr)
+    return code

@@ -1,0 +1,244 @@
+"""The restore drill: restore a few random files from a backup into a private temporary folder,
+compare them with the originals that have not changed since that backup, and say how it went.
+
+It never writes into the backup or into the originals, and the temporary folder is removed
+whatever happens (a drive pulled out in the middle included). A drive or repository that goes
+away during the drill makes the drill "not done", never a false proof and never a false alarm.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+
+from vigie import paths
+from vigie.backup import repositories, scan, sources
+from vigie.backup.destination import DestinationError, Located
+from vigie.backup.repositories import GLOB_CHARACTERS, Snapshot, StoredFile
+from vigie.config.schema import BackupFolder, BackupRepository
+from vigie.model import T, Text
+from vigie.platform.base import PlatformError, Volume
+
+log = logging.getLogger(__name__)
+ORIGINALS_LIMITS = scan.Limits(max_entries=50_000, max_seconds=3.0)
+MTIME_TOLERANCE = 2.0  # seconds: FAT and SMB keep times to 2 s
+
+
+class Outcome(Enum):
+    PASSED = "passed"
+    FAILED = "failed"  # a file differs, is missing from the backup, or cannot be read from it
+    NOT_DONE = "not_done"  # the backup went away, or nothing could be tested
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    name: str  # the file's name (not its folder)
+    problem: str  # "different", "missing", "unreadable"
+
+
+@dataclass
+class DrillResult:
+    source: str  # SourceState.key
+    label: Text
+    outcome: Outcome
+    checked: list[tuple[str, str]] = field(default_factory=list)  # (name, sha256) restored and equal
+    problems: list[FileProblem] = field(default_factory=list)
+    reason: Text | None = None  # why NOT_DONE
+
+    def journal_data(self) -> dict[str, object]:
+        return {"source": self.source, "outcome": self.outcome.value,
+                "files": [{"name": n, "sha256": h} for n, h in self.checked],
+                "problems": [{"name": p.name, "problem": p.problem} for p in self.problems]}
+
+
+Restored = dict[int, "Path | str"]  # index of a picked file → its restored copy, or what went wrong
+
+
+class BackupGone(Exception):
+    """The drive or repository went away during the drill."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    original: Path | None  # None: no original to compare with (a folder enrolled without --originals)
+    stored: object  # Path of the copy (folder) or StoredFile (restic, borg)
+
+    @property
+    def name(self) -> str:
+        return self.original.name if self.original else Path(str(getattr(self.stored, "path", self.stored))).name
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def unchanged_since(original: Path, backup_time: datetime) -> bool:
+    try:
+        return original.stat().st_mtime <= backup_time.timestamp() + MTIME_TOLERANCE
+    except OSError:
+        return False
+
+
+# --- folder destinations -------------------------------------------------------------------------
+
+class FolderDrill:
+    def __init__(self, folder: BackupFolder, located: Located, volumes: list[Volume]) -> None:
+        self.folder = folder
+        self.located = located
+        self.volumes = volumes
+        self.key, self.label = f"folder:{folder.id}", sources.folder_label(folder)
+
+    def still_there(self) -> bool:
+        try:
+            found = sources.locate(self.folder, self.volumes)
+        except DestinationError:
+            return False
+        return found is not None and found.folder == self.located.folder
+
+    def candidates(self) -> list[Candidate]:
+        backup_time, _ = sources.folder_last_backup(self.located)
+        if self.folder.originals and backup_time is not None:
+            root = Path(self.folder.originals)
+            return [Candidate(Path(e.path), self.located.folder / Path(e.path).relative_to(root))
+                    for e in scan.walk_files(str(root), ORIGINALS_LIMITS)
+                    if unchanged_since(Path(e.path), backup_time)]
+        skip_marker = lambda entry: entry.name.startswith(".vigie-backup-id")  # noqa: E731
+        return [Candidate(None, Path(e.path)) for e in scan.walk_files(str(self.located.folder), ORIGINALS_LIMITS,
+                                                                       skip=skip_marker)]
+
+    def restore(self, picked: list[Candidate], target: Path, progress: Callable[[int], None]) -> Restored:
+        restored: Restored = {}
+        for index, candidate in enumerate(picked):
+            progress(index)
+            copy = target / str(index) / candidate.name
+            copy.parent.mkdir()
+            try:
+                shutil.copyfile(candidate.stored, copy)
+                restored[index] = copy
+            except OSError as exc:
+                if not self.still_there():
+                    raise BackupGone from exc
+                log.warning("drill: a file could not be restored: %s", exc.strerror)
+                restored[index] = "missing" if isinstance(exc, FileNotFoundError) else "unreadable"
+        return restored
+
+
+# --- restic and borg -------------------------------------------------------------------------------
+
+class RepositoryDrill:
+    def __init__(self, repository: BackupRepository, timeout: float) -> None:
+        self.repository = repository
+        self.timeout = timeout
+        self.key, self.label = f"{repository.kind}:{repository.name}", sources.repository_label(repository)
+        self.snapshot: Snapshot | None = None
+
+    def still_there(self) -> bool:
+        return repositories.local_repository_present(self.repository) is not False
+
+    def candidates(self) -> list[Candidate]:
+        self.snapshot = repositories.newest_snapshot(self.repository, self.timeout)
+        if self.snapshot is None:
+            return []
+        return [Candidate(Path(f.original), f) for f in repositories.stored_files(self.repository, self.snapshot,
+                                                                                   self.timeout)
+                if not GLOB_CHARACTERS & set(f.path) and self._unchanged(f)]
+
+    @staticmethod
+    def _unchanged(stored: StoredFile) -> bool:
+        try:
+            stat = Path(stored.original).stat()
+        except OSError:
+            return False
+        return stat.st_size == stored.size and abs(stat.st_mtime - stored.mtime.timestamp()) <= MTIME_TOLERANCE
+
+    def restore(self, picked: list[Candidate], target: Path, progress: Callable[[int], None]) -> Restored:
+        progress(0)
+        files = [c.stored for c in picked]
+        try:
+            repositories.restore(self.repository, self.snapshot, files, str(target), self.timeout)
+        except PlatformError as exc:
+            if not self.still_there():
+                raise BackupGone from exc
+            log.warning("drill: %s restore failed: %s", self.key, exc)
+        if not self.still_there():
+            raise BackupGone
+        restored: Restored = {}
+        for index, stored in enumerate(files):
+            path = Path(repositories.restored_path(self.repository, str(target), stored))
+            restored[index] = path if path.is_file() else "unreadable"  # listed in the backup, not restored
+        return restored
+
+
+Drillable = FolderDrill | RepositoryDrill
+
+
+def drillable_sources(destinations: list[BackupFolder], repos: list[BackupRepository], volumes: list[Volume],
+                      timeout: float) -> list[Drillable]:
+    """The sources a drill can run on now: connected folders, and repositories not known absent."""
+    found: list[Drillable] = []
+    for folder in destinations:
+        try:
+            located = sources.locate(folder, volumes)
+        except DestinationError:
+            continue
+        if located is not None:
+            found.append(FolderDrill(folder, located, volumes))
+    found += [RepositoryDrill(r, timeout) for r in repos if repositories.local_repository_present(r) is not False]
+    return found
+
+
+def run_drill(source: Drillable, count: int, rng: random.Random | None = None,
+              progress: Callable[[int], None] = lambda index: None, work_root: Path | None = None) -> DrillResult:
+    rng = rng or random.SystemRandom()
+    try:
+        candidates = source.candidates()
+    except (PlatformError, OSError, ValueError, KeyError) as exc:
+        log.warning("drill: %s cannot be listed: %s", source.key, exc)
+        return DrillResult(source.key, source.label, Outcome.NOT_DONE,
+                           reason=T("the backup could not be read (drive unplugged, or repository out of reach)"))
+    if not candidates:
+        return DrillResult(source.key, source.label, Outcome.NOT_DONE,
+                           reason=T("no file in the backup is unchanged since then, so none could be compared"))
+    picked = rng.sample(candidates, min(count, len(candidates)))
+    work = Path(tempfile.mkdtemp(prefix="drill-", dir=paths.private_dir(work_root or paths.drill_dir())))
+    try:
+        restored = source.restore(picked, work, progress)
+        return _compare(source, picked, restored)
+    except BackupGone:
+        log.warning("drill: %s went away during the drill", source.key)
+        return DrillResult(source.key, source.label, Outcome.NOT_DONE,
+                           reason=T("the backup went away during the test (drive unplugged?)"))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _compare(source: Drillable, picked: list[Candidate], restored: Restored) -> DrillResult:
+    result = DrillResult(source.key, source.label, Outcome.PASSED)
+    for index, candidate in enumerate(picked):
+        copy = restored.get(index, "unreadable")
+        if isinstance(copy, str):
+            result.problems.append(FileProblem(candidate.name, copy))
+            continue
+        digest = sha256_of(copy)
+        if candidate.original is not None and sha256_of(candidate.original) != digest:
+            result.problems.append(FileProblem(candidate.name, "different"))
+        else:
+            result.checked.append((candidate.name, digest))
+    if result.problems:
+        result.outcome = Outcome.FAILED
+    log.info("drill: %s %s (%d equal, %d problems)", source.key, result.outcome.value, len(result.checked),
+             len(result.problems))
+    return result
+

@@ -1,0 +1,86 @@
+"""restore_drill: was a restore tested recently, and did it work?
+
+Reads the proofs the drills left in the journal (kind "restore_drill"). It never runs a drill
+itself: it says when one is due (facts["due"]) and the agent starts it off the engine thread;
+`vigie check` only reports.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import ClassVar
+
+from vigie.backup import sources
+from vigie.checks.base import CheckContext
+from vigie.events import Event, Tick
+from vigie.journal import Journal
+from vigie.model import TN, Finding, Severity, T, Text
+
+JOURNAL_KIND = "restore_drill"
+RETRY_AFTER = timedelta(days=1)  # after a drill that could not be done (drive unplugged…)
+TEST_FIX = T("Plug in the backup drive, then choose “Test my backup” in Vigie's menu.")
+FAILED_FIX = T("Call your IT provider today. Meanwhile, do not erase or overwrite this backup.")
+
+
+def problem_text(problem: str, name: str) -> Text:
+    if problem == "different":
+        return T("{name}: the restored copy differs from the original", name=name)
+    if problem == "missing":
+        return T("{name}: missing from the backup", name=name)
+    return T("{name}: cannot be read from the backup", name=name)
+
+
+def last_attempt(journal: Journal) -> datetime | None:
+    """The latest drill of any outcome (one that could not be done counts: no retry loop)."""
+    attempts = journal.events(JOURNAL_KIND)
+    return datetime.fromisoformat(attempts[-1][0]) if attempts else None
+
+
+def drill_proofs(journal: Journal) -> dict[str, tuple[datetime, dict]]:
+    """The latest drill per source that went to the end (passed or failed)."""
+    latest: dict[str, tuple[datetime, dict]] = {}
+    for at, _, data in journal.events(JOURNAL_KIND):
+        if data.get("outcome") in ("passed", "failed"):
+            latest[data.get("source", "")] = (datetime.fromisoformat(at), data)
+    return latest
+
+
+def configured_keys(ctx: CheckContext) -> list[tuple[str, Text]]:
+    settings = ctx.config.backup_age
+    keys = [(f"folder:{f.id}", sources.folder_label(f)) for f in settings.destinations]
+    return keys + [(f"{r.kind}:{r.name}", sources.repository_label(r)) for r in settings.repositories]
+
+
+class RestoreDrillCheck:
+    id: ClassVar[str] = "restore_drill"
+    label: ClassVar[Text] = T("Restore test")
+    triggers: ClassVar[tuple[type[Event], ...]] = (Tick,)
+
+    def evaluate(self, event: Event, ctx: CheckContext) -> Finding:
+        keys = configured_keys(ctx)
+        if not keys:
+            return Finding(self.id, Severity.INFO, T("Vigie has no backup it can test."),
+                           T("Restore tests need a backup folder or a restic or borg repository known to Vigie."))
+        now, every = ctx.clock(), timedelta(days=ctx.config.restore_drill.every_days)
+        proofs = drill_proofs(ctx.journal)
+        known = [(label, *proofs[key]) for key, label in keys if key in proofs]
+        newest = max((at for _, at, _ in known), default=None)
+        attempted = last_attempt(ctx.journal)
+        due = (newest is None or now - newest >= every) and (attempted is None or now - attempted >= RETRY_AFTER)
+        facts = {"due": due, "last_test": newest.isoformat(timespec="seconds") if newest else None}
+        failed = [(label, data) for label, _, data in known if data["outcome"] == "failed"]
+        if failed:
+            problems = tuple(T("{source} — {problem}", source=label, problem=problem_text(p["problem"], p["name"]))
+                             for label, data in failed for p in data.get("problems", []))
+            return Finding(self.id, Severity.CRITICAL, T("Your backup does not restore correctly"),
+                           T("The last restore test found:\n{problems}", problems=problems), FAILED_FIX,
+                           facts={**facts, "failed": True})
+        if newest is None:
+            return Finding(self.id, Severity.INFO, T("No restore test has been made yet."), fix=TEST_FIX, facts=facts)
+        title = T("Last successful restore test on {when:%Y-%m-%d}", when=newest.astimezone())
+        if now - newest >= 2 * every:
+            days = (now - newest).days
+            detail = TN("That was {n} day ago: a backup that is never tested may not restore.",
+                        "That was {n} days ago: a backup that is never tested may not restore.", days)
+            return Finding(self.id, Severity.WARNING, title, detail, TEST_FIX, facts=facts)
+        return Finding(self.id, Severity.OK, title, facts=facts)
