@@ -22,10 +22,11 @@ def colour_pixels(image: Image.Image, colour: tuple[int, int, int], tolerance: i
 
 def test_appindicator_icon_shows_the_state_and_a_french_tooltip(desktop_env, start_agent, tmp_path):
     _, env = start_agent(desktop_env)
-    harness.wait_for(lambda: harness.sni_menu(env, "title").stdout.strip() == "Vigie\u00a0: 1 point à vérifier",
+    harness.wait_for(lambda: harness.sni_menu(env, "title").stdout.strip() == "Vigie\u00a0: 2 points à vérifier",
                      what="the tooltip after the first check")
     labels = [label for label in harness.sni_menu(env, "labels").stdout.splitlines() if label]  # "" = separator
-    assert labels == ["Verrouiller maintenant", "État de la sécurité…", "Vérifier maintenant", "Quitter"]
+    assert labels == ["Verrouiller maintenant", "État de la sécurité…", "Vérifier maintenant", "Tester ma sauvegarde",
+                      "Quitter"]
     shot = harness.screenshot(env, tmp_path / "sni.png")
     bar = Image.open(shot).crop((0, 768 - 40, 1024, 768))  # gtk-sni-tray sits at the bottom
     assert colour_pixels(bar, COLOURS[Severity.WARNING]) > 100  # the orange "!" shield
@@ -72,8 +73,14 @@ def test_warning_notification_is_in_french(desktop_env, start_agent):
     _, env = start_agent(desktop_env)
     harness.wait_for(lambda: "notification shown via desktop-notifier" in harness.vigie_log(env),
                      what="a notification")
+    harness.wait_for(lambda: harness.vigie_log(env).count("notification shown via desktop-notifier") == 2,
+                     what="both warnings")
     history = harness.dunst_history(env)
-    assert [(n["appname"], n["summary"]) for n in history] == [("Vigie", "2 mises à jour attendent d’être installées.")]
+    assert sorted((n["appname"], n["summary"]) for n in history) == [
+        ("Vigie", "2 mises à jour attendent d’être installées."),
+        ("Vigie", "Vigie ne connaît aucune sauvegarde de ce poste."),  # this test machine has no backup
+    ]
+    history = [n for n in history if n["summary"].startswith("2 mises")]
     assert history[0]["body"].startswith("Dont 1 qui corrige des failles de sécurité\u00a0: installez-la sans tarder.")
     assert "Ouvrez le gestionnaire de mises à jour" in history[0]["body"]
 

@@ -347,7 +347,7 @@ def test_a_sound_backup_passes_and_cleans_up(practice, tmp_path):
 def test_a_flipped_byte_in_the_backup_fails_the_drill(practice, tmp_path):
     _, stick, entry = practice
     copies = sorted(stick.mount_point.rglob("*.pdf")) + sorted(stick.mount_point.rglob("*.ods"))
-    for copy in copies + [stick.mount_point / "notes é «x».txt"]:
+    for copy in [*copies, stick.mount_point / "notes é «x».txt"]:
         data = bytearray(copy.read_bytes())
         data[len(data) // 2] ^= 0x01
         stat = copy.stat()

@@ -44,7 +44,7 @@ def test_lang_en_and_vigie_lang(home_env, apt_config):
     env = dict(home_env, APT_CONFIG=apt_config)
     english = harness.run_vigie(env, "check", "--lang", "en").stdout
     assert re.search(r"^WARNING +System updates +2 updates are waiting to be installed\.$", english, re.M)
-    assert "1 point to look at." in english
+    assert "2 points to look at." in english  # the updates, and no backup known
     assert "2 updates are waiting" in harness.run_vigie(dict(env, VIGIE_LANG="en"), "check").stdout
     assert "2 mises à jour" in harness.run_vigie(env, "check").stdout
 

@@ -130,7 +130,7 @@ def test_no_lock_while_a_camera_is_in_use_and_the_tooltip_says_why(desktop_env, 
         harness.wait_for(lambda: "verrouillage automatique suspendu" in harness.sni_menu(env, "title").stdout,
                          what="the tooltip")
         assert harness.sni_menu(env, "title").stdout.strip() == (
-            "Vigie\u00a0: 1 point à vérifier — verrouillage automatique suspendu\u00a0: caméra ou micro "
+            "Vigie\u00a0: 2 points à vérifier — verrouillage automatique suspendu\u00a0: caméra ou micro "
             "en cours d’utilisation")
         holder.terminate()  # the call ends: the lock comes at the next look
         holder.wait(5)

@@ -319,7 +319,7 @@ def test_texts_are_shown_as_the_agent_wrote_them(tk_root, tmp_path, warning_repo
 def test_english_words_come_from_the_module(tk_root, tmp_path, warning_report):
     build(tk_root, tmp_path, warning_report, "en")
     shown = texts(tk_root)
-    assert {"1 item to check", "Warning", "What to do:", "Close"} <= set(shown)
+    assert {"2 items to check", "Warning", "What to do:", "Close"} <= set(shown)  # updates, no backup
     assert warning_report["checks"][0]["title"] in shown  # the agent's text is not translated again
 
 

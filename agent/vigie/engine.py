@@ -213,7 +213,11 @@ class Engine:
                 self.notify(Notification(render(T("Testing your backup…"), self.tr),
                                          render(T("Vigie restores a few files and compares them with yours. "
                                                   "You can keep working."), self.tr), Severity.INFO))
-        elif manual and not self.drills.running:
+        elif manual and self.drills.running:
+            self.notify(Notification(render(T("Testing your backup…"), self.tr),
+                                     render(T("A test is already running: Vigie will tell you the result."), self.tr),
+                                     Severity.INFO))
+        elif manual:
             self.notify(Notification(render(T("No backup to test right now"), self.tr),
                                      render(T("Plug in the backup drive, then try again."), self.tr),
                                      Severity.INFO))

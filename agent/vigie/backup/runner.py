@@ -25,6 +25,7 @@ class DrillRunner:
         self.config = config
         self.submit = submit
         self._thread: threading.Thread | None = None
+        self._asked = threading.Event()  # the user asked while a scheduled drill was running
 
     @property
     def running(self) -> bool:
@@ -39,12 +40,15 @@ class DrillRunner:
         """Start drills on every source reachable now; False when one is running or none is reachable."""
         if self.running:
             log.info("drill: already running")
+            if manual:
+                self._asked.set()  # its result will be shown, as if the user had started it
             return False
         targets = self.available()
         if not targets:
             log.info("drill: no backup reachable now")
             return False
         count = self.config.restore_drill.files
+        self._asked.clear()
         self._thread = threading.Thread(target=self._run, args=(targets, count, manual), name="vigie-drill",
                                         daemon=True)
         self._thread.start()
@@ -57,4 +61,4 @@ class DrillRunner:
                 results.append(drill.run_drill(target, count))
             except Exception:  # a drill must never take the agent down
                 log.exception("drill: %s failed unexpectedly", target.key)
-        self.submit(DrillFinished(tuple(results), manual))
+        self.submit(DrillFinished(tuple(results), manual or self._asked.is_set()))

@@ -6,6 +6,7 @@ import logging
 import os
 import select
 import shutil
+import socket
 import subprocess
 import threading
 from collections.abc import Callable, Sequence
@@ -15,6 +16,7 @@ from vigie.bounded import bounded_call
 from vigie.model import T
 from vigie.platform import clamav, dbus, parsers, proc
 from vigie.platform.base import (
+    BackupRecord,
     Capability,
     IdleState,
     LockPolicy,
@@ -23,6 +25,7 @@ from vigie.platform.base import (
     PlatformError,
     ScanResult,
     ToolFailed,
+    ToolMissing,
     UpdateStatus,
     Volume,
 )
@@ -373,6 +376,10 @@ class LinuxPlatform:
         updates = tuple(PendingUpdate(name, version, name in security) for name, version in rows)
         return UpdateStatus("dnf", updates)
 
+    def system_backups(self, timeout: float) -> list[BackupRecord]:
+        record = deja_dup_backup(timeout)
+        return [record] if record is not None else []
+
     def lock_policy(self) -> LockPolicy:
         desktop = os.environ.get("XDG_CURRENT_DESKTOP", "")
         family = desktop_family(desktop)
@@ -455,3 +462,72 @@ def readable_lock_policy(read: Callable[[], LockPolicy]) -> LockPolicy:
         return read()
     except (ValueError, OSError) as exc:
         raise ToolFailed(T("The automatic lock setting could not be read."), str(exc)) from exc
+
+
+# --- Déjà Dup (the backup tool of GNOME, Ubuntu's "Backups") ------------------------------------
+
+# Flathub's Déjà Dup has no dconf access: GLib keeps its settings in the sandbox, in a key file.
+DEJA_DUP_FLATPAK_KEYFILE = ".var/app/org.gnome.DejaDup/config/glib-2.0/settings/keyfile"
+
+
+def gsettings_list_recursively(schema: str, timeout: float) -> str:
+    return proc.run(["gsettings", "list-recursively", schema], timeout, env=_tool_env()).stdout
+
+
+def gsettings_schemas(timeout: float) -> set[str]:
+    """The installed schemas; none when gsettings cannot list any ("No schemas installed", code 1)."""
+    try:
+        return set(proc.run(["gsettings", "list-schemas"], timeout, env=_tool_env()).stdout.split())
+    except ToolFailed:
+        return set()
+
+
+def deja_dup_flatpak_keyfile() -> str | None:
+    try:
+        return (Path.home() / DEJA_DUP_FLATPAK_KEYFILE).read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return None
+
+
+def deja_dup_host_settings(timeout: float) -> dict[str, str] | None:
+    """Déjà Dup's settings through gsettings (one process for all keys and child schemas); None
+    when its schema is not installed. Without gsettings at all, None too: Vigie cannot even tell
+    whether Déjà Dup is there, and a warning about a tool that may not exist would be noise (the
+    backup check already says when no backup at all is known)."""
+    try:
+        stdout = gsettings_list_recursively(parsers.DEJA_DUP_SCHEMA, timeout)
+    except ToolMissing:
+        log.info("gsettings is not installed: Déjà Dup not looked for")
+        return None
+    except ToolFailed:
+        if parsers.DEJA_DUP_SCHEMA not in gsettings_schemas(timeout):
+            return None  # "No such schema": Déjà Dup is not installed
+        raise
+    return parsers.deja_dup_settings_from_gsettings(stdout)
+
+
+def deja_dup_flatpak_settings(timeout: float) -> dict[str, str] | None:
+    text = deja_dup_flatpak_keyfile()
+    return None if text is None else parsers.deja_dup_settings_from_keyfile(text)
+
+
+def deja_dup_backup(timeout: float) -> BackupRecord | None:
+    """The installed Déjà Dup (package or Flatpak) that backed up last; None when neither was used."""
+    records = []
+    for read in (deja_dup_host_settings, deja_dup_flatpak_settings):
+        try:
+            settings = read(timeout)
+            record = None if settings is None else parsers.deja_dup_record(settings, hostname=socket.gethostname())
+        except (PlatformError, OSError, ValueError) as exc:
+            log.warning("Déjà Dup settings unreadable (%s): %s", read.__name__, exc)
+            record = BackupRecord("deja_dup", None, error=T("The Déjà Dup settings could not be read."))
+        if record is not None:
+            records.append(record)
+    return max(records, key=_backup_rank, default=None)
+
+
+def _backup_rank(record: BackupRecord) -> tuple[int, float]:
+    """A dated backup beats "set up, never backed up", which beats "unreadable"."""
+    if record.last_backup is not None:
+        return 2, record.last_backup.timestamp()
+    return (0 if record.error else 1), 0.0

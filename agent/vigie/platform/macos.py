@@ -12,16 +12,18 @@ from collections.abc import Callable, Sequence
 from vigie.model import T
 from vigie.platform import clamav, parsers, proc
 from vigie.platform.base import (
+    BackupRecord,
     Capability,
     IdleState,
     LockPolicy,
-    NotSupported,
     PlatformError,
     ScanResult,
     ToolFailed,
+    ToolMissing,
     UpdateStatus,
     Volume,
 )
+from vigie.platform.mount_events import EventSource
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,9 @@ def current_major() -> int | None:
 class MacPlatform:
     name = "macos"
 
+    def __init__(self) -> None:
+        self._mount_events: EventSource | None = None  # started by the first wait_for_mount_change()
+
     def capabilities(self) -> frozenset[Capability]:
         return frozenset({Capability.PENDING_UPDATES, Capability.LOCK_SCREEN, Capability.IDLE_TIME})
 
@@ -95,7 +100,9 @@ class MacPlatform:
         return volumes
 
     def wait_for_mount_change(self, timeout: float | None) -> bool:
-        raise NotSupported(T("Vigie does not watch USB drives on this system yet."))
+        if self._mount_events is None:
+            self._mount_events = EventSource(disk_arbitration_watch, "vigie-disk-arbitration")
+        return self._mount_events.wait(timeout)
 
     def eject(self, volume: Volume) -> None:
         if MAC_DEVICE.fullmatch(volume.device):
@@ -134,6 +141,10 @@ class MacPlatform:
         if not updates and "* Label:" not in stdout and _NO_UPDATES not in stderr:
             raise ToolFailed(T("The update list from macOS could not be read."), stderr.strip()[-300:])
         return UpdateStatus("softwareupdate", tuple(updates))
+
+    def system_backups(self, timeout: float) -> list[BackupRecord]:
+        record = time_machine_backup(timeout)
+        return [record] if record is not None else []
 
     def lock_policy(self) -> LockPolicy:
         try:
@@ -203,3 +214,111 @@ def diskutil_eject(device: str) -> None:
 
 def diskutil_unmount(mount_point: str) -> None:
     proc.run(["diskutil", "unmount", mount_point], 60)
+
+
+# --- USB insertion events -----------------------------------------------------------------------
+
+def disk_callbacks(on_change: Callable[[], None]) -> tuple[Callable, Callable, Callable]:
+    """DiskArbitration's appeared (disk, context), disappeared (disk, context) and description-changed
+    (disk, keys, context) callbacks. A mount or unmount is a change of the volume path; a drive
+    pulled out without ejecting only disappears. Nothing may raise back into the run loop."""
+
+    def changed(what: str) -> None:
+        try:
+            on_change()
+        except Exception:
+            log.exception("disk %s callback", what)
+
+    def appeared(disk, context) -> None:
+        changed("appeared")
+
+    def disappeared(disk, context) -> None:
+        changed("disappeared")
+
+    def described(disk, keys, context) -> None:
+        changed("description changed")
+
+    return appeared, disappeared, described
+
+
+def disk_arbitration_watch(on_change: Callable[[], None], ready: Callable[[], None]) -> None:
+    """A DiskArbitration session on this thread's run loop; returns only if the loop stops. At the
+    start DiskArbitration reports every disk already there as appeared: one needless look at the
+    volume list, once."""
+    import DiskArbitration  # pyobjc-framework-DiskArbitration; missing → the volume watch polls
+    from CoreFoundation import CFRunLoopGetCurrent, CFRunLoopRun, kCFRunLoopDefaultMode
+
+    session = DiskArbitration.DASessionCreate(None)
+    if session is None:
+        raise OSError("DASessionCreate returned NULL")
+    appeared, disappeared, described = disk_callbacks(on_change)
+    DiskArbitration.DARegisterDiskAppearedCallback(session, None, appeared, None)
+    DiskArbitration.DARegisterDiskDisappearedCallback(session, None, disappeared, None)
+    DiskArbitration.DARegisterDiskDescriptionChangedCallback(
+        session, None, DiskArbitration.kDADiskDescriptionWatchVolumePath, described, None)
+    DiskArbitration.DASessionScheduleWithRunLoop(session, CFRunLoopGetCurrent(), kCFRunLoopDefaultMode)
+    ready()
+    CFRunLoopRun()
+
+
+# --- Time Machine -------------------------------------------------------------------------------
+
+# tmutil's exit code is 80 without Full Disk Access, 1 with no backup: the text tells them apart.
+ANY_EXIT_CODE = range(-(2**31), 2**32)
+
+
+def tmutil_latestbackup(timeout: float) -> str:
+    """Needs Full Disk Access (10.14+) for the program that runs it: Vigie."""
+    result = proc.run(["tmutil", "latestbackup"], timeout, ok_codes=ANY_EXIT_CODE)
+    return result.stdout + "\n" + result.stderr
+
+
+def tmutil_destinationinfo(timeout: float) -> str:
+    result = proc.run(["tmutil", "destinationinfo"], timeout, ok_codes=ANY_EXIT_CODE)
+    return result.stdout + "\n" + result.stderr
+
+
+FULL_DISK_ACCESS = T("Vigie needs Full Disk Access to read the date of the last Time Machine backup. Open "
+                     "System Settings › Privacy & Security › Full Disk Access, turn on Vigie (add it with “+” "
+                     "if it is not in the list), then quit and restart Vigie.")
+
+
+def time_machine_backup(timeout: float) -> BackupRecord | None:
+    """None when Time Machine has no backup disk. A disk that is set up but not connected hides its
+    backups (tmutil reads them on the disk): the date is then unknown, not "never"."""
+    try:
+        latest = tmutil_latestbackup(timeout)
+    except ToolMissing:
+        return None
+    except PlatformError as exc:
+        return BackupRecord("time_machine", None, error=exc.reason)
+    when = parsers.parse_tmutil_latestbackup(latest)
+    if when is None and parsers.tmutil_needs_full_disk_access(latest):
+        return BackupRecord("time_machine", None, error=FULL_DISK_ACCESS)
+    try:
+        destinations = parsers.parse_tmutil_destinationinfo(tmutil_destinationinfo(timeout))
+    except PlatformError as exc:
+        log.warning("tmutil destinationinfo failed: %s", exc)
+        return BackupRecord("time_machine", when) if when else BackupRecord("time_machine", None, error=exc.reason)
+    if when is not None:
+        return BackupRecord("time_machine", when, time_machine_destination(destinations, latest))
+    if not destinations:
+        return None
+    names = ", ".join(d.get("Name", "") for d in destinations if d.get("Name"))
+    if any(d.get("Mount Point") for d in destinations):
+        return BackupRecord("time_machine", None, names)  # the disk is there and holds no backup yet
+    log.info("Time Machine: no backup path and no destination mounted: %s", latest.strip()[-300:])
+    return BackupRecord("time_machine", None, names, error=T(
+        "The Time Machine backup disk “{name}” is not connected, so the date of its last backup cannot be read.",
+        name=names))
+
+
+def time_machine_destination(destinations: list[dict[str, str]], backup_path: str) -> str:
+    """The destination the backup is on: the one whose mount point holds the path; else all of them
+    (APFS backups are read through /Volumes/.timemachine/…, which names no destination)."""
+    path = backup_path.strip()
+    for destination in destinations:
+        mount_point = destination.get("Mount Point", "")
+        if mount_point and path.startswith(mount_point.rstrip("/") + "/"):
+            return destination.get("Name", "")
+    return ", ".join(d["Name"] for d in destinations if d.get("Name"))

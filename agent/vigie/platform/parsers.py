@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta, tzinfo
 
-from vigie.platform.base import PendingUpdate, Volume
+from vigie.platform.base import BackupRecord, PendingUpdate, Volume
 
 # --- apt -------------------------------------------------------------------------------------
 # "Inst librsvg2-2 [2.40.16-1+b1] (2.40.21-0+deb9u1 Debian-Security:9/oldstable [amd64]) []"
@@ -394,3 +396,226 @@ def parse_clamscan(stdout: str, root: str) -> list[str]:
         if sep:
             found.append(f"{path.removeprefix(prefix)}: {threat}")
     return found
+
+
+# --- the OS's own backup tools ---------------------------------------------------------------
+def local_time(naive: datetime, zone: tzinfo | None = None) -> datetime:
+    """A wall-clock time of this computer made aware: in `zone`, or in the system's own zone when
+    None (astimezone() then applies the daylight-saving rule of that date)."""
+    return naive.replace(tzinfo=zone) if zone is not None else naive.astimezone()
+
+
+def parse_iso8601(text: str, zone: tzinfo | None = None) -> datetime:
+    """"2024-08-17T10:11:12.123456Z" (GLib's format); a time without offset is local time."""
+    value = datetime.fromisoformat(text.strip())
+    return value if value.tzinfo is not None else local_time(value, zone)
+
+
+_GVARIANT_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+
+
+def parse_gvariant_string(text: str) -> str:
+    """A string in GVariant text format, as gsettings prints it: 'value', or "value" when it holds
+    a single quote, with backslash escapes (\\n, \\', \\", \\uXXXX...)."""
+    text = text.strip()
+    if len(text) < 2 or text[0] not in "'\"" or text[-1] != text[0]:
+        raise ValueError(f"not a GVariant string: {text[:80]!r}")
+    body, chars, index = text[1:-1], [], 0
+    while index < len(body):
+        char = body[index]
+        if char != "\\":
+            chars.append(char)
+            index += 1
+            continue
+        escape = body[index + 1: index + 2]
+        if escape in ("u", "U"):
+            digits = body[index + 2: index + (6 if escape == "u" else 10)]
+            if len(digits) != (4 if escape == "u" else 8) or not all(c in "0123456789abcdefABCDEF" for c in digits):
+                raise ValueError(f"bad \\{escape} escape in {text[:80]!r}")
+            chars.append(chr(int(digits, 16)))
+            index += 2 + len(digits)
+        elif escape:
+            chars.append(_GVARIANT_ESCAPES.get(escape, escape))
+            index += 2
+        else:
+            raise ValueError(f"dangling backslash in {text[:80]!r}")
+    return "".join(chars)
+
+
+def parse_gsettings_list(stdout: str) -> dict[tuple[str, str], str]:
+    """`gsettings list-recursively SCHEMA`: "schema key value" lines → {(schema, key): value text}."""
+    values = {}
+    for line in stdout.splitlines():
+        parts = line.split(" ", 2)
+        if len(parts) == 3:
+            values[(parts[0], parts[1])] = parts[2]
+    return values
+
+
+def parse_glib_keyfile(text: str) -> dict[tuple[str, str], str]:
+    """A GLib key file (GSettings' keyfile backend, which Flatpak apps use): {(group, key): raw value}."""
+    values, group = {}, ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            group = line[1:-1]
+            continue
+        key, sep, value = line.partition("=")
+        if sep and group:
+            values[(group, key.strip())] = value.lstrip()
+    return values
+
+
+DEJA_DUP_SCHEMA = "org.gnome.DejaDup"
+DEJA_DUP_PATH = "org/gnome/deja-dup"  # the schema's path: the key file's group names
+_DEJA_DUP_CLOUD = {"google": "Google Drive", "microsoft": "Microsoft OneDrive"}
+
+
+def deja_dup_settings_from_gsettings(stdout: str) -> dict[str, str]:
+    """{"last-backup": "'…'", "drive/name": "'…'"…} from `gsettings list-recursively org.gnome.DejaDup`."""
+    settings = {}
+    for (schema, key), value in parse_gsettings_list(stdout).items():
+        if schema == DEJA_DUP_SCHEMA:
+            settings[key] = value
+        elif schema.startswith(DEJA_DUP_SCHEMA + "."):
+            settings[f"{schema[len(DEJA_DUP_SCHEMA) + 1:].lower()}/{key}"] = value
+    return settings
+
+
+def deja_dup_settings_from_keyfile(text: str) -> dict[str, str]:
+    """The same keys from a keyfile-backend file (groups "org/gnome/deja-dup", "org/gnome/deja-dup/drive"...)."""
+    settings = {}
+    for (group, key), value in parse_glib_keyfile(text).items():
+        if group == DEJA_DUP_PATH:
+            settings[key] = value
+        elif group.startswith(DEJA_DUP_PATH + "/"):
+            settings[f"{group[len(DEJA_DUP_PATH) + 1:]}/{key}"] = value
+    return settings
+
+
+def deja_dup_record(settings: Mapping[str, str], zone: tzinfo | None = None, hostname: str = "") -> BackupRecord | None:
+    """Déjà Dup's record from its settings (GVariant text by key), None when it was never used.
+
+    last-backup is written when a backup completes; last-run also when a restore completes (or the
+    user skips a scheduled backup): last-run alone means set up, but no backup ever finished.
+    A key not shown (a gsettings-less Flatpak key file holds only what was changed) is empty.
+    """
+
+    def value(key: str, default: str = "") -> str:
+        return parse_gvariant_string(settings[key]) if key in settings else default
+
+    last_backup, last_run = value("last-backup"), value("last-run")
+    if not last_backup and not last_run:
+        return None
+    backend = value("backend", "auto")
+    if backend == "drive":
+        destination = value("drive/name")
+    elif backend == "remote":
+        destination = value("remote/uri")
+    elif backend == "local":
+        destination = value("local/folder", "$HOSTNAME").replace("$HOSTNAME", hostname or "$HOSTNAME")
+    else:
+        destination = _DEJA_DUP_CLOUD.get(backend, "")
+    when = parse_iso8601(last_backup, zone) if last_backup else None
+    return BackupRecord("deja_dup", when, destination)
+
+
+# "…/Backups.backupdb/macvm/2013-11-28-202610" (HFS+) or, on APFS, the name twice:
+# "…/2024-08-17-001115.backup/2024-08-17-001115.backup". Local time, no zone.
+_TM_STAMP = re.compile(r"(\d{4})-(\d{2})-(\d{2})-(\d{2})(\d{2})(\d{2})")
+
+
+def parse_tmutil_latestbackup(text: str, zone: tzinfo | None = None) -> datetime | None:
+    """`tmutil latestbackup`: the time in its backup path; None when it printed no path (an error)."""
+    for line in text.splitlines():
+        stamps = _TM_STAMP.findall(line) if line.startswith("/") else []
+        if stamps:
+            year, month, day, hour, minute, second = (int(part) for part in stamps[-1])
+            return local_time(datetime(year, month, day, hour, minute, second), zone)
+    return None
+
+
+def tmutil_needs_full_disk_access(text: str) -> bool:
+    """tmutil refuses (code 80) without Full Disk Access: "tmutil: latestbackup requires Full Disk
+    Access privileges." — or a bare EPERM from below. Only asked when no backup path was printed
+    (a backup disk may be named "Full Disk Access")."""
+    return "Full Disk Access" in text or "Operation not permitted" in text
+
+
+_TM_FIELD = re.compile(r"^\s*(?P<key>[A-Za-z][A-Za-z ]*?)\s*:\s(?P<value>.*)$")
+
+
+def parse_tmutil_destinationinfo(text: str) -> list[dict[str, str]]:
+    """`tmutil destinationinfo`: one {"Name", "Kind", "URL", "Mount Point", "ID"} per destination,
+    each block opened by a "=====" line; [] for "tmutil: No destinations configured."."""
+    destinations: list[dict[str, str]] = []
+    for line in text.splitlines():
+        if "=====" in line:
+            destinations.append({})
+        elif destinations and (match := _TM_FIELD.match(line)):
+            destinations[-1][match["key"]] = match["value"].strip()
+    return [d for d in destinations if d]
+
+
+def filetime_to_datetime(value: object) -> datetime | None:
+    """A Windows FILETIME (100 ns since 1601-01-01 UTC; REG_QWORD, or 8 bytes of REG_BINARY) → UTC.
+    None for 0 (File History clears ProtectedUpToTime between cycles) and for what is not one."""
+    if isinstance(value, (bytes, bytearray)) and len(value) == 8:
+        value = int.from_bytes(value, "little")
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        return None
+    try:
+        return datetime(1601, 1, 1, tzinfo=UTC) + timedelta(microseconds=value // 10)
+    except OverflowError:
+        return None
+
+
+def parse_file_history_config(data: bytes) -> tuple[bool, str]:
+    """File History's Config1.xml: (turned on, where it backs up to). Namespaces are ignored: the
+    element names are what Windows 8 to 11 write. ValueError when unreadable."""
+    import xml.etree.ElementTree as ElementTree
+
+    try:
+        # The user's own file, written by Windows; expat >= 2.4.1 caps entity expansion anyway.
+        root = ElementTree.fromstring(data)  # noqa: S314
+    except ElementTree.ParseError as exc:
+        raise ValueError(f"Config1.xml: {exc}") from exc
+    found: dict[str, str] = {}
+    for element in root.iter():
+        name = element.tag.rsplit("}", 1)[-1]
+        if name in ("DPStatus", "TargetName", "TargetUrl") and name not in found:
+            found[name] = (element.text or "").strip()
+    if "DPStatus" not in found:
+        raise ValueError("Config1.xml has no DPStatus")
+    return found["DPStatus"].upper() == "ENABLED", found.get("TargetName") or found.get("TargetUrl", "")
+
+
+# The version identifier is the same in every display language (the labels are not) and is UTC:
+# "Backup time: 5/3/2018 9:36 AM" (local, localised) ↔ "Version identifier: 05/03/2018-15:36".
+_WBADMIN_VERSION = re.compile(r"\b(\d{2})/(\d{2})/(\d{4})-(\d{2}):(\d{2})\b")
+
+
+def parse_wbadmin_versions(text: str) -> tuple[datetime, str] | None:
+    """`wbadmin get versions`: (newest version time, its target) or None when it lists none.
+    The target is the line just before the identifier ("Backup target: …", in any language);
+    "" when it is not there or came out garbled (the console code page is not UTF-8)."""
+    newest: tuple[datetime, str] | None = None
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        match = _WBADMIN_VERSION.search(line)
+        if not match:
+            continue
+        month, day, year, hour, minute = (int(part) for part in match.groups())
+        try:
+            when = datetime(year, month, day, hour, minute, tzinfo=UTC)
+        except ValueError:
+            continue
+        previous = lines[index - 1] if index else ""
+        target = previous.partition(":")[2].strip() if ":" in previous else ""
+        if "\ufffd" in target:
+            target = ""
+        if newest is None or when > newest[0]:
+            newest = (when, target)
+    return newest

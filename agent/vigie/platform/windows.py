@@ -4,24 +4,32 @@ from __future__ import annotations
 
 import base64
 import ctypes
+import itertools
+import logging
 import os
 import re
+import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from vigie.model import T
 from vigie.platform import parsers, proc
 from vigie.platform.base import (
+    BackupRecord,
     Capability,
     IdleState,
     LockPolicy,
-    NotSupported,
     PlatformError,
     ScanResult,
     ToolFailed,
+    ToolMissing,
     UpdateStatus,
     Volume,
 )
+from vigie.platform.mount_events import EventSource
+
+log = logging.getLogger(__name__)
 
 DESKTOP_SWITCHDESKTOP = 0x0100
 CONSENT_STORE = r"Software\Microsoft\Windows\CurrentVersion\CapabilityAccessManager\ConsentStore"
@@ -129,6 +137,9 @@ def input_desktop_locked() -> bool:
 class WindowsPlatform:
     name = "windows"
 
+    def __init__(self) -> None:
+        self._mount_events: EventSource | None = None  # started by the first wait_for_mount_change()
+
     def capabilities(self) -> frozenset[Capability]:
         return frozenset({Capability.PENDING_UPDATES, Capability.LOCK_SCREEN, Capability.IDLE_TIME})
 
@@ -162,10 +173,13 @@ class WindowsPlatform:
         return Volume(letter, root, fs_type, label, format_volume_serial(serial), disk_total_bytes(root), removable)
 
     def wait_for_mount_change(self, timeout: float | None) -> bool:
-        raise NotSupported(T("Vigie does not watch USB drives on this system yet."))
+        if self._mount_events is None:
+            self._mount_events = EventSource(device_change_window, "vigie-device-change")
+        return self._mount_events.wait(timeout)
 
     def eject(self, volume: Volume) -> None:
         shell_eject(volume.device)
+        confirm_ejected(volume.device)
 
     def scanner_available(self) -> bool:
         return defender_command_line().is_file()
@@ -191,6 +205,9 @@ class WindowsPlatform:
 
     def pending_updates(self, timeout: float) -> UpdateStatus:
         return UpdateStatus("windows_update", tuple(parsers.parse_wua_json(wua_search(timeout))))
+
+    def system_backups(self, timeout: float) -> list[BackupRecord]:
+        return [r for r in (file_history_backup(), wbadmin_backup(timeout)) if r is not None]
 
     def lock_policy(self) -> LockPolicy:
         machine = registry_values("HKEY_LOCAL_MACHINE", POLICIES_SYSTEM, ("InactivityTimeoutSecs",))
@@ -421,3 +438,227 @@ def defender_scan(drive: str, timeout: float) -> ScanResult:
     argv = [str(defender_command_line()), "-Scan", "-ScanType", "3", "-File", drive + "\\", "-DisableRemediation"]
     result = proc.run(argv, timeout, ok_codes=(0, 2))
     return ScanResult("Microsoft Defender", ("Windows Security",) if result.returncode == 2 else ())
+
+
+EJECT_CONFIRM_SECONDS = 5.0  # Explorer's "Eject" returns at once; the letter goes when it is done
+EJECT_POLL_SECONDS = 0.2
+
+
+def confirm_ejected(letter: str) -> None:
+    """Wait (bounded) for the drive letter to leave GetLogicalDrives(): Explorer's verb says nothing
+    when a program still holds a file open on the drive, the drive just stays."""
+    deadline = time.monotonic() + EJECT_CONFIRM_SECONDS
+    while True:
+        try:
+            present = letter in drive_letters(logical_drives_mask())
+        except (OSError, AttributeError) as exc:  # no drive list (VIGIE_PLATFORM=windows elsewhere)
+            log.warning("cannot confirm the eject of %s: %s", letter, exc)
+            return
+        if not present:
+            return
+        if time.monotonic() >= deadline:
+            raise ToolFailed(T("The drive {drive} is still in use: close the documents and windows open on it, "
+                               "then eject it again.", drive=letter), f"{letter} still listed after the Eject verb")
+        time.sleep(EJECT_POLL_SECONDS)
+
+
+# --- USB insertion events -----------------------------------------------------------------------
+# WM_DEVICECHANGE to a hidden top-level window rather than CM_Register_Notification: the volume
+# broadcast (DBT_DEVTYP_VOLUME) is sent once the drive letter exists, so the volume list read right
+# after it holds the new drive; a volume-interface arrival from CM_Register_Notification comes
+# before the letter is assigned. Broadcasts only reach top-level windows: not HWND_MESSAGE.
+
+WM_DEVICECHANGE = 0x0219
+_WINDOW_CLASSES = itertools.count(1)
+DBT_DEVICEARRIVAL, DBT_DEVICEREMOVECOMPLETE = 0x8000, 0x8004
+DBT_DEVTYP_VOLUME = 2
+
+
+class DEV_BROADCAST_HDR(ctypes.Structure):
+    _fields_ = [("dbch_size", ctypes.c_uint32), ("dbch_devicetype", ctypes.c_uint32),
+                ("dbch_reserved", ctypes.c_uint32)]
+
+
+class DEV_BROADCAST_VOLUME(ctypes.Structure):
+    _fields_ = [("dbcv_size", ctypes.c_uint32), ("dbcv_devicetype", ctypes.c_uint32),
+                ("dbcv_reserved", ctypes.c_uint32), ("dbcv_unitmask", ctypes.c_uint32),
+                ("dbcv_flags", ctypes.c_uint16)]
+
+
+def volume_change_letters(event: int, lparam: int) -> list[str] | None:
+    """The drive letters a WM_DEVICECHANGE (wParam `event`, lParam the DEV_BROADCAST_* address)
+    reports arriving or removed; None for every other device event (ports, interfaces, queries)."""
+    if event not in (DBT_DEVICEARRIVAL, DBT_DEVICEREMOVECOMPLETE) or not lparam:
+        return None
+    header = DEV_BROADCAST_HDR.from_address(lparam)
+    if header.dbch_devicetype != DBT_DEVTYP_VOLUME or header.dbch_size < DEV_BROADCAST_VOLUME.dbcv_flags.offset:
+        return None
+    return drive_letters(DEV_BROADCAST_VOLUME.from_address(lparam).dbcv_unitmask)
+
+
+def device_change_handler(on_change: Callable[[], None]) -> Callable[[int, int, int], None]:
+    """What the window procedure does with each message (message, wParam, lParam)."""
+
+    def handle(message: int, wparam: int, lparam: int) -> None:
+        if message == WM_DEVICECHANGE:
+            letters = volume_change_letters(wparam, lparam)
+            if letters is not None:
+                log.debug("volume %s: %s", "arrival" if wparam == DBT_DEVICEARRIVAL else "removal", letters)
+                on_change()
+
+    return handle
+
+
+def device_change_window(on_change: Callable[[], None], ready: Callable[[], None]) -> None:
+    """A hidden top-level window and its message loop on this thread: returns (or raises) only
+    when it cannot run, and the volume watch then polls."""
+    from ctypes import wintypes
+
+    user32 = ctypes.WinDLL("user32", use_last_error=True)  # type: ignore[attr-defined]
+    kernel32 = _kernel32()
+    lresult, wparam_t, lparam_t = ctypes.c_ssize_t, ctypes.c_size_t, ctypes.c_ssize_t  # pointer-sized
+    wndproc_t = ctypes.WINFUNCTYPE(lresult, wintypes.HWND, wintypes.UINT, wparam_t, lparam_t)  # type: ignore[attr-defined]
+
+    class WNDCLASSW(ctypes.Structure):
+        _fields_ = [("style", wintypes.UINT), ("lpfnWndProc", wndproc_t), ("cbClsExtra", ctypes.c_int),
+                    ("cbWndExtra", ctypes.c_int), ("hInstance", wintypes.HINSTANCE), ("hIcon", wintypes.HICON),
+                    ("hCursor", wintypes.HANDLE), ("hbrBackground", wintypes.HBRUSH),
+                    ("lpszMenuName", wintypes.LPCWSTR), ("lpszClassName", wintypes.LPCWSTR)]
+
+    user32.DefWindowProcW.argtypes = [wintypes.HWND, wintypes.UINT, wparam_t, lparam_t]
+    user32.DefWindowProcW.restype = lresult
+    user32.RegisterClassW.argtypes = [ctypes.POINTER(WNDCLASSW)]
+    user32.RegisterClassW.restype = wintypes.ATOM
+    user32.CreateWindowExW.argtypes = [wintypes.DWORD, wintypes.LPCWSTR, wintypes.LPCWSTR, wintypes.DWORD,
+                                       ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_int, wintypes.HWND,
+                                       wintypes.HMENU, wintypes.HINSTANCE, wintypes.LPVOID]
+    user32.CreateWindowExW.restype = wintypes.HWND
+    user32.GetMessageW.argtypes = [ctypes.POINTER(wintypes.MSG), wintypes.HWND, wintypes.UINT, wintypes.UINT]
+    user32.GetMessageW.restype = wintypes.BOOL  # -1 on error, 0 on WM_QUIT
+    user32.TranslateMessage.argtypes = [ctypes.POINTER(wintypes.MSG)]
+    user32.DispatchMessageW.argtypes = [ctypes.POINTER(wintypes.MSG)]
+    user32.DispatchMessageW.restype = lresult
+    user32.DestroyWindow.argtypes = [wintypes.HWND]
+    user32.UnregisterClassW.argtypes = [wintypes.LPCWSTR, wintypes.HINSTANCE]
+    kernel32.GetModuleHandleW.argtypes = [wintypes.LPCWSTR]
+    kernel32.GetModuleHandleW.restype = wintypes.HMODULE
+
+    handle = device_change_handler(on_change)
+
+    def procedure(hwnd, message, wparam, lparam):  # an exception must not escape into user32
+        try:
+            handle(message, wparam, lparam)
+        except Exception:
+            log.exception("device change message")
+        return user32.DefWindowProcW(hwnd, message, wparam, lparam)
+
+    callback = wndproc_t(procedure)  # kept alive by this frame: the window goes before it does
+    instance = kernel32.GetModuleHandleW(None)
+    class_name = f"VigieDeviceChange{next(_WINDOW_CLASSES)}"  # never reused: each window its own procedure
+    window_class = WNDCLASSW(lpfnWndProc=callback, hInstance=instance, lpszClassName=class_name)
+    if not user32.RegisterClassW(ctypes.byref(window_class)):
+        raise ctypes.WinError(ctypes.get_last_error())  # type: ignore[attr-defined]
+    try:
+        # Style 0, never shown: hidden, yet top-level (no parent), so broadcasts reach it.
+        hwnd = user32.CreateWindowExW(0, class_name, "Vigie", 0, 0, 0, 0, 0, None, None, instance, None)
+        if not hwnd:
+            raise ctypes.WinError(ctypes.get_last_error())  # type: ignore[attr-defined]
+        try:
+            ready()
+            message = wintypes.MSG()
+            while (status := user32.GetMessageW(ctypes.byref(message), None, 0, 0)) > 0:
+                user32.TranslateMessage(ctypes.byref(message))
+                user32.DispatchMessageW(ctypes.byref(message))
+            raise OSError(f"GetMessageW returned {status} (error {ctypes.get_last_error()})")
+        finally:
+            user32.DestroyWindow(hwnd)  # no message may reach `procedure` once this frame is gone
+    finally:
+        user32.UnregisterClassW(class_name, instance)
+
+
+# --- Windows' own backup tools -------------------------------------------------------------------
+
+FILE_HISTORY_KEY = r"Software\Microsoft\Windows\CurrentVersion\FileHistory"
+FILE_HISTORY_DISAGREEMENT_SECONDS = 24 * 3600  # more than a day apart (cycles are hourly by default)
+# wbadmin's exit code says nothing the output does not: its text decides.
+ANY_EXIT_CODE = range(-(2**31), 2**32)
+
+
+def file_history_folder() -> Path:
+    local = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+    return Path(local) / "Microsoft" / "Windows" / "FileHistory" / "Configuration"
+
+
+def file_history_config() -> bytes | None:
+    """Config1.xml (Config2.xml is its mirror); None when File History was never set up."""
+    try:
+        return (file_history_folder() / "Config1.xml").read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def file_history_catalog_time() -> datetime | None:
+    """When File History last wrote its catalogue (Catalog1.edb), the end of its last cycle."""
+    try:
+        return datetime.fromtimestamp((file_history_folder() / "Catalog1.edb").stat().st_mtime, UTC)
+    except OSError:
+        return None
+
+
+def file_history_protected_until() -> datetime | None:
+    values = registry_values("HKEY_CURRENT_USER", FILE_HISTORY_KEY, ("ProtectedUpToTime",))
+    return parsers.filetime_to_datetime(values.get("ProtectedUpToTime"))
+
+
+def file_history_last_backup(protected_until: datetime | None, catalog_time: datetime | None) -> datetime | None:
+    """ProtectedUpToTime is what File History itself calls "protected up to" (the start of the
+    last complete cycle), so it wins. It reads 0 between cycles on some PCs: then the catalogue's
+    time stands in. A large gap is logged: cycles that run but do not complete show up there."""
+    if protected_until is not None and catalog_time is not None \
+            and abs((catalog_time - protected_until).total_seconds()) > FILE_HISTORY_DISAGREEMENT_SECONDS:
+        log.info("File History: ProtectedUpToTime %s, catalogue written %s", protected_until.isoformat(),
+                 catalog_time.isoformat())
+    return protected_until or catalog_time
+
+
+def file_history_backup() -> BackupRecord | None:
+    """None when File History was never set up or is turned off."""
+    try:
+        config = file_history_config()
+        if config is None:
+            return None
+        enabled, target = parsers.parse_file_history_config(config)
+    except (OSError, ValueError) as exc:
+        log.warning("File History settings unreadable: %s", exc)
+        return BackupRecord("file_history", None, error=T("The File History settings could not be read."))
+    if not enabled:
+        return None
+    return BackupRecord("file_history", file_history_last_backup(file_history_protected_until(),
+                                                                  file_history_catalog_time()), target)
+
+
+def is_user_an_admin() -> bool:
+    """An elevated process (wbadmin answers nothing else)."""
+    try:
+        return bool(ctypes.windll.shell32.IsUserAnAdmin())  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        return False
+
+
+def wbadmin_versions(timeout: float) -> str:
+    result = proc.run(["wbadmin", "get", "versions"], timeout, ok_codes=ANY_EXIT_CODE)
+    return result.stdout + "\n" + result.stderr
+
+
+def wbadmin_backup(timeout: float) -> BackupRecord | None:
+    """Windows Server Backup / "Backup and Restore (Windows 7)". It needs an elevated process, which
+    Vigie normally is not: it is asked only when it is. None when it lists no backup."""
+    if not is_user_an_admin():
+        return None
+    try:
+        newest = parsers.parse_wbadmin_versions(wbadmin_versions(timeout))
+    except ToolMissing:
+        return None
+    except PlatformError as exc:
+        return BackupRecord("wbadmin", None, error=exc.reason)
+    return None if newest is None else BackupRecord("wbadmin", newest[0], newest[1])

@@ -1,0 +1,95 @@
+"""The backup watch in the running agent: a real loop drive enrolled with `vigie backup enroll`, dunst
+showing the notification, its « Éjecter » button pressed for real, « Tester ma sauvegarde » clicked
+in the real tray menu, and the status window looked at."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import harness
+
+UNPLUG_AFTER_MINUTES = "0.05"  # 3 s
+
+
+def enrolled_drive(env, make_stick, tmp_path: Path, label: str = "SAUVEGARDE"):
+    originals = tmp_path / "Documents"
+    originals.mkdir()
+    week_ago = (datetime.now() - timedelta(days=7)).timestamp()
+    for i in range(6):
+        (originals / f"ordonnance {i}.pdf").write_bytes(os.urandom(3000 + i))
+        os.utime(originals / f"ordonnance {i}.pdf", (week_ago, week_ago))
+    stick = make_stick(label)
+    stick.mount()
+    subprocess.run(["cp", "-a", f"{originals}/.", str(stick.mount_point)], check=True)
+    enrolled = harness.run_vigie(env, "backup", "enroll", str(stick.mount_point), "--originals", str(originals))
+    assert enrolled.returncode == 0, enrolled.stderr
+    assert harness.run_vigie(env, "backup", "mark", str(stick.mount_point)).returncode == 0
+    return stick
+
+
+def notifications(env, summary: str) -> list[dict]:
+    return [n for n in harness.dunst_history(env) if n["summary"] == summary]
+
+
+def test_a_drive_left_plugged_in_is_flagged_and_eject_really_unmounts_it(desktop_env, start_agent, make_stick,
+                                                                         tmp_path):
+    stick = enrolled_drive(desktop_env, make_stick, tmp_path)
+    assert harness.run_vigie(desktop_env, "config", "set", "backup_drive.unplug_after_minutes",
+                             UNPLUG_AFTER_MINUTES).returncode == 0
+    _, env = start_agent(desktop_env)
+    flagged = "check=backup_drive severity=WARNING"
+    harness.wait_for(lambda: "notification shown" in harness.vigie_log(env).partition(flagged)[2], timeout=20,
+                     what="the drive to be flagged and the notification shown")
+    harness.screenshot(env, Path("/tmp/backup-drive-notification.png"))
+    assert stick.is_mounted()
+    harness.press_notification_button(env, "eject_backup_drive")  # « Éjecter », on the notification itself
+    harness.wait_for(lambda: not stick.is_mounted(), what="the drive to be unmounted")
+    harness.wait_for(lambda: "check=backup_drive severity=OK" in harness.vigie_log(env).partition("ejected")[2],
+                     what="the check to be fine again")
+    flagged_note = notifications(env, "Débranchez le disque de sauvegarde")
+    assert "Cliquez sur «\u00a0Éjecter\u00a0»" in flagged_note[0]["body"]
+    assert notifications(env, "Vous pouvez débrancher le disque de sauvegarde")
+
+
+def test_test_my_backup_from_the_tray_menu_restores_and_records_a_proof(desktop_env, start_agent, make_stick,
+                                                                         tmp_path):
+    enrolled_drive(desktop_env, make_stick, tmp_path)
+    _, env = start_agent(desktop_env)
+    labels = [label for label in harness.sni_menu(env, "labels").stdout.splitlines() if label]
+    assert "Tester ma sauvegarde" in labels
+    harness.dunst_history(env)
+    assert harness.sni_menu(env, "click", "Tester ma sauvegarde").returncode == 0
+    passed = harness.wait_for(lambda: notifications(env, "Test de sauvegarde réussi"), timeout=30, what="the result")
+    assert passed[0]["body"] == "5 fichiers restaurés, identiques aux originaux."
+    proofs = journal(env, "restore_drill")  # the scheduled first drill may have run before the click
+    assert proofs and {p["outcome"] for p in proofs} == {"passed"} and len(proofs[-1]["files"]) == 5
+    snapshot = json.loads((Path(env["XDG_RUNTIME_DIR"]) / "Vigie" / "status.json").read_text())
+    drill = next(c for c in snapshot["checks"] if c["id"] == "restore_drill")
+    assert drill["title"] == f"Dernier test de restauration réussi le {datetime.now():%d/%m/%Y}"
+    backups = next(c for c in snapshot["checks"] if c["id"] == "backup_age")
+    assert "• Dossier de sauvegarde «\u00a0mnt point\u00a0»\u00a0: il y a moins d’une heure" in backups["detail"]
+    harness.sni_menu(env, "click", "État de la sécurité…")
+    harness.wait_for(lambda: harness.window_ids(env, "vigie-status"), what="the status window")
+    harness.screenshot(env, Path("/tmp/backup-status-window.png"))
+
+
+def test_the_monthly_drill_starts_by_itself_when_one_is_due(desktop_env, start_agent, make_stick, tmp_path):
+    enrolled_drive(desktop_env, make_stick, tmp_path)
+    _, env = start_agent(desktop_env)
+    harness.wait_for(lambda: journal(env, "restore_drill"), timeout=30, what="the first drill, due at start")
+    assert journal(env, "restore_drill")[0]["outcome"] == "passed"
+
+
+def journal(env, kind: str) -> list[dict]:
+    import sqlite3
+
+    db = sqlite3.connect(Path(env["XDG_DATA_HOME"]) / "Vigie" / "journal.sqlite3")
+    try:
+        return [json.loads(data) for (data,) in db.execute("SELECT data FROM events WHERE kind = ? ORDER BY id",
+                                                           (kind,))]
+    finally:
+        db.close()
