@@ -93,3 +93,17 @@ def journal(env, kind: str) -> list[dict]:
                                                            (kind,))]
     finally:
         db.close()
+
+
+def test_a_drive_enrolled_in_a_subfolder_gets_no_usb_popup(desktop_env, start_agent, make_stick, tmp_path):
+    stick = make_stick("DISQUE")
+    stick.mount()
+    (stick.mount_point / "Sauvegardes" / "Cabinet").mkdir(parents=True)
+    assert harness.run_vigie(desktop_env, "backup", "enroll",
+                             str(stick.mount_point / "Sauvegardes" / "Cabinet")).returncode == 0
+    stick.umount()
+    _, env = start_agent(desktop_env)
+    harness.wait_for(lambda: "volume watch: started" in harness.vigie_log(env), what="the volume watch")
+    stick.mount()
+    harness.wait_for(lambda: "enrolled backup drive mounted, no pop-up" in harness.vigie_log(env), what="the mount")
+    assert not harness.window_ids(env, "vigie-usb")

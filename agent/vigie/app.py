@@ -101,7 +101,8 @@ class Agent:
 
         if config.usb_storage.enabled:
             self.engine.usb = UsbGuard(self.platform, self.journal, self.windows, self._notify, self.engine.submit,
-                                       self.tr, language, now, config.usb_storage.scan_timeout_minutes * 60)
+                                       self.tr, language, now, config.usb_storage.scan_timeout_minutes * 60,
+                                       [folder.relative for folder in config.backup_age.destinations])
         from vigie.backup.runner import DrillRunner
 
         self.engine.drills = DrillRunner(self.platform, config, self.engine.submit)

@@ -11,11 +11,12 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
 from vigie import paths
+from vigie.backup.destination import MARKER as BACKUP_MARKER  # enrolled backup drives: the backup watch's
 from vigie.events import Event, VolumeChoice, VolumeScanned
 from vigie.i18n import render
 from vigie.journal import Journal
@@ -25,7 +26,6 @@ from vigie.platform.base import Platform, PlatformError, ScanResult, Volume
 from vigie.ui.children import ChildWindows
 
 log = logging.getLogger(__name__)
-BACKUP_MARKER = ".vigie-backup-id"  # written on enrolled backup drives (the backup watch handles them)
 CHOICES = {"known", "eject", "scan", "close"}
 
 
@@ -37,7 +37,7 @@ class UsbGuard:
     def __init__(self, platform: Platform, journal: Journal, windows: ChildWindows,
                  notify: Callable[[Notification], None], submit: Callable[[Event], None],
                  tr: gettext.NullTranslations, language: str, clock: Callable[[], datetime],
-                 scan_timeout: float = 1800.0) -> None:
+                 scan_timeout: float = 1800.0, backup_folders: Sequence[str] = ()) -> None:
         self.platform = platform
         self.journal = journal
         self.windows = windows
@@ -47,6 +47,7 @@ class UsbGuard:
         self.language = language
         self.clock = clock
         self.scan_timeout = scan_timeout
+        self.backup_folders = tuple(backup_folders)  # enrolled destinations' paths inside their drive
 
     def added(self, volume: Volume) -> None:
         self.journal.record("usb_inserted", self.clock(), label=volume.label, uuid=volume.uuid,
@@ -153,10 +154,10 @@ class UsbGuard:
             log.warning("usb: cannot tell whether a scanner exists: %s", exc)
             return False
 
-    @staticmethod
-    def _is_backup_drive(volume: Volume) -> bool:
+    def _is_backup_drive(self, volume: Volume) -> bool:
         try:
-            return (Path(volume.mount_point) / BACKUP_MARKER).is_file()
+            return any((Path(volume.mount_point) / relative / BACKUP_MARKER).is_file()
+                       for relative in {"", *self.backup_folders})
         except OSError:
             return False
 
