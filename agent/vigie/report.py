@@ -96,7 +96,9 @@ def to_table(
         cells = [render(finding.title, tr), render(finding.detail, tr)]
         if finding.fix:
             cells.append("→ " + render(finding.fix, tr))
-        wrapped = [w for cell in cells if cell for w in textwrap.wrap(cell, text_w - 2)]
+        # A detail may list things one per line (the backups): keep its lines, wrap each.
+        wrapped = [w for cell in cells if cell for line in cell.splitlines()
+                   for w in textwrap.wrap(line, text_w - 2, subsequent_indent="  " if line.startswith("• ") else "")]
         first = render(SEVERITY_LABELS[finding.severity], tr).upper().ljust(state_w) + label.ljust(label_w)
         lines.append(first + wrapped[0])
         lines += [" " * (state_w + label_w) + w for w in wrapped[1:]]
