@@ -36,7 +36,7 @@ def drive_of(folder: Path, volumes: list[Volume]) -> Volume | None:
 
 class BackupDriveCheck:
     id: ClassVar[str] = "backup_drive"
-    label: ClassVar[Text] = T("Backup drive unplugged")
+    label: ClassVar[Text] = T("Backup drive")
     triggers: ClassVar[tuple[type[Event], ...]] = (Tick, VolumeAdded, VolumeRemoved)
 
     def evaluate(self, event: Event, ctx: CheckContext) -> Finding:
