@@ -98,6 +98,16 @@ class RestoreDrill(Section):
     timeout_minutes: Annotated[int, msgspec.Meta(ge=1, le=240)] = 30
 
 
+class Contacts(Section):
+    """Whom to call when attacked (the incident guide), usually set by the IT provider's policy."""
+
+    it_provider_name: Annotated[str, msgspec.Meta(max_length=100)] = ""
+    it_provider_phone: Annotated[str, msgspec.Meta(max_length=40)] = ""
+    insurer_name: Annotated[str, msgspec.Meta(max_length=100)] = ""
+    insurer_phone: Annotated[str, msgspec.Meta(max_length=40)] = ""
+    insurance_policy_number: Annotated[str, msgspec.Meta(max_length=60)] = ""
+
+
 class Lock(Section):
     # Used when the desktop offers no way to lock (e.g. "i3lock -n", "xsecurelock"). Linux only.
     locker_command: Annotated[str, msgspec.Meta(max_length=300)] = ""
@@ -114,6 +124,7 @@ class Config(msgspec.Struct, kw_only=True):
     backup_age: BackupAge = msgspec.field(default_factory=BackupAge)
     backup_drive: BackupDrive = msgspec.field(default_factory=BackupDrive)
     restore_drill: RestoreDrill = msgspec.field(default_factory=RestoreDrill)
+    contacts: Contacts = msgspec.field(default_factory=Contacts)
 
 
 SECTIONS: dict[str, type[Section]] = {

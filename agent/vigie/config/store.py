@@ -23,7 +23,7 @@ from typing import Any
 import msgspec
 
 from vigie import paths
-from vigie.config import migrations
+from vigie.config import migrations, policy
 from vigie.config.keyring_access import KeyringAccess, KeyringUnavailable
 from vigie.config.schema import MAX_ENTRY_CHARS, SCHEMA_VERSION, SECTIONS, Config, Section
 from vigie.model import T, Text
@@ -61,6 +61,8 @@ class LoadedConfig:
     read_only_sections: set[str] = field(default_factory=set)
     problems: list[Problem] = field(default_factory=list)
     stored_sections: set[str] = field(default_factory=set)
+    locked: set[str] = field(default_factory=set)  # "section.key" set by the IT provider's policy
+    quit_code: str | None = None  # hashed code protecting « Quitter » (policy)
 
     def to_json(self) -> str:
         """Everything the agent needs, for `vigie config export` (read by the agent, or an IT tool)."""
@@ -69,6 +71,8 @@ class LoadedConfig:
             "read_only": self.read_only,
             "read_only_sections": sorted(self.read_only_sections),
             "stored_sections": sorted(self.stored_sections),
+            "locked": sorted(self.locked),
+            "quit_code": self.quit_code,
             "problems": [{"code": p.code, "section": p.section, "msgid": p.message.msgid,
                           "params": dict(p.message.params)} for p in self.problems],
         }, ensure_ascii=False, indent=2)
@@ -81,6 +85,8 @@ class LoadedConfig:
             read_only=bool(data["read_only"]),
             read_only_sections=set(data["read_only_sections"]),
             stored_sections=set(data["stored_sections"]),
+            locked=set(data.get("locked", [])),
+            quit_code=data.get("quit_code"),
             # Text(), not T(): the message id is data here, not a string for Babel to extract.
             problems=[Problem(p["code"], Text(p["msgid"], params=MappingProxyType(p["params"])), p["section"])
                       for p in data["problems"]],
@@ -88,12 +94,18 @@ class LoadedConfig:
 
 
 class ConfigStore:
-    def __init__(self, access: KeyringAccess | None = None, quarantine_dir: Path | None = None) -> None:
+    def __init__(self, access: KeyringAccess | None = None, quarantine_dir: Path | None = None,
+                 policy_file: Path | None = None) -> None:
         self.access = access or KeyringAccess()
         self.quarantine_dir = quarantine_dir or paths.quarantine_dir()
+        self.policy_file = policy_file
 
     # --- reading -----------------------------------------------------------------------------
     def load(self) -> LoadedConfig:
+        """The user's settings from the keyring, then the IT provider's policy over them."""
+        return self._with_policy(self._load_keyring())
+
+    def _load_keyring(self) -> LoadedConfig:
         loaded = LoadedConfig(Config())
         values: dict[str, Section] = {}
         for name, section_type in SECTIONS.items():
@@ -104,6 +116,15 @@ class ConfigStore:
             if raw is not None:
                 values[name] = self._decode(name, section_type, raw, loaded)
         loaded.config = msgspec.structs.replace(loaded.config, **values)
+        return loaded
+
+    def _with_policy(self, loaded: LoadedConfig) -> LoadedConfig:
+        found = policy.read_policy(self.policy_file or policy.policy_path())
+        loaded.config, loaded.locked, refused = policy.apply(loaded.config, found)
+        loaded.quit_code = found.quit_code
+        loaded.problems += [Problem("policy_invalid", message) for message in found.problems + refused]
+        if loaded.locked:
+            log.info("policy: %d setting(s) set by the IT provider", len(loaded.locked))
         return loaded
 
     @staticmethod
@@ -177,6 +198,8 @@ class ConfigStore:
     # --- writing -----------------------------------------------------------------------------
     def set_value(self, loaded: LoadedConfig, key: str, raw_value: str) -> Section:
         name, field_name = split_key(key)
+        if key in loaded.locked:
+            raise ConfigError(MANAGED_BY_PROVIDER)
         self._ensure_writable(loaded, name)
         current = getattr(loaded.config, name)
         data = msgspec.to_builtins(current)
@@ -194,6 +217,9 @@ class ConfigStore:
 
     def replace_section(self, loaded: LoadedConfig, name: str, value: Section) -> None:
         """Store a whole section (lists such as backup destinations cannot be set key by key)."""
+        current = getattr(loaded.config, name)
+        if any(getattr(value, key) != getattr(current, key) for key in _locked_fields(loaded, name)):
+            raise ConfigError(MANAGED_BY_PROVIDER)
         self._ensure_writable(loaded, name)
         self._store(name, value)
 
@@ -228,6 +254,13 @@ class ConfigStore:
                 T("The settings “{section}” belong to a newer version of Vigie and are left untouched.",
                   section=name)
             )
+
+
+MANAGED_BY_PROVIDER = T("This setting is managed by your IT provider: it cannot be changed here.")
+
+
+def _locked_fields(loaded: LoadedConfig, name: str) -> list[str]:
+    return [key.partition(".")[2] for key in loaded.locked if key.partition(".")[0] == name]
 
 
 def _keyring_refusal(exc: KeyringUnavailable) -> ConfigError:
