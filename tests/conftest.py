@@ -15,12 +15,14 @@ import harness
 
 REQUIRED_TOOLS = ["Xvfb", "dbus-daemon", "gdbus", "dunst", "dunstctl", "gnome-keyring-daemon", "secret-tool",
                   "trayer", "gtk-sni-tray-standalone", "status-notifier-watcher", "apt-ftparchive", "dpkg-deb",
-                  "gsettings", "i3lock", "xdotool"]
+                  "gsettings", "i3lock", "xdotool", "pcscd", "restic", "borg"]
+REQUIRED_FILES = ["/usr/lib/pcsc/drivers/serial/libifdvpcd.so"]  # vsmartcard-vpcd: virtual card readers
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     # The suite runs on real services; a missing one is a setup error, not a reason to skip.
     missing = [tool for tool in REQUIRED_TOOLS if shutil.which(tool) is None]
+    missing += [path for path in REQUIRED_FILES if not Path(path).exists()]
     if missing:
         raise pytest.UsageError(f"missing tools {missing}: run `bash tests/run.sh`, which installs them")
 

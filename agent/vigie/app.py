@@ -106,13 +106,27 @@ class Agent:
         from vigie.backup.runner import DrillRunner
 
         self.engine.drills = DrillRunner(self.platform, config, self.engine.submit)
+        self.card_watch = self._card_watch(config)
         self.volumes = VolumeWatcher(self.platform, self.engine.submit)
         # A daemon: it may sleep in the kernel until the next mount change, even at exit.
         self._volume_thread = threading.Thread(target=self.volumes.run, name="vigie-volumes", daemon=True)
         self._idle_thread = threading.Thread(target=self.idle.run, name="vigie-idle", daemon=True)
 
+    def _card_watch(self, config: Config):
+        """The CPS card watch, when enabled and pyscard is there (no reader yet is fine: it waits)."""
+        if not config.cps_card.enabled:
+            return None
+        from vigie.checks.cps_card import card_match
+        from vigie.cps import CpsGuard
+        from vigie.watchers.cps_card import CardWatcher
+
+        self.engine.cps = CpsGuard(config.cps_card, self.engine.lock_now, self._notify, self.engine.submit, self.tr)
+        return CardWatcher(self.engine.submit, card_match(config.cps_card))
+
     def run(self) -> None:
         self._engine_thread.start()
+        if self.card_watch is not None:
+            threading.Thread(target=self.card_watch.run, name="vigie-cps", daemon=True).start()
         if self.loaded.config.idle_lock.enabled:
             self._idle_thread.start()
         config = self.loaded.config
@@ -133,6 +147,8 @@ class Agent:
         self.scheduler.stop()
         self.idle.stop()
         self.volumes.stop()
+        if self.card_watch is not None:
+            self.card_watch.stop()
         self.engine.submit(Stopped())
         self._engine_thread.join(10)
         self.notifier.stop()
@@ -155,6 +171,8 @@ class Agent:
 
     def _on_status(self, findings: Mapping[str, Finding]) -> None:
         self.tray.show(overall_severity(findings), render(tooltip(findings, self.engine.notes), self.tr))
+        card = findings.get("cps_card")
+        self.tray.show_card_state(render(card.title, self.tr) if card and card.facts.get("available") else "")
         checks = [self.engine.checks[i] for i in findings]
         document = report.to_json(checks, list(findings.values()), self.loaded, self.platform.name,
                                   self.language, self.tr, now())

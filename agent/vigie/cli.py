@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     from vigie.backup.cli import add_parser as add_backup_parser
 
     add_backup_parser(sub)
+    from vigie.cps_cli import add_parser as add_cps_parser
+
+    add_cps_parser(sub)
 
     ui = sub.add_parser("ui", help="fenêtres de l’agent (lancées par l’agent lui-même)")
     windows = ui.add_subparsers(dest="window", metavar="FENÊTRE", required=True)
@@ -92,6 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from vigie.backup import cli as backup_cli
 
         return backup_cli.run_command(args, loaded, tr)
+    if args.command == "cps":
+        from vigie import cps_cli
+
+        return cps_cli.run_command(args, loaded, tr)
     return cmd_config(args, loaded, tr)
 
 

@@ -17,6 +17,12 @@ from types import MappingProxyType
 from vigie.alerts import AlertPolicy
 from vigie.checks.base import Check, CheckContext
 from vigie.events import (
+    CardInserted,
+    CardPolicyDue,
+    CardReaders,
+    CardRemoved,
+    CardWatchLost,
+    CardWatchRestored,
     Command,
     CommandKind,
     DrillFinished,
@@ -50,6 +56,7 @@ LOCK_FAILED = T("Vigie could not lock the screen")
 LOCK_KEYS = {"windows": T("Windows + L"), "macos": T("Ctrl + Cmd + Q"), "linux": T("Super + L (or Ctrl + Alt + L)")}
 IDLE_PAUSED = T("automatic lock paused: a camera or microphone is in use")
 TIP_DAY_KEY = "idle_lock.tip_day"
+CARD_EVENTS = (CardInserted, CardRemoved, CardReaders, CardWatchLost, CardWatchRestored, CardPolicyDue)
 
 
 class Engine:
@@ -79,6 +86,7 @@ class Engine:
         self.notes: dict[str, Text] = {}  # short states shown in the tooltip (e.g. lock paused)
         self.usb = None  # a vigie.usb.UsbGuard when the USB watch runs
         self.drills = None  # a vigie.backup.runner.DrillRunner in the agent
+        self.cps = None  # a vigie.cps.CpsGuard while a card reader is watched
         self._rechecks: dict[str, threading.Timer] = {}
         self._events: queue.Queue[Event] = queue.Queue()
 
@@ -96,6 +104,8 @@ class Engine:
             if isinstance(event, Stopped):
                 for timer in self._rechecks.values():
                     timer.cancel()
+                if self.cps is not None:
+                    self.cps.stop()
                 return
             try:
                 self._handle(event)
@@ -109,9 +119,11 @@ class Engine:
             self._command(event.kind)
         elif isinstance(event, IdleReminderDue):
             self.notify(self._idle_reminder(event.seconds_left))
+            self._tell_cps("user_idle")
         elif isinstance(event, IdleEnded):
             self.withdraw(IDLE_TAG)
             self._set_note("idle", None)
+            self._tell_cps("user_active")
         elif isinstance(event, IdleLockDue):
             self.withdraw(IDLE_TAG)
             self.lock_now()
@@ -119,12 +131,25 @@ class Engine:
             self._set_note("idle", IDLE_PAUSED)
         elif isinstance(event, UserReturned):
             self._lock_tip()
+            self._tell_cps("session_unlocked")
+        elif isinstance(event, CARD_EVENTS):
+            if self.cps is not None:
+                self.cps.handle(event)
+            self._run_triggered(event)
         elif isinstance(event, DrillFinished):
             self._drill_finished(event)
         elif isinstance(event, (VolumeAdded, VolumeRemoved, VolumeChoice, VolumeScanned)):
             if self.usb is not None:
                 self._volume_event(event)
-            self._run_checks([c.id for c in self.checks.values() if type(event) in c.triggers], event)
+            self._run_triggered(event)
+
+    def _run_triggered(self, event: Event) -> None:
+        """Checks that follow this kind of event (a drive plugged in, a card pulled out) run now."""
+        self._run_checks([c.id for c in self.checks.values() if type(event) in c.triggers], event)
+
+    def _tell_cps(self, what: str) -> None:
+        if self.cps is not None:
+            getattr(self.cps, what)()
 
     def _volume_event(self, event: VolumeAdded | VolumeRemoved | VolumeChoice | VolumeScanned) -> None:
         if isinstance(event, VolumeAdded):
@@ -279,6 +304,7 @@ class Engine:
         try:
             how = self.ctx.platform.lock_screen(self.locker_command)
             log.info("screen locked via %s", how)
+            self._tell_cps("session_locked")
         except PlatformError as exc:
             log.error("lock failed: %s", exc)
             keys = LOCK_KEYS.get(self.ctx.platform.name, LOCK_KEYS["linux"])

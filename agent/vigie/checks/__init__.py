@@ -6,12 +6,13 @@ ALL_CHECKS is a static tuple (not discovered at run time) so PyInstaller sees ev
 from vigie.checks.backup_age import BackupAgeCheck
 from vigie.checks.backup_drive import BackupDriveCheck
 from vigie.checks.base import Check, CheckContext
+from vigie.checks.cps_card import CpsCardCheck
 from vigie.checks.idle_lock import IdleLockCheck
 from vigie.checks.lock_policy import LockPolicyCheck
 from vigie.checks.os_updates import OsUpdatesCheck
 from vigie.checks.restore_drill import RestoreDrillCheck
 
 ALL_CHECKS: tuple[Check, ...] = (OsUpdatesCheck(), BackupAgeCheck(), BackupDriveCheck(), RestoreDrillCheck(),
-                                 IdleLockCheck(), LockPolicyCheck())
+                                 IdleLockCheck(), LockPolicyCheck(), CpsCardCheck())
 
 __all__ = ["ALL_CHECKS", "Check", "CheckContext"]

@@ -98,6 +98,19 @@ class RestoreDrill(Section):
     timeout_minutes: Annotated[int, msgspec.Meta(ge=1, le=240)] = 30
 
 
+class CpsCard(Section):
+    """The CPS card watch (PC/SC). Without a reader it does nothing and shows nothing."""
+
+    enabled: bool = True
+    interval_minutes: Annotated[int, msgspec.Meta(ge=15, le=7 * 24 * 60)] = 60
+    lock_on_removal: bool = True
+    lock_delay_seconds: Annotated[int, msgspec.Meta(ge=0, le=10)] = 0
+    remind_on_return: bool = True
+    end_of_day: Annotated[str, msgspec.Meta(pattern=r"^(?:(?:[01]\d|2[0-3]):[0-5]\d)?$")] = "19:00"  # "" = never
+    enrolled_atr: Annotated[str, msgspec.Meta(max_length=100, pattern=r"^[0-9A-Fa-f ]*$")] = ""
+    enrolled_reader: Annotated[str, msgspec.Meta(max_length=200)] = ""
+
+
 class Contacts(Section):
     """Whom to call when attacked (the incident guide), usually set by the IT provider's policy."""
 
@@ -124,6 +137,7 @@ class Config(msgspec.Struct, kw_only=True):
     backup_age: BackupAge = msgspec.field(default_factory=BackupAge)
     backup_drive: BackupDrive = msgspec.field(default_factory=BackupDrive)
     restore_drill: RestoreDrill = msgspec.field(default_factory=RestoreDrill)
+    cps_card: CpsCard = msgspec.field(default_factory=CpsCard)
     contacts: Contacts = msgspec.field(default_factory=Contacts)
 
 

@@ -78,6 +78,7 @@ class Tray:
         self.tr = tr
         self._on_command = on_command
         self._on_quit = on_quit
+        self._card_state = ""  # « Carte CPS : dans le lecteur », shown while a card reader is watched
         self._pystray, self.backend = load_pystray()
         self._icon = self._pystray.Icon("vigie", draw_icon(ICON_SIZE, Severity.UNKNOWN),
                                         render(T("Vigie: checking…"), tr), self._menu())
@@ -85,6 +86,7 @@ class Tray:
     def _menu(self) -> object:  # a pystray.Menu
         item, menu = self._pystray.MenuItem, self._pystray.Menu
         return menu(
+            item(lambda _: self._card_state, None, enabled=False, visible=lambda _: bool(self._card_state)),
             item(self._label(T("Lock now")), self._command(CommandKind.LOCK_NOW), default=True),
             item(self._label(T("Security status…")), self._command(CommandKind.SHOW_STATUS)),
             item(self._label(T("Check now")), self._command(CommandKind.CHECK_NOW)),
@@ -140,6 +142,12 @@ class Tray:
     def show(self, severity: Severity, tooltip: str) -> None:
         self._icon.icon = draw_icon(ICON_SIZE, severity)
         self._icon.title = tooltip
+
+    def show_card_state(self, text: str) -> None:
+        """The CPS card line at the top of the menu ("" hides it: no reader, nothing to say)."""
+        if text != self._card_state:
+            self._card_state = text
+            self._icon.update_menu()
 
     def stop(self) -> None:
         self._icon.stop()

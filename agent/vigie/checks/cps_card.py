@@ -1,0 +1,61 @@
+"""cps_card: is the CPS card in the reader, and what Vigie does about it (in plain words).
+
+Reads presence and ATR only (never talks to the card). Without a reader or a smart-card service
+there is nothing to watch: that is fine, not a problem. In the agent the card watch's events
+trigger this check, so the status window follows the card.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from vigie.checks.base import CheckContext
+from vigie.config.schema import CpsCard
+from vigie.events import CardInserted, CardReaders, CardRemoved, CardWatchLost, CardWatchRestored, Event, Tick
+from vigie.model import Finding, Severity, T, Text
+from vigie.platform.base import PlatformError
+
+
+def card_match(settings: CpsCard):
+    from vigie.watchers.cps_card import CardMatch
+
+    return CardMatch(settings.enrolled_atr, settings.enrolled_reader)
+
+
+def policy_text(settings: CpsCard) -> Text:
+    if not settings.lock_on_removal:
+        return T("Pulling the card out does not lock the computer (turned off in the settings).")
+    if settings.lock_delay_seconds:
+        removal = T("Pulling the card out locks the computer after {seconds} s.", seconds=settings.lock_delay_seconds)
+    else:
+        removal = T("Pulling the card out locks the computer at once.")
+    if settings.end_of_day:
+        return T("{removal} If it is still in the reader at {hour}, Vigie reminds you to take it.",
+                 removal=removal, hour=settings.end_of_day)
+    return removal
+
+
+class CpsCardCheck:
+    id: ClassVar[str] = "cps_card"
+    label: ClassVar[Text] = T("CPS card")
+    triggers: ClassVar[tuple[type[Event], ...]] = (Tick, CardInserted, CardRemoved, CardReaders, CardWatchLost,
+                                                   CardWatchRestored)
+
+    def evaluate(self, event: Event, ctx: CheckContext) -> Finding:
+        from vigie.watchers import cps_card
+
+        settings = ctx.config.cps_card
+        try:
+            cards = cps_card.cards_present()
+        except PlatformError as exc:
+            return Finding(self.id, Severity.OK, T("No card reader is in use on this computer."), exc.reason,
+                           facts={"available": False})
+        if cards is None:
+            return Finding(self.id, Severity.OK, T("No card reader is in use on this computer."),
+                           facts={"available": False})
+        match = card_match(settings)
+        present = [reader for reader, atr in cards if match.counts(reader, atr)]
+        facts = {"available": True, "present": bool(present)}
+        if present:
+            return Finding(self.id, Severity.OK, T("CPS card: in the reader"), policy_text(settings), facts=facts)
+        return Finding(self.id, Severity.OK, T("CPS card: removed"), policy_text(settings), facts=facts)

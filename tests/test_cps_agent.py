@@ -1,0 +1,79 @@
+"""The CPS card in the running agent: a real pcscd with vpcd virtual readers, a virtual CPS card
+(tests/support/pcsc.py), the real tray menu and the real locker (its keyboard grab)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import harness
+from support import pcsc
+from support.pcsc import CPS_ATR, VITALE_ATR
+
+
+@pytest.fixture
+def pcscd(tmp_path: Path) -> Iterator[pcsc.Pcscd]:
+    daemon = pcsc.Pcscd(tmp_path / "pcscd")
+    daemon.start()
+    yield daemon
+    daemon.close()
+    assert daemon.apdus() == [], "a command was sent to a card"
+
+
+def card_line(env) -> str:
+    labels = harness.sni_menu(env, "labels").stdout.splitlines()
+    return labels[0] if labels else ""
+
+
+def test_pulling_the_card_out_locks_the_screen(desktop_env, start_agent, pcscd, tmp_path):
+    card = pcscd.insert(CPS_ATR)
+    harness.wait_for(lambda: pcsc.card_in(pcsc.READERS[0], CPS_ATR), what="pcscd to see the card")
+    _, env = start_agent(desktop_env)
+    harness.wait_for(lambda: card_line(env) == "Carte CPS\u00a0: dans le lecteur", what="the card line in the menu")
+    harness.screenshot(env, Path("/tmp/cps-menu-state.png"))
+    assert not harness.screen_grabbed(env)
+    pulled = pcscd.pull(card)
+    harness.wait_for(lambda: harness.screen_grabbed(env), timeout=5, what="the locker's keyboard grab")
+    assert time.monotonic() - pulled < 3
+    assert "cps: lock_now" in harness.vigie_log(env)
+    snapshot = json.loads((Path(env["XDG_RUNTIME_DIR"]) / "Vigie" / "status.json").read_text())
+    card_check = next(c for c in snapshot["checks"] if c["id"] == "cps_card")
+    harness.wait_for(lambda: card_line(env) == "Carte CPS\u00a0: retirée", what="the menu to follow")
+    assert card_check["detail"].startswith("Retirer la carte verrouille le poste aussitôt.")
+
+
+def test_a_carte_vitale_pulled_out_does_not_lock(desktop_env, start_agent, pcscd):
+    card = pcscd.insert(VITALE_ATR)
+    harness.wait_for(lambda: pcsc.card_in(pcsc.READERS[0], VITALE_ATR), what="pcscd to see the card")
+    _, env = start_agent(desktop_env)
+    harness.wait_for(lambda: card_line(env) == "Carte CPS\u00a0: retirée", what="the card line (no CPS card)")
+    pcscd.pull(card)
+    harness.wait_for(lambda: "check=cps_card" in harness.vigie_log(env).partition("cps_card severity")[2]
+                     or harness.vigie_log(env).count("check=cps_card") >= 2, what="the removal to be seen")
+    time.sleep(1)
+    assert not harness.screen_grabbed(env) and "cps: lock_now" not in harness.vigie_log(env)
+
+
+def test_no_reader_means_nothing_in_the_menu(desktop_env, start_agent):
+    _, env = start_agent(desktop_env)
+    harness.wait_for(lambda: "check=cps_card severity=OK" in harness.vigie_log(env), what="the card check")
+    assert card_line(env) == "Verrouiller maintenant"
+
+
+def test_enroll_records_the_card_and_a_vitale_is_refused(keyring_env, pcscd):
+    vitale = pcscd.insert(VITALE_ATR)
+    harness.wait_for(lambda: pcsc.card_in(pcsc.READERS[0], VITALE_ATR), what="pcscd to see the card")
+    refused = harness.run_vigie(keyring_env, "cps", "enroll")
+    assert refused.returncode == 2
+    assert "C’est une carte Vitale\u00a0: insérez plutôt votre carte CPS." in refused.stderr
+    pcscd.pull(vitale)
+    pcscd.insert(CPS_ATR, reader=1)
+    harness.wait_for(lambda: pcsc.card_in(pcsc.READERS[1], CPS_ATR), what="pcscd to see the card")
+    enrolled = harness.run_vigie(keyring_env, "cps", "enroll")
+    assert enrolled.returncode == 0, enrolled.stderr
+    stored = json.loads(harness.secret_lookup(keyring_env, "cps_card"))["data"]
+    assert stored["enrolled_atr"] == CPS_ATR.replace(" ", "") and stored["enrolled_reader"] == pcsc.READERS[1]
