@@ -77,3 +77,19 @@ def test_enroll_records_the_card_and_a_vitale_is_refused(keyring_env, pcscd):
     assert enrolled.returncode == 0, enrolled.stderr
     stored = json.loads(harness.secret_lookup(keyring_env, "cps_card"))["data"]
     assert stored["enrolled_atr"] == CPS_ATR.replace(" ", "") and stored["enrolled_reader"] == pcsc.READERS[1]
+
+
+def test_after_unlocking_the_next_removal_locks_again(desktop_env, start_agent, pcscd):
+    card = pcscd.insert(CPS_ATR)
+    harness.wait_for(lambda: pcsc.card_in(pcsc.READERS[0], CPS_ATR), what="pcscd to see the card")
+    _, env = start_agent(desktop_env)
+    harness.wait_for(lambda: card_line(env) == "Carte CPS\u00a0: dans le lecteur", what="the card line")
+    for cycle in range(2):
+        pcscd.pull(card)
+        harness.wait_for(lambda: harness.screen_grabbed(env), timeout=5, what=f"lock {cycle + 1}")
+        for locker in harness.lockers_on(env):  # the user types the password
+            locker.terminate()
+        harness.wait_for(lambda: not harness.screen_grabbed(env), what="the unlock")
+        card = pcscd.insert(CPS_ATR)
+        harness.wait_for(lambda: card_line(env) == "Carte CPS\u00a0: dans le lecteur", what="the card back")
+    assert harness.vigie_log(env).count("cps: lock_now") == 2

@@ -19,7 +19,7 @@ from vigie.checks.base import CheckContext
 from vigie.config import Config, LoadedConfig, Problem
 from vigie.config.store import KEYRING_PROBLEMS
 from vigie.engine import EJECT_BACKUP_ACTION, PRESENT_ACTION, SHOW_STATUS_ACTION, Engine
-from vigie.events import Command, CommandKind, Stopped, Tick
+from vigie.events import Command, CommandKind, SessionUnlocked, Stopped, Tick
 from vigie.i18n import render, resolve_language, translator
 from vigie.instance import acquire_single_instance
 from vigie.journal import open_journal
@@ -95,7 +95,7 @@ class Agent:
         from vigie.watchers.idle import IdleWatcher
 
         self.idle = IdleWatcher(self.platform, config.idle_lock, self.engine.submit)
-        self.platform.on_unlock(self.idle.wake)
+        self.platform.on_unlock(self._unlocked)
         from vigie.usb import UsbGuard
         from vigie.watchers.volumes import VolumeWatcher
 
@@ -120,7 +120,8 @@ class Agent:
         from vigie.cps import CpsGuard
         from vigie.watchers.cps_card import CardWatcher
 
-        self.engine.cps = CpsGuard(config.cps_card, self.engine.lock_now, self._notify, self.engine.submit, self.tr)
+        self.engine.cps = CpsGuard(config.cps_card, self.engine.lock_now, self._notify, self.engine.submit, self.tr,
+                                   screen_locked=self.platform.screen_locked)
         return CardWatcher(self.engine.submit, card_match(config.cps_card))
 
     def run(self) -> None:
@@ -154,6 +155,11 @@ class Agent:
         self.notifier.stop()
         self.windows.close_all()
         self.journal.close()
+
+    def _unlocked(self) -> None:
+        """Vigie's own locker exited (Linux): the idle watch and the card policy both need to know."""
+        self.idle.wake()
+        self.engine.submit(SessionUnlocked())
 
     def _on_command(self, kind: CommandKind) -> None:
         self.engine.submit(Command(kind))

@@ -33,12 +33,14 @@ def policy_settings(settings: CpsCard) -> CardPolicySettings:
 
 class CpsGuard:
     def __init__(self, settings: CpsCard, lock_now: Callable[[], None], notify: Callable[[Notification], None],
-                 submit: Callable[[Event], None], tr: gettext.NullTranslations) -> None:
+                 submit: Callable[[Event], None], tr: gettext.NullTranslations,
+                 screen_locked: Callable[[], bool | None] = lambda: None) -> None:
         self.policy = CardPolicy(policy_settings(settings), wall_clock=lambda: datetime.now().astimezone())
         self.lock_now = lock_now
         self.notify = notify
         self.submit = submit
         self.tr = tr
+        self.screen_locked = screen_locked
         self._timer: threading.Timer | None = None
 
     # --- events from the card watch --------------------------------------------------------------
@@ -47,6 +49,9 @@ class CpsGuard:
             self._act(self.policy.card_inserted(event.reader))
         elif isinstance(event, CardRemoved):
             log.info("cps: card removed")
+            if self.policy.locked and self.screen_locked() is False:
+                # Unlocked meanwhile without Vigie being told (Windows, macOS): never skip a lock for that.
+                self._act(self.policy.session_unlocked())
             self._act(self.policy.card_removed(event.reader))
         elif isinstance(event, CardPolicyDue):
             self._act(self.policy.tick())

@@ -61,6 +61,11 @@ class CardPolicy:
         self._reminded_on: date | None = None
 
     @property
+    def locked(self) -> bool:
+        """What the policy believes of the session (told by session_locked / session_unlocked)."""
+        return self._locked
+
+    @property
     def card_present(self) -> bool:
         return bool(self._cards)
 

@@ -31,6 +31,7 @@ from vigie.events import (
     IdleLockDue,
     IdleLockPostponed,
     IdleReminderDue,
+    SessionUnlocked,
     Stopped,
     Tick,
     UserReturned,
@@ -131,6 +132,8 @@ class Engine:
             self._set_note("idle", IDLE_PAUSED)
         elif isinstance(event, UserReturned):
             self._lock_tip()
+            self._tell_cps("session_unlocked")
+        elif isinstance(event, SessionUnlocked):
             self._tell_cps("session_unlocked")
         elif isinstance(event, CARD_EVENTS):
             if self.cps is not None:

@@ -69,6 +69,11 @@ class UserReturned(Event):
 
 
 @dataclass(frozen=True)
+class SessionUnlocked(Event):
+    """A lock made by Vigie ended (its own locker exited), whatever locked it (idle, CPS card)."""
+
+
+@dataclass(frozen=True)
 class VolumeAdded(Event):
     """A removable file system was mounted."""
 
