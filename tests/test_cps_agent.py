@@ -93,3 +93,20 @@ def test_after_unlocking_the_next_removal_locks_again(desktop_env, start_agent, 
         card = pcscd.insert(CPS_ATR)
         harness.wait_for(lambda: card_line(env) == "Carte CPS\u00a0: dans le lecteur", what="the card back")
     assert harness.vigie_log(env).count("cps: lock_now") == 2
+
+
+def test_pcscd_restarted_under_the_agent_is_followed(desktop_env, start_agent, pcscd):
+    pcscd.insert(CPS_ATR)
+    harness.wait_for(lambda: pcsc.card_in(pcsc.READERS[0], CPS_ATR), what="pcscd to see the card")
+    _, env = start_agent(desktop_env)
+    harness.wait_for(lambda: card_line(env) == "Carte CPS\u00a0: dans le lecteur", what="the card line")
+    pcscd.kill()  # the service dies (the virtual card with it)
+    harness.wait_for(lambda: "cps: Le service des cartes à puce s’est arrêté" in harness.vigie_log(env),
+                     what="one French log line")
+    for locker in harness.lockers_on(env):  # the card went with the service: Vigie may have locked
+        locker.terminate()
+    pcscd.start()
+    pcscd.insert(CPS_ATR)
+    harness.wait_for(lambda: card_line(env) == "Carte CPS\u00a0: dans le lecteur", timeout=40, what="the watch back")
+    assert harness.vigie_log(env).count("s’est arrêté") == 1
+    assert "Traceback" not in harness.vigie_log(env)

@@ -56,7 +56,7 @@ class CpsGuard:
         elif isinstance(event, CardPolicyDue):
             self._act(self.policy.tick())
         elif isinstance(event, CardWatchLost):
-            log.warning("cps: card watch lost")
+            log.warning("cps: %s", render(event.reason, self.tr))  # in the user's language: IT providers read it
         elif isinstance(event, CardWatchRestored):
             log.info("cps: card watch back")
 

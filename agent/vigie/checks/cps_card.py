@@ -45,6 +45,9 @@ class CpsCardCheck:
         from vigie.watchers import cps_card
 
         settings = ctx.config.cps_card
+        if isinstance(event, CardWatchLost):
+            return Finding(self.id, Severity.UNKNOWN, T("The CPS card is not watched for now."), event.reason,
+                           T("Lock the computer yourself when you leave it."), facts={"available": False})
         try:
             cards = cps_card.cards_present()
         except PlatformError as exc:
