@@ -4,6 +4,8 @@ the real `vigie` command."""
 from __future__ import annotations
 
 import json
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -119,3 +121,24 @@ def test_the_default_places_per_os(monkeypatch):
     assert policy.policy_path("linux") == Path("/etc/vigie/policy.toml")
     assert policy.policy_path("macos") == Path("/Library/Application Support/Vigie/policy.toml")
     assert str(policy.policy_path("windows")).endswith("policy.toml")
+
+
+def test_quit_protected_by_a_code_asks_for_it_in_a_window(desktop_env, start_agent, tmp_path):
+    code_hash = subprocess.run([*harness.vigie_argv(), "policy", "hash-code"], input="4321\n", env=desktop_env,
+                               capture_output=True, text=True, timeout=60, check=True).stdout.strip()
+    path = tmp_path / "policy.toml"
+    path.write_text(f'[agent]\nquit_code = "{code_hash}"\n', encoding="utf-8")
+    proc, env = start_agent(dict(desktop_env, VIGIE_POLICY=str(path)))
+    assert harness.sni_menu(env, "click", "Quitter").returncode == 0
+    (wid,) = harness.wait_for(lambda: harness.window_ids(env, "vigie-quit"), what="the code window")
+    harness.wait_for(lambda: harness.xdo(env, "getwindowfocus").strip() == str(wid), timeout=5, what="the focus")
+    harness.xdo(env, "type", "1111")
+    harness.xdo(env, "key", "Return")
+    harness.wait_for(lambda: "quit code: refused" in harness.vigie_log(env), what="the wrong code")
+    time.sleep(1.2)  # the button waits a second after a wrong code
+    harness.screenshot(env, Path("/tmp/quit-code-window.png"))
+    assert proc.poll() is None
+    harness.xdo(env, "type", "4321")
+    harness.xdo(env, "key", "Return")
+    proc.wait(timeout=15)
+    assert "quit code: accepted" in harness.vigie_log(env)

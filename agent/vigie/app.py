@@ -72,7 +72,7 @@ class Agent:
         self.platform = get_platform()
         self.journal, _ = open_journal()
         self.windows = ChildWindows()
-        self.tray = Tray(self.tr, on_command=self._on_command, on_quit=self.stop)
+        self.tray = Tray(self.tr, on_command=self._on_command, on_quit=self._quit_asked)
         config = loaded.config
         self.engine = Engine(
             [c for c in ALL_CHECKS if getattr(config, c.id).enabled],
@@ -142,6 +142,14 @@ class Agent:
 
     def stop(self) -> None:
         self.tray.stop()
+
+    def _quit_asked(self) -> None:
+        """« Quitter »: at once, unless the IT provider protects it with a code (checked in a window)."""
+        if not self.loaded.quit_code:
+            self.stop()
+            return
+        self.windows.open("quit-code", "--lang", self.language,
+                          on_message=lambda message: self.stop() if message == "choice quit" else None)
 
     def shutdown(self) -> None:
         log.info("stopping")
