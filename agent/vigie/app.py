@@ -19,7 +19,7 @@ from vigie.checks.base import CheckContext
 from vigie.config import Config, LoadedConfig, Problem
 from vigie.config.store import KEYRING_PROBLEMS
 from vigie.engine import EJECT_BACKUP_ACTION, PRESENT_ACTION, SHOW_STATUS_ACTION, Engine
-from vigie.events import Command, CommandKind, SessionUnlocked, Stopped, Tick
+from vigie.events import Command, CommandKind, IncidentChanged, SessionUnlocked, Stopped, Tick
 from vigie.i18n import render, resolve_language, translator
 from vigie.instance import acquire_single_instance
 from vigie.journal import open_journal
@@ -84,6 +84,8 @@ class Agent:
             on_status=self._on_status,
             on_show_status=lambda: self.windows.open("status", "--lang", language),
             locker_command=shlex.split(config.lock.locker_command),
+            on_incident=self._open_incident,
+            incident_summary=lambda: self._incident_summary(),
         )
         self.notifier = Notifier.default(self._notification_icons(), self._on_notification_action,
                                          self._server_probe())
@@ -135,6 +137,7 @@ class Agent:
             self._volume_thread.start()  # USB pop-ups, and the backup drive plugged in or out
         self.scheduler.start()
         self.engine.submit(Tick())  # a first full check at start
+        self.engine.submit(IncidentChanged())  # an incident may still be open from before
         try:
             self.tray.run(on_visible=lambda backend: log.info("tray visible backend=%s", backend))
         finally:
@@ -163,6 +166,29 @@ class Agent:
         self.notifier.stop()
         self.windows.close_all()
         self.journal.close()
+
+    def _open_incident(self) -> None:
+        """« Je pense être attaqué »: the detection time is recorded first, then the guide opens."""
+        from vigie.incident import start_incident
+        from vigie.incident.contacts import configured_contacts
+
+        try:
+            start_incident(now(), configured_contacts(self.loaded.config))
+        except Exception:  # the guide records it too; the window must open whatever happens here
+            log.exception("incident: could not record the detection time")
+        self.windows.open("incident", "--lang", self.language,
+                          on_message=lambda message: self.engine.submit(IncidentChanged())
+                          if message == "closed" else None)
+
+    @staticmethod
+    def _incident_summary() -> Text | None:
+        from vigie.incident import open_incident_summary
+
+        try:
+            return open_incident_summary(now())
+        except Exception:  # a damaged incident file must not take the tooltip down
+            log.exception("incident: summary unavailable")
+            return None
 
     def _unlocked(self) -> None:
         """Vigie's own locker exited (Linux): the idle watch and the card policy both need to know."""

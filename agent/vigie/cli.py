@@ -1,4 +1,4 @@
-"""Command line: vigie [run] | check [--json] | config … | autostart … | ui status."""
+"""Command line: vigie [run] | check [--json] | config … | autostart … | backup … | incident … | ui WINDOW."""
 
 from __future__ import annotations
 
@@ -58,7 +58,15 @@ def build_parser() -> argparse.ArgumentParser:
     from vigie.backup.cli import add_parser as add_backup_parser
 
     add_backup_parser(sub)
+
+    from vigie.incident.cli import add_parser as add_incident_parser
+
+    add_incident_parser(sub)
     from vigie.cps_cli import add_parser as add_cps_parser
+
+    hashing = sub.add_parser("policy", help="prestataire : outils pour le fichier policy.toml")
+    hashing.add_subparsers(dest="action", metavar="ACTION", required=True).add_parser(
+        "hash-code", help="hacher le code qui protège « Quitter » (lu sur l’entrée standard)")
 
     add_cps_parser(sub)
 
@@ -67,10 +75,14 @@ def build_parser() -> argparse.ArgumentParser:
     status = windows.add_parser("status", help="état de la sécurité")
     status.add_argument("--snapshot", help=argparse.SUPPRESS)
     status.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS)
+    quit_code = windows.add_parser("quit-code", help="code du prestataire pour quitter Vigie")
+    quit_code.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS)
     usb = windows.add_parser("usb", help="alerte : nouveau support USB")
     usb.add_argument("--volume", required=True, help=argparse.SUPPRESS)
     usb.add_argument("--offset", default="0", help=argparse.SUPPRESS)
     usb.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS)
+    incident = windows.add_parser("incident", help="guide « Je pense être attaqué »")
+    incident.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS)
     return parser
 
 
@@ -83,6 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_agent(args.lang)
     if args.command == "ui":
         return run_window(args)
+    if args.command == "incident":  # loads the settings only where it needs them (not to check the network)
+        from vigie.incident import cli as incident_cli
+
+        return incident_cli.run_command(args)
     loaded = ConfigStore().load()
     tr = translator(resolve_language(args.lang, loaded.config.general.language))
     if args.command == "check":
@@ -95,6 +111,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from vigie.backup import cli as backup_cli
 
         return backup_cli.run_command(args, loaded, tr)
+    if args.command == "policy":
+        from vigie.config import policy
+
+        print(policy.hash_code(sys.stdin.readline().rstrip("\n")))
+        return 0
     if args.command == "cps":
         from vigie import cps_cli
 
@@ -104,10 +125,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_window(args: argparse.Namespace) -> int:
     language = ["--lang", resolve_language(args.lang)]
+    if args.window == "quit-code":
+        from vigie.ui import quit_code
+
+        return quit_code.main(language)
     if args.window == "usb":
         from vigie.ui import usb_popup  # Tk: only in this child process
 
         return usb_popup.main(["--volume", args.volume, "--offset", args.offset, *language])
+    if args.window == "incident":
+        from vigie.ui import incident_guide
+
+        return incident_guide.main(language)
     from vigie.ui import status_window
 
     argv = ["--snapshot", args.snapshot] if args.snapshot else []

@@ -31,6 +31,7 @@ from vigie.events import (
     IdleLockDue,
     IdleLockPostponed,
     IdleReminderDue,
+    IncidentChanged,
     SessionUnlocked,
     Stopped,
     Tick,
@@ -52,6 +53,7 @@ SHOW_STATUS_ACTION = "show_status"
 PRESENT_ACTION = "present"
 EJECT_BACKUP_ACTION = "eject_backup_drive"
 DRILL_CHECK = "restore_drill"
+INCIDENT_REFRESH_SECONDS = 60.0
 IDLE_TAG = "idle"
 LOCK_FAILED = T("Vigie could not lock the screen")
 LOCK_KEYS = {"windows": T("Windows + L"), "macos": T("Ctrl + Cmd + Q"), "linux": T("Super + L (or Ctrl + Alt + L)")}
@@ -73,6 +75,8 @@ class Engine:
         on_status: Callable[[Mapping[str, Finding]], None],
         on_show_status: Callable[[], None],
         locker_command: Sequence[str] = (),
+        on_incident: Callable[[], None] = lambda: None,
+        incident_summary: Callable[[], Text | None] = lambda: None,
     ) -> None:
         self.checks = {c.id: c for c in checks}
         self.ctx = ctx
@@ -83,6 +87,8 @@ class Engine:
         self.on_status = on_status
         self.on_show_status = on_show_status
         self.locker_command = tuple(locker_command)
+        self.on_incident = on_incident
+        self.incident_summary = incident_summary
         self.findings: dict[str, Finding] = {}
         self.notes: dict[str, Text] = {}  # short states shown in the tooltip (e.g. lock paused)
         self.usb = None  # a vigie.usb.UsbGuard when the USB watch runs
@@ -133,6 +139,8 @@ class Engine:
         elif isinstance(event, UserReturned):
             self._lock_tip()
             self._tell_cps("session_unlocked")
+        elif isinstance(event, IncidentChanged):
+            self._incident_note()
         elif isinstance(event, SessionUnlocked):
             self._tell_cps("session_unlocked")
         elif isinstance(event, CARD_EVENTS):
@@ -204,6 +212,15 @@ class Engine:
             self._start_drill(manual=True)
         elif kind == CommandKind.EJECT_BACKUP_DRIVE:
             self._eject_backup_drive()
+        elif kind == CommandKind.INCIDENT:
+            self.on_incident()
+            self._incident_note()
+
+    def _incident_note(self) -> None:
+        """While an incident is open the tooltip counts down its two 72-hour deadlines, every minute."""
+        summary = self.incident_summary()
+        self._set_note("incident", summary)
+        self._plan_event("incident", INCIDENT_REFRESH_SECONDS if summary else None, IncidentChanged())
 
     def _run_checks(self, check_ids: Sequence[str], event: Event | None = None) -> None:
         for check_id in check_ids:
@@ -223,14 +240,18 @@ class Engine:
 
     def _plan_recheck(self, check_id: str, seconds: float | None) -> None:
         """A check that knows when its verdict may change (a drive left plugged in) is run again then."""
-        previous = self._rechecks.pop(check_id, None)
+        self._plan_event(check_id, seconds, Tick(check_id))
+
+    def _plan_event(self, key: str, seconds: float | None, event: Event) -> None:
+        """One pending timer per key; it only puts the event on the queue."""
+        previous = self._rechecks.pop(key, None)
         if previous is not None:
             previous.cancel()
         if seconds is not None:
-            timer = threading.Timer(seconds, self.submit, args=(Tick(check_id),))
+            timer = threading.Timer(seconds, self.submit, args=(event,))
             timer.daemon = True
             timer.start()
-            self._rechecks[check_id] = timer
+            self._rechecks[key] = timer
 
     # --- backups ---------------------------------------------------------------------------------
     def _start_drill(self, manual: bool) -> None:

@@ -27,6 +27,7 @@ class CommandKind(Enum):
     SHOW_STATUS = "show_status"
     RUN_DRILL = "run_drill"  # « Tester ma sauvegarde »
     EJECT_BACKUP_DRIVE = "eject_backup_drive"
+    INCIDENT = "incident"  # « Je pense être attaqué »
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,11 @@ class IdleLockPostponed(Event):
 @dataclass(frozen=True)
 class UserReturned(Event):
     """Someone is using the computer again after Vigie locked it."""
+
+
+@dataclass(frozen=True)
+class IncidentChanged(Event):
+    """An incident was opened or closed, or its countdowns moved on: refresh the tooltip."""
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,7 @@ class Tray:
         return menu(
             item(lambda _: self._card_state, None, enabled=False, visible=lambda _: bool(self._card_state)),
             item(self._label(T("Lock now")), self._command(CommandKind.LOCK_NOW), default=True),
+            item(self._label(T("I think I am under attack")), self._command(CommandKind.INCIDENT)),
             item(self._label(T("Security status…")), self._command(CommandKind.SHOW_STATUS)),
             item(self._label(T("Check now")), self._command(CommandKind.CHECK_NOW)),
             item(self._label(T("Test my backup")), self._command(CommandKind.RUN_DRILL)),

@@ -1,0 +1,21 @@
+"""« Je pense être attaqué »: the offline incident guide's core.
+
+One incident at a time is open. Its state lives in a private folder (paths.data_dir()/incidents/ID/,
+0700) as incident.json (0600, replaced atomically at every change), so a crash, a kill -9 or a
+restart resumes at the same step. Evidence is gathered in ID/evidence/ with a SHA-256 manifest.
+Closing an incident archives its folder (incidents/archive/ID); Vigie never deletes one.
+
+For the agent (tray and engine), light imports only (no Tk, no Pillow, no fpdf2):
+    open_incident_summary(now)        the tray tooltip while an incident is open, else None
+    start_incident(now, contacts)     open one (journal: incident_opened) or return the open one
+    IncidentContacts                  IT provider and insurer, from the configuration
+The guide itself is the child window `vigie ui incident` (vigie.ui.incident_guide).
+"""
+
+from __future__ import annotations
+
+from vigie.incident.contacts import IncidentContacts
+from vigie.incident.deadlines import open_incident_summary
+from vigie.incident.state import IncidentStore, start_incident
+
+__all__ = ["IncidentContacts", "IncidentStore", "open_incident_summary", "start_incident"]

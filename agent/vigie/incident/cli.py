@@ -1,0 +1,186 @@
+"""`vigie incident …`: open or resume the guide (also from a terminal, so an IT provider can start it
+remotely), print the open incident, write its PDF report, close it, check the network is cut.
+Run by vigie.cli; the agent never imports this module."""
+
+from __future__ import annotations
+
+import argparse
+import gettext
+import json
+import logging
+import sys
+from datetime import datetime
+
+from vigie.i18n import render, resolve_language, translator
+from vigie.incident import network
+from vigie.incident.contacts import IncidentContacts, configured_contacts, contact_list
+from vigie.incident.deadlines import Deadline, deadlines, remaining_text
+from vigie.incident.report import STEP_TITLES, format_when, write_report
+from vigie.incident.state import STEPS, Action, Incident, IncidentError, IncidentStore, start_incident
+from vigie.journal import open_journal
+from vigie.model import T, Text
+from vigie.platform.base import PlatformError
+
+log = logging.getLogger(__name__)
+EXIT_OK, EXIT_CONNECTED, EXIT_ERROR, EXIT_UNKNOWN = 0, 1, 2, 3
+NO_INCIDENT = T("No incident is open.")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    incident = sub.add_parser("incident", help="« Je pense être attaqué » : ouvrir le guide (sans action), "
+                                               "suivre l’incident, créer le rapport")
+    incident.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS)
+    actions = incident.add_subparsers(dest="action", metavar="ACTION")
+    actions.add_parser("status", help="l’incident en cours et le temps restant pour la plainte et la CNIL")
+    actions.add_parser("report", help="créer le rapport PDF de l’incident et afficher son chemin")
+    actions.add_parser("close", help="terminer l’incident (il est archivé, jamais effacé)")
+    check = actions.add_parser("network", help="vérifier que le poste n’a plus aucune connexion réseau")
+    check.add_argument("--json", action="store_true", help="sortie JSON")
+
+
+def now() -> datetime:
+    return datetime.now().astimezone()
+
+
+def run_command(args: argparse.Namespace) -> int:
+    if args.action == "network":  # no settings needed: it must work wherever it runs
+        return check_network(args.json, translator(resolve_language(args.lang)))
+    from vigie.config import ConfigStore
+
+    loaded = ConfigStore().load()
+    language = resolve_language(args.lang, loaded.config.general.language)
+    tr = translator(language)
+    store = IncidentStore()
+    try:
+        if args.action == "status":
+            return print_status(store, tr)
+        if args.action == "report":
+            return make_report(store, tr)
+        if args.action == "close":
+            return close(store, tr)
+        return open_guide(store, language, configured_contacts(loaded.config), tr)
+    except IncidentError as exc:
+        log.error("incident command failed: %s", exc)
+        return _fail(T("The incident's state cannot be read: ask your IT provider."), tr)
+
+
+def open_guide(store: IncidentStore, language: str, contacts: IncidentContacts,
+               tr: gettext.NullTranslations) -> int:
+    incident, created = start_incident(now(), contacts, store)
+    _say(T("Incident opened.") if created else T("Incident resumed."), tr)
+    _print_incident(incident, store, tr)
+    try:
+        from vigie.ui import incident_guide
+        from vigie.ui.tk_support import install_signal_handlers
+    except ImportError as exc:  # a Python without Tk
+        log.error("incident guide unavailable: %s", exc)
+        return _fail(T("The guide window cannot open on this computer; the incident is recorded."), tr)
+    return incident_guide.run(language, install_signal_handlers(), store, announce=False)
+
+
+def print_status(store: IncidentStore, tr: gettext.NullTranslations) -> int:
+    incident = store.find_open()
+    if incident is None:
+        _say(NO_INCIDENT, tr)
+        return EXIT_OK
+    _print_incident(incident, store, tr)
+    return EXIT_OK
+
+
+def _print_incident(incident: Incident, store: IncidentStore, tr: gettext.NullTranslations) -> None:
+    complaint, cnil = deadlines(incident.detected_at, now())
+    contacted = [render(c.title, tr) for c in contact_list(incident.contacts) if incident.called_at(c.key)]
+    shots = sum(1 for action in incident.actions if action.kind == "screenshot")
+    lines = [
+        T("Incident in progress: {id}", id=incident.id),
+        T("Detected on {when}", when=format_when(incident.detected_at, tr)),
+        T("Current step: {n} of {total} — {title}", n=incident.step_number, total=len(STEPS),
+          title=STEP_TITLES.get(incident.step, STEP_TITLES[STEPS[0]])),
+        T("Complaint (Code des assurances, L12-10-1): {state}", state=deadline_state(complaint, tr)),
+        T("CNIL notification (RGPD, article 33): {state}", state=deadline_state(cnil, tr)),
+        T("Notes: {notes} · screenshots: {shots} · contacted: {contacted}", notes=len(incident.notes), shots=shots,
+          contacted=", ".join(contacted) or "—"),
+        T("Evidence folder: {path}", path=str(store.folder(incident.id) / "evidence")),
+    ]
+    for line in lines:
+        _say(line, tr)
+
+
+def deadline_state(deadline: Deadline, tr: gettext.NullTranslations) -> Text:
+    when = format_when(deadline.due, tr)
+    if deadline.overdue:
+        return T("overdue since {when}", when=when)
+    return T("{left} left, until {when}", left=remaining_text(deadline), when=when)
+
+
+def make_report(store: IncidentStore, tr: gettext.NullTranslations) -> int:
+    from vigie.incident import evidence
+
+    incident = store.find_open()
+    if incident is None:
+        return _fail(NO_INCIDENT, tr)
+    journal, _problem = open_journal()
+    try:
+        evidence.collect(store, incident.id, now(), journal)
+    finally:
+        journal.close()
+    try:
+        path = write_report(store, incident.id, now(), tr)
+    except OSError as exc:
+        log.error("incident report not written: %s", exc)
+        return _fail(T("The report could not be written: {reason}", reason=exc.strerror or str(exc)), tr)
+    print(path)
+    return EXIT_OK
+
+
+def close(store: IncidentStore, tr: gettext.NullTranslations) -> int:
+    incident = store.find_open()
+    if incident is None:
+        return _fail(NO_INCIDENT, tr)
+    journal, _problem = open_journal()
+    try:
+        archived = store.close(incident.id, now(), journal)
+    finally:
+        journal.close()
+    _say(T("Incident closed. Everything is kept in: {path}", path=str(archived)), tr)
+    return EXIT_OK
+
+
+def check_network(as_json: bool, tr: gettext.NullTranslations) -> int:
+    try:
+        state = network.read_state()
+    except PlatformError as exc:
+        log.error("network state unreadable: %s", exc)
+        return _fail(exc.reason, tr, EXIT_UNKNOWN)
+    _note_check(state)
+    if as_json:
+        print(json.dumps({"cut": state.cut, "connected": list(state.connected),
+                          "default_via": list(state.default_via)}))
+    elif state.cut:
+        _say(T("Network cut: no connection left."), tr)
+    else:
+        _say(T("Still connected: {interfaces}", interfaces=", ".join(state.interfaces)), tr)
+    return EXIT_OK if state.cut else EXIT_CONNECTED
+
+
+def _note_check(state: network.NetworkState) -> None:
+    """A check made during an incident goes into its timeline."""
+    store = IncidentStore()
+    incident = store.find_open()
+    if incident is None:
+        return
+    try:
+        with store.change(incident.id) as changed:
+            changed.actions.append(Action("network_check", now(), {"cut": state.cut,
+                                                                   "interfaces": ", ".join(state.interfaces)}))
+    except (OSError, IncidentError) as exc:
+        log.warning("network check not added to the incident: %s", exc)
+
+
+def _say(text: Text, tr: gettext.NullTranslations) -> None:
+    print(render(text, tr))
+
+
+def _fail(text: Text, tr: gettext.NullTranslations, code: int = EXIT_ERROR) -> int:
+    print(render(text, tr), file=sys.stderr)
+    return code

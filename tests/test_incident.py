@@ -1,0 +1,591 @@
+"""Issue 8's core on real things: the state on disk, the journal, the two deadlines (injected clock),
+the network check inside a network namespace the test creates (never the machine's own network), a
+real screenshot of Xvfb, a real home folder with encrypted-looking files, the PDF read back with
+pdftotext, and the `vigie incident …` commands as subprocesses.
+
+French expectations are the translations proposed for vigie.po (see the helper's report).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from PIL import Image
+
+import harness
+from fixture_files import load_fixture
+from support.netns import Namespace
+from vigie.i18n import render, translator
+from vigie.incident import deadlines as dl
+from vigie.incident import evidence, network, report, scan
+from vigie.incident.contacts import IncidentContacts, contact_list
+from vigie.incident.state import STEPS, Action, IncidentError, IncidentStore, Mark, Note
+from vigie.journal import Journal
+
+NBSP = "\u00a0"
+FR, EN = translator("fr"), translator("en")
+PARIS = ZoneInfo("Europe/Paris")
+DETECTED = datetime(2026, 11, 20, 9, 30, tzinfo=PARIS)
+CONTACTS = IncidentContacts(it_name="InfoCabinet", it_phone="01 23 45 67 89", insurer_name="Mutuelle Pro",
+                            insurer_phone="09 87 65 43 21", policy_number="CY-2026-0042")
+SECRETS = ("SECRET-PATIENT-DUPONT-1958", "SECRET-ORDONNANCE-42", "SECRET-NOTE-RANSOM-BODY")
+
+
+def fr(text: str) -> str:
+    """~ marks the no-break space of French typography in the expected strings."""
+    return text.replace("~", NBSP)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> IncidentStore:
+    return IncidentStore(tmp_path / "incidents")
+
+
+@pytest.fixture
+def journal(tmp_path: Path):
+    opened = Journal(tmp_path / "journal.sqlite3")
+    yield opened
+    opened.close()
+
+
+def mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+# --- the two 72-hour deadlines, injected clock ---
+
+@pytest.mark.parametrize(("elapsed", "left", "overdue", "long_fr", "short_fr"), [
+    (timedelta(0), timedelta(hours=72), False, "72~h 00~min", "72~h"),
+    (timedelta(hours=71), timedelta(hours=1), False, "1~h 00~min", "1~h"),
+    (timedelta(hours=71, minutes=30, seconds=59), timedelta(minutes=29, seconds=1), False, "29~min", "29~min"),
+    (timedelta(hours=73), timedelta(hours=-1), True, "délai dépassé", "délai dépassé"),
+], ids=["0h", "71h", "71h30", "73h"])
+def test_deadlines_with_an_injected_clock(elapsed, left, overdue, long_fr, short_fr):
+    complaint, cnil = dl.deadlines(DETECTED, DETECTED + elapsed)
+    assert (complaint.kind, cnil.kind) == (dl.Kind.COMPLAINT, dl.Kind.CNIL)
+    for deadline in (complaint, cnil):
+        assert deadline.due == DETECTED + timedelta(hours=72)
+        assert deadline.remaining == left
+        assert deadline.overdue is overdue
+        assert render(dl.remaining_text(deadline), FR) == fr(long_fr)
+        assert render(dl.remaining_text(deadline, short=True), FR) == fr(short_fr)
+
+
+def test_deadline_texts_in_english_round_down():
+    complaint, _ = dl.deadlines(DETECTED, DETECTED + timedelta(hours=30, minutes=47, seconds=59))
+    assert render(dl.remaining_text(complaint), EN) == "41 h 12 min"  # 41 h 12 min 01 s left
+    assert render(dl.remaining_text(complaint, short=True), EN) == "41 h"
+
+
+def test_deadline_counts_real_hours_across_the_summer_time_change():
+    detected = datetime(2026, 10, 24, 12, 0, tzinfo=PARIS)  # clocks go back on the 25th at 03:00
+    now = (detected.astimezone(UTC) + timedelta(hours=71)).astimezone(PARIS)
+    complaint, _ = dl.deadlines(detected, now)
+    assert complaint.remaining == timedelta(hours=1)
+    assert complaint.due.astimezone(PARIS).hour == 11  # 72 real hours = 11:00 local time on the 27th
+
+
+def test_tooltip_summary_only_while_an_incident_is_open(store, journal):
+    assert dl.open_incident_summary(DETECTED, store) is None
+    incident, created = store.start(DETECTED, CONTACTS, journal)
+    assert created
+    summary = dl.open_incident_summary(DETECTED + timedelta(hours=30, minutes=59), store)
+    assert render(summary, FR) == fr("Incident en cours — plainte~: 41~h, CNIL~: 41~h")
+    assert render(summary, EN) == "Incident in progress — complaint: 41 h, CNIL: 41 h"
+    late = dl.open_incident_summary(DETECTED + timedelta(hours=73), store)
+    assert render(late, FR) == fr("Incident en cours — plainte~: délai dépassé, CNIL~: délai dépassé")
+    store.close(incident.id, DETECTED + timedelta(hours=80), journal)
+    assert dl.open_incident_summary(DETECTED + timedelta(hours=81), store) is None
+
+
+# --- the state on disk ---
+
+def test_opening_records_the_detection_and_resumes_the_same_incident(store, journal):
+    incident, created = store.start(DETECTED, CONTACTS, journal)
+    folder = store.folder(incident.id)
+    assert created and incident.id == "20261120-093000"
+    assert mode(folder) == 0o700 and mode(folder / "incident.json") == 0o600
+    assert mode(store.evidence_dir(incident.id)) == 0o700
+    again, created_again = store.start(DETECTED + timedelta(hours=2), None, journal)
+    assert not created_again and again.id == incident.id and again.detected_at == DETECTED
+    assert again.contacts == CONTACTS  # no contacts given: the stored ones stay
+    opened = journal.events("incident_opened")
+    assert [(at, data) for at, _kind, data in opened] == [(DETECTED.isoformat(), {"id": incident.id})]
+
+
+def test_every_change_is_persisted_and_read_back(store, journal):
+    incident, _ = store.start(DETECTED, CONTACTS, journal)
+    later = DETECTED + timedelta(minutes=12)
+    with store.change(incident.id) as changed:
+        changed.step = "dont_pay"
+        changed.mark_step_done("keep_on", later)
+        changed.mark_step_done("keep_on", later + timedelta(hours=1))  # only the first time counts
+        changed.notes.append(Note(later, "Écran rouge « payez 2 BTC » sur le poste d’accueil"))
+        changed.calls.append(Mark("it_provider", later))
+        changed.actions.append(Action("network_check", later, {"cut": True, "interfaces": ""}))
+    loaded = IncidentStore(store.root).load(incident.id)
+    assert loaded == changed
+    assert loaded.step_number == 3 and loaded.step_done_at("keep_on") == later
+    assert loaded.called_at("it_provider") == later and loaded.called_at("insurer") is None
+    raw = json.loads((store.folder(incident.id) / "incident.json").read_text(encoding="utf-8"))
+    assert raw["schema"] == "vigie-incident/1" and raw["detected_at"] == "2026-11-20T09:30:00+01:00"
+
+
+def test_closing_archives_and_never_deletes(store, journal):
+    incident, _ = store.start(DETECTED, CONTACTS, journal)
+    (store.evidence_dir(incident.id) / "kept.txt").write_text("x")
+    archived = store.close(incident.id, DETECTED + timedelta(days=2), journal)
+    assert archived == store.root / "archive" / incident.id
+    assert (archived / "evidence" / "kept.txt").read_text() == "x"
+    closed = store.load(incident.id, archived)
+    assert closed.closed and closed.closed_at == DETECTED + timedelta(days=2)
+    assert store.find_open() is None and store.archived() == [incident.id]
+    assert [data for _at, _kind, data in journal.events("incident_closed")] == [{"id": incident.id}]
+    with pytest.raises(IncidentError):
+        store.close(incident.id, DETECTED + timedelta(days=3), journal)
+    second, created = store.start(DETECTED, None, journal)  # same second: a new id all the same
+    assert created and second.id == "20261120-093000-2"
+
+
+def test_an_unreadable_state_is_kept_and_skipped(store, journal):
+    incident, _ = store.start(DETECTED, None, journal)
+    state = store.folder(incident.id) / "incident.json"
+    state.write_text("{ cut in the midd")
+    assert store.find_open() is None
+    fresh, created = store.start(DETECTED + timedelta(hours=1), None, journal)
+    assert created and fresh.id != incident.id
+    assert state.read_text() == "{ cut in the midd"  # left for the IT provider to look at
+    with pytest.raises(IncidentError):
+        store.folder("../../etc")
+
+
+def test_contacts_are_listed_in_calling_order_in_french():
+    listed = contact_list(CONTACTS)
+    assert [c.key for c in listed] == ["it_provider", "17cyber", "ars", "insurer"]
+    texts = [render(c.title, FR) for c in listed]
+    assert texts == ["Votre prestataire informatique", "17Cyber (police et gendarmerie)",
+                     "Votre agence régionale de santé (ARS)", "Votre assureur"]
+    lines = {c.key: [render(line, FR) for line in c.lines] for c in listed}
+    assert lines["it_provider"] == [fr("InfoCabinet — téléphone~: 01 23 45 67 89")]
+    assert "En cas d’urgence, composez le 17." in lines["17cyber"]
+    assert any("cybermalveillance.gouv.fr" in line for line in lines["17cyber"])
+    assert fr("Numéro de contrat~: CY-2026-0042") in lines["insurer"]
+    empty = {c.key: [render(line, FR) for line in c.lines] for c in contact_list(IncidentContacts())}
+    assert empty["it_provider"] == [fr("Non renseigné~: cherchez son numéro sur une facture ou sur le contrat "
+                                       "de maintenance.")]
+
+
+# --- the network: pure assessment of real captures ---
+
+def ip_capture(name: str) -> network.NetworkState:
+    doc = json.loads(load_fixture(f"linux-ip-j-{name}.json"))
+    routes = network.parse_ip_json(doc["route4"]) + network.parse_ip_json(doc["route6"])
+    return network.assess_linux(network.parse_ip_json(doc["addr"]), routes)
+
+
+@pytest.mark.parametrize(("capture", "connected", "default_via", "cut"), [
+    ("host", ("eth0",), ("eth0",), False),
+    ("netns-connected", ("veth0",), ("veth0",), False),  # the bridge without carrier does not count
+    ("netns-local-only", ("veth0",), (), False),  # no internet, but the practice's network is still reachable
+    ("netns-cut", (), (), True),
+])
+def test_assessment_of_real_ip_captures(capture, connected, default_via, cut):
+    state = ip_capture(capture)
+    assert (state.connected, state.default_via, state.cut) == (connected, default_via, cut)
+
+
+def test_assessment_edge_cases():
+    up = {"ifname": "wlan0", "flags": ["BROADCAST", "UP", "LOWER_UP"], "link_type": "ether",
+          "addr_info": [{"family": "inet", "local": "192.168.1.20", "scope": "global"}]}
+    tunnel = {"ifname": "tun0", "flags": ["POINTOPOINT", "UP", "LOWER_UP"], "link_type": "none",
+              "addr_info": [{"family": "inet", "local": "10.8.0.2", "scope": "global"}]}
+    multipath = {"dst": "default", "nexthops": [{"gateway": "192.168.1.1", "dev": "wlan0"},
+                                                {"gateway": "10.8.0.1", "dev": "tun0"}], "flags": []}
+    state = network.assess_linux([up, tunnel], [multipath])
+    assert state.default_via == ("wlan0", "tun0") and state.connected == ("wlan0", "tun0")
+    unreachable = {"type": "unreachable", "dst": "default", "flags": []}
+    linkdown = {"dst": "default", "gateway": "192.168.1.1", "dev": "wlan0", "flags": ["linkdown"]}
+    assert network.assess_linux([up], [unreachable, linkdown]).cut
+    only_link_local = dict(up, addr_info=[{"family": "inet6", "local": "fe80::1", "scope": "link"}])
+    assert network.assess_linux([only_link_local], [{"dst": "fe80::/64", "dev": "wlan0", "flags": []}]).cut
+    with pytest.raises(network.PlatformError):
+        network.parse_ip_json("{not json")
+
+
+def test_windows_and_macos_parsers():
+    # ConvertTo-Json: nothing for no route, an object for one, a list for several (PowerShell 5.1 and 7)
+    assert network.parse_windows_routes("") == ()
+    assert network.parse_windows_routes('{"InterfaceAlias":"Wi-Fi","NextHop":"192.168.1.1"}') == ("Wi-Fi",)
+    both = '[{"InterfaceAlias":"Ethernet","NextHop":"10.0.0.1"},{"InterfaceAlias":"Ethernet","NextHop":"fe80::1"}]'
+    assert network.parse_windows_routes(both) == ("Ethernet",)
+    assert network.parse_route_get(load_fixture("macos-route-get-default.txt")) == "en1"
+    assert network.parse_route_get("route: writing to routing socket: not in table\n") is None
+    ports = network.parse_hardware_ports(load_fixture("macos-networksetup-listallhardwareports.txt"))
+    assert ("Wi-Fi", "en0") in ports and ("Thunderbolt Bridge", "bridge0") in ports
+    services = network.parse_network_services(load_fixture("macos-networksetup-listallnetworkservices.txt"))
+    assert services == ["Wi-Fi", "USB 10/100/1000 LAN", "Thunderbolt Bridge", "iPhone USB"]  # *Bluetooth PAN is off
+
+
+def test_psutil_view_agrees_with_ip_on_this_machine():
+    import psutil
+
+    from_ip = network.read_linux()
+    from_psutil = network.addressed_interfaces(psutil.net_if_stats(), psutil.net_if_addrs())
+    assert set(from_ip.connected) <= set(from_psutil)
+    assert "lo" not in from_psutil
+
+
+def test_manual_steps_cover_cable_and_wifi_on_every_os():
+    for system, where in (("linux", "en haut à droite"), ("win32", "Mode Avion"), ("darwin", "barre des menus")):
+        steps = [render(step, FR) for step in network.manual_steps(system)]
+        assert steps[0] == fr("Câble~: débranchez le câble réseau de l’ordinateur.")
+        assert steps[1].startswith(fr("Wi-Fi~:")) and where in steps[1]
+
+
+def test_cut_without_networkmanager_explains_instead(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setattr(sys, "platform", "linux")
+    outcome = network.cut_network()
+    assert not outcome.done
+    assert render(outcome.reason, FR) == fr("NetworkManager n’est pas installé~: Vigie ne peut pas couper le réseau "
+                                            "lui-même sur cet ordinateur.")
+
+
+# --- the network: for real, inside a namespace made by the test ---
+
+@pytest.fixture
+def netns():
+    if os.geteuid() != 0:
+        pytest.skip("network namespaces need root (CI runs as root)")
+    host_before = network.read_linux()
+    ns = Namespace()
+    try:
+        yield ns
+    finally:
+        ns.remove()
+        assert network.read_linux() == host_before  # the machine's own network is as it was
+
+
+def vigie_in(ns: Namespace, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*ns.prefix, *harness.vigie_argv(), *args], env=env, capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_network_check_inside_a_namespace(netns, home_env):
+    """The same check, first through the injectable argv prefix, then as `vigie incident network` run
+    inside the namespace: connected, then local only, then cut once the link is down."""
+    state = network.read_state(netns.prefix)
+    assert (state.connected, state.default_via, state.cut) == (("veth0",), ("veth0",), False)
+    result = vigie_in(netns, home_env, "incident", "network", "--json")
+    assert result.returncode == 1, result.stderr
+    assert json.loads(result.stdout) == {"cut": False, "connected": ["veth0"], "default_via": ["veth0"]}
+
+    netns.ip("route", "del", "default")
+    netns.ip("-6", "route", "del", "default")
+    state = network.read_state(netns.prefix)
+    assert (state.connected, state.default_via, state.cut) == (("veth0",), (), False)
+
+    netns.ip("link", "set", "veth0", "down")  # the cable pulled out
+    assert network.read_state(netns.prefix).cut
+    result = vigie_in(netns, home_env, "incident", "network")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == fr("Réseau coupé~: plus aucune connexion.\n")
+
+
+def test_network_check_is_added_to_the_open_incident(netns, home_env):
+    data = Path(home_env["XDG_DATA_HOME"]) / "Vigie"
+    store = IncidentStore(data / "incidents")
+    with contextlib.closing(Journal(data / "journal.sqlite3")) as journal:
+        store.start(datetime.now().astimezone(), None, journal)
+    assert vigie_in(netns, home_env, "incident", "network").returncode == 1
+    netns.ip("link", "set", "veth0", "down")
+    assert vigie_in(netns, home_env, "incident", "network").returncode == 0
+    checks = [a.detail for a in store.find_open().actions if a.kind == "network_check"]
+    assert checks == [{"cut": False, "interfaces": "veth0"}, {"cut": True, "interfaces": ""}]
+
+
+# --- evidence ---
+
+RANSOM_BLUE = (0, 0, 170)
+
+
+def show_ransom_screen(services: harness.Services, env: dict[str, str], tmp_path: Path) -> None:
+    """A window standing for the ransom demand: a blue 400x300 image at the top left (ImageMagick)."""
+    picture = tmp_path / "ransom.png"
+    Image.new("RGB", (400, 300), RANSOM_BLUE).save(picture)
+    services.start(["display", "-geometry", "+0+0", "-title", "vigie-test-ransom", str(picture)], env)
+    harness.wait_for(lambda: harness.xdo(env, "search", "--onlyvisible", "--name", "vigie-test-ransom").strip(),
+                     what="the ransom window mapped")
+
+
+def test_capture_screen_saves_a_real_png_of_xvfb(display, services, store, journal, monkeypatch, tmp_path):
+    env = dict(harness.isolated_env(tmp_path / "x"), DISPLAY=display)
+    show_ransom_screen(services, env, tmp_path)
+    monkeypatch.setenv("DISPLAY", display)
+    incident, _ = store.start(DETECTED, None, journal)
+    folder = store.evidence_dir(incident.id)
+    path, digest = evidence.capture_screen(folder, DETECTED + timedelta(minutes=5))
+    assert path == folder / "screenshots" / "screenshot-2026-11-20_09-35-00.png"
+    with Image.open(path) as image:
+        assert image.format == "PNG" and image.size == (1024, 768)  # the whole Xvfb screen
+        assert harness.count_near(image.convert("RGB"), RANSOM_BLUE, 2) >= 400 * 300 * 0.95
+    assert mode(path) == 0o600 and mode(path.parent) == 0o700 and mode(folder) == 0o700
+    assert digest == evidence.sha256_file(path)
+    second, _ = evidence.capture_screen(folder, DETECTED + timedelta(minutes=5))
+    assert second.name == "screenshot-2026-11-20_09-35-00-2.png"  # never overwritten
+    evidence.sync(store, incident)
+    assert evidence.read_manifest(folder)["screenshots/" + path.name] == digest
+    check = subprocess.run(["sha256sum", "--check", "--strict", evidence.MANIFEST], cwd=folder, capture_output=True,
+                           text=True, timeout=30)
+    assert check.returncode == 0, check.stdout + check.stderr  # the standard tool agrees with the manifest
+    assert evidence.verify(folder) == ()
+
+
+def test_capture_failure_says_what_to_do(tmp_path):
+    def broken():
+        raise OSError("X connection refused")
+
+    with pytest.raises(evidence.EvidenceError) as caught:
+        evidence.capture_screen(tmp_path, DETECTED, grab=broken)
+    assert render(caught.value.reason, FR) == fr("L’écran n’a pas pu être capturé~: prenez-le en photo avec votre "
+                                                 "téléphone.")
+
+
+def make_home(home: Path, now: datetime) -> dict[str, list[Path]]:
+    """A user's folders after an attack, with secrets inside every file, and old or ordinary files around."""
+    recent, old = now.timestamp() - 3600, (now - timedelta(days=30)).timestamp()
+    layout = {
+        "encrypted": [home / "Documents" / "Patients" / f"dossier-{i:02d}.docx.qwkz7" for i in range(12)],
+        "known": [home / "Desktop" / "compta-2026.xlsx.lockbit", home / "Documents" / "agenda.odt.locked"],
+        "notes": [home / "Documents" / "HOW_TO_RECOVER_FILES.txt", home / "Desktop" / "!!!READ_ME!!!.html",
+                  home / "Downloads" / "info.hta", home / "Documents" / "Patients" / "Restore-My-Files.txt"],
+        "ordinary": [home / "Documents" / "courrier.pdf", home / "Downloads" / "README.txt",
+                     home / "Pictures" / "radio.dcm", *(home / "Documents" / f"scan-{i}.jpg" for i in range(15))],
+        "old": [home / "Documents" / f"archive-{i}.docx.qwkz7" for i in range(3)],
+        "hidden": [home / ".cache" / "x" / f"blob-{i}.zzz" for i in range(12)],
+    }
+    for kind, files in layout.items():
+        for number, path in enumerate(files):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(f"{SECRETS[number % len(SECRETS)]} {kind} {number}\n", encoding="utf-8")
+            stamp = old if kind == "old" else recent
+            os.utime(path, (stamp, stamp))
+    (home / "Documents" / "loop").symlink_to(home / "Documents")  # never followed
+    return layout
+
+
+def test_scan_finds_encrypted_files_and_ransom_notes_by_name_and_time(tmp_path):
+    now = datetime.now().astimezone()
+    layout = make_home(tmp_path / "home", now)
+    result = scan.scan_recent_files([tmp_path / "home" / "Documents", tmp_path / "home"], now)
+    found = {Path(f.path): f.reason for f in result.files}
+    assert {p: r for p, r in found.items() if r == "unusual_extension"} == dict.fromkeys(layout["encrypted"],
+                                                                                         "unusual_extension")
+    assert {p for p, r in found.items() if r == "ransom_extension"} == set(layout["known"])
+    assert {p for p, r in found.items() if r == "ransom_note"} == set(layout["notes"])
+    assert result.total == len(found) == 18 and result.complete
+    assert all(p not in found for p in layout["ordinary"] + layout["old"] + layout["hidden"])
+    times = {f.modified for f in result.files}
+    assert all(abs((t - now).total_seconds() + 3600) < 2 for t in times)  # the files' own times
+
+
+def test_scan_is_bounded(tmp_path):
+    now = datetime.now().astimezone()
+    make_home(tmp_path / "home", now)
+    capped = scan.scan_recent_files([tmp_path / "home"], now, max_entries=10)
+    assert not capped.complete and capped.visited == 11
+    ticks = iter(range(1000))
+    timed = scan.scan_recent_files([tmp_path / "home"], now, max_seconds=3, clock=lambda: float(next(ticks)))
+    assert not timed.complete
+
+
+@pytest.mark.parametrize(("name", "note"), [
+    ("HOW_TO_DECRYPT.txt", True), ("_readme.txt", True), ("!!!READ_ME_MEDUSA!!!.txt", True),
+    ("README_FOR_DECRYPT.html", True), ("restore-my-files.txt", True), ("info.hta", True),
+    ("YOUR_FILES_ARE_ENCRYPTED.TXT", True), ("README.txt", False), ("readme.md", False),
+    ("compte-rendu.txt", False), ("decrypt.exe", False),
+])
+def test_ransom_note_names(name, note):
+    assert scan.note_like(name) is note
+
+
+def test_evidence_never_holds_file_contents_and_the_copy_is_checked(tmp_path, store, journal):
+    now = datetime.now().astimezone()
+    home = tmp_path / "home"
+    make_home(home, now)
+    journal.record("usb_inserted", now - timedelta(days=1), label="CLE_INCONNUE", uuid="1234-ABCD",
+                   size_bytes=16_000_000_000, fs_type="vfat")
+    journal.record("restore_drill", now - timedelta(days=3), outcome="passed")
+    journal.record("usb_inserted", now - timedelta(days=90), label="TROP_VIEILLE", uuid="0", size_bytes=1,
+                   fs_type="vfat")
+    incident, _ = store.start(now - timedelta(hours=2), CONTACTS, journal)
+    result = evidence.collect(store, incident.id, now, journal, [home / "Documents", home])
+    assert result.total == 18
+    folder = store.evidence_dir(incident.id)
+    names = {p.as_posix() for p in evidence.evidence_files(folder)}
+    assert names == {"incident.json", "notes.txt", "suspicious-files.json", "system.json", "vigie-journal.json"}
+    for path in folder.rglob("*"):
+        assert mode(path) == (0o700 if path.is_dir() else 0o600), path
+        if path.is_file():
+            assert not any(secret.encode() in path.read_bytes() for secret in SECRETS), path
+    extract = json.loads((folder / "vigie-journal.json").read_text(encoding="utf-8"))
+    assert [e["kind"] for e in extract] == ["usb_inserted", "restore_drill", "incident_opened"]
+    system = json.loads((folder / "system.json").read_text(encoding="utf-8"))
+    assert system["host"] == os.uname().nodename and system["os"] == "Linux" and system["booted_at"]
+    listed = json.loads((folder / "suspicious-files.json").read_text(encoding="utf-8"))
+    assert listed["suspicious_total"] == 18 and {"path", "modified", "reason"} == set(listed["files"][0])
+
+    drive = tmp_path / "usb drive"
+    drive.mkdir()
+    copy = evidence.copy_evidence(store, incident.id, drive)
+    assert copy.verified and copy.path == drive / f"Vigie-evidence-{incident.id}"
+    assert mode(copy.path) == 0o700 and mode(copy.path / "notes.txt") == 0o600
+    assert evidence.copy_evidence(store, incident.id, drive).path.name.endswith("-2")  # a second copy, apart
+    (copy.path / "notes.txt").write_text("changed afterwards")
+    assert evidence.verify(copy.path) == ("notes.txt",)
+    not_a_folder = tmp_path / "a file"
+    not_a_folder.write_text("")
+    with pytest.raises(evidence.EvidenceError):
+        evidence.copy_evidence(store, incident.id, not_a_folder)
+
+
+# --- the PDF report ---
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True,
+                          timeout=60).stdout
+
+
+def filled_incident(store: IncidentStore, journal: Journal, now: datetime) -> str:
+    incident, _ = store.start(now - timedelta(hours=30), CONTACTS, journal)
+    folder = store.evidence_dir(incident.id)
+    shot, digest = evidence.capture_screen(folder, now - timedelta(hours=29),
+                                           grab=lambda: Image.new("RGB", (64, 48), (0, 0, 170)))
+    with store.change(incident.id) as changed:
+        changed.mark_step_done("keep_on", now - timedelta(hours=29, minutes=50))
+        changed.actions.append(Action("network_cut", now - timedelta(hours=29, minutes=45),
+                                      {"done": False, "method": "cut_linux", "reason": "NetworkManager absent"}))
+        changed.actions.append(Action("network_check", now - timedelta(hours=29, minutes=40),
+                                      {"cut": True, "interfaces": ""}))
+        changed.actions.append(Action("screenshot", now - timedelta(hours=29),
+                                      {"file": f"screenshots/{shot.name}", "sha256": digest}))
+        changed.notes.append(Note(now - timedelta(hours=28), "Message « vos fichiers sont chiffrés », 2 BTC"))
+        changed.calls.append(Mark("it_provider", now - timedelta(hours=27)))
+    return incident.id
+
+
+def test_report_cli_writes_a_private_pdf_with_the_timeline(home_env):
+    env = dict(home_env, TZ="Europe/Paris")
+    now = datetime.now().astimezone()
+    make_home(Path(env["HOME"]), now)
+    data = Path(env["XDG_DATA_HOME"]) / "Vigie"
+    store, journal = IncidentStore(data / "incidents"), Journal(data / "journal.sqlite3")
+    try:
+        journal.record("usb_inserted", now - timedelta(days=2), label="CLE_TROUVEE", uuid="AB-CD", size_bytes=1,
+                       fs_type="vfat")
+        incident_id = filled_incident(store, journal, now)
+    finally:
+        journal.close()
+    result = harness.run_vigie(env, "incident", "report")
+    assert result.returncode == 0, result.stderr
+    path = Path(result.stdout.strip())
+    assert path.parent == store.evidence_dir(incident_id) and path.suffix == ".pdf"
+    assert mode(path) == 0o600 and path.read_bytes().startswith(b"%PDF-")
+    text = " ".join(pdf_text(path).split())  # layout spaces and line breaks do not matter here
+    shot = next(a for a in store.load(incident_id).actions if a.kind == "screenshot")
+    expected = [
+        "Rapport d’incident — cyberattaque présumée", "Chronologie", "Attaque détectée : l’incident est ouvert.",
+        "Étape 1 faite : N’éteignez pas l’ordinateur", "Vérification du réseau : coupé (plus aucune route).",
+        "Vigie n’a pas pu couper le réseau lui-même : NetworkManager absent",
+        "Note : Message « vos fichiers sont chiffrés », 2 BTC", "Prévenu : Votre prestataire informatique",
+        "Plainte (Code des assurances, article L12-10-1)", "Notification à la CNIL (RGPD, article 33)",
+        "temps restant à la création de ce rapport : 41 h", shot.detail["file"], shot.detail["sha256"],
+        "HOW_TO_RECOVER_FILES.txt", "dossier-00.docx.qwkz7", "ressemble à une demande de rançon",
+        "CLE_TROUVEE", "CY-2026-0042", "01 23 45 67 89", "notes.txt",
+    ]
+    missing = [item for item in expected if fr(item).replace(NBSP, " ") not in text.replace(NBSP, " ")]
+    assert missing == []
+    assert not any(secret in text for secret in SECRETS)
+    assert not any(secret.encode() in path.read_bytes() for secret in SECRETS)
+    timeline = [a for a in store.load(incident_id).actions if a.kind == "report"]
+    assert [a.detail["file"] for a in timeline] == [path.name]
+    assert evidence.verify(store.evidence_dir(incident_id)) == ()
+
+
+def test_report_without_a_unicode_font_still_opens(tmp_path, store, journal):
+    now = datetime.now().astimezone()
+    incident_id = filled_incident(store, journal, now)
+    data = report.build(store.load(incident_id), store.evidence_dir(incident_id), now, FR, font=None)
+    path = tmp_path / "core-font.pdf"
+    path.write_bytes(data)
+    text = pdf_text(path)
+    assert "Chronologie" in text and "Rapport d'incident" in text  # ’ became ' in Latin-1
+    assert report.latin1("prix : 50 € — « ok » œuf") == "prix : 50 EUR - « ok » oeuf"
+
+
+def test_font_is_found_per_system():
+    present = {Path("/System/Library/Fonts/Helvetica.ttc")}
+    windows = report.find_font("win32", lambda p: p.name in {"arial.ttf", "arialbd.ttf"})
+    assert windows is not None and windows.regular.name == "arial.ttf" and windows.bold.name == "arialbd.ttf"
+    mac = report.find_font("darwin", present.__contains__)
+    assert mac is not None and mac.regular.name == "Helvetica.ttc" and mac.bold is None
+    linux = report.find_font("linux")
+    assert linux is not None and linux.regular.name == "DejaVuSans.ttf" and linux.bold.name == "DejaVuSans-Bold.ttf"
+    assert report.find_font("linux", lambda _p: False) is None
+
+
+# --- the commands ---
+
+def test_status_close_and_journal_through_the_cli(home_env):
+    env = dict(home_env, TZ="Europe/Paris")
+    result = harness.run_vigie(env, "incident", "status")
+    assert (result.returncode, result.stdout) == (0, "Aucun incident n’est en cours.\n")
+    data = Path(env["XDG_DATA_HOME"]) / "Vigie"
+    store = IncidentStore(data / "incidents")
+    detected = datetime.now().astimezone() - timedelta(hours=30, minutes=1)
+    with contextlib.closing(Journal(data / "journal.sqlite3")) as journal:
+        incident, _ = store.start(detected, CONTACTS, journal)
+    with store.change(incident.id) as changed:
+        changed.step = "evidence"
+    status = harness.run_vigie(env, "incident", "status").stdout.splitlines()
+    assert status[0] == fr(f"Incident en cours~: {incident.id}")
+    assert status[2] == fr("Étape en cours~: 4 sur 7 — Gardez des preuves")
+    assert status[3].startswith(fr("Plainte (Code des assurances, L12-10-1)~: il reste 41~h 5"))
+    assert status[4].startswith(fr("Notification à la CNIL (RGPD, article 33)~: il reste 41~h 5"))
+    closed = harness.run_vigie(env, "incident", "close")
+    assert closed.returncode == 0, closed.stderr
+    assert (store.archive_dir() / incident.id / "incident.json").is_file()
+    assert harness.run_vigie(env, "incident", "close").returncode == 2
+    assert harness.run_vigie(env, "incident", "report").stderr == "Aucun incident n’est en cours.\n"
+    with sqlite3.connect(data / "journal.sqlite3") as db:
+        kinds = [row[0] for row in db.execute("SELECT kind FROM events ORDER BY id")]
+    assert kinds == ["incident_opened", "incident_closed"]
+
+
+def test_vigie_incident_without_a_display_still_records_the_incident(home_env):
+    env = dict(home_env, TZ="Europe/Paris")
+    result = harness.run_vigie(env, "incident")
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[0] == "Incident ouvert."
+    assert result.stderr.startswith(fr("Vigie~: le guide d’incident ne peut pas s’ouvrir (aucun écran disponible)."))
+    store = IncidentStore(Path(env["XDG_DATA_HOME"]) / "Vigie" / "incidents")
+    incident = store.find_open()
+    assert incident is not None and incident.step == STEPS[0]
+    again = harness.run_vigie(env, "incident")
+    assert again.stdout.splitlines()[:2] == ["Incident en cours repris.", fr(f"Incident en cours~: {incident.id}")]
+
+
+def test_cli_and_incident_modules_stay_light():
+    code = ("import sys, vigie.incident; from vigie.incident import open_incident_summary; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tkinter', 'PIL', 'fpdf', 'pystray')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30).stdout
+    assert out.strip() == "[]"  # the tray imports this for its tooltip
