@@ -264,6 +264,10 @@ def run_agent(explicit_language: str | None) -> int:
     if lock is None:
         print(render(T("Vigie is already running: its icon is next to the clock."), tr))
         return 0
+    from vigie.platform import windows_mutex  # no-ops elsewhere; on Windows before the tray exists
+
+    windows_mutex.set_app_user_model_id()  # toasts and the tray balloon say "Vigie"
+    windows_mutex.hold_app_mutexes()  # the installer's AppMutex: an upgrade waits for Vigie to quit
     try:
         agent = Agent(loaded, language)
         log.info("agent started (tray backend %s)", agent.tray.backend)

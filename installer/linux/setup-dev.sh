@@ -14,13 +14,14 @@ RUNTIME_PKGS=(python3 python3-venv python3-tk
 TEST_PKGS=(xvfb x11-utils xdotool imagemagick x11-apps trayer haskell-gtk-sni-tray-utils haskell-status-notifier-item-utils
   dunst xprintidle xsecurelock dbus apt-utils dpkg-dev gettext desktop-file-utils
   gsettings-desktop-schemas libglib2.0-bin btrfs-progs clamav
-  restic borgbackup pcsc-tools vsmartcard-vpcd poppler-utils iproute2)
+  restic borgbackup pcsc-tools vsmartcard-vpcd poppler-utils iproute2
+  binutils)  # PyInstaller (objcopy) and the bundle build (strip, readelf)
 
 pkgs=("${RUNTIME_PKGS[@]}")
 extras="gtk"
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=("${TEST_PKGS[@]}")
-  extras="gtk,test"
+  extras="gtk,test,build"  # build: PyInstaller, for the packaging tests
 fi
 
 missing=()
