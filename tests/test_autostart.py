@@ -41,6 +41,7 @@ TRICKY = ["/opt/Vigie App/bin/vigie", "--label", 'say "hi"', "100%"]
 def xdg(tmp_path, monkeypatch) -> Path:
     config = tmp_path / "config"
     monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
+    monkeypatch.setenv("XDG_CONFIG_DIRS", str(tmp_path / "no-system-entry"))  # whatever the machine has
     monkeypatch.setenv("VIGIE_PLATFORM", "linux")
     return config
 
@@ -323,3 +324,22 @@ def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+def test_a_machine_wide_entry_is_on_and_each_user_can_switch_it_off(xdg, tmp_path, monkeypatch, capsys):
+    """The .deb installs /etc/xdg/autostart/vigie.desktop; a user entry with Hidden=true hides it
+    for that user only (XDG autostart spec), and `enable` lifts that override."""
+    system = tmp_path / "etc-xdg" / "autostart" / "vigie.desktop"
+    system.parent.mkdir(parents=True)
+    system.write_text(autostart.xdg_desktop_entry(["/usr/bin/vigie"]), encoding="utf-8")
+    monkeypatch.setenv("XDG_CONFIG_DIRS", f"{tmp_path / 'none'}:{tmp_path / 'etc-xdg'}")
+    user = xdg / "autostart" / "vigie.desktop"
+    assert run_cli(["autostart", "status"], capsys) == (0, f"Start at login: on ({system})\n", "")
+    assert run_cli(["autostart", "disable"], capsys) == (0, "Vigie will no longer start when you log in.\n", "")
+    assert "Hidden=true" in user.read_text(encoding="utf-8")
+    validate(user)
+    assert run_cli(["autostart", "status"], capsys) == (0, "Start at login: off\n", "")
+    assert system.exists()  # the package's file is never touched
+    assert run_cli(["autostart", "enable"], capsys) == (0, "Vigie will start every time you log in.\n", "")
+    assert not user.exists()
+    assert run_cli(["autostart", "status"], capsys) == (0, f"Start at login: on ({system})\n", "")

@@ -161,19 +161,45 @@ def xdg_autostart_dir() -> Path:
     return config / "autostart"
 
 
+def system_autostart_entry() -> Path | None:
+    """The machine-wide entry a package installed (/etc/xdg/autostart/vigie.desktop), if any."""
+    dirs = os.environ.get("XDG_CONFIG_DIRS", "") or "/etc/xdg"
+    for base in dirs.split(":"):
+        candidate = Path(base) / "autostart" / DESKTOP_FILE
+        if os.path.isabs(base) and candidate.is_file():
+            return candidate
+    return None
+
+
 class XdgAutostart:
+    """The user's entry; over a machine-wide one (the .deb's), the XDG rule applies: a user entry of
+    the same name wins, so `Hidden=true` there switches Vigie off for this user only."""
+
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or xdg_autostart_dir() / DESKTOP_FILE
         self.location = str(self.path)
 
     def enable(self, command: list[str]) -> Path:
+        system = system_autostart_entry()
+        if system is not None:
+            _remove(self.path)  # the machine-wide entry starts it: just lift this user's override
+            return system
         _write_atomic(self.path, xdg_desktop_entry(command).encode("utf-8"))
         return self.path
 
     def disable(self) -> bool:
-        return _remove(self.path)
+        if system_autostart_entry() is None:
+            return _remove(self.path)
+        if not self.status().enabled:
+            return False
+        hidden = xdg_desktop_entry(agent_command()).replace("[Desktop Entry]\n", "[Desktop Entry]\nHidden=true\n", 1)
+        _write_atomic(self.path, hidden.encode("utf-8"))
+        return True
 
     def status(self) -> AutostartStatus:
+        system = system_autostart_entry()
+        if system is not None and not self.path.exists():
+            return XdgAutostart(system).status()
         try:
             entry = read_desktop_entry(self.path.read_text(encoding="utf-8"))
             command = parse_exec(entry["Exec"]) if "Exec" in entry else None
