@@ -521,3 +521,16 @@ def test_volumes_report_their_mount_point_for_the_drive_lookup():
     assert drive_of(Path("/media/u/SAUVEGARDE/Cabinet"), [volume]) == volume
     assert drive_of(Path("/media/u/AUTRE"), [volume]) is None
     assert drive_of(Path("/home/u"), [Volume("/dev/sda2", "/home", "ext4")]) is None
+
+
+def test_big_files_are_left_out_of_drills(practice, tmp_path):
+    originals, _, entry = practice
+    big = originals / "video" / "consultation.mp4"
+    big.parent.mkdir()
+    with open(big, "wb") as handle:
+        handle.truncate(drill.MAX_FILE_BYTES + 1)  # sparse: costs nothing on disk
+    made = (NOW - timedelta(days=10)).timestamp()
+    os.utime(big, (made, made))
+    result = drill.run_drill(folder_drill(entry), 100, random.Random(8), work_root=tmp_path / "w")
+    assert result.outcome == drill.Outcome.PASSED and len(result.checked) == 14
+    assert "consultation.mp4" not in {name for name, _ in result.checked}

@@ -30,6 +30,7 @@ from vigie.platform.base import PlatformError, Volume
 log = logging.getLogger(__name__)
 ORIGINALS_LIMITS = scan.Limits(max_entries=50_000, max_seconds=3.0)
 MTIME_TOLERANCE = 2.0  # seconds: FAT and SMB keep times to 2 s
+MAX_FILE_BYTES = 200 * 1024 * 1024  # a drill restores a few documents, not a video archive
 
 
 class Outcome(Enum):
@@ -86,9 +87,10 @@ def sha256_of(path: Path) -> str:
 
 def unchanged_since(original: Path, backup_time: datetime) -> bool:
     try:
-        return original.stat().st_mtime <= backup_time.timestamp() + MTIME_TOLERANCE
+        stat = original.stat()
     except OSError:
         return False
+    return stat.st_size <= MAX_FILE_BYTES and stat.st_mtime <= backup_time.timestamp() + MTIME_TOLERANCE
 
 
 # --- folder destinations -------------------------------------------------------------------------
@@ -116,7 +118,8 @@ class FolderDrill:
                     if unchanged_since(Path(e.path), backup_time)]
         skip_marker = lambda entry: entry.name.startswith(".vigie-backup-id")  # noqa: E731
         return [Candidate(None, Path(e.path)) for e in scan.walk_files(str(self.located.folder), ORIGINALS_LIMITS,
-                                                                       skip=skip_marker)]
+                                                                       skip=skip_marker)
+                if e.stat(follow_symlinks=False).st_size <= MAX_FILE_BYTES]
 
     def restore(self, picked: list[Candidate], target: Path, progress: Callable[[int], None]) -> Restored:
         restored: Restored = {}
@@ -161,7 +164,8 @@ class RepositoryDrill:
             stat = Path(stored.original).stat()
         except OSError:
             return False
-        return stat.st_size == stored.size and abs(stat.st_mtime - stored.mtime.timestamp()) <= MTIME_TOLERANCE
+        return (stat.st_size == stored.size <= MAX_FILE_BYTES
+                and abs(stat.st_mtime - stored.mtime.timestamp()) <= MTIME_TOLERANCE)
 
     def restore(self, picked: list[Candidate], target: Path, progress: Callable[[int], None]) -> Restored:
         progress(0)
