@@ -10,6 +10,8 @@ import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import psutil
+
 import harness
 
 UNPLUG_AFTER_MINUTES = "0.05"  # 3 s
@@ -107,3 +109,24 @@ def test_a_drive_enrolled_in_a_subfolder_gets_no_usb_popup(desktop_env, start_ag
     stick.mount()
     harness.wait_for(lambda: "enrolled backup drive mounted, no pop-up" in harness.vigie_log(env), what="the mount")
     assert not harness.window_ids(env, "vigie-usb")
+
+
+def test_a_slow_backup_check_never_delays_a_lock(desktop_env, start_agent, tmp_path):
+    """restic that hangs (a repository on a NAS that stopped answering): the check waits beside the
+    engine, and « Verrouiller maintenant » still locks at once."""
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "restic").write_text("#!/bin/sh\nsleep 100\n")
+    (tools / "restic").chmod(0o755)
+    repo = tmp_path / "nas-restic"
+    repo.mkdir()
+    harness.secret_store(desktop_env, "backup_age", json.dumps({"schema_version": 1, "data": {
+        "repositories": [{"kind": "restic", "name": "nas", "repository": str(repo)}]}}))
+    env = dict(desktop_env, PATH=f"{tools}:{desktop_env['PATH']}")
+    _, env = start_agent(env)
+    harness.wait_for(lambda: [p for p in psutil.process_iter(["cmdline"])
+                              if p.info["cmdline"] == ["/bin/sh", str(tools / "restic"), "snapshots", "--json",
+                                                       "--no-lock"]], what="restic hanging")
+    assert harness.sni_menu(env, "click", "Verrouiller maintenant").returncode == 0
+    harness.wait_for(lambda: harness.screen_grabbed(env), timeout=5, what="the lock, while restic hangs")
+    assert "check=backup_age" not in harness.vigie_log(env)  # still waiting for restic

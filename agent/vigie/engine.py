@@ -1,8 +1,10 @@
-"""The engine thread: consumes events, runs checks, keeps the status table, dispatches.
+"""The engine thread: consumes events, keeps the status table, dispatches; checks run beside it.
 
 Threading rules: `submit()` may be called from any thread; everything else runs on the engine
-thread. Callbacks (`on_status`, `on_show_status`) are called on the engine thread and must not
-block for long (the tray marshals its own updates to the UI thread).
+thread, except the checks' evaluation: that runs on one "checks" thread (a check may wait minutes
+for Windows Update, restic over the network…) and comes back as a CheckEvaluated event, so a lock
+(idle, CPS card) is never queued behind a slow check. Callbacks (`on_status`, `on_show_status`) are
+called on the engine thread and must not block for long (the tray marshals its own updates).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from vigie.events import (
     CardRemoved,
     CardWatchLost,
     CardWatchRestored,
+    CheckEvaluated,
     Command,
     CommandKind,
     DrillFinished,
@@ -96,11 +99,15 @@ class Engine:
         self.cps = None  # a vigie.cps.CpsGuard while a card reader is watched
         self._rechecks: dict[str, threading.Timer] = {}
         self._events: queue.Queue[Event] = queue.Queue()
+        self._work: queue.Queue[tuple[str, Event] | None] = queue.Queue()
+        self._queued_ticks: set[str] = set()  # periodic runs not started yet: no need to queue twice
+        self._queued_lock = threading.Lock()
 
     def submit(self, event: Event) -> None:
         self._events.put(event)
 
     def run(self) -> None:
+        threading.Thread(target=self._evaluate_checks, name="vigie-checks", daemon=True).start()
         while True:
             try:
                 # Block until something happens; wake periodically only while notifications are held.
@@ -109,6 +116,7 @@ class Engine:
                 self._release_held()
                 continue
             if isinstance(event, Stopped):
+                self._work.put(None)
                 for timer in self._rechecks.values():
                     timer.cancel()
                 if self.cps is not None:
@@ -120,7 +128,9 @@ class Engine:
                 log.exception("event %r failed", event)
 
     def _handle(self, event: Event) -> None:
-        if isinstance(event, Tick):
+        if isinstance(event, CheckEvaluated):
+            self._apply(event.check_id, event.finding)
+        elif isinstance(event, Tick):
             self._run_checks([event.check_id] if event.check_id else list(self.checks))
         elif isinstance(event, Command):
             self._command(event.kind)
@@ -223,20 +233,37 @@ class Engine:
         self._plan_event("incident", INCIDENT_REFRESH_SECONDS if summary else None, IncidentChanged())
 
     def _run_checks(self, check_ids: Sequence[str], event: Event | None = None) -> None:
+        """Hand the checks to the checks thread. A periodic run already waiting there (not started)
+        is not queued twice; an event (a card pulled out, a drive plugged in) always is."""
         for check_id in check_ids:
-            check = self.checks.get(check_id)
-            if check is None:
+            if check_id not in self.checks:
                 continue
-            finding = run_check(check, event or Tick(check_id), self.ctx)
-            previous = self.findings.get(check_id)
-            self.findings[check_id] = finding
-            self.on_status(MappingProxyType(dict(self.findings)))
-            self._plan_recheck(check_id, finding.recheck_seconds)
-            locked = bool(self.ctx.platform.screen_locked())
-            for shown in self.policy.consider(finding, previous, locked):
-                self.notify(self._notification(shown))
-            if check_id == DRILL_CHECK and finding.facts.get("due"):
-                self._start_drill(manual=False)
+            if event is None or isinstance(event, Tick):
+                with self._queued_lock:
+                    if check_id in self._queued_ticks:
+                        continue
+                    self._queued_ticks.add(check_id)
+            self._work.put((check_id, event or Tick(check_id)))
+
+    def _evaluate_checks(self) -> None:
+        """The checks thread: evaluate, then give the finding back to the engine thread."""
+        while (item := self._work.get()) is not None:
+            check_id, event = item
+            if isinstance(event, Tick):
+                with self._queued_lock:
+                    self._queued_ticks.discard(check_id)
+            self.submit(CheckEvaluated(check_id, run_check(self.checks[check_id], event, self.ctx)))
+
+    def _apply(self, check_id: str, finding: Finding) -> None:
+        previous = self.findings.get(check_id)
+        self.findings[check_id] = finding
+        self.on_status(MappingProxyType(dict(self.findings)))
+        self._plan_recheck(check_id, finding.recheck_seconds)
+        locked = bool(self.ctx.platform.screen_locked())
+        for shown in self.policy.consider(finding, previous, locked):
+            self.notify(self._notification(shown))
+        if check_id == DRILL_CHECK and finding.facts.get("due"):
+            self._start_drill(manual=False)
 
     def _plan_recheck(self, check_id: str, seconds: float | None) -> None:
         """A check that knows when its verdict may change (a drive left plugged in) is run again then."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from vigie.model import Text
+from vigie.model import Finding, Text
 from vigie.platform.base import ScanResult, Volume
 
 
@@ -67,6 +67,14 @@ class IdleLockPostponed(Event):
 @dataclass(frozen=True)
 class UserReturned(Event):
     """Someone is using the computer again after Vigie locked it."""
+
+
+@dataclass(frozen=True)
+class CheckEvaluated(Event):
+    """A check's new finding, from the checks thread (the engine applies it: status, notifications)."""
+
+    check_id: str
+    finding: Finding
 
 
 @dataclass(frozen=True)
