@@ -10,6 +10,8 @@ import json
 import os
 import random
 import subprocess
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -32,7 +34,9 @@ from vigie.platform.base import BackupRecord, Volume
 from vigie.platform.linux import LinuxPlatform
 
 FR, EN = translator("fr"), translator("en")
-NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+# The checks' clock is injected, but the files' times are the kernel's: "now" for the checks is an hour
+# ahead of the real clock, so every file a test creates is older than NOW whenever the suite runs.
+NOW = (datetime.now(UTC) + timedelta(hours=1)).replace(microsecond=0)
 
 
 class NoSystemBackups(LinuxPlatform):
@@ -324,7 +328,7 @@ def practice(tmp_path, make_stick):
     stick.mount()
     copy_tree(originals, stick.mount_point)
     marker = destination.enroll(stick.mount_point, NOW)
-    destination.mark(stick.mount_point, NOW - timedelta(days=1))
+    destination.mark(stick.mount_point, NOW)  # after the copy: its files were not renamed since (ctime)
     entry = folder_entry(stick.mount_point, marker, originals)
     return originals, stick, entry
 
@@ -373,6 +377,8 @@ def test_files_changed_since_the_backup_are_not_compared(practice, tmp_path):
     for original in originals.rglob("*"):
         if original.is_file() and original.name != "notes é «x».txt":
             original.write_bytes(b"changed today")  # newer than the backup: not a backup fault
+            after = (NOW + timedelta(minutes=1)).timestamp()
+            os.utime(original, (after, after))
     result = drill.run_drill(folder_drill(entry), 5, random.Random(4), work_root=tmp_path / "w")
     assert result.outcome == drill.Outcome.PASSED and [name for name, _ in result.checked] == ["notes é «x».txt"]
 
@@ -402,7 +408,7 @@ def test_the_drill_check_reads_the_proofs(practice, tmp_path):
     journal.record("restore_drill", NOW, **result.journal_data(), reason=None)
     passed = check.evaluate(Tick(), context(config, journal, NOW + timedelta(days=1)))
     assert passed.severity == Severity.OK and passed.facts["due"] is False
-    assert render(passed.title, FR) == "Dernier test de restauration réussi le 23/11/2026"
+    assert render(passed.title, FR) == f"Dernier test de restauration réussi le {NOW.astimezone():%d/%m/%Y}"
     assert check.evaluate(Tick(), context(config, journal, NOW + timedelta(days=31))).facts["due"] is True
     assert check.evaluate(Tick(), context(config, journal, NOW + timedelta(days=61))).severity == Severity.WARNING
     (stick.mount_point / "compta" / "recettes 2026.ods").write_bytes(b"ransomware was here")
@@ -534,3 +540,31 @@ def test_big_files_are_left_out_of_drills(practice, tmp_path):
     result = drill.run_drill(folder_drill(entry), 100, random.Random(8), work_root=tmp_path / "w")
     assert result.outcome == drill.Outcome.PASSED and len(result.checked) == 14
     assert "consultation.mp4" not in {name for name, _ in result.checked}
+
+
+def test_a_fifo_named_like_the_marker_does_not_hang(tmp_path):
+    os.mkfifo(tmp_path / MARKER)  # a stick may carry anything under that name
+    outcome = []
+    reader = threading.Thread(target=lambda: outcome.append(_read_or_error(tmp_path)), daemon=True)
+    reader.start()
+    reader.join(5)
+    assert outcome == ["Le dossier de sauvegarde ne peut pas être lu."]
+
+
+def _read_or_error(folder: Path) -> str:
+    try:
+        return repr(destination.read_marker(folder))
+    except DestinationError as exc:
+        return render(exc.reason, FR)
+
+
+def test_a_file_renamed_since_the_backup_is_not_called_missing(practice, tmp_path):
+    """A rename keeps the modification time but not the change time (ctime): such a file is not
+    expected in the backup under its new name, so it is left out, not reported missing."""
+    originals, stick, entry = practice
+    destination.mark(stick.mount_point, datetime.now(UTC))  # the backup, just after the copy
+    time.sleep(drill.MTIME_TOLERANCE + 0.5)  # the kernel's change time must move past the backup's
+    (originals / "patients" / "dossier-00.pdf").rename(originals / "patients" / "dossier-00 renommé.pdf")
+    result = drill.run_drill(folder_drill(entry), 100, random.Random(9), work_root=tmp_path / "w")
+    assert result.outcome == drill.Outcome.PASSED and not result.problems
+    assert len(result.checked) == 13 and "dossier-00 renommé.pdf" not in {name for name, _ in result.checked}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -192,12 +194,28 @@ def test_pulling_the_drive_out_closes_its_popup(desktop_env, start_agent, make_s
 def test_an_enrolled_backup_drive_gets_no_popup(desktop_env, start_agent, make_stick):
     stick = make_stick("SAUVEGARDE")
     stick.mount()
-    (stick.mount_point / ".vigie-backup-id").write_text("enrolled\n")
+    assert harness.run_vigie(desktop_env, "backup", "enroll", str(stick.mount_point)).returncode == 0
     stick.umount()
     env = watching_agent(desktop_env, start_agent)
     stick.mount()
     harness.wait_for(lambda: "enrolled backup drive mounted" in harness.vigie_log(env), what="the mount")
     assert not usb_popups(env)
+
+
+def test_a_stick_with_a_forged_backup_mark_still_gets_the_popup(desktop_env, start_agent, make_stick):
+    enrolled = make_stick("SAUVEGARDE")
+    enrolled.mount()
+    assert harness.run_vigie(desktop_env, "backup", "enroll", str(enrolled.mount_point)).returncode == 0
+    marker = json.loads((enrolled.mount_point / ".vigie-backup-id").read_text())
+    enrolled.umount()
+    forged = make_stick("CADEAU")
+    forged.mount()
+    marker["vigie_backup_id"] = str(uuid.uuid4())  # a well-formed mark, but not an enrolled one
+    (forged.mount_point / ".vigie-backup-id").write_text(json.dumps(marker))
+    forged.umount()
+    env = watching_agent(desktop_env, start_agent)
+    forged.mount()
+    popup_window_id(env)
 
 
 def test_two_sticks_at_once_give_two_popups(desktop_env, start_agent, make_stick):

@@ -16,7 +16,7 @@ from vigie import paths, report
 from vigie.alerts import AlertPolicy
 from vigie.checks import ALL_CHECKS
 from vigie.checks.base import CheckContext
-from vigie.config import Config, LoadedConfig, Problem
+from vigie.config import Config, LoadedConfig, Problem, policy
 from vigie.config.store import KEYRING_PROBLEMS
 from vigie.engine import EJECT_BACKUP_ACTION, PRESENT_ACTION, SHOW_STATUS_ACTION, Engine
 from vigie.events import Command, CommandKind, IncidentChanged, SessionUnlocked, Stopped, Tick
@@ -104,7 +104,7 @@ class Agent:
         if config.usb_storage.enabled:
             self.engine.usb = UsbGuard(self.platform, self.journal, self.windows, self._notify, self.engine.submit,
                                        self.tr, language, now, config.usb_storage.scan_timeout_minutes * 60,
-                                       [folder.relative for folder in config.backup_age.destinations])
+                                       [(f.id, f.relative) for f in config.backup_age.destinations])
         from vigie.backup.runner import DrillRunner
 
         self.engine.drills = DrillRunner(self.platform, config, self.engine.submit)
@@ -253,7 +253,10 @@ def load_config_in_child(timeout: float = 30.0) -> LoadedConfig:
     except (PlatformError, ValueError, KeyError, msgspec.ValidationError) as exc:
         log.error("configuration unavailable: %s", exc)
         problem = Problem("keyring_error", KEYRING_PROBLEMS["keyring_error"])
-        return LoadedConfig(Config(), read_only=True, problems=[problem])
+        # The IT provider's policy needs no keyring: its locked values and quit code still hold.
+        found = policy.read_policy(policy.policy_path())
+        config, locked, _refused = policy.apply(Config(), found)
+        return LoadedConfig(config, read_only=True, problems=[problem], locked=locked, quit_code=found.quit_code)
 
 
 def run_agent(explicit_language: str | None) -> int:

@@ -96,6 +96,7 @@ class Engine:
         self.notes: dict[str, Text] = {}  # short states shown in the tooltip (e.g. lock paused)
         self.usb = None  # a vigie.usb.UsbGuard when the USB watch runs
         self.drills = None  # a vigie.backup.runner.DrillRunner in the agent
+        self._drill_asked = False  # the user asked while a scheduled drill ran: show its result
         self.cps = None  # a vigie.cps.CpsGuard while a card reader is watched
         self._rechecks: dict[str, threading.Timer] = {}
         self._events: queue.Queue[Event] = queue.Queue()
@@ -290,6 +291,7 @@ class Engine:
                                          render(T("Vigie restores a few files and compares them with yours. "
                                                   "You can keep working."), self.tr), Severity.INFO))
         elif manual and self.drills.running:
+            self._drill_asked = True
             self.notify(Notification(render(T("Testing your backup…"), self.tr),
                                      render(T("A test is already running: Vigie will tell you the result."), self.tr),
                                      Severity.INFO))
@@ -304,8 +306,9 @@ class Engine:
             self.ctx.journal.record(DRILL_CHECK, now, **result.journal_data(),
                                     reason=result.reason.msgid if result.reason else None)
         self._run_checks([DRILL_CHECK])
-        if event.manual:
+        if event.manual or self._drill_asked:
             self.notify(self._drill_summary(event.results))
+        self._drill_asked = False
 
     def _drill_summary(self, results: Sequence) -> Notification:
         failed = [r for r in results if r.outcome.value == "failed"]
@@ -332,9 +335,11 @@ class Engine:
         from vigie.backup.sources import mounted
 
         volume = next((v for v in mounted(self.ctx.platform) if v.mount_point == action.target), None)
+        if volume is None:  # unplugged meanwhile: nothing to eject, nothing to claim
+            self._run_checks(["backup_drive"])
+            return
         try:
-            if volume is not None:
-                self.ctx.platform.eject(volume)
+            self.ctx.platform.eject(volume)
         except PlatformError as exc:
             log.error("backup drive: eject failed: %s", exc)
             self.notify(Notification(render(T("The backup drive could not be ejected"), self.tr),

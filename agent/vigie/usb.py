@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from vigie import paths
-from vigie.backup.destination import MARKER as BACKUP_MARKER  # enrolled backup drives: the backup watch's
+from vigie.backup.destination import DestinationError, read_marker  # enrolled drives: the backup watch's
 from vigie.events import Event, VolumeChoice, VolumeScanned
 from vigie.i18n import render
 from vigie.journal import Journal
@@ -37,7 +37,7 @@ class UsbGuard:
     def __init__(self, platform: Platform, journal: Journal, windows: ChildWindows,
                  notify: Callable[[Notification], None], submit: Callable[[Event], None],
                  tr: gettext.NullTranslations, language: str, clock: Callable[[], datetime],
-                 scan_timeout: float = 1800.0, backup_folders: Sequence[str] = ()) -> None:
+                 scan_timeout: float = 1800.0, backup_folders: Sequence[tuple[str, str]] = ()) -> None:
         self.platform = platform
         self.journal = journal
         self.windows = windows
@@ -47,7 +47,7 @@ class UsbGuard:
         self.language = language
         self.clock = clock
         self.scan_timeout = scan_timeout
-        self.backup_folders = tuple(backup_folders)  # enrolled destinations' paths inside their drive
+        self.backup_folders = tuple(backup_folders)  # enrolled destinations: (id, path inside their drive)
 
     def added(self, volume: Volume) -> None:
         self.journal.record("usb_inserted", self.clock(), label=volume.label, uuid=volume.uuid,
@@ -155,11 +155,16 @@ class UsbGuard:
             return False
 
     def _is_backup_drive(self, volume: Volume) -> bool:
-        try:
-            return any((Path(volume.mount_point) / relative / BACKUP_MARKER).is_file()
-                       for relative in {"", *self.backup_folders})
-        except OSError:
-            return False
+        """Only an enrolled destination counts: its marker's id must match (any stick could carry
+        a file of that name to slip past the warning)."""
+        for destination_id, relative in self.backup_folders:
+            try:
+                marker = read_marker(Path(volume.mount_point) / relative)
+            except DestinationError:
+                continue
+            if marker is not None and marker.id == destination_id:
+                return True
+        return False
 
     @staticmethod
     def _details_file(volume: Volume) -> Path:

@@ -25,6 +25,7 @@ from vigie.platform import PlatformError, get_platform
 
 log = logging.getLogger(__name__)
 EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_NOT_DONE = 0, 2, 2, 3
+NEXT_START = T("The agent (the icon next to the clock) takes it into account at its next start.")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -79,6 +80,7 @@ def enroll(args: argparse.Namespace, loaded: LoadedConfig, tr) -> int:
     kept = [d for d in settings.destinations if d.id != marker.id and Path(d.path) != folder]
     ConfigStore().replace_section(loaded, "backup_age", msgspec.structs.replace(settings, destinations=[*kept, entry]))
     _say(T("Backup folder enrolled: {path}", path=str(folder)), tr)
+    _say(NEXT_START, tr)
     if originals is None:
         _say(T("Tip: add --originals FOLDER so that restore tests compare with your files."), tr)
     return EXIT_OK
@@ -101,6 +103,7 @@ def add_repository(args: argparse.Namespace, loaded: LoadedConfig, tr) -> int:
     kept = [r for r in settings.repositories if r.name != entry.name]
     ConfigStore().replace_section(loaded, "backup_age", msgspec.structs.replace(settings, repositories=[*kept, entry]))
     _say(T("Repository added: {name}", name=entry.name), tr)
+    _say(NEXT_START, tr)
     try:
         snapshot = repositories.newest_snapshot(entry, 120)
     except PlatformError as exc:

@@ -7,9 +7,11 @@ mount point.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
+import stat
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -61,11 +63,8 @@ def read_marker(folder: Path) -> Marker | None:
     Raise DestinationError when a marker is there but cannot be read."""
     path = folder / MARKER
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_MARKER_BYTES + 1)
-    except FileNotFoundError:
-        return None
-    except NotADirectoryError:
+        raw = _read_regular_file(path, MAX_MARKER_BYTES + 1)
+    except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError as exc:
         log.warning("backup marker unreadable: %s", exc.strerror)
@@ -77,6 +76,19 @@ def read_marker(folder: Path) -> Marker | None:
     except (ValueError, KeyError, TypeError) as exc:
         log.warning("backup marker damaged: %s", exc)
         raise DestinationError(T("Vigie's mark on the backup folder is damaged: enroll it again.")) from exc
+
+
+def _read_regular_file(path: Path, limit: int) -> bytes:
+    """Read at most `limit` bytes of a regular file. A stick may carry anything under the marker's
+    name: a FIFO would block open() for ever, a symlink could point anywhere."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        return os.read(fd, limit)
+    finally:
+        os.close(fd)
 
 
 def write_marker(folder: Path, marker: Marker) -> None:

@@ -8,8 +8,11 @@ away during the drill makes the drill "not done", never a false proof and never 
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import logging
+import os
 import random
 import shutil
 import tempfile
@@ -64,13 +67,21 @@ Restored = dict[int, "Path | str"]  # index of a picked file → its restored co
 
 
 class BackupGone(Exception):
-    """The drive or repository went away during the drill."""
+    """The drive or repository went away (or stopped answering) during the drill."""
+
+
+class LocalProblem(Exception):
+    """This computer could not hold the restored copies (disk full…): not the backup's fault."""
+
+
+LOCAL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
 
 
 @dataclass(frozen=True)
 class Candidate:
     original: Path | None  # None: no original to compare with (a folder enrolled without --originals)
     stored: object  # Path of the copy (folder) or StoredFile (restic, borg)
+    stamp: tuple[int, int, int] | None = None  # the original's (size, mtime_ns, ctime_ns) when picked
 
     @property
     def name(self) -> str:
@@ -86,11 +97,23 @@ def sha256_of(path: Path) -> str:
 
 
 def unchanged_since(original: Path, backup_time: datetime) -> bool:
+    """Neither written nor renamed, moved or restored here since the backup: its ctime (POSIX: last
+    change of name or metadata; Windows: creation) is older too. Only such a file must be in the
+    backup, identical."""
     try:
         stat = original.stat()
     except OSError:
         return False
-    return stat.st_size <= MAX_FILE_BYTES and stat.st_mtime <= backup_time.timestamp() + MTIME_TOLERANCE
+    limit = backup_time.timestamp() + MTIME_TOLERANCE
+    return stat.st_size <= MAX_FILE_BYTES and stat.st_mtime <= limit and stat.st_ctime <= limit
+
+
+def stamp_of(path: Path) -> tuple[int, int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
 
 
 # --- folder destinations -------------------------------------------------------------------------
@@ -113,7 +136,8 @@ class FolderDrill:
         backup_time, _ = sources.folder_last_backup(self.located)
         if self.folder.originals and backup_time is not None:
             root = Path(self.folder.originals)
-            return [Candidate(Path(e.path), self.located.folder / Path(e.path).relative_to(root))
+            return [Candidate(Path(e.path), self.located.folder / Path(e.path).relative_to(root),
+                              stamp_of(Path(e.path)))
                     for e in scan.walk_files(str(root), ORIGINALS_LIMITS)
                     if unchanged_since(Path(e.path), backup_time)]
         skip_marker = lambda entry: entry.name.startswith(".vigie-backup-id")  # noqa: E731
@@ -131,6 +155,8 @@ class FolderDrill:
                 shutil.copyfile(candidate.stored, copy)
                 restored[index] = copy
             except OSError as exc:
+                if exc.errno in LOCAL_ERRNOS:
+                    raise LocalProblem from exc
                 if not self.still_there():
                     raise BackupGone from exc
                 log.warning("drill: a file could not be restored: %s", exc.strerror)
@@ -154,8 +180,8 @@ class RepositoryDrill:
         self.snapshot = repositories.newest_snapshot(self.repository, self.timeout)
         if self.snapshot is None:
             return []
-        return [Candidate(Path(f.original), f) for f in repositories.stored_files(self.repository, self.snapshot,
-                                                                                   self.timeout)
+        return [Candidate(Path(f.original), f, stamp_of(Path(f.original)))
+                for f in repositories.stored_files(self.repository, self.snapshot, self.timeout)
                 if not GLOB_CHARACTERS & set(f.path) and self._unchanged(f)]
 
     @staticmethod
@@ -172,10 +198,9 @@ class RepositoryDrill:
         files = [c.stored for c in picked]
         try:
             repositories.restore(self.repository, self.snapshot, files, str(target), self.timeout)
-        except PlatformError as exc:
-            if not self.still_there():
-                raise BackupGone from exc
+        except PlatformError as exc:  # a timeout, a repository out of reach: restic/borg said nothing of files
             log.warning("drill: %s restore failed: %s", self.key, exc)
+            raise BackupGone from exc
         if not self.still_there():
             raise BackupGone
         restored: Restored = {}
@@ -216,7 +241,11 @@ def run_drill(source: Drillable, count: int, rng: random.Random | None = None,
         return DrillResult(source.key, source.label, Outcome.NOT_DONE,
                            reason=T("no file in the backup is unchanged since then, so none could be compared"))
     picked = rng.sample(candidates, min(count, len(candidates)))
-    work = Path(tempfile.mkdtemp(prefix="drill-", dir=paths.private_dir(work_root or paths.drill_dir())))
+    try:
+        work = Path(tempfile.mkdtemp(prefix="drill-", dir=paths.private_dir(work_root or paths.drill_dir())))
+    except OSError as exc:
+        log.error("drill: no temporary folder: %s", exc)
+        return DrillResult(source.key, source.label, Outcome.NOT_DONE, reason=LOCAL_REASON)
     try:
         restored = source.restore(picked, work, progress)
         return _compare(source, picked, restored)
@@ -224,24 +253,62 @@ def run_drill(source: Drillable, count: int, rng: random.Random | None = None,
         log.warning("drill: %s went away during the drill", source.key)
         return DrillResult(source.key, source.label, Outcome.NOT_DONE,
                            reason=T("the backup went away during the test (drive unplugged?)"))
+    except (LocalProblem, OSError) as exc:
+        log.error("drill: %s stopped on this computer's side: %s", source.key, exc)
+        return DrillResult(source.key, source.label, Outcome.NOT_DONE, reason=LOCAL_REASON)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        remove_tree(work)
+
+
+LOCAL_REASON = T("this computer could not hold the restored copies (disk full?)")
+
+
+def remove_tree(path: Path) -> None:
+    """Remove the restored copies, read-only ones included; what stays is logged, never silent."""
+
+    def make_writable(function, failed: str, _info) -> None:
+        with contextlib.suppress(OSError):
+            os.chmod(failed, 0o700)
+            function(failed)
+
+    shutil.rmtree(path, onerror=make_writable)
+    if path.exists():
+        log.error("drill: restored copies could not all be removed from %s", path)
+
+
+def remove_leftovers(root: Path | None = None) -> None:
+    """Copies left by a drill cut short (agent killed, logout): removed at the next start."""
+    folder = root or paths.drill_dir()
+    with contextlib.suppress(OSError):
+        for leftover in folder.glob("drill-*"):
+            log.warning("drill: removing copies left by an interrupted drill")
+            remove_tree(leftover)
 
 
 def _compare(source: Drillable, picked: list[Candidate], restored: Restored) -> DrillResult:
     result = DrillResult(source.key, source.label, Outcome.PASSED)
     for index, candidate in enumerate(picked):
         copy = restored.get(index, "unreadable")
+        if candidate.original is not None and stamp_of(candidate.original) != candidate.stamp:
+            continue  # the user changed (or removed) it during the drill: nothing to compare any more
         if isinstance(copy, str):
             result.problems.append(FileProblem(candidate.name, copy))
             continue
         digest = sha256_of(copy)
-        if candidate.original is not None and sha256_of(candidate.original) != digest:
+        try:
+            original_digest = sha256_of(candidate.original) if candidate.original is not None else digest
+        except OSError as exc:  # locked or gone meanwhile: not the backup's fault
+            log.info("drill: an original could not be read: %s", exc.strerror)
+            continue
+        if original_digest != digest:
             result.problems.append(FileProblem(candidate.name, "different"))
         else:
             result.checked.append((candidate.name, digest))
     if result.problems:
         result.outcome = Outcome.FAILED
+    elif not result.checked:
+        result.outcome = Outcome.NOT_DONE
+        result.reason = T("no file in the backup is unchanged since then, so none could be compared")
     log.info("drill: %s %s (%d equal, %d problems)", source.key, result.outcome.value, len(result.checked),
              len(result.problems))
     return result

@@ -44,7 +44,8 @@ def environment(repository: BackupRepository) -> dict[str, str]:
     env = dict(os.environ)
     if repository.kind == "restic":
         env.update(RESTIC_REPOSITORY=repository.repository, RESTIC_PASSWORD_COMMAND=password_command)
-        env.pop("RESTIC_PASSWORD", None)
+        for inherited in ("RESTIC_PASSWORD", "RESTIC_PASSWORD_FILE", "RESTIC_REPOSITORY_FILE"):
+            env.pop(inherited, None)  # restic refuses two sources for one setting
     else:
         env.update(BORG_REPO=repository.repository, BORG_PASSCOMMAND=password_command,
                    BORG_RELOCATED_REPO_ACCESS_IS_OK="no", BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK="no")
@@ -89,9 +90,10 @@ def restored_path(repository: BackupRepository, target: str, stored: StoredFile)
 
 def local_repository_present(repository: BackupRepository) -> bool | None:
     """True/False for a repository in a local folder; None for a remote one (cannot tell cheaply)."""
-    if REMOTE_LOCATION.match(repository.repository):
+    location = repository.repository.removeprefix("local:")
+    if REMOTE_LOCATION.match(location):
         return None
-    return os.path.isdir(repository.repository)
+    return os.path.isdir(location)
 
 
 # --- parsers (pure) ------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from vigie.backup import drill, sources
 from vigie.config.schema import Config
 from vigie.events import DrillFinished, Event
+from vigie.model import T
 from vigie.platform.base import Platform
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ class DrillRunner:
         self.config = config
         self.submit = submit
         self._thread: threading.Thread | None = None
-        self._asked = threading.Event()  # the user asked while a scheduled drill was running
+        drill.remove_leftovers()  # copies left by a drill the last agent could not finish
 
     @property
     def running(self) -> bool:
@@ -40,15 +41,12 @@ class DrillRunner:
         """Start drills on every source reachable now; False when one is running or none is reachable."""
         if self.running:
             log.info("drill: already running")
-            if manual:
-                self._asked.set()  # its result will be shown, as if the user had started it
             return False
         targets = self.available()
         if not targets:
             log.info("drill: no backup reachable now")
             return False
         count = self.config.restore_drill.files
-        self._asked.clear()
         self._thread = threading.Thread(target=self._run, args=(targets, count, manual), name="vigie-drill",
                                         daemon=True)
         self._thread.start()
@@ -59,6 +57,8 @@ class DrillRunner:
         for target in targets:
             try:
                 results.append(drill.run_drill(target, count))
-            except Exception:  # a drill must never take the agent down
+            except Exception:  # a drill must never take the agent down; it is recorded as not done
                 log.exception("drill: %s failed unexpectedly", target.key)
-        self.submit(DrillFinished(tuple(results), manual or self._asked.is_set()))
+                results.append(drill.DrillResult(target.key, target.label, drill.Outcome.NOT_DONE,
+                                                 reason=T("the test stopped on an unexpected error")))
+        self.submit(DrillFinished(tuple(results), manual))

@@ -20,6 +20,7 @@ import hmac
 import logging
 import os
 import secrets
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +40,7 @@ HASH_ITERATIONS = 600_000
 def policy_path(platform_name: str | None = None) -> Path:
     """VIGIE_POLICY (tests, unusual installs), else the machine-wide place of this OS."""
     override = os.environ.get("VIGIE_POLICY")
-    if override:
+    if override and not getattr(sys, "frozen", False):  # the installed program reads the machine's file only
         return Path(override)
     from vigie.platform import platform_name as current
 

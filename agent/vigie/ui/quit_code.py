@@ -64,6 +64,8 @@ class QuitCodeWindow:
         root.after(100, self.raise_window)  # take the keyboard: the code is typed at once
 
     def submit(self) -> None:
+        if self.quit_button.instate(["disabled"]):
+            return  # the pause after a wrong code holds for the Return key too
         if self.stored and policy.code_matches(self.entry.get(), self.stored):
             _emit("choice quit")
             log.info("quit code: accepted")
