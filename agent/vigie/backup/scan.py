@@ -55,8 +55,9 @@ def walk_files(root: str, limits: Limits, clock: Callable[[], float] = time.mono
 
 
 def newest_mtime(root: str, limits: Limits, clock: Callable[[], float] = time.monotonic) -> NewestFile:
-    """The newest modification time under root. Folders count too: adding a file to a folder
-    changes the folder's time, so a backup that wrote deep down is seen near the top."""
+    """The newest modification time under root, breadth first. Folders count too (adding a file
+    changes its folder's time), but only the folder that holds the file: a write deep in a tree
+    larger than the limits may be missed, and the result then says it is incomplete."""
     deadline = clock() + limits.max_seconds
     folders, seen, newest = deque([root]), 0, None
     while folders:
@@ -67,7 +68,10 @@ def newest_mtime(root: str, limits: Limits, clock: Callable[[], float] = time.mo
                     if seen > limits.max_entries or clock() > deadline:
                         log.info("scan: stopped after %d entries (limit)", seen - 1)
                         return NewestFile(newest, seen - 1, complete=False)
-                    stat = entry.stat(follow_symlinks=False)
+                    try:
+                        stat = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue  # renamed or removed meanwhile (a backup at work): the rest still counts
                     newest = stat.st_mtime if newest is None else max(newest, stat.st_mtime)
                     if entry.is_dir(follow_symlinks=False):
                         folders.append(entry.path)
