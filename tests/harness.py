@@ -307,3 +307,13 @@ def count_near(image, colour: tuple[int, int, int], tolerance: int = 10) -> int:
     masks = [band.point(lambda v, c=c: 255 if abs(v - c) <= tolerance else 0)
              for band, c in zip(image.split(), colour, strict=True)]
     return ImageChops.multiply(ImageChops.multiply(masks[0], masks[1]), masks[2]).histogram()[255]
+
+
+RANSOM_BLUE = (0, 0, 170)  # the colour of support/ransom_window.py
+
+
+def show_ransom_screen(services: Services, env: Mapping[str, str]) -> None:
+    """A window standing for the ransom demand: blue, 400x300, at the top left; returns once mapped."""
+    services.start([sys.executable, str(SUPPORT / "ransom_window.py")], env)
+    wait_for(lambda: xdo(env, "search", "--onlyvisible", "--classname", "vigie-test-ransom").strip(),
+             what="the ransom window mapped")

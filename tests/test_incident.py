@@ -315,21 +315,12 @@ def test_network_check_is_added_to_the_open_incident(netns, home_env):
 
 # --- evidence ---
 
-RANSOM_BLUE = (0, 0, 170)
-
-
-def show_ransom_screen(services: harness.Services, env: dict[str, str], tmp_path: Path) -> None:
-    """A window standing for the ransom demand: a blue 400x300 image at the top left (ImageMagick)."""
-    picture = tmp_path / "ransom.png"
-    Image.new("RGB", (400, 300), RANSOM_BLUE).save(picture)
-    services.start(["display", "-geometry", "+0+0", "-title", "vigie-test-ransom", str(picture)], env)
-    harness.wait_for(lambda: harness.xdo(env, "search", "--onlyvisible", "--name", "vigie-test-ransom").strip(),
-                     what="the ransom window mapped")
+RANSOM_BLUE = harness.RANSOM_BLUE
 
 
 def test_capture_screen_saves_a_real_png_of_xvfb(display, services, store, journal, monkeypatch, tmp_path):
     env = dict(harness.isolated_env(tmp_path / "x"), DISPLAY=display)
-    show_ransom_screen(services, env, tmp_path)
+    harness.show_ransom_screen(services, env)
     monkeypatch.setenv("DISPLAY", display)
     incident, _ = store.start(DETECTED, None, journal)
     folder = store.evidence_dir(incident.id)

@@ -40,7 +40,7 @@ CODE = "from vigie.ui.incident_guide import main; raise SystemExit(main())"
 NBSP = "\u00a0"
 CONTACTS = IncidentContacts(it_name="InfoCabinet", it_phone="01 23 45 67 89", insurer_name="Mutuelle Pro",
                             insurer_phone="09 87 65 43 21", policy_number="CY-2026-0042")
-RANSOM_BLUE = (0, 0, 170)
+RANSOM_BLUE = harness.RANSOM_BLUE
 HEADINGS_FR = ["N’éteignez pas l’ordinateur", "Déconnectez l’ordinateur du réseau", "Ne payez pas la rançon",
                "Gardez des preuves", "Prévenez les bons interlocuteurs", "Plainte et CNIL~: 72~heures",
                "Continuez à soigner vos patients"]
@@ -351,18 +351,10 @@ def test_kill_9_mid_incident_resumes_at_the_same_step(env, services, tmp_path):
 
 # --- the actions ---
 
-def show_ransom_screen(services: harness.Services, env: dict[str, str], tmp_path: Path) -> None:
-    picture = tmp_path / "ransom.png"
-    Image.new("RGB", (400, 300), RANSOM_BLUE).save(picture)
-    services.start(["display", "-geometry", "+0+0", "-title", "vigie-test-ransom", str(picture)], env)
-    harness.wait_for(lambda: harness.xdo(env, "search", "--onlyvisible", "--name", "vigie-test-ransom").strip(),
-                     what="the ransom window mapped")
-
-
 def test_capture_the_screen_hides_the_guide_and_keeps_a_real_png(env, services, tmp_path):
     incident_id = seed(env, step="evidence")
     layout = inspect(env, tmp_path, ["evidence"])["evidence"]
-    show_ransom_screen(services, env, tmp_path)
+    harness.show_ransom_screen(services, env)
     guide = open_guide(services, env, tmp_path / "stderr.txt")
     guide.wait_step(4, env)
     covered = screenshot(env, "evidence-before")
@@ -538,7 +530,7 @@ def test_sigusr1_brings_the_guide_to_the_front(env, services, tmp_path):
     seed(env)
     guide = open_guide(services, env, tmp_path / "stderr.txt")
     guide.wait_step(1, env)
-    show_ransom_screen(services, env, tmp_path)
+    harness.show_ransom_screen(services, env)
     (other,) = harness.xdo(env, "search", "--onlyvisible", "--name", "vigie-test-ransom").split()
     subprocess.run(["xdotool", "windowraise", other], env=env, check=True, timeout=10)
     harness.wait_for(lambda: (o := harness.stacking(env)).index(int(other)) > o.index(guide.wid), what="covered")
