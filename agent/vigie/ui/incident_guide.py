@@ -21,7 +21,6 @@ import getpass
 import logging
 import os
 import queue
-import sys
 import threading
 import tkinter as tk
 from collections.abc import Callable
@@ -42,13 +41,12 @@ from vigie.logs import setup_logging
 from vigie.model import TN, Severity, T, Text
 from vigie.ui.colours import COLOURS, hex_colour
 from vigie.ui.tk_support import (
-    READY,
     Terminated,
-    callback_error_logger,
     drawable,
+    emit,
     install_signal_handlers,
-    listen_for_signals,
     make_fonts,
+    run_window,
 )
 
 log = logging.getLogger(__name__)
@@ -70,18 +68,6 @@ FONT_SPECS = {  # name: (size, weight); large: people read this frightened, mayb
 TITLE = T("Vigie — I think I am under attack")
 NO_DISPLAY = T("Vigie: the incident guide cannot open (no display available). The incident is recorded; "
                "`vigie incident status` shows it.")
-
-
-def _emit(line: str) -> None:
-    """One protocol line; if nobody reads any more, the rest goes nowhere."""
-    if sys.stdout is None:
-        return
-    try:
-        print(line, flush=True)
-    except (OSError, ValueError):
-        with contextlib.suppress(OSError, ValueError):
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
 
 
 def suggested_copy_folder() -> str | None:
@@ -266,7 +252,7 @@ class IncidentGuide:
         else:
             self.next_button.grid()
         self._refresh_band()
-        _emit(f"step {number} {step}")
+        emit(f"step {number} {step}")
         log.info("incident guide: step %d %s", number, step)
 
     def go(self, delta: int) -> None:
@@ -643,7 +629,7 @@ class IncidentGuide:
         finally:
             journal.close()
         log.info("incident guide: incident %s closed by the user", self.incident_id)
-        _emit("closed")
+        emit("closed")
         self.root.destroy()
 
     # the countdowns
@@ -654,7 +640,7 @@ class IncidentGuide:
             self.incident = self.store.load(self.incident_id)
         except IncidentError:
             log.info("incident guide: incident %s closed elsewhere", self.incident_id)
-            _emit("closed")
+            emit("closed")
             self.root.destroy()
             return
         self._refresh_band()
@@ -715,30 +701,18 @@ def run(language: str = "fr", raisable: bool = False, store: IncidentStore | Non
     incident, created = start_incident(datetime.now().astimezone(), configured_contacts(), store)
     log.info("incident guide: incident %s %s", incident.id, "opened" if created else "resumed")
     evidence.sync(store, incident)
-    try:
-        root = tk.Tk(className=CLASS_NAME)
-    except tk.TclError as exc:
-        log.error("incident guide: Tk cannot start: %s", exc)
-        print(render(NO_DISPLAY, tr), file=sys.stderr)
-        return 1
-    try:
-        root.report_callback_exception = callback_error_logger("incident")
+
+    def build(root: tk.Tk) -> IncidentGuide:
         root.withdraw()
         guide = IncidentGuide(root, store, incident.id, language)
         guide.place()
-        if raisable:
-            listen_for_signals(root, guide.raise_window)  # also lets SIGTERM end an idle Tk loop
-            if announce:
-                _emit(READY)  # the agent may now send SIGUSR1 (see ui.children)
+        return guide
+
+    def shown(guide: IncidentGuide) -> None:
         guide.start()
         guide.raise_window()
-        root.mainloop()
-    except Terminated:
-        log.info("incident guide: closed by the agent")
-    finally:
-        with contextlib.suppress(tk.TclError):
-            root.destroy()
-    return 0
+
+    return run_window("incident guide", CLASS_NAME, render(NO_DISPLAY, tr), build, raisable, announce, shown)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,9 +9,7 @@ Threading: everything runs on the main thread, inside Tk's event loop.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
-import sys
 import tkinter as tk
 from tkinter import ttk
 
@@ -19,12 +17,11 @@ from vigie.config import policy
 from vigie.i18n import LANGUAGES, resolve_language
 from vigie.logs import setup_logging
 from vigie.ui.tk_support import (
-    READY,
     Terminated,
-    callback_error_logger,
+    emit,
     install_signal_handlers,
-    listen_for_signals,
     make_fonts,
+    run_window,
 )
 
 log = logging.getLogger(__name__)
@@ -67,7 +64,7 @@ class QuitCodeWindow:
         if self.quit_button.instate(["disabled"]):
             return  # the pause after a wrong code holds for the Return key too
         if self.stored and policy.code_matches(self.entry.get(), self.stored):
-            _emit("choice quit")
+            emit("choice quit")
             log.info("quit code: accepted")
             self.root.destroy()
             return
@@ -83,33 +80,11 @@ class QuitCodeWindow:
         self.entry.focus_force()
 
 
-def _emit(line: str) -> None:
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        print(line, flush=True)
-
-
 def run(language: str, raisable: bool) -> int:
     strings = STRINGS.get(language, STRINGS["fr"])
     stored = policy.read_policy(policy.policy_path()).quit_code
-    try:
-        root = tk.Tk(className=CLASS_NAME)
-    except tk.TclError as exc:
-        log.error("quit code: Tk cannot start: %s", exc)
-        print(strings["no_display"], file=sys.stderr)
-        return 1
-    try:
-        root.report_callback_exception = callback_error_logger("quit-code")
-        window = QuitCodeWindow(root, strings, stored)
-        if raisable:
-            listen_for_signals(root, window.raise_window)
-            _emit(READY)
-        root.mainloop()
-    except Terminated:
-        log.info("quit code: closed by the agent")
-    finally:
-        with contextlib.suppress(tk.TclError):
-            root.destroy()
-    return 0
+    return run_window("quit code", CLASS_NAME, strings["no_display"],
+                      lambda root: QuitCodeWindow(root, strings, stored), raisable)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,6 @@ import argparse
 import enum
 import logging
 import re
-import sys
 import tkinter as tk
 from datetime import datetime
 from pathlib import Path
@@ -29,13 +28,11 @@ from vigie.logs import setup_logging
 from vigie.model import Severity
 from vigie.ui.colours import COLOURS, hex_colour
 from vigie.ui.tk_support import (
-    READY,
     Terminated,
-    callback_error_logger,
     drawable,
     install_signal_handlers,
-    listen_for_signals,
     make_fonts,
+    run_window,
 )
 
 log = logging.getLogger(__name__)
@@ -449,24 +446,13 @@ def _make_styles(root: tk.Tk, fonts: dict[str, tkfont.Font]) -> None:
 def run(snapshot: Path, language: str = "fr", raisable: bool = False) -> int:
     """raisable: main() installed the signal handlers (SIGUSR1 exists), so "ready" may be printed."""
     strings = STRINGS.get(language, STRINGS["fr"])
-    try:
-        root = tk.Tk(className=CLASS_NAME)
-    except tk.TclError as exc:
-        log.error("status window: Tk cannot start: %s", exc)
-        print(strings["no_display"], file=sys.stderr)
-        return 1
-    try:
-        root.report_callback_exception = callback_error_logger("status")
-        window = StatusWindow(root, snapshot, strings)
-        if raisable:
-            listen_for_signals(root, window.raise_window)
-            print(READY, flush=True)  # the tray may now send SIGUSR1 (see ui.children)
+
+    def shown(window: StatusWindow) -> None:
         window.watch()
         window.raise_window()
-        root.mainloop()
-    except Terminated:
-        log.info("status window: closed by the agent")
-    return 0
+
+    return run_window("status window", CLASS_NAME, strings["no_display"],
+                      lambda root: StatusWindow(root, snapshot, strings), raisable, shown=shown)
 
 
 def main(argv: list[str] | None = None) -> int:

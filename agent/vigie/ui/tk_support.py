@@ -7,6 +7,7 @@ that the signal's default action would end it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -16,6 +17,7 @@ import tkinter as tk
 from collections.abc import Callable, Mapping
 from tkinter import font as tkfont
 from types import FrameType, TracebackType
+from typing import Protocol
 
 READY = "ready"
 _UNDRAWABLE = re.compile("[\U00010000-\U0010ffff\ud800-\udfff]")
@@ -75,11 +77,59 @@ def make_fonts(root: tk.Tk, specs: Mapping[str, tuple[int, str]]) -> dict[str, t
     return {name: tkfont.Font(root, family=family, size=size, weight=weight) for name, (size, weight) in specs.items()}
 
 
-def callback_error_logger(window: str) -> Callable[[type[BaseException], BaseException, TracebackType | None], None]:
+def callback_error_logger(label: str) -> Callable[[type[BaseException], BaseException, TracebackType | None], None]:
     """For root.report_callback_exception: an error in a Tk callback goes to Vigie's log, not stderr."""
-    log = logging.getLogger(f"vigie.ui.{window}")
+    log = logging.getLogger("vigie.ui")
 
     def report(kind: type[BaseException], value: BaseException, trace: TracebackType | None) -> None:
-        log.error("%s window: error in a Tk callback", window, exc_info=(kind, value, trace))
+        log.error("%s: error in a Tk callback", label, exc_info=(kind, value, trace))
 
     return report
+
+
+def emit(line: str, label: str = "window", noun: str = "window") -> None:
+    """One protocol line to the agent; if it no longer reads, the rest goes nowhere (and no error at exit).
+    label and noun name the window in the log ("usb popup", "pop-up")."""
+    if sys.stdout is None:
+        return
+    try:
+        print(line, flush=True)
+    except (OSError, ValueError) as exc:
+        logging.getLogger("vigie.ui").warning("%s: the agent no longer reads the %s (%s)", label, noun,
+                                              type(exc).__name__)
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+
+
+class Window(Protocol):
+    def raise_window(self) -> None: ...
+
+
+def run_window(label: str, class_name: str, no_display: str, build: Callable[[tk.Tk], Window], raisable: bool,
+               announce: bool = True, shown: Callable[[Window], None] = lambda window: None) -> int:
+    """The life of a window process: Tk up (or `no_display` on stderr, exit 1), `build` the window,
+    listen for the agent's signals and say READY (raisable: the handlers are installed; announce: an
+    agent reads stdout), `shown`, then Tk's loop until closed or SIGTERM. label names it in the log."""
+    log = logging.getLogger("vigie.ui")
+    try:
+        root = tk.Tk(className=class_name)
+    except tk.TclError as exc:
+        log.error("%s: Tk cannot start: %s", label, exc)
+        print(no_display, file=sys.stderr)
+        return 1
+    try:
+        root.report_callback_exception = callback_error_logger(label)
+        window = build(root)
+        if raisable:
+            listen_for_signals(root, window.raise_window)  # also lets SIGTERM end an idle Tk loop
+            if announce:
+                emit(READY, label)  # the agent may now send SIGUSR1 (see ui.children)
+        shown(window)
+        root.mainloop()
+    except Terminated:
+        log.info("%s: closed by the agent", label)
+    finally:
+        with contextlib.suppress(tk.TclError):
+            root.destroy()
+    return 0

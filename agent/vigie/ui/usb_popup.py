@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import os
-import sys
 import tkinter as tk
 import unicodedata
 from collections.abc import Callable
@@ -36,13 +34,12 @@ from vigie.logs import setup_logging
 from vigie.model import Severity
 from vigie.ui.colours import COLOURS, hex_colour
 from vigie.ui.tk_support import (
-    READY,
     Terminated,
-    callback_error_logger,
     drawable,
+    emit,
     install_signal_handlers,
-    listen_for_signals,
     make_fonts,
+    run_window,
 )
 
 log = logging.getLogger(__name__)
@@ -349,49 +346,21 @@ def _make_styles(root: tk.Tk, fonts: dict[str, tkfont.Font]) -> None:
 
 # --- process entry points ---
 
-def _emit(line: str) -> None:
-    """One protocol line; if the agent is gone, the rest goes nowhere (no error at exit either)."""
-    if sys.stdout is None:
-        return
-    try:
-        print(line, flush=True)
-    except (OSError, ValueError) as exc:
-        log.warning("usb popup: the agent no longer reads the pop-up (%s)", exc.__class__.__name__)
-        with contextlib.suppress(OSError, ValueError):
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-
-
 def run(volume_file: Path, language: str = "fr", offset: int = 0, raisable: bool = False) -> int:
     """raisable: main() installed the signal handlers (SIGUSR1 exists), so "ready" may be printed."""
     strings = STRINGS.get(language, STRINGS["fr"])
     volume = load_volume(volume_file)
-    try:
-        root = tk.Tk(className=CLASS_NAME)
-    except tk.TclError as exc:
-        log.error("usb popup: Tk cannot start: %s", exc)
-        print(strings["no_display"], file=sys.stderr)
-        return 1
 
-    def finish(choice: str) -> None:
-        _emit(f"choice {choice}")
-        log.info("usb popup: choice %s", choice)
-        root.destroy()
-
-    try:
-        root.report_callback_exception = callback_error_logger("usb")
-        popup = UsbPopup(root, volume, strings, finish)
-        if raisable:
-            listen_for_signals(root, popup.raise_window)
-            _emit(READY)  # the agent may now send SIGUSR1 (see ui.children)
-        popup.show(offset)
-        root.mainloop()
-    except Terminated:
-        log.info("usb popup: closed by the agent")
-    finally:
-        with contextlib.suppress(tk.TclError):
+    def build(root: tk.Tk) -> UsbPopup:
+        def finish(choice: str) -> None:
+            emit(f"choice {choice}", "usb popup", "pop-up")
+            log.info("usb popup: choice %s", choice)
             root.destroy()
-    return 0
+
+        return UsbPopup(root, volume, strings, finish)
+
+    return run_window("usb popup", CLASS_NAME, strings["no_display"], build, raisable,
+                      shown=lambda popup: popup.show(offset))
 
 
 def main(argv: list[str] | None = None) -> int:
