@@ -29,52 +29,52 @@ class NewestFile:
     complete: bool  # False when a limit stopped the walk
 
 
+class Walk:
+    """Every entry under root (no symlinks followed), breadth first, within the limits. Stops quietly
+    at a limit; unreadable folders are skipped (logged). Afterwards `entries` says how many entries
+    were read and `complete` whether the whole tree was."""
+
+    def __init__(self, root: str, limits: Limits, clock: Callable[[], float] = time.monotonic,
+                 skip: Callable[[os.DirEntry], bool] = lambda entry: False) -> None:
+        self.root, self.limits, self.clock, self.skip = root, limits, clock, skip
+        self.entries, self.complete = 0, True
+
+    def __iter__(self) -> Iterator[os.DirEntry]:
+        deadline = self.clock() + self.limits.max_seconds
+        folders = deque([self.root])
+        while folders:
+            try:
+                with os.scandir(folders.popleft()) as entries:
+                    for entry in entries:
+                        if self.entries >= self.limits.max_entries or self.clock() > deadline:
+                            self.complete = False
+                            log.info("scan: stopped after %d entries (limit)", self.entries)
+                            return
+                        self.entries += 1
+                        if self.skip(entry):
+                            continue
+                        if entry.is_dir(follow_symlinks=False):
+                            folders.append(entry.path)
+                        yield entry
+            except OSError as exc:
+                log.info("scan: folder skipped: %s", exc.strerror)
+
+
 def walk_files(root: str, limits: Limits, clock: Callable[[], float] = time.monotonic,
                skip: Callable[[os.DirEntry], bool] = lambda entry: False) -> Iterator[os.DirEntry]:
-    """Every regular file under root (no symlinks followed), breadth first, within the limits.
-
-    Stops quietly at a limit; unreadable folders are skipped (logged). A caller that needs to know
-    whether the walk was complete uses newest_mtime(), which counts."""
-    deadline = clock() + limits.max_seconds
-    folders, seen = deque([root]), 0
-    while folders:
-        try:
-            with os.scandir(folders.popleft()) as entries:
-                for entry in entries:
-                    seen += 1
-                    if seen > limits.max_entries or clock() > deadline:
-                        return
-                    if skip(entry):
-                        continue
-                    if entry.is_dir(follow_symlinks=False):
-                        folders.append(entry.path)
-                    elif entry.is_file(follow_symlinks=False):
-                        yield entry
-        except OSError as exc:
-            log.info("scan: folder skipped: %s", exc.strerror)
+    """Every regular file under root, within the limits (see Walk)."""
+    return (entry for entry in Walk(root, limits, clock, skip) if entry.is_file(follow_symlinks=False))
 
 
 def newest_mtime(root: str, limits: Limits, clock: Callable[[], float] = time.monotonic) -> NewestFile:
     """The newest modification time under root, breadth first. Folders count too (adding a file
     changes its folder's time), but only the folder that holds the file: a write deep in a tree
     larger than the limits may be missed, and the result then says it is incomplete."""
-    deadline = clock() + limits.max_seconds
-    folders, seen, newest = deque([root]), 0, None
-    while folders:
+    walk, newest = Walk(root, limits, clock), None
+    for entry in walk:
         try:
-            with os.scandir(folders.popleft()) as entries:
-                for entry in entries:
-                    seen += 1
-                    if seen > limits.max_entries or clock() > deadline:
-                        log.info("scan: stopped after %d entries (limit)", seen - 1)
-                        return NewestFile(newest, seen - 1, complete=False)
-                    try:
-                        stat = entry.stat(follow_symlinks=False)
-                    except OSError:
-                        continue  # renamed or removed meanwhile (a backup at work): the rest still counts
-                    newest = stat.st_mtime if newest is None else max(newest, stat.st_mtime)
-                    if entry.is_dir(follow_symlinks=False):
-                        folders.append(entry.path)
-        except OSError as exc:
-            log.info("scan: folder skipped: %s", exc.strerror)
-    return NewestFile(newest, seen, complete=True)
+            stat = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue  # renamed or removed meanwhile (a backup at work): the rest still counts
+        newest = stat.st_mtime if newest is None else max(newest, stat.st_mtime)
+    return NewestFile(newest, walk.entries, walk.complete)
