@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -317,3 +319,22 @@ def show_ransom_screen(services: Services, env: Mapping[str, str]) -> None:
     services.start([sys.executable, str(SUPPORT / "ransom_window.py")], env)
     wait_for(lambda: xdo(env, "search", "--onlyvisible", "--classname", "vigie-test-ransom").strip(),
              what="the ransom window mapped")
+
+
+class WindowChild:
+    """A `vigie ui …` child, its window id and the lines it prints (read by a thread, as ui.children does)."""
+
+    line_timeout = 10.0
+
+    def __init__(self, proc: subprocess.Popen, stderr: Path) -> None:
+        self.proc, self.stderr, self.wid = proc, stderr, 0
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout or ():
+            self._lines.put(line.rstrip("\n"))
+        self._lines.put(None)
+
+    def next_line(self, timeout: float | None = None) -> str | None:
+        return self._lines.get(timeout=timeout or self.line_timeout)

@@ -13,13 +13,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import queue
 import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -77,21 +75,8 @@ def seed(env: dict[str, str], step: str = STEPS[0], hours_ago: float = 0.5, note
 
 # --- the child process ---
 
-class Guide:
-    """The child, its window and the lines it prints (read by a thread, as ui.children does)."""
-
-    def __init__(self, proc: subprocess.Popen, stderr: Path) -> None:
-        self.proc, self.stderr, self.wid = proc, stderr, 0
-        self._lines: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        for line in self.proc.stdout or ():
-            self._lines.put(line.rstrip("\n"))
-        self._lines.put(None)
-
-    def next_line(self, timeout: float = 15) -> str | None:
-        return self._lines.get(timeout=timeout)
+class Guide(harness.WindowChild):
+    line_timeout = 15.0
 
     def wait_step(self, number: int, env: dict[str, str]) -> None:
         line = self.next_line()

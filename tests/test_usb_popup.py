@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import signal
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -72,23 +70,7 @@ def write_volume(path: Path, **changes: object) -> Path:
     return path
 
 
-class Popup:
-    """The child process, its window and the lines it prints (read by a thread, as ui.children does)."""
-
-    def __init__(self, proc: subprocess.Popen, stderr: Path) -> None:
-        self.proc, self.stderr = proc, stderr
-        self.wid = 0
-        self._lines: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        for line in self.proc.stdout or ():
-            self._lines.put(line.rstrip("\n"))
-        self._lines.put(None)
-
-    def next_line(self, timeout: float = 10) -> str | None:
-        return self._lines.get(timeout=timeout)
-
+class Popup(harness.WindowChild):
     def finish(self, timeout: float = 10) -> tuple[int, list[str]]:
         """Exit code and the lines printed since the last one read."""
         code = self.proc.wait(timeout)
