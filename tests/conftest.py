@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import harness
+from support import pcsc
 
 REQUIRED_TOOLS = ["Xvfb", "dbus-daemon", "gdbus", "dunst", "dunstctl", "gnome-keyring-daemon", "secret-tool",
                   "trayer", "gtk-sni-tray-standalone", "status-notifier-watcher", "apt-ftparchive", "dpkg-deb",
@@ -174,3 +175,13 @@ def make_stick(tmp_path: Path) -> Iterator:
     yield make
     for stick in sticks:
         stick.remove()
+
+
+@pytest.fixture
+def pcscd(tmp_path: Path) -> Iterator[pcsc.Pcscd]:
+    """pcscd with two vpcd virtual readers (tests/support/pcsc.py); no command may reach a card."""
+    daemon = pcsc.Pcscd(tmp_path / "pcscd")
+    daemon.start()
+    yield daemon
+    daemon.close()
+    assert daemon.apdus() == [], "a command was sent to a card"

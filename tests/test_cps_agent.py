@@ -5,23 +5,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 import harness
 from support import pcsc
 from support.pcsc import CPS_ATR, VITALE_ATR
-
-
-@pytest.fixture
-def pcscd(tmp_path: Path) -> Iterator[pcsc.Pcscd]:
-    daemon = pcsc.Pcscd(tmp_path / "pcscd")
-    daemon.start()
-    yield daemon
-    daemon.close()
-    assert daemon.apdus() == [], "a command was sent to a card"
 
 
 def card_line(env) -> str:

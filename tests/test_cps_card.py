@@ -129,15 +129,6 @@ def settled(thread: threading.Thread) -> bool:
 
 
 @pytest.fixture
-def pcscd(tmp_path: Path) -> Iterator[pcsc.Pcscd]:
-    daemon = pcsc.Pcscd(tmp_path / "pcscd")
-    daemon.start()
-    yield daemon
-    daemon.close()
-    assert daemon.apdus() == [], "a command was sent to a card"
-
-
-@pytest.fixture
 def watches() -> Iterator:
     started: list[Watch] = []
 
