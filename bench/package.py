@@ -14,7 +14,6 @@ Targets (issue 9): start → icon ≤ 2.5 s (median of 5); sizes reported.
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import subprocess
 import sys
@@ -24,30 +23,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
 import harness  # noqa: E402 - the same real services as the tests
+from agent_resources import desktop  # noqa: E402
 from support import packages  # noqa: E402
 
 TARGET_SECONDS = 2.5
-
-
-def desktop(services: harness.Services, base: Path) -> dict[str, str]:
-    env = harness.isolated_env(base)
-    env["DISPLAY"] = harness.start_xvfb(services, env)
-    harness.start_bus(services, env)
-    harness.start_dunst(services, env)
-    harness.start_keyring(services, env)
-    harness.start_sni_tray(services, env)
-    env["APT_CONFIG"] = subprocess.run(["bash", str(harness.SUPPORT / "make_apt_repo.sh"), str(base / "apt")],
-                                       capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
-    return env
-
-
-def sni_items(env: dict[str, str]) -> list[str]:
-    out = subprocess.run(
-        ["gdbus", "call", "--session", "--dest", "org.kde.StatusNotifierWatcher", "--object-path",
-         "/StatusNotifierWatcher", "--method", "org.freedesktop.DBus.Properties.Get", "org.kde.StatusNotifierWatcher",
-         "RegisteredStatusNotifierItems"], env=env, capture_output=True, text=True, timeout=10).stdout
-    return re.findall(r"'([^']+)'", out)
 
 
 def one_start(env: dict[str, str]) -> tuple[float, float]:
@@ -61,7 +42,7 @@ def one_start(env: dict[str, str]) -> tuple[float, float]:
     try:
         deadline = started + 30
         while (registered is None or logged is None) and time.perf_counter() < deadline:
-            if registered is None and sni_items(env):
+            if registered is None and harness.sni_items(env):
                 registered = time.perf_counter() - started
             if logged is None and log.exists() and log.read_text().count("tray visible") > lines_before:
                 logged = time.perf_counter() - started
@@ -71,7 +52,7 @@ def one_start(env: dict[str, str]) -> tuple[float, float]:
         return registered, logged
     finally:
         harness.stop(agent)
-        harness.wait_for(lambda: not sni_items(env), what="the item gone from the watcher")
+        harness.wait_for(lambda: not harness.sni_items(env), what="the item gone from the watcher")
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import subprocess
 import sys
 import threading
@@ -338,3 +339,12 @@ class WindowChild:
 
     def next_line(self, timeout: float | None = None) -> str | None:
         return self._lines.get(timeout=timeout or self.line_timeout)
+
+
+def sni_items(env: Mapping[str, str]) -> list[str]:
+    """The items the StatusNotifierWatcher knows (gtk-sni-tray's watcher keeps bus names only)."""
+    out = subprocess.run(
+        ["gdbus", "call", "--session", "--dest", "org.kde.StatusNotifierWatcher", "--object-path",
+         "/StatusNotifierWatcher", "--method", "org.freedesktop.DBus.Properties.Get", "org.kde.StatusNotifierWatcher",
+         "RegisteredStatusNotifierItems"], env=dict(env), capture_output=True, text=True, timeout=10).stdout
+    return re.findall(r"'([^']+)'", out)

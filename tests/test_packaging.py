@@ -186,15 +186,6 @@ def test_the_deb_has_the_documented_layout_and_metadata(built, tmp_path):
     assert "NoDisplay" not in autostart.read_desktop_entry((root / meta.XDG_MENU_ENTRY.lstrip("/")).read_text())
 
 
-def sni_items(env: dict[str, str]) -> list[str]:
-    """The items the StatusNotifierWatcher knows (gtk-sni-tray's watcher keeps bus names only)."""
-    out = subprocess.run(
-        ["gdbus", "call", "--session", "--dest", "org.kde.StatusNotifierWatcher", "--object-path",
-         "/StatusNotifierWatcher", "--method", "org.freedesktop.DBus.Properties.Get", "org.kde.StatusNotifierWatcher",
-         "RegisteredStatusNotifierItems"], env=env, capture_output=True, text=True, timeout=10).stdout
-    return re.findall(r"'([^']+)'", out)
-
-
 def start_installed(argv: list[str], env: dict[str, str]) -> tuple[subprocess.Popen, float]:
     """Start the installed agent; wait for its icon: the log line, then the item at the SNI watcher."""
     log_lines = harness.vigie_log(env).count("tray visible backend=appindicator")
@@ -203,7 +194,7 @@ def start_installed(argv: list[str], env: dict[str, str]) -> tuple[subprocess.Po
     harness.wait_for(lambda: harness.vigie_log(env).count("tray visible backend=appindicator") > log_lines,
                      timeout=30, what="the icon from the installed package")
     seconds = time.monotonic() - started
-    harness.wait_for(lambda: sni_items(env), what="the item registered with the StatusNotifierWatcher")
+    harness.wait_for(lambda: harness.sni_items(env), what="the item registered with the StatusNotifierWatcher")
     return agent, seconds
 
 
