@@ -98,7 +98,7 @@ class Engine:
         self.drills = None  # a vigie.backup.runner.DrillRunner in the agent
         self._drill_asked = False  # the user asked while a scheduled drill ran: show its result
         self.cps = None  # a vigie.cps.CpsGuard while a card reader is watched
-        self._rechecks: dict[str, threading.Timer] = {}
+        self._timers: dict[str, threading.Timer] = {}  # rechecks and the incident countdown, one per key
         self._events: queue.Queue[Event] = queue.Queue()
         self._work: queue.Queue[tuple[str, Event] | None] = queue.Queue()
         self._queued_ticks: set[str] = set()  # periodic runs not started yet: no need to queue twice
@@ -118,7 +118,7 @@ class Engine:
                 continue
             if isinstance(event, Stopped):
                 self._work.put(None)
-                for timer in self._rechecks.values():
+                for timer in self._timers.values():
                     timer.cancel()
                 if self.cps is not None:
                     self.cps.stop()
@@ -272,14 +272,14 @@ class Engine:
 
     def _plan_event(self, key: str, seconds: float | None, event: Event) -> None:
         """One pending timer per key; it only puts the event on the queue."""
-        previous = self._rechecks.pop(key, None)
+        previous = self._timers.pop(key, None)
         if previous is not None:
             previous.cancel()
         if seconds is not None:
             timer = threading.Timer(seconds, self.submit, args=(event,))
             timer.daemon = True
             timer.start()
-            self._rechecks[key] = timer
+            self._timers[key] = timer
 
     # --- backups ---------------------------------------------------------------------------------
     def _start_drill(self, manual: bool) -> None:

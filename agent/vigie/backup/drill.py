@@ -123,7 +123,7 @@ class FolderDrill:
         self.folder = folder
         self.located = located
         self.volumes = volumes
-        self.key, self.label = f"folder:{folder.id}", sources.folder_label(folder)
+        self.key, self.label = sources.folder_key(folder), sources.folder_label(folder)
 
     def still_there(self) -> bool:
         try:
@@ -170,7 +170,7 @@ class RepositoryDrill:
     def __init__(self, repository: BackupRepository, timeout: float) -> None:
         self.repository = repository
         self.timeout = timeout
-        self.key, self.label = f"{repository.kind}:{repository.name}", sources.repository_label(repository)
+        self.key, self.label = sources.repository_key(repository), sources.repository_label(repository)
         self.snapshot: Snapshot | None = None
 
     def still_there(self) -> bool:

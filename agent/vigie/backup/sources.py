@@ -37,6 +37,14 @@ class SourceState:
     estimated: bool = False  # from a bounded scan of modification times that stopped at a limit
 
 
+def folder_key(folder: BackupFolder) -> str:
+    return f"folder:{folder.id}"
+
+
+def repository_key(repository: BackupRepository) -> str:
+    return f"{repository.kind}:{repository.name}"
+
+
 def folder_label(folder: BackupFolder) -> Text:
     name = Path(folder.path.replace("\\", "/")).name or folder.path
     return T("Backup folder “{name}”", name=name)
@@ -68,7 +76,7 @@ def locate(folder: BackupFolder, volumes: list[Volume]) -> Located | None:
 
 
 def folder_state(folder: BackupFolder, volumes: list[Volume], journal: Journal) -> SourceState:
-    key, label = f"folder:{folder.id}", folder_label(folder)
+    key, label = folder_key(folder), folder_label(folder)
     try:
         located = locate(folder, volumes)
     except DestinationError as exc:
@@ -92,7 +100,7 @@ def folder_last_backup(located: Located) -> tuple[datetime | None, bool]:
 
 
 def repository_state(repository: BackupRepository, timeout: float, journal: Journal) -> SourceState:
-    key, label = f"{repository.kind}:{repository.name}", repository_label(repository)
+    key, label = repository_key(repository), repository_label(repository)
     if repositories.local_repository_present(repository) is False:
         return SourceState(key, label, _remembered(journal, key), connected=False)
     try:

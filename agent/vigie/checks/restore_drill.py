@@ -47,8 +47,8 @@ def drill_proofs(journal: Journal) -> dict[str, tuple[datetime, dict]]:
 
 def configured_keys(ctx: CheckContext) -> list[tuple[str, Text]]:
     settings = ctx.config.backup_age
-    keys = [(f"folder:{f.id}", sources.folder_label(f)) for f in settings.destinations]
-    return keys + [(f"{r.kind}:{r.name}", sources.repository_label(r)) for r in settings.repositories]
+    keys = [(sources.folder_key(f), sources.folder_label(f)) for f in settings.destinations]
+    return keys + [(sources.repository_key(r), sources.repository_label(r)) for r in settings.repositories]
 
 
 class RestoreDrillCheck:
