@@ -23,14 +23,16 @@ import pytest
 from PIL import Image
 
 import harness
-from vigie.model import Severity
-from vigie.ui import icons
+from vigie.i18n import render, translator
+from vigie.model import Severity, Text
+from vigie.ui import icons, status_window
 from vigie.ui.status_window import (
     COLOURS,
+    FAULT_TEXTS,
     MAX_SNAPSHOT_BYTES,
     MAX_TEXT,
+    NO_DISPLAY,
     PAD,
-    STRINGS,
     Fault,
     Report,
     StatusWindow,
@@ -46,6 +48,7 @@ ORANGE, GREEN, RED = COLOURS[Severity.WARNING], COLOURS[Severity.OK], COLOURS[Se
 SHOWN = 1000  # pixels of a state colour with its badge, stripe and header dot (1,381 measured for one OK card)
 ABSENT = 20
 NBSP = "\u00a0"
+FR, EN = translator("fr"), translator("en")
 
 
 # --- fixtures and helpers ---
@@ -250,7 +253,7 @@ def test_without_a_display_it_says_so_in_french(home_env):
     result = subprocess.run([sys.executable, "-c", CODE, "--snapshot", "/nonexistent"], env=home_env,
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 1
-    assert result.stderr == STRINGS["fr"]["no_display"] + "\n"
+    assert result.stderr == render(NO_DISPLAY, FR) + "\n"
     assert "status window: Tk cannot start" in harness.vigie_log(home_env)
 
 
@@ -274,7 +277,7 @@ def tk_root(display: str) -> Iterator[tk.Tk]:
 def build(root: tk.Tk, tmp_path: Path, report: dict, language: str = "fr") -> StatusWindow:
     snapshot = tmp_path / "status.json"
     write_snapshot(snapshot, report)
-    window = StatusWindow(root, snapshot, STRINGS[language])
+    window = StatusWindow(root, snapshot, translator(language))
     harness.wait_for(lambda: root.update() or root.winfo_ismapped(), what="window mapped")
     root.update()
     return window
@@ -366,12 +369,24 @@ def test_state_colours_are_the_tray_icon_colours():
     assert COLOURS == icons.COLOURS
 
 
-def test_both_languages_have_every_string_and_french_typography():
-    assert STRINGS["fr"].keys() == STRINGS["en"].keys()
-    for text in STRINGS["fr"].values():  # a no-break space before : ; ! ? » and after «
-        assert not any(f" {mark}" in text for mark in ":;!?»") and "« " not in text, text
-    assert STRINGS["fr"]["waiting"] == "Vigie n’a pas encore terminé sa première vérification."
-    assert STRINGS["fr"]["unreadable"] == "L’état de la sécurité ne peut pas être lu pour le moment."
+def module_texts() -> list[Text]:
+    """Every Text of the module: its constants, alone, in a dict or in a dict of tuples."""
+    found = []
+    for value in vars(status_window).values():
+        for item in value.values() if isinstance(value, dict) else [value]:
+            found.extend(v for v in (item if isinstance(item, tuple) else [item]) if isinstance(v, Text))
+    return found
+
+
+def test_every_text_has_french_with_french_typography():
+    texts = module_texts()
+    assert len(texts) >= 17
+    for text in texts:
+        assert text.msgid in FR._catalog, text.msgid
+        french = render(text, FR)  # a no-break space before : ; ! ? » and after «
+        assert not any(f" {mark}" in french for mark in ":;!?»") and "« " not in french, french
+    assert render(FAULT_TEXTS[Fault.MISSING][1], FR) == "Vigie n’a pas encore terminé sa première vérification."
+    assert render(FAULT_TEXTS[Fault.UNREADABLE][1], FR) == "L’état de la sécurité ne peut pas être lu pour le moment."
 
 
 def report_of(*severities: str) -> Report:
@@ -390,14 +405,14 @@ def report_of(*severities: str) -> Report:
     ((), ("Aucune vérification n’est activée", Severity.UNKNOWN)),
 ])
 def test_headline_in_plain_words(severities, expected):
-    assert headline(report_of(*severities), STRINGS["fr"]) == expected
+    assert headline(report_of(*severities), FR) == expected
 
 
 def test_last_check_is_the_agents_wall_clock():
-    assert last_check_line("2026-11-22T23:06:41+01:00", STRINGS["fr"]) == \
+    assert last_check_line("2026-11-22T23:06:41+01:00", FR) == \
         f"Dernière vérification{NBSP}: 22/11/2026 à 23:06"
-    assert last_check_line("2026-11-22T23:06:41-05:00", STRINGS["en"]) == "Last check: 2026-11-22 at 23:06"
-    assert last_check_line("hier soir", STRINGS["fr"]) == ""
+    assert last_check_line("2026-11-22T23:06:41-05:00", EN) == "Last check: 2026-11-22 at 23:06"
+    assert last_check_line("hier soir", FR) == ""
 
 
 def test_load_snapshot_faults(tmp_path):

@@ -28,14 +28,20 @@ import pytest
 from PIL import Image
 
 import harness
+from vigie.i18n import render, translator
+from vigie.model import Text
+from vigie.ui import usb_popup
 from vigie.ui.usb_popup import (
+    BUTTONS,
     CLASS_NAME,
     MAX_LABEL,
     MAX_VOLUME_BYTES,
     MAX_WIDTH,
+    NO_DISPLAY,
     OFFSET_STEP,
     ORANGE,
-    STRINGS,
+    RISK,
+    UNREADABLE,
     VolumeInfo,
     clean_text,
     display_label,
@@ -47,7 +53,7 @@ from vigie.ui.usb_popup import (
 CODE = "from vigie.ui.usb_popup import main; raise SystemExit(main())"
 NBSP = "\u00a0"
 SHOWN = 2000  # orange pixels of the band and the warning sign (about 3,600 drawn)
-FR = STRINGS["fr"]
+FR, EN = translator("fr"), translator("en")
 BUTTONS_FR = ["Je connais ce support", "Éjecter", "Analyser", "Fermer"]
 
 VOLUME = {"label": "CLE_JEAN", "size_bytes": 16_000_000_000, "fs_type": "vfat", "mount_point": "/media/jean/CLE_JEAN",
@@ -174,13 +180,14 @@ INSPECT = r"""
 import json, sys, tkinter as tk
 from pathlib import Path
 from tkinter import ttk
+from vigie.i18n import translator
 from vigie.ui import usb_popup
 
 spec = json.loads(sys.argv[1])
 usb_popup.FONT_SPECS.update({name: tuple(value) for name, value in spec["fonts"].items()})
 root = tk.Tk(className="vigie-inspect")
 chosen = []
-popup = usb_popup.UsbPopup(root, usb_popup.load_volume(Path(spec["volume"])), usb_popup.STRINGS[spec["lang"]],
+popup = usb_popup.UsbPopup(root, usb_popup.load_volume(Path(spec["volume"])), translator(spec["lang"]),
                            chosen.append)
 popup.show(spec["offset"])
 root.wait_visibility(root)
@@ -408,7 +415,7 @@ def test_without_a_display_it_says_so_in_french(home_env, tmp_path):
                             env=home_env, capture_output=True, text=True, timeout=30)
     assert result.returncode == 1
     assert result.stdout == ""
-    assert result.stderr == FR["no_display"] + "\n"
+    assert result.stderr == render(NO_DISPLAY, FR) + "\n"
     assert "usb popup: Tk cannot start" in harness.vigie_log(home_env)
 
 
@@ -425,7 +432,7 @@ def test_what_the_popup_says(gui_env, tmp_path):
     facts = inspect(gui_env, write_volume(tmp_path / "volume.json"))
     assert facts["texts"][:1] == ["Un support USB vient d’être branché"]
     assert {"Nom", "CLE_JEAN", "Taille", f"14,9{NBSP}Go", "Format", "FAT32"} <= set(facts["texts"])
-    assert FR["risk"] in facts["texts"]
+    assert render(RISK, FR) in facts["texts"]
     assert button_texts(facts) == BUTTONS_FR
     assert facts["title"] == "Vigie — Nouveau support USB"
     assert facts["topmost"] == 1
@@ -504,8 +511,8 @@ def test_tab_follows_the_buttons_in_order(gui_env, tmp_path):
 ], ids=str)
 def test_format_size(size, fr, en):
     """~ is the no-break space between the number and its unit."""
-    assert format_size(size, STRINGS["fr"]) == fr.replace("~", NBSP)
-    assert format_size(size, STRINGS["en"]) == en.replace("~", NBSP)
+    assert format_size(size, FR) == fr.replace("~", NBSP)
+    assert format_size(size, EN) == en.replace("~", NBSP)
 
 
 @pytest.mark.parametrize(("fs_type", "shown"), [
@@ -536,7 +543,7 @@ def test_display_label_limits():
     assert display_label(" \n\t\u200b", FR) == "Support sans nom"
     assert display_label("x" * 255, FR) == "x" * (MAX_LABEL - 1) + "…"
     assert display_label("x" * MAX_LABEL, FR) == "x" * MAX_LABEL
-    assert display_label("", STRINGS["en"]) == "Unnamed drive"
+    assert display_label("", EN) == "Unnamed drive"
 
 
 def test_load_volume(tmp_path, caplog):
@@ -556,9 +563,20 @@ def test_load_volume(tmp_path, caplog):
     assert VOLUME["label"] not in caplog.text  # labels are personal: never logged
 
 
-def test_both_languages_have_every_string_and_french_typography():
-    assert STRINGS["fr"].keys() == STRINGS["en"].keys()
-    for text in STRINGS["fr"].values():  # a no-break space before : ; ! ? » and after «
-        assert not any(f" {mark}" in text for mark in ":;!?»") and "« " not in text, text
-    assert STRINGS["fr"]["unreadable"] == "Les informations sur ce support ne peuvent pas être lues."
-    assert [STRINGS["fr"][c] for c in ("known", "eject", "scan", "close")] == BUTTONS_FR
+def module_texts() -> list[Text]:
+    """Every Text of the module: its constants, alone or in a dict."""
+    found = []
+    for value in vars(usb_popup).values():
+        found.extend(v for v in (value.values() if isinstance(value, dict) else [value]) if isinstance(v, Text))
+    return found
+
+
+def test_every_text_has_french_with_french_typography():
+    texts = module_texts()
+    assert len(texts) >= 15
+    for text in texts:
+        assert text.msgid in FR._catalog, text.msgid
+        french = render(text, FR)  # a no-break space before : ; ! ? » and after «
+        assert not any(f" {mark}" in french for mark in ":;!?»") and "« " not in french, french
+    assert render(UNREADABLE, FR) == "Les informations sur ce support ne peuvent pas être lues."
+    assert [render(BUTTONS[c], FR) for c in ("known", "eject", "scan", "close")] == BUTTONS_FR

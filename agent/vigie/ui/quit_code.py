@@ -9,13 +9,15 @@ Threading: everything runs on the main thread, inside Tk's event loop.
 from __future__ import annotations
 
 import argparse
+import gettext
 import logging
 import tkinter as tk
 from tkinter import ttk
 
 from vigie.config import policy
-from vigie.i18n import LANGUAGES, resolve_language
+from vigie.i18n import LANGUAGES, render, resolve_language, translator
 from vigie.logs import setup_logging
+from vigie.model import T
 from vigie.ui.tk_support import (
     Terminated,
     emit,
@@ -27,35 +29,31 @@ from vigie.ui.tk_support import (
 log = logging.getLogger(__name__)
 CLASS_NAME = "vigie-quit"
 RETRY_MS = 1000
-NBSP = "\u00a0"
-STRINGS = {
-    "fr": {"title": "Quitter Vigie", "prompt": f"Votre prestataire informatique protège l’arrêt de Vigie{NBSP}: "
-           f"entrez son code.", "quit": "Quitter Vigie", "cancel": "Annuler",
-           "wrong": "Code incorrect.", "no_display": "Vigie : la fenêtre ne peut pas s’ouvrir (aucun écran)."},
-    "en": {"title": "Quit Vigie", "prompt": "Your IT provider protects Vigie from being stopped: enter their code.",
-           "quit": "Quit Vigie", "cancel": "Cancel", "wrong": "Wrong code.",
-           "no_display": "Vigie: the window cannot open (no display)."},
-}
+TITLE = T("Quit Vigie")  # also the button
+PROMPT = T("Your IT provider protects Vigie from being stopped: enter their code.")
+CANCEL = T("Cancel")
+WRONG_CODE = T("Wrong code.")
+NO_DISPLAY = T("Vigie: the window cannot open (no display).")  # on stderr, when Tk cannot start
 
 
 class QuitCodeWindow:
-    def __init__(self, root: tk.Tk, strings: dict[str, str], stored: str | None) -> None:
-        self.root, self.strings, self.stored = root, strings, stored
-        root.title(strings["title"])
+    def __init__(self, root: tk.Tk, tr: gettext.NullTranslations, stored: str | None) -> None:
+        self.root, self.tr, self.stored = root, tr, stored
+        root.title(render(TITLE, tr))
         root.attributes("-topmost", True)
         make_fonts(root, {"base": (11, "normal")})
         frame = ttk.Frame(root, padding=20)
         frame.pack(fill="both", expand=True)
-        ttk.Label(frame, text=strings["prompt"], wraplength=360).pack(anchor="w")
+        ttk.Label(frame, text=render(PROMPT, tr), wraplength=360).pack(anchor="w")
         self.entry = ttk.Entry(frame, show="•", width=24)
         self.entry.pack(anchor="w", pady=(12, 4))
         self.message = ttk.Label(frame, text="", foreground="#b42318")
         self.message.pack(anchor="w")
         buttons = ttk.Frame(frame)
         buttons.pack(anchor="e", pady=(12, 0))
-        self.quit_button = ttk.Button(buttons, text=strings["quit"], command=self.submit)
+        self.quit_button = ttk.Button(buttons, text=render(TITLE, tr), command=self.submit)
         self.quit_button.pack(side="left", padx=(0, 8))
-        ttk.Button(buttons, text=strings["cancel"], command=root.destroy).pack(side="left")
+        ttk.Button(buttons, text=render(CANCEL, tr), command=root.destroy).pack(side="left")
         self.entry.bind("<Return>", lambda _event: self.submit())
         root.bind("<Escape>", lambda _event: root.destroy())
         root.after(100, self.raise_window)  # take the keyboard: the code is typed at once
@@ -70,7 +68,7 @@ class QuitCodeWindow:
             return
         log.warning("quit code: refused")
         self.entry.delete(0, "end")
-        self.message.configure(text=self.strings["wrong"])
+        self.message.configure(text=render(WRONG_CODE, self.tr))
         self.quit_button.state(["disabled"])  # slows guessing down
         self.root.after(RETRY_MS, lambda: self.quit_button.state(["!disabled"]))
 
@@ -81,10 +79,10 @@ class QuitCodeWindow:
 
 
 def run(language: str, raisable: bool) -> int:
-    strings = STRINGS.get(language, STRINGS["fr"])
+    tr = translator(language)
     stored = policy.read_policy(policy.policy_path()).quit_code
-    return run_window("quit code", CLASS_NAME, strings["no_display"],
-                      lambda root: QuitCodeWindow(root, strings, stored), raisable)
+    return run_window("quit code", CLASS_NAME, render(NO_DISPLAY, tr),
+                      lambda root: QuitCodeWindow(root, tr, stored), raisable)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import enum
+import gettext
 import logging
 import re
 import tkinter as tk
@@ -23,9 +24,9 @@ from typing import Literal
 import msgspec
 
 from vigie import paths
-from vigie.i18n import LANGUAGES, resolve_language
+from vigie.i18n import LANGUAGES, render, resolve_language, translator
 from vigie.logs import setup_logging
-from vigie.model import Severity
+from vigie.model import TN, Severity, T
 from vigie.ui.colours import COLOURS, hex_colour
 from vigie.ui.tk_support import (
     Terminated,
@@ -53,49 +54,16 @@ FONT_SPECS = {  # name: (size, weight)
 ORDER = {Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.UNKNOWN: 2, Severity.INFO: 3, Severity.OK: 4}
 
 NBSP = "\u00a0"
-STRINGS: dict[str, dict[str, str]] = {
-    "fr": {
-        "title": "Vigie — État de la sécurité",
-        "all_good": "Tout va bien",
-        "to_check_1": "1 point à vérifier",
-        "to_check_n": "{n} points à vérifier",
-        "incomplete": "Vigie n’a pas pu tout vérifier",
-        "no_checks": "Aucune vérification n’est activée",
-        "waiting_head": "Vérification en cours",
-        "unreadable_head": "État indisponible",
-        "last_check": f"Dernière vérification{NBSP}: {{date}} à {{time}}",
-        "date_format": "%d/%m/%Y",
-        "fix": f"À faire{NBSP}:",
-        "close": "Fermer",
-        "waiting": "Vigie n’a pas encore terminé sa première vérification.",
-        "waiting_hint": "Cette fenêtre se mettra à jour d’elle-même dans quelques instants.",
-        "unreadable": "L’état de la sécurité ne peut pas être lu pour le moment.",
-        "unreadable_hint": "Cette fenêtre réessaiera d’elle-même. Si ce message reste affiché, "
-                           "prévenez votre prestataire informatique.",
-        "no_display": f"Vigie{NBSP}: la fenêtre «{NBSP}État de la sécurité{NBSP}» ne peut pas s’ouvrir "
-                      "(aucun écran disponible).",
-        "ok": "OK", "info": "OK", "warning": "Attention", "critical": "Urgent", "unknown": "Inconnu",
-    },
-    "en": {
-        "title": "Vigie — Security status",
-        "all_good": "All is well",
-        "to_check_1": "1 item to check",
-        "to_check_n": "{n} items to check",
-        "incomplete": "Vigie could not check everything",
-        "no_checks": "No check is enabled",
-        "waiting_head": "Checking",
-        "unreadable_head": "Status unavailable",
-        "last_check": "Last check: {date} at {time}",
-        "date_format": "%Y-%m-%d",
-        "fix": "What to do:",
-        "close": "Close",
-        "waiting": "Vigie has not finished its first check yet.",
-        "waiting_hint": "This window will update by itself in a few moments.",
-        "unreadable": "The security status cannot be read at the moment.",
-        "unreadable_hint": "This window will try again by itself. If this message stays, tell your IT provider.",
-        "no_display": "Vigie: the “Security status” window cannot open (no display available).",
-        "ok": "OK", "info": "OK", "warning": "Warning", "critical": "Urgent", "unknown": "Unknown",
-    },
+TITLE = T("Vigie — Security status")
+ALL_GOOD = T("All is well")
+INCOMPLETE = T("Vigie could not check everything")
+NO_CHECKS = T("No check is enabled")
+FIX = T("What to do:")  # before what the check says to do
+CLOSE = T("Close")
+NO_DISPLAY = T("Vigie: the “Security status” window cannot open (no display available).")  # on stderr
+BADGES = {  # the state of a check, on its card
+    Severity.OK: T("OK"), Severity.INFO: T("OK"), Severity.WARNING: T("Warning"),
+    Severity.CRITICAL: T("Urgent"), Severity.UNKNOWN: T("Unknown"),
 }
 
 
@@ -134,9 +102,17 @@ class Fault(enum.Enum):
     UNREADABLE = "unreadable"  # corrupt, wrong schema, too big or not readable
 
 
-FAULT_TEXTS = {  # header, message, hint (keys of STRINGS)
-    Fault.MISSING: ("waiting_head", "waiting", "waiting_hint"),
-    Fault.UNREADABLE: ("unreadable_head", "unreadable", "unreadable_hint"),
+FAULT_TEXTS = {  # header, message, hint
+    Fault.MISSING: (
+        T("Checking"),
+        T("Vigie has not finished its first check yet."),
+        T("This window will update by itself in a few moments."),
+    ),
+    Fault.UNREADABLE: (
+        T("Status unavailable"),
+        T("The security status cannot be read at the moment."),
+        T("This window will try again by itself. If this message stays, tell your IT provider."),
+    ),
 }
 
 
@@ -179,27 +155,29 @@ def safe_text(text: str, limit: int = MAX_TEXT) -> str:
     return _CONTROLS.sub(" ", drawable(text))
 
 
-def headline(report: Report, strings: dict[str, str]) -> tuple[str, Severity]:
+def headline(report: Report, tr: gettext.NullTranslations) -> tuple[str, Severity]:
     levels = [check.level for check in report.checks]
     to_check = sum(level in (Severity.WARNING, Severity.CRITICAL) for level in levels)
     if to_check:
-        text = strings["to_check_1"] if to_check == 1 else strings["to_check_n"].format(n=to_check)
-        return text, max(level for level in levels if level != Severity.UNKNOWN)
+        text = TN("{n} item to check", "{n} items to check", to_check)
+        return render(text, tr), max(level for level in levels if level != Severity.UNKNOWN)
     if Severity.UNKNOWN in levels:
-        return strings["incomplete"], Severity.UNKNOWN
+        return render(INCOMPLETE, tr), Severity.UNKNOWN
     if not levels:
-        return strings["no_checks"], Severity.UNKNOWN
-    return strings["all_good"], Severity.OK
+        return render(NO_CHECKS, tr), Severity.UNKNOWN
+    return render(ALL_GOOD, tr), Severity.OK
 
 
-def last_check_line(generated_at: str, strings: dict[str, str]) -> str:
+def last_check_line(generated_at: str, tr: gettext.NullTranslations) -> str:
     """The agent's local wall-clock time, as written in the snapshot (no time-zone conversion)."""
     try:
         when = datetime.fromisoformat(generated_at)
     except ValueError:
         log.warning("status snapshot: unreadable generated_at")
         return ""
-    return strings["last_check"].format(date=when.strftime(strings["date_format"]), time=when.strftime("%H:%M"))
+    year, month, day, time = when.strftime("%Y %m %d %H:%M").split()
+    date = T("{year}-{month}-{day}", year=year, month=month, day=day)  # the order each language writes dates in
+    return render(T("Last check: {date} at {time}", date=date, time=time), tr)
 
 
 def sorted_checks(report: Report) -> list[CheckEntry]:
@@ -215,14 +193,14 @@ def level_colour(level: Severity) -> str:
 class StatusWindow:
     """Header (overall state), scrollable list of check cards, notice band, « Fermer »."""
 
-    def __init__(self, root: tk.Tk, snapshot: Path, strings: dict[str, str]) -> None:
-        self.root, self.snapshot, self.strings = root, snapshot, strings
+    def __init__(self, root: tk.Tk, snapshot: Path, tr: gettext.NullTranslations) -> None:
+        self.root, self.snapshot, self.tr = root, snapshot, tr
         self.fonts = make_fonts(root, FONT_SPECS)
         self._key: object = object()  # differs from any stat_key(): the first refresh reads
         self._wrapped: list[tuple[tk.Widget, int]] = []  # (label, px taken by what is beside it)
         self._after: str | None = None
         _make_styles(root, self.fonts)
-        root.title(strings["title"])
+        root.title(render(TITLE, tr))
         root.configure(background=PAGE)
         root.columnconfigure(0, weight=1)
         root.rowconfigure(1, weight=1)
@@ -270,7 +248,7 @@ class StatusWindow:
                                justify="left", anchor="w", padx=PAD, pady=8, wraplength=WIDTH - 2 * PAD)
         footer = ttk.Frame(self.root, style="Page.TFrame", padding=(PAD, 12, PAD, PAD))
         footer.grid(row=3, column=0, sticky="ew")
-        self.close_button = ttk.Button(footer, text=self.strings["close"], command=self.close)
+        self.close_button = ttk.Button(footer, text=render(CLOSE, self.tr), command=self.close)
         self.close_button.pack(side="right")
 
     # content, rebuilt on every change
@@ -300,14 +278,14 @@ class StatusWindow:
         self._fit_height()
 
     def _render_report(self, report: Report) -> None:
-        text, level = headline(report, self.strings)
-        self._set_header(text, level, last_check_line(report.generated_at, self.strings))
+        text, level = headline(report, self.tr)
+        self._set_header(text, level, last_check_line(report.generated_at, self.tr))
         for check in sorted_checks(report):
             self._check_card(check)
         self._set_notice([safe_text(problem.message) for problem in report.config.problems])
 
     def _render_fault(self, fault: Fault) -> None:
-        head, message, hint = (self.strings[key] for key in FAULT_TEXTS[fault])
+        head, message, hint = (render(text, self.tr) for text in FAULT_TEXTS[fault])
         self._set_header(head, Severity.UNKNOWN, "")
         body = self._card(Severity.UNKNOWN)
         self._wrapping(ttk.Label(body, text=message, style="Heading.TLabel"), 0).pack(anchor="w")
@@ -344,7 +322,7 @@ class StatusWindow:
         body = self._card(check.level)
         top = ttk.Frame(body, style="Card.TFrame", borderwidth=0)
         top.pack(fill="x")
-        badge = tk.Label(top, text=self.strings[check.severity], background=level_colour(check.level),
+        badge = tk.Label(top, text=render(BADGES[check.level], self.tr), background=level_colour(check.level),
                          foreground="#ffffff", font=self.fonts["badge"], padx=8, pady=2, borderwidth=0)
         badge.pack(side="left", anchor="n")
         label = ttk.Label(top, text=safe_text(check.label), style="Label.TLabel")
@@ -360,10 +338,11 @@ class StatusWindow:
     def _fix_row(self, body: ttk.Frame, fix: str) -> None:
         row = ttk.Frame(body, style="Card.TFrame", borderwidth=0)
         row.pack(fill="x", pady=(8, 0))
-        prefix = ttk.Label(row, text=self.strings["fix"], style="Strong.TLabel")
+        what_to_do = render(FIX, self.tr)
+        prefix = ttk.Label(row, text=what_to_do, style="Strong.TLabel")
         prefix.grid(row=0, column=0, sticky="nw", padx=(0, 6))
         text = ttk.Label(row, text=fix, style="Body.TLabel")
-        self._wrapping(text, self.fonts["bold"].measure(self.strings["fix"]) + 10).grid(row=0, column=1, sticky="w")
+        self._wrapping(text, self.fonts["bold"].measure(what_to_do) + 10).grid(row=0, column=1, sticky="w")
 
     # wrapping and scrolling
 
@@ -445,14 +424,14 @@ def _make_styles(root: tk.Tk, fonts: dict[str, tkfont.Font]) -> None:
 
 def run(snapshot: Path, language: str = "fr", raisable: bool = False) -> int:
     """raisable: main() installed the signal handlers (SIGUSR1 exists), so "ready" may be printed."""
-    strings = STRINGS.get(language, STRINGS["fr"])
+    tr = translator(language)
 
     def shown(window: StatusWindow) -> None:
         window.watch()
         window.raise_window()
 
-    return run_window("status window", CLASS_NAME, strings["no_display"],
-                      lambda root: StatusWindow(root, snapshot, strings), raisable, shown=shown)
+    return run_window("status window", CLASS_NAME, render(NO_DISPLAY, tr),
+                      lambda root: StatusWindow(root, snapshot, tr), raisable, shown=shown)
 
 
 def main(argv: list[str] | None = None) -> int:

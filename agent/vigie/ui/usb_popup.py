@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gettext
 import logging
 import tkinter as tk
 import unicodedata
@@ -29,9 +30,9 @@ from tkinter import ttk
 
 import msgspec
 
-from vigie.i18n import LANGUAGES, resolve_language
+from vigie.i18n import LANGUAGES, render, resolve_language, translator
 from vigie.logs import setup_logging
-from vigie.model import Severity
+from vigie.model import TN, Severity, T, Text
 from vigie.ui.colours import COLOURS, hex_colour
 from vigie.ui.tk_support import (
     Terminated,
@@ -64,55 +65,17 @@ FONT_SPECS = {  # name: (size, weight)
 CHOICES = ("known", "eject", "scan", "close")  # also the buttons, in this order
 
 NBSP = "\u00a0"
-STRINGS: dict[str, dict[str, str]] = {
-    "fr": {
-        "title": "Vigie — Nouveau support USB",
-        "headline": "Un support USB vient d’être branché",
-        "name": "Nom",
-        "size": "Taille",
-        "fs": "Format",
-        "unnamed": "Support sans nom",
-        "unknown_size": "taille inconnue",
-        "unknown_fs": "inconnu",
-        "risk": f"Une clé trouvée, prêtée ou offerte peut cacher un virus{NBSP}: n’ouvrez rien dessus "
-                "si vous ne savez pas d’où elle vient.",
-        "unreadable": "Les informations sur ce support ne peuvent pas être lues.",
-        "known": "Je connais ce support",
-        "eject": "Éjecter",
-        "scan": "Analyser",
-        "close": "Fermer",
-        "bytes_0": "octet",
-        "byte": "octet",
-        "bytes": "octets",
-        "units": "Ko Mo Go To Po",
-        "decimal": ",",
-        "no_display": f"Vigie{NBSP}: l’alerte «{NBSP}Nouveau support USB{NBSP}» ne peut pas s’afficher "
-                      "(aucun écran disponible).",
-    },
-    "en": {
-        "title": "Vigie — New USB drive",
-        "headline": "A USB drive was just plugged in",
-        "name": "Name",
-        "size": "Size",
-        "fs": "Format",
-        "unnamed": "Unnamed drive",
-        "unknown_size": "unknown size",
-        "unknown_fs": "unknown",
-        "risk": "A drive that was found, lent or given to you can hide a virus: open nothing on it "
-                "unless you know where it comes from.",
-        "unreadable": "The details of this drive cannot be read.",
-        "known": "I know this drive",
-        "eject": "Eject",
-        "scan": "Scan",
-        "close": "Close",
-        "bytes_0": "bytes",
-        "byte": "byte",
-        "bytes": "bytes",
-        "units": "KB MB GB TB PB",
-        "decimal": ".",
-        "no_display": "Vigie: the “New USB drive” warning cannot be shown (no display available).",
-    },
-}
+TITLE = T("Vigie — New USB drive")
+HEADLINE = T("A USB drive was just plugged in")
+DETAILS = {"name": T("Name"), "size": T("Size"), "fs": T("Format")}  # the rows of the box of details
+UNNAMED = T("Unnamed drive")
+UNKNOWN_SIZE = T("unknown size")
+UNKNOWN_FS = T("unknown")
+RISK = T("A drive that was found, lent or given to you can hide a virus: open nothing on it "
+         "unless you know where it comes from.")
+UNREADABLE = T("The details of this drive cannot be read.")
+BUTTONS = {"known": T("I know this drive"), "eject": T("Eject"), "scan": T("Scan"), "close": T("Close")}  # CHOICES
+NO_DISPLAY = T("Vigie: the “New USB drive” warning cannot be shown (no display available).")  # on stderr
 
 
 # --- the volume file written by the agent ---
@@ -165,26 +128,34 @@ def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def display_label(label: str, strings: dict[str, str]) -> str:
-    return cut(clean_text(label), MAX_LABEL) or strings["unnamed"]
+def display_label(label: str, tr: gettext.NullTranslations) -> str:
+    return cut(clean_text(label), MAX_LABEL) or render(UNNAMED, tr)
 
 
-def format_size(size_bytes: int | None, strings: dict[str, str]) -> str:
+def in_unit(size: str | Text) -> tuple[Text, ...]:
+    """`size` in KB, MB, GB, TB and PB (binary multiples), with the names each language uses."""
+    return (T("{size}\u00a0KB", size=size), T("{size}\u00a0MB", size=size), T("{size}\u00a0GB", size=size),
+            T("{size}\u00a0TB", size=size), T("{size}\u00a0PB", size=size))
+
+
+UNITS = 5  # in in_unit
+
+
+def format_size(size_bytes: int | None, tr: gettext.NullTranslations) -> str:
     """Binary multiples with the French names Windows uses (16 GB sold = « 14,9 Go »),
     three significant digits at most: « 512 Mo », « 14,9 Go », « 1,5 To »."""
     if size_bytes is None or size_bytes < 0:
-        return strings["unknown_size"]
+        return render(UNKNOWN_SIZE, tr)
     if size_bytes < 1000:
-        name = strings["bytes_0"] if size_bytes == 0 else strings["byte"] if size_bytes == 1 else strings["bytes"]
-        return f"{size_bytes}{NBSP}{name}"
-    units = strings["units"].split()
+        return render(TN("{n}\u00a0byte", "{n}\u00a0bytes", size_bytes), tr)
     value, unit = float(size_bytes), -1
-    while value >= 999.5 and unit < len(units) - 1:  # « 1 000 Mo » reads better as « 1 Go »
+    while value >= 999.5 and unit < UNITS - 1:  # « 1 000 Mo » reads better as « 1 Go »
         value /= 1024
         unit += 1
-    text = f"{value:.1f}" if value < 99.95 else f"{value:.0f}"
-    text = text.removesuffix(".0").replace(".", strings["decimal"])
-    return f"{text}{NBSP}{units[unit]}"
+    number = f"{value:.1f}" if value < 99.95 else f"{value:.0f}"
+    whole, _, tenths = number.removesuffix(".0").partition(".")
+    shown = T("{whole}.{tenths}", whole=whole, tenths=tenths) if tenths else whole  # the decimal mark
+    return render(in_unit(shown)[unit], tr)
 
 
 FS_NAMES = {  # the names people see elsewhere (Windows, macOS); others are shown as the system says
@@ -195,9 +166,9 @@ FS_NAMES = {  # the names people see elsewhere (Windows, macOS); others are show
 }
 
 
-def fs_name(fs_type: str, strings: dict[str, str]) -> str:
+def fs_name(fs_type: str, tr: gettext.NullTranslations) -> str:
     shown = cut(clean_text(fs_type), MAX_FS)
-    return FS_NAMES.get(shown.lower(), shown) or strings["unknown_fs"]
+    return FS_NAMES.get(shown.lower(), shown) or render(UNKNOWN_FS, tr)
 
 
 # --- the window ---
@@ -209,14 +180,14 @@ class UsbPopup:
     No button has the keyboard focus at first: someone typing elsewhere when the pop-up appears must
     not press one by accident (Tab reaches them; Escape closes)."""
 
-    def __init__(self, root: tk.Tk, volume: VolumeInfo | None, strings: dict[str, str],
+    def __init__(self, root: tk.Tk, volume: VolumeInfo | None, tr: gettext.NullTranslations,
                  on_choice: Callable[[str], None]) -> None:
-        self.root, self.volume, self.strings, self.on_choice = root, volume, strings, on_choice
+        self.root, self.volume, self.tr, self.on_choice = root, volume, tr, on_choice
         self.chosen: str | None = None
         root.withdraw()  # mapped once, with its final layout and place (see show)
         self.fonts = make_fonts(root, FONT_SPECS)
         _make_styles(root, self.fonts)
-        root.title(strings["title"])
+        root.title(render(TITLE, tr))
         root.configure(background=PAGE)
         root.resizable(False, False)
         tk.Frame(root, background=hex_colour(ORANGE), height=BAND, width=WIDTH).pack(fill="x")
@@ -225,7 +196,7 @@ class UsbPopup:
         self.body.columnconfigure(1, weight=1)
         self._build_header()
         self._build_details(volume)
-        self._text(strings["risk"], "Body.TLabel").grid(row=2, column=0, columnspan=2, sticky="w", pady=(14, 0))
+        self._text(render(RISK, tr), "Body.TLabel").grid(row=2, column=0, columnspan=2, sticky="w", pady=(14, 0))
         self.buttons: dict[str, ttk.Button] = {}
         self._build_buttons()
         # Escape closes on release, once pressed here: the key-up is not left to another window.
@@ -243,7 +214,7 @@ class UsbPopup:
                             joinstyle="round")
         sign.create_text(20, 22, text="!", fill="#ffffff", font=self.fonts["mark"])
         sign.grid(row=0, column=0, sticky="w", padx=(0, 12))
-        self.headline = self._text(self.strings["headline"], "Headline.TLabel", width=WIDTH - 2 * PAD - 52)
+        self.headline = self._text(render(HEADLINE, self.tr), "Headline.TLabel", width=WIDTH - 2 * PAD - 52)
         self.headline.grid(row=0, column=1, sticky="w")
 
     def _build_details(self, volume: VolumeInfo | None) -> None:
@@ -252,18 +223,18 @@ class UsbPopup:
         box.grid(row=1, column=0, columnspan=2, sticky="ew", pady=(14, 0))
         self.values: dict[str, ttk.Label] = {}
         if volume is None:
-            self.values["unreadable"] = self._text(self.strings["unreadable"], "Value.TLabel", box)
+            self.values["unreadable"] = self._text(render(UNREADABLE, self.tr), "Value.TLabel", box)
             self.values["unreadable"].grid(row=0, column=0, sticky="w", pady=2)
             self._fit_values(box, WIDTH - 2 * PAD - 2 * BOX_PAD)
             return
         rows = (
-            ("name", display_label(volume.label, self.strings), "Name.TLabel"),
-            ("size", format_size(volume.size_bytes, self.strings), "Value.TLabel"),
-            ("fs", fs_name(volume.fs_type, self.strings), "Value.TLabel"),
+            ("name", display_label(volume.label, self.tr), "Name.TLabel"),
+            ("size", format_size(volume.size_bytes, self.tr), "Value.TLabel"),
+            ("fs", fs_name(volume.fs_type, self.tr), "Value.TLabel"),
         )
         keys = []
         for row, (key, value, style) in enumerate(rows):
-            keys.append(ttk.Label(box, text=self.strings[key], style="Key.TLabel"))
+            keys.append(ttk.Label(box, text=render(DETAILS[key], self.tr), style="Key.TLabel"))
             keys[-1].grid(row=row, column=0, sticky="nw", padx=(0, KEY_GAP), pady=2)
             self.values[key] = self._text(value, style, box)
             self.values[key].grid(row=row, column=1, sticky="w", pady=2)
@@ -290,7 +261,7 @@ class UsbPopup:
         else:
             shown = [choice for choice in CHOICES if choice != "scan" or self.volume.can_scan]
         for choice in shown:
-            button = ttk.Button(row, text=self.strings[choice], command=lambda c=choice: self.choose(c))
+            button = ttk.Button(row, text=render(BUTTONS[choice], self.tr), command=lambda c=choice: self.choose(c))
             for key in ("<Return>", "<KP_Enter>"):  # Tk buttons answer space only
                 button.bind(key, lambda _event, b=button: b.invoke())
             self.buttons[choice] = button
@@ -348,7 +319,7 @@ def _make_styles(root: tk.Tk, fonts: dict[str, tkfont.Font]) -> None:
 
 def run(volume_file: Path, language: str = "fr", offset: int = 0, raisable: bool = False) -> int:
     """raisable: main() installed the signal handlers (SIGUSR1 exists), so "ready" may be printed."""
-    strings = STRINGS.get(language, STRINGS["fr"])
+    tr = translator(language)
     volume = load_volume(volume_file)
 
     def build(root: tk.Tk) -> UsbPopup:
@@ -357,9 +328,9 @@ def run(volume_file: Path, language: str = "fr", offset: int = 0, raisable: bool
             log.info("usb popup: choice %s", choice)
             root.destroy()
 
-        return UsbPopup(root, volume, strings, finish)
+        return UsbPopup(root, volume, tr, finish)
 
-    return run_window("usb popup", CLASS_NAME, strings["no_display"], build, raisable,
+    return run_window("usb popup", CLASS_NAME, render(NO_DISPLAY, tr), build, raisable,
                       shown=lambda popup: popup.show(offset))
 
 
