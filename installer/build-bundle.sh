@@ -16,10 +16,18 @@ while (($#)); do
 done
 PY="$ROOT/.venv/bin/python"
 [[ -x "$PY" ]] || { echo "no .venv: run installer/linux/setup-dev.sh first" >&2; exit 1; }
-extras="build"
-[[ "$(uname -s)" == Linux ]] && extras="build,gtk"  # the tray's AppIndicator/GTK backends
-if ! "$PY" -c 'import PyInstaller' 2>/dev/null; then
-  "$PY" -m pip install -q -e "$ROOT[$extras]"
+# PyInstaller and everything bundled come from the lock, exactly (installer/update-locks.sh).
+case "$(uname -s)" in
+  Linux) lock="linux-dev" ;;  # extras gtk (the tray's AppIndicator/GTK backends), test, build
+  Darwin) lock="macos-build" ;;
+  *) echo "no lock for $(uname -s): see installer/windows/README.md" >&2; exit 1 ;;
+esac
+stamp="$ROOT/.venv/.vigie-installed-$lock"  # the same stamp as installer/linux/setup-dev.sh
+if [[ ! -f "$stamp" || "$ROOT/requirements/$lock.txt" -nt "$stamp" || "$ROOT/requirements/pip.txt" -nt "$stamp" ]]; then
+  "$PY" -m pip install -q --require-hashes -r "$ROOT/requirements/pip.txt"
+  "$PY" -m pip install -q --require-hashes -r "$ROOT/requirements/$lock.txt"
+  "$PY" -m pip install -q --no-deps --no-build-isolation -e "$ROOT"
+  touch "$stamp"
 fi
 ls "$ROOT"/agent/vigie/locale/*/LC_MESSAGES/vigie.mo >/dev/null  # compiled translations must exist
 # No DISPLAY while analysing: nothing gets imported against the user's session.

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Prepare a Debian/Ubuntu machine to run Vigie from this checkout:
 # system packages (apt) and a virtual environment in .venv with Vigie installed (editable).
-#   setup-dev.sh          what the agent needs at run time
-#   setup-dev.sh --test   plus the real desktop services the test suite drives
+#   setup-dev.sh          what the agent needs at run time (Python packages: requirements/linux-runtime.txt)
+#   setup-dev.sh --test   plus the real desktop services the test suite drives (requirements/linux-dev.txt)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
@@ -18,10 +18,10 @@ TEST_PKGS=(xvfb x11-utils xdotool imagemagick x11-apps trayer haskell-gtk-sni-tr
   binutils)  # PyInstaller (objcopy) and the bundle build (strip, readelf)
 
 pkgs=("${RUNTIME_PKGS[@]}")
-extras="gtk"
+lock="requirements/linux-runtime.txt"  # extras gtk
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=("${TEST_PKGS[@]}")
-  extras="gtk,test,build"  # build: PyInstaller, for the packaging tests
+  lock="requirements/linux-dev.txt"  # extras gtk,test,build (build: PyInstaller, for the packaging tests)
 fi
 
 missing=()
@@ -38,10 +38,19 @@ fi
 PY=${PYTHON:-python3}
 "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
   || { echo "Vigie needs Python 3.11 or newer" >&2; exit 1; }
+"$PY" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
+  || echo "note: the locks in requirements/ are made for Python 3.11, not $("$PY" -V)" >&2
 [[ -x .venv/bin/python ]] || "$PY" -m venv .venv
-stamp=".venv/.vigie-installed-$extras"
-if [[ ! -f "$stamp" || pyproject.toml -nt "$stamp" ]]; then
-  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e ".[$extras]"
+# Exact versions with hashes from the lock (installer/update-locks.sh makes it from pyproject.toml's
+# ranges); installed again whenever the lock changes. pip itself first, pinned in requirements/pip.txt.
+stamp=".venv/.vigie-installed-$(basename "$lock" .txt)"
+if [[ ! -f "$stamp" || "$lock" -nt "$stamp" || requirements/pip.txt -nt "$stamp" ]]; then
+  .venv/bin/python -m pip install -q --require-hashes -r requirements/pip.txt
+  .venv/bin/python -m pip install -q --require-hashes -r "$lock"
+  # Vigie itself, editable; its build backend (setuptools) comes from the lock.
+  .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
+  # A pyproject.toml edited without `bash installer/update-locks.sh`: Vigie's ranges unmet.
+  .venv/bin/python -m pip check >/dev/null \
+    || { .venv/bin/python -m pip check >&2; echo "$lock does not fit pyproject.toml: run bash installer/update-locks.sh" >&2; exit 1; }
   touch "$stamp"
 fi
