@@ -50,7 +50,10 @@ if [[ ! -f "$stamp" || "$lock" -nt "$stamp" || requirements/pip.txt -nt "$stamp"
   # Vigie itself, editable; its build backend (setuptools) comes from the lock.
   .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e .
   # A pyproject.toml edited without `bash installer/update-locks.sh`: Vigie's ranges unmet.
-  .venv/bin/python -m pip check >/dev/null \
-    || { .venv/bin/python -m pip check >&2; echo "$lock does not fit pyproject.toml: run bash installer/update-locks.sh" >&2; exit 1; }
+  if ! unmet=$(.venv/bin/python -m pip check 2>&1); then
+    echo "$unmet" >&2
+    echo "$lock does not fit pyproject.toml: run bash installer/update-locks.sh" >&2
+    exit 1
+  fi
   touch "$stamp"
 fi
