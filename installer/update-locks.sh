@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Recompile every lock file in requirements/ from pyproject.toml (the allowed ranges) with uv.
 #   update-locks.sh                  newest versions that pyproject.toml allows, everywhere
-#   update-locks.sh --keep [ARGS]    keep the current pins where still allowed (after a pyproject edit);
-#                                    ARGS go to every `uv pip compile`, e.g. --upgrade-package babel
+#   update-locks.sh --keep           keep the current pins where still allowed (after a pyproject edit)
+#   update-locks.sh [--keep] ARGS    ARGS go to every `uv pip compile`, e.g. --keep --upgrade-package babel
 # Every lock pins every package with the hashes of all its files, for CPython 3.11 on one OS:
 #   pip.txt              pip itself, installed first everywhere
 #   linux-runtime.txt    Linux, extras gtk                 (installer/linux/setup-dev.sh)
@@ -14,8 +14,8 @@
 #   macos-build.txt      macOS, extras build               (installer/macos/README.md, build-bundle.sh)
 # Each lock also pins pyproject's [build-system] requires (setuptools), so that
 # `pip install --no-deps --no-build-isolation -e .` needs nothing unpinned.
-# Locks are compiled in the order above, each constrained by the ones before it: a package that two
-# locks share has the same version in both (uv stops with an error if that cannot be).
+# Locks are compiled in the order of the compile lines at the end, each constrained by the ones
+# before it: a package that two locks share has the same version in both (uv stops if it cannot).
 # Uses uv $UV_VERSION: the one on PATH or in .venv if it is that version, else a throwaway copy from PyPI.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
