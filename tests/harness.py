@@ -214,6 +214,13 @@ def dunst_history(env: Mapping[str, str]) -> list[dict]:
     return [{k: v["data"] for k, v in n.items()} for n in json.loads(out)["data"][0]]
 
 
+def dunst_count(env: Mapping[str, str], which: str) -> int:
+    """Notifications "displayed", "waiting" or in the "history"."""
+    out = subprocess.run(["dunstctl", "count", which], env=dict(env), capture_output=True, text=True, check=True,
+                         timeout=10).stdout
+    return int(out.strip())
+
+
 def vigie_argv() -> list[str]:
     return [sys.executable, "-m", "vigie"]
 
