@@ -58,7 +58,7 @@ def started_idle_agent(desktop_env, start_agent, **kwargs):
     # with 2 s of idleness again, and the reminder stays. Input every 50 ms leaves no such gap; once
     # the watch is active, the test's next input starts a full, clean reminder window.
     harness.wait_for(lambda: touch(env) and watch_phase(env) == "active", what="the idle watch to be active")
-    forget_notifications(env)  # a reminder of the start-up (any countdown: idle since before the agent) is not the test's
+    forget_notifications(env)  # a start-up reminder (idle since before the agent: any countdown) is not the test's
     return env
 
 
