@@ -17,9 +17,9 @@ import pytest
 
 import harness
 from vigie.checks.base import CheckContext
-from vigie.checks.os_updates import OsUpdatesCheck
 from vigie.config.schema import Config, OsUpdates
 from vigie.events import Tick
+from vigie.features.os_updates.check import OsUpdatesCheck
 from vigie.journal import Journal
 from vigie.model import Severity
 from vigie.platform.base import ToolFailed, ToolTimeout

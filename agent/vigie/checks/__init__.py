@@ -9,8 +9,8 @@ from vigie.checks.base import Check, CheckContext
 from vigie.checks.cps_card import CpsCardCheck
 from vigie.checks.idle_lock import IdleLockCheck
 from vigie.checks.lock_policy import LockPolicyCheck
-from vigie.checks.os_updates import OsUpdatesCheck
 from vigie.checks.restore_drill import RestoreDrillCheck
+from vigie.features.os_updates.check import OsUpdatesCheck
 
 ALL_CHECKS: tuple[Check, ...] = (OsUpdatesCheck(), BackupAgeCheck(), BackupDriveCheck(), RestoreDrillCheck(),
                                  IdleLockCheck(), LockPolicyCheck(), CpsCardCheck())

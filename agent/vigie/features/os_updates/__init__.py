@@ -1,0 +1,1 @@
+"""Pending operating-system updates: the os_updates check."""
