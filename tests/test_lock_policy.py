@@ -19,9 +19,9 @@ import pytest
 import harness
 from fixture_files import load_fixture
 from vigie.checks.base import CheckContext
-from vigie.checks.lock_policy import LockPolicyCheck
 from vigie.config.schema import Config, LockPolicySettings
 from vigie.events import Tick
+from vigie.features.idle_lock.lock_policy import LockPolicyCheck
 from vigie.i18n import render, translator
 from vigie.journal import Journal
 from vigie.model import Severity

@@ -94,7 +94,7 @@ class Agent:
         self.scheduler = Scheduler(self.engine.submit, {c: getattr(config, c).interval_minutes
                                                         for c in self.engine.checks})
         self._engine_thread = threading.Thread(target=self.engine.run, name="vigie-engine", daemon=True)
-        from vigie.watchers.idle import IdleWatcher
+        from vigie.features.idle_lock.watch import IdleWatcher
 
         self.idle = IdleWatcher(self.platform, config.idle_lock, self.engine.submit)
         self.platform.on_unlock(self._unlocked)

@@ -7,9 +7,9 @@ from vigie.checks.backup_age import BackupAgeCheck
 from vigie.checks.backup_drive import BackupDriveCheck
 from vigie.checks.base import Check, CheckContext
 from vigie.checks.cps_card import CpsCardCheck
-from vigie.checks.idle_lock import IdleLockCheck
-from vigie.checks.lock_policy import LockPolicyCheck
 from vigie.checks.restore_drill import RestoreDrillCheck
+from vigie.features.idle_lock.check import IdleLockCheck
+from vigie.features.idle_lock.lock_policy import LockPolicyCheck
 from vigie.features.os_updates.check import OsUpdatesCheck
 
 ALL_CHECKS: tuple[Check, ...] = (OsUpdatesCheck(), BackupAgeCheck(), BackupDriveCheck(), RestoreDrillCheck(),
