@@ -28,10 +28,8 @@ import pytest
 from PIL import Image
 
 import harness
-from vigie.i18n import render, translator
-from vigie.model import Text
-from vigie.ui import usb_popup
-from vigie.ui.usb_popup import (
+from vigie.features.usb import window as usb_popup
+from vigie.features.usb.window import (
     BUTTONS,
     CLASS_NAME,
     MAX_LABEL,
@@ -49,8 +47,10 @@ from vigie.ui.usb_popup import (
     fs_name,
     load_volume,
 )
+from vigie.i18n import render, translator
+from vigie.model import Text
 
-CODE = "from vigie.ui.usb_popup import main; raise SystemExit(main())"
+CODE = "from vigie.features.usb.window import main; raise SystemExit(main())"
 NBSP = "\u00a0"
 SHOWN = 2000  # orange pixels of the band and the warning sign (about 3,600 drawn)
 FR, EN = translator("fr"), translator("en")
@@ -181,7 +181,7 @@ import json, sys, tkinter as tk
 from pathlib import Path
 from tkinter import ttk
 from vigie.i18n import translator
-from vigie.ui import usb_popup
+from vigie.features.usb import window as usb_popup
 
 spec = json.loads(sys.argv[1])
 usb_popup.FONT_SPECS.update({name: tuple(value) for name, value in spec["fonts"].items()})
@@ -420,7 +420,7 @@ def test_without_a_display_it_says_so_in_french(home_env, tmp_path):
 
 
 def test_module_does_not_import_the_tray_toolkit(home_env):
-    code = "import sys, vigie.ui.usb_popup; print(sorted(m for m in sys.modules if 'pystray' in m))"
+    code = "import sys, vigie.features.usb.window; print(sorted(m for m in sys.modules if 'pystray' in m))"
     out = subprocess.run([sys.executable, "-c", code], env=home_env, capture_output=True, text=True, check=True,
                          timeout=30).stdout
     assert out.strip() == "[]"

@@ -98,7 +98,7 @@ class Agent:
 
         self.idle = IdleWatcher(self.platform, config.idle_lock, self.engine.submit)
         self.platform.on_unlock(self._unlocked)
-        from vigie.usb import UsbGuard
+        from vigie.features.usb.guard import UsbGuard
         from vigie.watchers.volumes import VolumeWatcher
 
         if config.usb_storage.enabled:

@@ -130,7 +130,7 @@ def run_window(args: argparse.Namespace) -> int:
 
         return quit_code.main(language)
     if args.window == "usb":
-        from vigie.ui import usb_popup  # Tk: only in this child process
+        from vigie.features.usb import window as usb_popup  # Tk: only in this child process
 
         return usb_popup.main(["--volume", args.volume, "--offset", args.offset, *language])
     if args.window == "incident":

@@ -94,7 +94,7 @@ class Engine:
         self.incident_summary = incident_summary
         self.findings: dict[str, Finding] = {}
         self.notes: dict[str, Text] = {}  # short states shown in the tooltip (e.g. lock paused)
-        self.usb = None  # a vigie.usb.UsbGuard when the USB watch runs
+        self.usb = None  # a vigie.features.usb.guard.UsbGuard when the USB watch runs
         self.drills = None  # a vigie.backup.runner.DrillRunner in the agent
         self._drill_asked = False  # the user asked while a scheduled drill ran: show its result
         self.cps = None  # a vigie.cps.CpsGuard while a card reader is watched

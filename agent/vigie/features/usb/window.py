@@ -1,8 +1,8 @@
 """The « Nouveau support USB » pop-up: a warning shown the moment a removable storage volume is mounted.
 
 Runs in its own process (`vigie ui usb --volume FILE [--offset N] [--lang fr|en]`), started by the agent
-(vigie.usb), which writes FILE: {"label", "size_bytes", "fs_type", "mount_point", "device", "uuid",
-"can_scan"}. Every field has a default; a file that is missing, too big, not JSON or of the wrong types
+(vigie.features.usb.guard), which writes FILE: {"label", "size_bytes", "fs_type", "mount_point", "device",
+"uuid", "can_scan"}. Every field has a default; a file that is missing, too big, not JSON or of the wrong types
 gives an error message in the window, with « Fermer » only.
 
 Protocol on stdout, one flushed line each:
