@@ -19,14 +19,14 @@ import pytest
 
 import harness
 from fixture_files import load_fixture
-from vigie.backup import destination, drill, repositories, scan, sources
-from vigie.backup.destination import MARKER, DestinationError
-from vigie.checks.backup_age import BackupAgeCheck
-from vigie.checks.backup_drive import BackupDriveCheck
 from vigie.checks.base import CheckContext
-from vigie.checks.restore_drill import RestoreDrillCheck
 from vigie.config.schema import BackupAge, BackupDrive, BackupFolder, BackupRepository, Config
 from vigie.events import Tick
+from vigie.features.backup import destination, drill, repositories, scan, sources
+from vigie.features.backup.backup_age import BackupAgeCheck
+from vigie.features.backup.backup_drive import BackupDriveCheck
+from vigie.features.backup.destination import MARKER, DestinationError
+from vigie.features.backup.restore_drill import RestoreDrillCheck
 from vigie.i18n import render, translator
 from vigie.journal import Journal
 from vigie.model import Severity
@@ -522,7 +522,7 @@ def test_enroll_from_the_command_line_stores_the_destination(keyring_env, make_s
 
 def test_volumes_report_their_mount_point_for_the_drive_lookup():
     volume = Volume("/dev/sdb1", "/media/u/SAUVEGARDE", "ext4", removable=True)
-    from vigie.checks.backup_drive import drive_of
+    from vigie.features.backup.backup_drive import drive_of
 
     assert drive_of(Path("/media/u/SAUVEGARDE/Cabinet"), [volume]) == volume
     assert drive_of(Path("/media/u/AUTRE"), [volume]) is None

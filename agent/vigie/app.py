@@ -105,7 +105,7 @@ class Agent:
             self.engine.usb = UsbGuard(self.platform, self.journal, self.windows, self._notify, self.engine.submit,
                                        self.tr, language, now, config.usb_storage.scan_timeout_minutes * 60,
                                        [(f.id, f.relative) for f in config.backup_age.destinations])
-        from vigie.backup.runner import DrillRunner
+        from vigie.features.backup.runner import DrillRunner
 
         self.engine.drills = DrillRunner(self.platform, config, self.engine.submit)
         self.card_watch = self._card_watch(config)

@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     auto_actions.add_parser("disable", help="ne plus démarrer Vigie à l’ouverture de session")
     auto_actions.add_parser("status", help="dire si Vigie démarre à l’ouverture de session")
 
-    from vigie.backup.cli import add_parser as add_backup_parser
+    from vigie.features.backup.cli import add_parser as add_backup_parser
 
     add_backup_parser(sub)
 
@@ -108,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return autostart.run_command(args, tr)
     if args.command == "backup":
-        from vigie.backup import cli as backup_cli
+        from vigie.features.backup import cli as backup_cli
 
         return backup_cli.run_command(args, loaded, tr)
     if args.command == "policy":

@@ -38,7 +38,7 @@ def run_command(args: argparse.Namespace, loaded: LoadedConfig, tr) -> int:
         print(render(exc.message, tr), file=sys.stderr)
         return 2
     print(render(T("CPS card enrolled (reader: {reader}).", reader=reader), tr))
-    from vigie.backup.cli import NEXT_START
+    from vigie.features.backup.cli import NEXT_START
 
     print(render(NEXT_START, tr))
     return 0

@@ -95,7 +95,7 @@ class Engine:
         self.findings: dict[str, Finding] = {}
         self.notes: dict[str, Text] = {}  # short states shown in the tooltip (e.g. lock paused)
         self.usb = None  # a vigie.features.usb.guard.UsbGuard when the USB watch runs
-        self.drills = None  # a vigie.backup.runner.DrillRunner in the agent
+        self.drills = None  # a vigie.features.backup.runner.DrillRunner in the agent
         self._drill_asked = False  # the user asked while a scheduled drill ran: show its result
         self.cps = None  # a vigie.cps.CpsGuard while a card reader is watched
         self._timers: dict[str, threading.Timer] = {}  # rechecks and the incident countdown, one per key
@@ -332,7 +332,7 @@ class Engine:
         action = finding.action if finding else None
         if action is None or action.kind != ActionKind.EJECT_BACKUP_DRIVE:
             return
-        from vigie.backup.sources import mounted
+        from vigie.features.backup.sources import mounted
 
         volume = next((v for v in mounted(self.ctx.platform) if v.mount_point == action.target), None)
         if volume is None:  # unplugged meanwhile: nothing to eject, nothing to claim

@@ -122,7 +122,7 @@ class VolumeScanned(Event):
 class DrillFinished(Event):
     """Restore drills ended (one result per source); `manual` when the user asked for them."""
 
-    results: tuple  # of vigie.backup.drill.DrillResult
+    results: tuple  # of vigie.features.backup.drill.DrillResult
     manual: bool
 
 

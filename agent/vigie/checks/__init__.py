@@ -3,11 +3,11 @@
 ALL_CHECKS is a static tuple (not discovered at run time) so PyInstaller sees every module.
 """
 
-from vigie.checks.backup_age import BackupAgeCheck
-from vigie.checks.backup_drive import BackupDriveCheck
 from vigie.checks.base import Check, CheckContext
 from vigie.checks.cps_card import CpsCardCheck
-from vigie.checks.restore_drill import RestoreDrillCheck
+from vigie.features.backup.backup_age import BackupAgeCheck
+from vigie.features.backup.backup_drive import BackupDriveCheck
+from vigie.features.backup.restore_drill import RestoreDrillCheck
 from vigie.features.idle_lock.check import IdleLockCheck
 from vigie.features.idle_lock.lock_policy import LockPolicyCheck
 from vigie.features.os_updates.check import OsUpdatesCheck

@@ -16,8 +16,8 @@ from datetime import datetime
 from pathlib import Path
 
 from vigie import paths
-from vigie.backup.destination import DestinationError, read_marker  # enrolled drives: the backup watch's
 from vigie.events import Event, VolumeChoice, VolumeScanned
+from vigie.features.backup.destination import DestinationError, read_marker  # enrolled drives: the backup watch's
 from vigie.i18n import render
 from vigie.journal import Journal
 from vigie.model import TN, Severity, T, Text

@@ -11,9 +11,9 @@ import logging
 import threading
 from collections.abc import Callable
 
-from vigie.backup import drill, sources
 from vigie.config.schema import Config
 from vigie.events import DrillFinished, Event
+from vigie.features.backup import drill, sources
 from vigie.model import T
 from vigie.platform.base import Platform
 

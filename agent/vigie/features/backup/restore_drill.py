@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import ClassVar
 
-from vigie.backup import sources
 from vigie.checks.base import CheckContext
 from vigie.events import Event, Tick
+from vigie.features.backup import sources
 from vigie.journal import Journal
 from vigie.model import TN, Finding, Severity, T, Text
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import msgspec
 
-from vigie.backup import destination, drill, repositories, sources
-from vigie.backup.destination import DestinationError
-from vigie.checks.restore_drill import JOURNAL_KIND, problem_text
 from vigie.config import ConfigError, ConfigStore, LoadedConfig
 from vigie.config.keyring_access import KeyringAccess, KeyringUnavailable
 from vigie.config.schema import BackupFolder, BackupRepository
+from vigie.features.backup import destination, drill, repositories, sources
+from vigie.features.backup.destination import DestinationError
+from vigie.features.backup.restore_drill import JOURNAL_KIND, problem_text
 from vigie.i18n import render
 from vigie.journal import open_journal
 from vigie.model import TN, T, Text

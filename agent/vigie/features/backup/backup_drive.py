@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import ClassVar
 
-from vigie.backup import scan, sources
-from vigie.backup.destination import DestinationError, Located
 from vigie.checks.base import CheckContext
 from vigie.config.schema import BackupFolder
 from vigie.events import Event, Tick, VolumeAdded, VolumeRemoved
+from vigie.features.backup import scan, sources
+from vigie.features.backup.destination import DestinationError, Located
 from vigie.model import Action, ActionKind, Finding, Severity, T, Text
 from vigie.platform.base import Volume
 

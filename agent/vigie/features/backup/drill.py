@@ -23,10 +23,10 @@ from enum import Enum
 from pathlib import Path
 
 from vigie import paths
-from vigie.backup import repositories, scan, sources
-from vigie.backup.destination import DestinationError, Located
-from vigie.backup.repositories import GLOB_CHARACTERS, Snapshot, StoredFile
 from vigie.config.schema import BackupFolder, BackupRepository
+from vigie.features.backup import repositories, scan, sources
+from vigie.features.backup.destination import DestinationError, Located
+from vigie.features.backup.repositories import GLOB_CHARACTERS, Snapshot, StoredFile
 from vigie.model import T, Text
 from vigie.platform.base import PlatformError, Volume
 

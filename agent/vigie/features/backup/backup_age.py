@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from vigie.backup import sources
-from vigie.backup.sources import SourceState
 from vigie.checks.base import CheckContext
 from vigie.events import Event, Tick
+from vigie.features.backup import sources
+from vigie.features.backup.sources import SourceState
 from vigie.model import TN, Finding, Severity, T, Text
 
 NO_BACKUP_FIX = T("Ask your IT provider to set up a backup, then run: vigie backup enroll FOLDER")

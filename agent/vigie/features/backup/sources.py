@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from vigie.backup import destination, repositories, scan
-from vigie.backup.destination import DestinationError, Located
 from vigie.config.schema import BackupAge, BackupFolder, BackupRepository
+from vigie.features.backup import destination, repositories, scan
+from vigie.features.backup.destination import DestinationError, Located
 from vigie.journal import Journal
 from vigie.model import T, Text
 from vigie.platform.base import Platform, PlatformError, Volume
