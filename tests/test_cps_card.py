@@ -22,10 +22,10 @@ import pytest
 import harness
 from support import pcsc
 from support.pcsc import CPS_ATR, CPS_CONTACTLESS_ATR, OTHER_ATR, READERS, VITALE1_ATR, VITALE_ATR
-from vigie import cps_policy
-from vigie.cps_policy import CardDecision, CardDecisionKind, CardPolicy, CardPolicySettings
-from vigie.watchers import cps_card
-from vigie.watchers.cps_card import (
+from vigie.features.cps_card import policy as cps_policy
+from vigie.features.cps_card import watch as cps_card
+from vigie.features.cps_card.policy import CardDecision, CardDecisionKind, CardPolicy, CardPolicySettings
+from vigie.features.cps_card.watch import (
     E_CANCELLED,
     E_UNKNOWN_READER,
     PNP_READER,
@@ -50,7 +50,7 @@ from vigie.watchers.cps_card import (
     probe,
 )
 
-LOGGER = "vigie.watchers.cps_card"
+LOGGER = "vigie.features.cps_card.watch"
 
 
 def hexatr(atr: str) -> str:

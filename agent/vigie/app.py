@@ -118,9 +118,9 @@ class Agent:
         """The CPS card watch, when enabled and pyscard is there (no reader yet is fine: it waits)."""
         if not config.cps_card.enabled:
             return None
-        from vigie.checks.cps_card import card_match
-        from vigie.cps import CpsGuard
-        from vigie.watchers.cps_card import CardWatcher
+        from vigie.features.cps_card.check import card_match
+        from vigie.features.cps_card.guard import CpsGuard
+        from vigie.features.cps_card.watch import CardWatcher
 
         self.engine.cps = CpsGuard(config.cps_card, self.engine.lock_now, self._notify, self.engine.submit, self.tr,
                                    screen_locked=self.platform.screen_locked)

@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     from vigie.incident.cli import add_parser as add_incident_parser
 
     add_incident_parser(sub)
-    from vigie.cps_cli import add_parser as add_cps_parser
+    from vigie.features.cps_card.cli import add_parser as add_cps_parser
 
     hashing = sub.add_parser("policy", help="prestataire : outils pour le fichier policy.toml")
     hashing.add_subparsers(dest="action", metavar="ACTION", required=True).add_parser(
@@ -117,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(policy.hash_code(sys.stdin.readline().rstrip("\n")))
         return 0
     if args.command == "cps":
-        from vigie import cps_cli
+        from vigie.features.cps_card import cli as cps_cli
 
         return cps_cli.run_command(args, loaded, tr)
     return cmd_config(args, loaded, tr)

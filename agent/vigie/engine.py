@@ -97,7 +97,7 @@ class Engine:
         self.usb = None  # a vigie.features.usb.guard.UsbGuard when the USB watch runs
         self.drills = None  # a vigie.features.backup.runner.DrillRunner in the agent
         self._drill_asked = False  # the user asked while a scheduled drill ran: show its result
-        self.cps = None  # a vigie.cps.CpsGuard while a card reader is watched
+        self.cps = None  # a vigie.features.cps_card.guard.CpsGuard while a card reader is watched
         self._timers: dict[str, threading.Timer] = {}  # rechecks and the incident countdown, one per key
         self._events: queue.Queue[Event] = queue.Queue()
         self._work: queue.Queue[tuple[str, Event] | None] = queue.Queue()

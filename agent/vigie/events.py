@@ -126,7 +126,7 @@ class DrillFinished(Event):
     manual: bool
 
 
-# --- the CPS card watch (vigie.watchers.cps_card) ---------------------------------------------
+# --- the CPS card watch (vigie.features.cps_card.watch) ---------------------------------------------
 
 @dataclass(frozen=True)
 class CardInserted(Event):

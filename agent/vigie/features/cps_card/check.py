@@ -17,7 +17,7 @@ from vigie.platform.base import PlatformError
 
 
 def card_match(settings: CpsCard):
-    from vigie.watchers.cps_card import CardMatch
+    from vigie.features.cps_card.watch import CardMatch
 
     return CardMatch(settings.enrolled_atr, settings.enrolled_reader)
 
@@ -42,7 +42,7 @@ class CpsCardCheck:
                                                    CardWatchRestored)
 
     def evaluate(self, event: Event, ctx: CheckContext) -> Finding:
-        from vigie.watchers import cps_card
+        from vigie.features.cps_card import watch as cps_card
 
         settings = ctx.config.cps_card
         if isinstance(event, CardWatchLost):

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from datetime import datetime, time
 
 from vigie.config.schema import CpsCard
-from vigie.cps_policy import CardDecision, CardDecisionKind, CardPolicy, CardPolicySettings
 from vigie.events import CardInserted, CardPolicyDue, CardRemoved, CardWatchLost, CardWatchRestored, Event
+from vigie.features.cps_card.policy import CardDecision, CardDecisionKind, CardPolicy, CardPolicySettings
 from vigie.i18n import render
 from vigie.model import Severity, T
 from vigie.notify import Notification

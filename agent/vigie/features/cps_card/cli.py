@@ -24,7 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_command(args: argparse.Namespace, loaded: LoadedConfig, tr) -> int:
-    from vigie.watchers import cps_card
+    from vigie.features.cps_card import watch as cps_card
 
     try:
         reader, atr = cps_card.enroll(wait_seconds=max(0.0, min(args.wait, 120.0)))
