@@ -24,11 +24,11 @@ from PIL import Image
 import harness
 from fixture_files import load_fixture
 from support.netns import Namespace
+from vigie.features.incident import deadlines as dl
+from vigie.features.incident import evidence, network, report, scan
+from vigie.features.incident.contacts import IncidentContacts, contact_list
+from vigie.features.incident.state import STEPS, Action, IncidentError, IncidentStore, Mark, Note
 from vigie.i18n import render, translator
-from vigie.incident import deadlines as dl
-from vigie.incident import evidence, network, report, scan
-from vigie.incident.contacts import IncidentContacts, contact_list
-from vigie.incident.state import STEPS, Action, IncidentError, IncidentStore, Mark, Note
 from vigie.journal import Journal
 
 NBSP = "\u00a0"
@@ -576,7 +576,7 @@ def test_vigie_incident_without_a_display_still_records_the_incident(home_env):
 
 
 def test_cli_and_incident_modules_stay_light():
-    code = ("import sys, vigie.incident; from vigie.incident import open_incident_summary; "
+    code = ("import sys, vigie.features.incident; from vigie.features.incident import open_incident_summary; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tkinter', 'PIL', 'fpdf', 'pystray')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30).stdout
     assert out.strip() == "[]"  # the tray imports this for its tooltip

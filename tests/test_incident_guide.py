@@ -28,13 +28,13 @@ from PIL import Image
 
 import harness
 from support.netns import Namespace
-from vigie.incident import evidence, network
-from vigie.incident.contacts import IncidentContacts
-from vigie.incident.state import STEPS, IncidentStore, Note
+from vigie.features.incident import evidence, network
+from vigie.features.incident.contacts import IncidentContacts
+from vigie.features.incident.state import STEPS, IncidentStore, Note
+from vigie.features.incident.window import CLASS_NAME, GREEN, RED
 from vigie.journal import Journal
-from vigie.ui.incident_guide import CLASS_NAME, GREEN, RED
 
-CODE = "from vigie.ui.incident_guide import main; raise SystemExit(main())"
+CODE = "from vigie.features.incident.window import main; raise SystemExit(main())"
 NBSP = "\u00a0"
 CONTACTS = IncidentContacts(it_name="InfoCabinet", it_phone="01 23 45 67 89", insurer_name="Mutuelle Pro",
                             insurer_phone="09 87 65 43 21", policy_number="CY-2026-0042")
@@ -165,8 +165,8 @@ def wait_for_action(env: dict[str, str], kind: str, count: int = 1, timeout: flo
 INSPECT = r"""
 import json, sys, tkinter as tk
 from tkinter import ttk
-from vigie.incident.state import IncidentStore
-from vigie.ui import incident_guide
+from vigie.features.incident.state import IncidentStore
+from vigie.features.incident import window as incident_guide
 
 spec = json.loads(sys.argv[1])
 store = IncidentStore()
@@ -532,7 +532,7 @@ def test_without_a_display_it_says_so_and_keeps_the_incident(home_env):
 
 
 def test_module_does_not_import_the_tray_toolkit(home_env):
-    code = "import sys, vigie.ui.incident_guide; print(sorted(m for m in sys.modules if 'pystray' in m))"
+    code = "import sys, vigie.features.incident.window; print(sorted(m for m in sys.modules if 'pystray' in m))"
     out = subprocess.run([sys.executable, "-c", code], env=home_env, capture_output=True, text=True, check=True,
                          timeout=30).stdout
     assert out.strip() == "[]"

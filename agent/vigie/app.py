@@ -169,8 +169,8 @@ class Agent:
 
     def _open_incident(self) -> None:
         """« Je pense être attaqué »: the detection time is recorded first, then the guide opens."""
-        from vigie.incident import start_incident
-        from vigie.incident.contacts import configured_contacts
+        from vigie.features.incident import start_incident
+        from vigie.features.incident.contacts import configured_contacts
 
         try:
             start_incident(now(), configured_contacts(self.loaded.config))
@@ -182,7 +182,7 @@ class Agent:
 
     @staticmethod
     def _incident_summary() -> Text | None:
-        from vigie.incident import open_incident_summary
+        from vigie.features.incident import open_incident_summary
 
         try:
             return open_incident_summary(now())

@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_backup_parser(sub)
 
-    from vigie.incident.cli import add_parser as add_incident_parser
+    from vigie.features.incident.cli import add_parser as add_incident_parser
 
     add_incident_parser(sub)
     from vigie.features.cps_card.cli import add_parser as add_cps_parser
@@ -96,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "ui":
         return run_window(args)
     if args.command == "incident":  # loads the settings only where it needs them (not to check the network)
-        from vigie.incident import cli as incident_cli
+        from vigie.features.incident import cli as incident_cli
 
         return incident_cli.run_command(args)
     loaded = ConfigStore().load()
@@ -134,7 +134,7 @@ def run_window(args: argparse.Namespace) -> int:
 
         return usb_popup.main(["--volume", args.volume, "--offset", args.offset, *language])
     if args.window == "incident":
-        from vigie.ui import incident_guide
+        from vigie.features.incident import window as incident_guide
 
         return incident_guide.main(language)
     from vigie.ui import status_window

@@ -11,12 +11,12 @@ import logging
 import sys
 from datetime import datetime
 
+from vigie.features.incident import network
+from vigie.features.incident.contacts import IncidentContacts, configured_contacts, contact_list
+from vigie.features.incident.deadlines import Deadline, deadlines, remaining_text
+from vigie.features.incident.report import STEP_TITLES, format_when, write_report
+from vigie.features.incident.state import STEPS, Action, Incident, IncidentError, IncidentStore, start_incident
 from vigie.i18n import render, resolve_language, translator
-from vigie.incident import network
-from vigie.incident.contacts import IncidentContacts, configured_contacts, contact_list
-from vigie.incident.deadlines import Deadline, deadlines, remaining_text
-from vigie.incident.report import STEP_TITLES, format_when, write_report
-from vigie.incident.state import STEPS, Action, Incident, IncidentError, IncidentStore, start_incident
 from vigie.journal import open_journal
 from vigie.model import T, Text
 from vigie.platform.base import PlatformError
@@ -70,7 +70,7 @@ def open_guide(store: IncidentStore, language: str, contacts: IncidentContacts,
     _say(T("Incident opened.") if created else T("Incident resumed."), tr)
     _print_incident(incident, store, tr)
     try:
-        from vigie.ui import incident_guide
+        from vigie.features.incident import window as incident_guide
         from vigie.ui.tk_support import install_signal_handlers
     except ImportError as exc:  # a Python without Tk
         log.error("incident guide unavailable: %s", exc)
@@ -114,7 +114,7 @@ def deadline_state(deadline: Deadline, tr: gettext.NullTranslations) -> Text:
 
 
 def make_report(store: IncidentStore, tr: gettext.NullTranslations) -> int:
-    from vigie.incident import evidence
+    from vigie.features.incident import evidence
 
     incident = store.find_open()
     if incident is None:

@@ -9,13 +9,13 @@ For the agent (tray and engine), light imports only (no Tk, no Pillow, no fpdf2)
     open_incident_summary(now)        the tray tooltip while an incident is open, else None
     start_incident(now, contacts)     open one (journal: incident_opened) or return the open one
     IncidentContacts                  IT provider and insurer, from the configuration
-The guide itself is the child window `vigie ui incident` (vigie.ui.incident_guide).
+The guide itself is the child window `vigie ui incident` (vigie.features.incident.window).
 """
 
 from __future__ import annotations
 
-from vigie.incident.contacts import IncidentContacts
-from vigie.incident.deadlines import open_incident_summary
-from vigie.incident.state import IncidentStore, start_incident
+from vigie.features.incident.contacts import IncidentContacts
+from vigie.features.incident.deadlines import open_incident_summary
+from vigie.features.incident.state import IncidentStore, start_incident
 
 __all__ = ["IncidentContacts", "IncidentStore", "open_incident_summary", "start_incident"]

@@ -22,8 +22,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from vigie import __version__, paths
-from vigie.incident.scan import ScanResult, scan_recent_files, user_folders
-from vigie.incident.state import Action, Incident, IncidentStore
+from vigie.features.incident.scan import ScanResult, scan_recent_files, user_folders
+from vigie.features.incident.state import Action, Incident, IncidentStore
 from vigie.journal import Journal
 from vigie.model import T, Text
 

@@ -2,7 +2,7 @@
 
 Runs in its own process (`vigie ui incident [--lang fr|en]`, or `vigie incident` from a terminal).
 On start it opens the incident, or resumes the open one at the step it was left on: the state is
-written at every change (vigie.incident.state), so a crash, a kill -9 or a restart loses nothing.
+written at every change (vigie.features.incident.state), so a crash, a kill -9 or a restart loses nothing.
 
 Protocol on stdout, one flushed line each (the agent may ignore all but "ready"):
     ready               once SIGUSR1 only brings the window to the front
@@ -29,13 +29,22 @@ from pathlib import Path
 from tkinter import filedialog, ttk
 from tkinter import font as tkfont
 
+from vigie.features.incident import evidence, network
+from vigie.features.incident.contacts import Contact, configured_contacts, contact_list
+from vigie.features.incident.deadlines import deadlines, remaining_text
+from vigie.features.incident.report import STEP_TITLES, format_when, write_report
+from vigie.features.incident.scan import ScanResult
+from vigie.features.incident.state import (
+    STEPS,
+    Action,
+    Incident,
+    IncidentError,
+    IncidentStore,
+    Mark,
+    Note,
+    start_incident,
+)
 from vigie.i18n import LANGUAGES, render, resolve_language, translator
-from vigie.incident import evidence, network
-from vigie.incident.contacts import Contact, configured_contacts, contact_list
-from vigie.incident.deadlines import deadlines, remaining_text
-from vigie.incident.report import STEP_TITLES, format_when, write_report
-from vigie.incident.scan import ScanResult
-from vigie.incident.state import STEPS, Action, Incident, IncidentError, IncidentStore, Mark, Note, start_incident
 from vigie.journal import open_journal
 from vigie.logs import setup_logging
 from vigie.model import TN, Severity, T, Text

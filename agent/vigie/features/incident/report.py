@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from vigie.features.incident import evidence
+from vigie.features.incident.contacts import contact_list
+from vigie.features.incident.deadlines import Deadline, Kind, deadlines, remaining_text
+from vigie.features.incident.state import STEPS, Action, Incident, IncidentStore
 from vigie.i18n import render
-from vigie.incident import evidence
-from vigie.incident.contacts import contact_list
-from vigie.incident.deadlines import Deadline, Kind, deadlines, remaining_text
-from vigie.incident.state import STEPS, Action, Incident, IncidentStore
 from vigie.model import TN, T, Text
 
 log = logging.getLogger(__name__)

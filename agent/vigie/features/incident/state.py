@@ -19,7 +19,7 @@ import msgspec
 from filelock import FileLock
 
 from vigie import paths
-from vigie.incident.contacts import IncidentContacts
+from vigie.features.incident.contacts import IncidentContacts
 from vigie.journal import Journal, open_journal
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ import enum
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from vigie.incident.state import IncidentStore
+from vigie.features.incident.state import IncidentStore
 from vigie.model import T, Text
 
 WINDOW = timedelta(hours=72)
