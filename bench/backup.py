@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 import harness  # noqa: E402 - the same real services as the tests
-from vigie.checks.base import CheckContext  # noqa: E402
+from vigie.check import CheckContext  # noqa: E402
 from vigie.config.schema import BackupAge, BackupFolder, BackupRepository, Config  # noqa: E402
 from vigie.events import Tick  # noqa: E402
 from vigie.features.backup import destination, drill, sources  # noqa: E402

@@ -19,7 +19,7 @@ import pytest
 
 import harness
 from fixture_files import load_fixture
-from vigie.checks.base import CheckContext
+from vigie.check import CheckContext
 from vigie.config.schema import BackupAge, BackupDrive, BackupFolder, BackupRepository, Config
 from vigie.events import Tick
 from vigie.features.backup import destination, drill, repositories, scan, sources

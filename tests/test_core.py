@@ -8,12 +8,12 @@ from datetime import datetime
 import msgspec
 import pytest
 
-from vigie.checks import ALL_CHECKS
-from vigie.checks.base import CheckContext
+from vigie.check import CheckContext
 from vigie.config import migrations
 from vigie.config.schema import MAX_ENTRY_CHARS, SECTIONS, Config
 from vigie.config.store import ConfigError, ConfigStore, LoadedConfig, encode_section
 from vigie.events import Tick
+from vigie.features import ALL_CHECKS
 from vigie.journal import Journal
 from vigie.model import Severity
 from vigie.platform.linux import LinuxPlatform

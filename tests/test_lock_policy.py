@@ -18,7 +18,7 @@ import pytest
 
 import harness
 from fixture_files import load_fixture
-from vigie.checks.base import CheckContext
+from vigie.check import CheckContext
 from vigie.config.schema import Config, LockPolicySettings
 from vigie.events import Tick
 from vigie.features.idle_lock.lock_policy import LockPolicyCheck

@@ -16,7 +16,7 @@ import psutil
 import pytest
 
 import harness
-from vigie.checks.base import CheckContext
+from vigie.check import CheckContext
 from vigie.config.schema import Config, OsUpdates
 from vigie.events import Tick
 from vigie.features.os_updates.check import OsUpdatesCheck

@@ -16,7 +16,7 @@ import harness
 from vigie.events import VolumeAdded, VolumeRemoved
 from vigie.platform.linux import LinuxPlatform
 from vigie.platform.parsers import parse_mountinfo, unescape_hex, volume_identity
-from vigie.watchers.volumes import VolumeWatcher
+from vigie.volume_watch import VolumeWatcher
 
 ODD_LABELS = [
     'dit "clé" l\'a',  # quotes

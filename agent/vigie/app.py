@@ -14,12 +14,12 @@ import msgspec
 
 from vigie import paths, report
 from vigie.alerts import AlertPolicy
-from vigie.checks import ALL_CHECKS
-from vigie.checks.base import CheckContext
+from vigie.check import CheckContext
 from vigie.config import Config, LoadedConfig, Problem, policy
 from vigie.config.store import KEYRING_PROBLEMS
 from vigie.engine import EJECT_BACKUP_ACTION, PRESENT_ACTION, SHOW_STATUS_ACTION, Engine
 from vigie.events import Command, CommandKind, IncidentChanged, SessionUnlocked, Stopped, Tick
+from vigie.features import ALL_CHECKS
 from vigie.i18n import render, resolve_language, translator
 from vigie.instance import acquire_single_instance
 from vigie.journal import open_journal
@@ -99,7 +99,7 @@ class Agent:
         self.idle = IdleWatcher(self.platform, config.idle_lock, self.engine.submit)
         self.platform.on_unlock(self._unlocked)
         from vigie.features.usb.guard import UsbGuard
-        from vigie.watchers.volumes import VolumeWatcher
+        from vigie.volume_watch import VolumeWatcher
 
         if config.usb_storage.enabled:
             self.engine.usb = UsbGuard(self.platform, self.journal, self.windows, self._notify, self.engine.submit,

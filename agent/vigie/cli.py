@@ -9,9 +9,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from vigie import __version__, report
-from vigie.checks import ALL_CHECKS, CheckContext
+from vigie.check import CheckContext
 from vigie.config import SECTIONS, ConfigError, ConfigStore, LoadedConfig
 from vigie.events import Tick
+from vigie.features import ALL_CHECKS
 from vigie.i18n import render, resolve_language, translator
 from vigie.journal import open_journal
 from vigie.logs import setup_logging

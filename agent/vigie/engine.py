@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 
 from vigie.alerts import AlertPolicy
-from vigie.checks.base import Check, CheckContext
+from vigie.check import Check, CheckContext
 from vigie.events import (
     CardInserted,
     CardPolicyDue,

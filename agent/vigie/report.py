@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from vigie import __version__
-from vigie.checks.base import Check
+from vigie.check import Check
 from vigie.config.store import LoadedConfig
 from vigie.i18n import render
 from vigie.model import TN, Finding, Severity, T

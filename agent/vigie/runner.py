@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from vigie.checks.base import Check, CheckContext
+from vigie.check import Check, CheckContext
 from vigie.events import Event
 from vigie.model import Finding, Severity, T
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import ClassVar
 
-from vigie.checks.base import CheckContext
+from vigie.check import CheckContext
 from vigie.config.schema import BackupFolder
 from vigie.events import Event, Tick, VolumeAdded, VolumeRemoved
 from vigie.features.backup import scan, sources

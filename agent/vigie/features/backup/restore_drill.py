@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import ClassVar
 
-from vigie.checks.base import CheckContext
+from vigie.check import CheckContext
 from vigie.events import Event, Tick
 from vigie.features.backup import sources
 from vigie.journal import Journal

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from vigie.checks.base import CheckContext
+from vigie.check import CheckContext
 from vigie.config.schema import CpsCard
 from vigie.events import CardInserted, CardReaders, CardRemoved, CardWatchLost, CardWatchRestored, Event, Tick
 from vigie.model import Finding, Severity, T, Text

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import ClassVar
 
-from vigie.checks.base import CheckContext
+from vigie.check import CheckContext
 from vigie.events import Event, Tick
 from vigie.model import TN, Finding, Severity, T, Text
 from vigie.platform.base import LockPolicy, PlatformError

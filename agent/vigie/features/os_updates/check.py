@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from vigie.checks.base import CheckContext
+from vigie.check import CheckContext
 from vigie.events import Event, Tick
 from vigie.model import TN, Action, ActionKind, Finding, Severity, T, Text
 from vigie.platform.base import PlatformError, UpdateStatus
