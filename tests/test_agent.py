@@ -43,19 +43,22 @@ def test_lock_now_from_the_sni_menu_grabs_the_keyboard(desktop_env, start_agent)
 def test_gtk_backend_docks_in_the_xembed_tray_and_its_menu_locks(desktop_env, start_agent, tmp_path):
     _, env = start_agent(desktop_env, backend="gtk")
 
-    def icon():
-        return next((w for w in harness.windows_of_class(env, "vigie") if 16 <= w["HEIGHT"] <= 40 and w["Y"] < 40),
-                    None)
+    def icon():  # docked and sized by the tray (a fresh embed is 1 px wide for a moment)
+        return next((w for w in harness.windows_of_class(env, "vigie")
+                     if 16 <= w["HEIGHT"] <= 40 and 16 <= w["WIDTH"] <= 40 and w["Y"] < 40), None)
 
     def menu():
         return next((w for w in harness.windows_of_class(env, "vigie") if w["HEIGHT"] > 40), None)
 
     geometry = harness.wait_for(icon, what="the icon docked in trayer")
     harness.wait_for(lambda: "check=os_updates" in harness.vigie_log(env), what="the first check")
-    time.sleep(0.3)  # let the icon repaint after the first check
-    crop = Image.open(harness.screenshot(env, tmp_path / "xembed.png")).crop(
-        (geometry["X"], geometry["Y"], geometry["X"] + geometry["WIDTH"], geometry["Y"] + geometry["HEIGHT"]))
-    assert colour_pixels(crop, COLOURS[Severity.WARNING]) > 30
+
+    def orange_pixels() -> int:  # the icon repaints once the tray draws it again
+        crop = Image.open(harness.screenshot(env, tmp_path / "xembed.png")).crop(
+            (geometry["X"], geometry["Y"], geometry["X"] + geometry["WIDTH"], geometry["Y"] + geometry["HEIGHT"]))
+        return colour_pixels(crop, COLOURS[Severity.WARNING])
+
+    harness.wait_for(lambda: orange_pixels() > 30, timeout=5, what="the orange icon in the tray")
     for _attempt in range(5):  # a click right after docking can be swallowed by the tray
         harness.xdo(env, "mousemove", str(geometry["X"] + geometry["WIDTH"] // 2),
                     str(geometry["Y"] + geometry["HEIGHT"] // 2), "click", "3")
