@@ -13,6 +13,7 @@ from pathlib import Path
 import psutil
 
 import harness
+from vigie.features.backup.backup_drive import EJECT_DRIVE
 
 UNPLUG_AFTER_MINUTES = "0.05"  # 3 s
 
@@ -48,7 +49,7 @@ def test_a_drive_left_plugged_in_is_flagged_and_eject_really_unmounts_it(desktop
                      what="the drive to be flagged and the notification shown")
     harness.screenshot(env, Path("/tmp/backup-drive-notification.png"))
     assert stick.is_mounted()
-    harness.press_notification_button(env, "eject_backup_drive")  # « Éjecter », on the notification itself
+    harness.press_notification_button(env, EJECT_DRIVE)  # « Éjecter », on the notification itself
     harness.wait_for(lambda: not stick.is_mounted(), what="the drive to be unmounted")
     harness.wait_for(lambda: "check=backup_drive severity=OK" in harness.vigie_log(env).partition("ejected")[2],
                      what="the check to be fine again")

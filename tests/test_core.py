@@ -8,7 +8,7 @@ from datetime import datetime
 import msgspec
 import pytest
 
-from vigie.check import CheckContext
+from vigie.check import CheckContext, run_check
 from vigie.config import migrations
 from vigie.config.schema import MAX_ENTRY_CHARS, SECTIONS, Config
 from vigie.config.store import ConfigError, ConfigStore, LoadedConfig, encode_section
@@ -17,7 +17,6 @@ from vigie.features import ALL_CHECKS
 from vigie.journal import Journal
 from vigie.model import Severity
 from vigie.platform.linux import LinuxPlatform
-from vigie.runner import run_check
 
 
 class ExplodingCheck:

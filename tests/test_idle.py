@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import harness
+from vigie.features.idle_lock.guard import PRESENT_ACTION
 from vigie.platform.windows import idle_milliseconds, media_in_use_from_consent_store
 
 REMIND, LOCK = 2, 4
@@ -111,7 +112,7 @@ def test_i_am_here_button_keeps_the_session_open(desktop_env, start_agent):
     touch(env)
     new_reminder(env, before)
     harness.wait_for(lambda: displayed_notifications(env) == 1, timeout=2, what="the reminder on screen")
-    harness.press_notification_button(env, "present")  # « Je suis là », no mouse move
+    harness.press_notification_button(env, PRESENT_ACTION)  # « Je suis là », no mouse move
     time.sleep(3.5)
     assert not harness.screen_grabbed(env)
 

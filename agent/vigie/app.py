@@ -6,7 +6,7 @@ import logging
 import shlex
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -17,9 +17,10 @@ from vigie.alerts import AlertPolicy
 from vigie.check import CheckContext
 from vigie.config import Config, LoadedConfig, Problem, policy
 from vigie.config.store import KEYRING_PROBLEMS
-from vigie.engine import EJECT_BACKUP_ACTION, PRESENT_ACTION, SHOW_STATUS_ACTION, Engine
-from vigie.events import Command, CommandKind, IncidentChanged, SessionUnlocked, Stopped, Tick
-from vigie.features import ALL_CHECKS
+from vigie.engine import Engine, Status
+from vigie.events import CHECK_NOW, LOCK_NOW, SHOW_STATUS, Command, SessionUnlocked, Stopped, Tick
+from vigie.features import ALL_FEATURES
+from vigie.features.base import Feature, Place
 from vigie.i18n import render, resolve_language, translator
 from vigie.instance import acquire_single_instance
 from vigie.journal import open_journal
@@ -28,6 +29,8 @@ from vigie.notify import Notification, Notifier
 from vigie.platform import PlatformError, get_platform, platform_name, proc
 from vigie.ui.children import ChildWindows, vigie_command
 from vigie.ui.icons import draw_icon
+from vigie.ui.tray import TrayEntry
+from vigie.volume_watch import VolumeWatcher
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +65,15 @@ def _state_tooltip(findings: Mapping[str, Finding]) -> Text:
     return T("Vigie: all is well") if findings else T("Vigie: checking…")
 
 
+def tray_entries(features: Sequence[type[Feature]]) -> list[TrayEntry]:
+    """The tray menu: « Verrouiller maintenant » first, urgent feature items, the core's, feature tools."""
+    def items(place: Place) -> list[TrayEntry]:
+        return [TrayEntry(i.label, f"{f.id}:{i.action}") for f in features for i in f.menu if i.place == place]
+
+    return [TrayEntry(T("Lock now"), LOCK_NOW, default=True), *items(Place.URGENT),
+            TrayEntry(T("Security status…"), SHOW_STATUS), TrayEntry(T("Check now"), CHECK_NOW), *items(Place.TOOLS)]
+
+
 class Agent:
     def __init__(self, loaded: LoadedConfig, language: str) -> None:
         from vigie.ui.tray import Tray  # imports pystray: only here, never for `vigie check`
@@ -72,72 +84,40 @@ class Agent:
         self.platform = get_platform()
         self.journal, _ = open_journal()
         self.windows = ChildWindows()
-        self.tray = Tray(self.tr, on_command=self._on_command, on_quit=self._quit_asked)
+        self.tray = Tray(self.tr, tray_entries(ALL_FEATURES), on_action=self._on_action, on_quit=self._quit_asked)
         config = loaded.config
         self.engine = Engine(
-            [c for c in ALL_CHECKS if getattr(config, c.id).enabled],
+            ALL_FEATURES,
             CheckContext(self.platform, config, self.journal, clock=now),
             notify=self._notify,
             withdraw=lambda tag: self.notifier.withdraw(tag),
             policy=AlertPolicy(config.notifications, clock=now),
             tr=self.tr,
+            language=language,
+            windows=self.windows,
             on_status=self._on_status,
             on_show_status=lambda: self.windows.open("status", "--lang", language),
             locker_command=shlex.split(config.lock.locker_command),
-            on_incident=self._open_incident,
-            incident_summary=lambda: self._incident_summary(),
         )
-        self.notifier = Notifier.default(self._notification_icons(), self._on_notification_action,
-                                         self._server_probe())
+        self.notifier = Notifier.default(self._notification_icons(), self._on_action, self._server_probe())
         from vigie.scheduler import Scheduler
 
         self.scheduler = Scheduler(self.engine.submit, {c: getattr(config, c).interval_minutes
                                                         for c in self.engine.checks})
         self._engine_thread = threading.Thread(target=self.engine.run, name="vigie-engine", daemon=True)
-        from vigie.features.idle_lock.watch import IdleWatcher
-
-        self.idle = IdleWatcher(self.platform, config.idle_lock, self.engine.submit)
-        self.platform.on_unlock(self._unlocked)
-        from vigie.features.usb.guard import UsbGuard
-        from vigie.volume_watch import VolumeWatcher
-
-        if config.usb_storage.enabled:
-            self.engine.usb = UsbGuard(self.platform, self.journal, self.windows, self._notify, self.engine.submit,
-                                       self.tr, language, now, config.usb_storage.scan_timeout_minutes * 60,
-                                       [(f.id, f.relative) for f in config.backup_age.destinations])
-        from vigie.features.backup.runner import DrillRunner
-
-        self.engine.drills = DrillRunner(self.platform, config, self.engine.submit)
-        self.card_watch = self._card_watch(config)
+        self.platform.on_unlock(lambda: self.engine.submit(SessionUnlocked()))  # Vigie's own locker exited
         self.volumes = VolumeWatcher(self.platform, self.engine.submit)
-        # A daemon: it may sleep in the kernel until the next mount change, even at exit.
-        self._volume_thread = threading.Thread(target=self.volumes.run, name="vigie-volumes", daemon=True)
-        self._idle_thread = threading.Thread(target=self.idle.run, name="vigie-idle", daemon=True)
-
-    def _card_watch(self, config: Config):
-        """The CPS card watch, when enabled and pyscard is there (no reader yet is fine: it waits)."""
-        if not config.cps_card.enabled:
-            return None
-        from vigie.features.cps_card.check import card_match
-        from vigie.features.cps_card.guard import CpsGuard
-        from vigie.features.cps_card.watch import CardWatcher
-
-        self.engine.cps = CpsGuard(config.cps_card, self.engine.lock_now, self._notify, self.engine.submit, self.tr,
-                                   screen_locked=self.platform.screen_locked)
-        return CardWatcher(self.engine.submit, card_match(config.cps_card))
 
     def run(self) -> None:
+        features = self.engine.features.values()
+        for feature in features:
+            feature.start()
         self._engine_thread.start()
-        if self.card_watch is not None:
-            threading.Thread(target=self.card_watch.run, name="vigie-cps", daemon=True).start()
-        if self.loaded.config.idle_lock.enabled:
-            self._idle_thread.start()
-        config = self.loaded.config
-        if config.usb_storage.enabled or (config.backup_drive.enabled and config.backup_age.destinations):
-            self._volume_thread.start()  # USB pop-ups, and the backup drive plugged in or out
+        if any(feature.wants_volume_events() for feature in features):
+            # A daemon: it may sleep in the kernel until the next mount change, even at exit.
+            threading.Thread(target=self.volumes.run, name="vigie-volumes", daemon=True).start()
         self.scheduler.start()
         self.engine.submit(Tick())  # a first full check at start
-        self.engine.submit(IncidentChanged())  # an incident may still be open from before
         try:
             self.tray.run(on_visible=lambda backend: log.info("tray visible backend=%s", backend))
         finally:
@@ -157,62 +137,26 @@ class Agent:
     def shutdown(self) -> None:
         log.info("stopping")
         self.scheduler.stop()
-        self.idle.stop()
         self.volumes.stop()
-        if self.card_watch is not None:
-            self.card_watch.stop()
+        for feature in self.engine.features.values():
+            feature.stop()
         self.engine.submit(Stopped())
         self._engine_thread.join(10)
         self.notifier.stop()
         self.windows.close_all()
         self.journal.close()
 
-    def _open_incident(self) -> None:
-        """« Je pense être attaqué »: the detection time is recorded first, then the guide opens."""
-        from vigie.features.incident import start_incident
-        from vigie.features.incident.contacts import configured_contacts
-
-        try:
-            start_incident(now(), configured_contacts(self.loaded.config))
-        except Exception:  # the guide records it too; the window must open whatever happens here
-            log.exception("incident: could not record the detection time")
-        self.windows.open("incident", "--lang", self.language,
-                          on_message=lambda message: self.engine.submit(IncidentChanged())
-                          if message == "closed" else None)
-
-    @staticmethod
-    def _incident_summary() -> Text | None:
-        from vigie.features.incident import open_incident_summary
-
-        try:
-            return open_incident_summary(now())
-        except Exception:  # a damaged incident file must not take the tooltip down
-            log.exception("incident: summary unavailable")
-            return None
-
-    def _unlocked(self) -> None:
-        """Vigie's own locker exited (Linux): the idle watch and the card policy both need to know."""
-        self.idle.wake()
-        self.engine.submit(SessionUnlocked())
-
-    def _on_command(self, kind: CommandKind) -> None:
-        self.engine.submit(Command(kind))
-
-    def _on_notification_action(self, action: str) -> None:
-        if action == SHOW_STATUS_ACTION:
-            self.engine.submit(Command(CommandKind.SHOW_STATUS))
-        elif action == PRESENT_ACTION:
-            self.idle.present()
-        elif action == EJECT_BACKUP_ACTION:
-            self.engine.submit(Command(CommandKind.EJECT_BACKUP_DRIVE))
+    def _on_action(self, action: str) -> None:
+        """A menu item or a notification button: the engine routes it (any thread)."""
+        self.engine.submit(Command(action))
 
     def _notify(self, notification: Notification) -> None:
         self.notifier.send(notification)
 
-    def _on_status(self, findings: Mapping[str, Finding]) -> None:
-        self.tray.show(overall_severity(findings), render(tooltip(findings, self.engine.notes), self.tr))
-        card = findings.get("cps_card")
-        self.tray.show_card_state(render(card.title, self.tr) if card and card.facts.get("available") else "")
+    def _on_status(self, status: Status) -> None:
+        findings = status.findings
+        self.tray.show(overall_severity(findings), render(tooltip(findings, status.notes), self.tr))
+        self.tray.show_menu_line(render(status.menu_line, self.tr) if status.menu_line else "")
         checks = [self.engine.checks[i] for i in findings]
         document = report.to_json(checks, list(findings.values()), self.loaded, self.platform.name,
                                   self.language, self.tr, now())

@@ -9,16 +9,16 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from vigie import __version__, report
-from vigie.check import CheckContext
+from vigie.check import CheckContext, run_check
 from vigie.config import SECTIONS, ConfigError, ConfigStore, LoadedConfig
 from vigie.events import Tick
-from vigie.features import ALL_CHECKS
+from vigie.features import ALL_CHECKS, ALL_FEATURES
+from vigie.features.base import CliContext
 from vigie.i18n import render, resolve_language, translator
 from vigie.journal import open_journal
 from vigie.logs import setup_logging
 from vigie.model import T
 from vigie.platform import get_platform
-from vigie.runner import run_check
 
 log = logging.getLogger("vigie.cli")
 
@@ -56,20 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
     auto_actions.add_parser("disable", help="ne plus démarrer Vigie à l’ouverture de session")
     auto_actions.add_parser("status", help="dire si Vigie démarre à l’ouverture de session")
 
-    from vigie.features.backup.cli import add_parser as add_backup_parser
-
-    add_backup_parser(sub)
-
-    from vigie.features.incident.cli import add_parser as add_incident_parser
-
-    add_incident_parser(sub)
-    from vigie.features.cps_card.cli import add_parser as add_cps_parser
-
     hashing = sub.add_parser("policy", help="prestataire : outils pour le fichier policy.toml")
     hashing.add_subparsers(dest="action", metavar="ACTION", required=True).add_parser(
         "hash-code", help="hacher le code qui protège « Quitter » (lu sur l’entrée standard)")
 
-    add_cps_parser(sub)
+    for feature in ALL_FEATURES:
+        if feature.command:
+            feature.add_cli(sub)
 
     ui = sub.add_parser("ui", help="fenêtres de l’agent (lancées par l’agent lui-même)")
     windows = ui.add_subparsers(dest="window", metavar="FENÊTRE", required=True)
@@ -78,12 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS)
     quit_code = windows.add_parser("quit-code", help="code du prestataire pour quitter Vigie")
     quit_code.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS)
-    usb = windows.add_parser("usb", help="alerte : nouveau support USB")
-    usb.add_argument("--volume", required=True, help=argparse.SUPPRESS)
-    usb.add_argument("--offset", default="0", help=argparse.SUPPRESS)
-    usb.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS)
-    incident = windows.add_parser("incident", help="guide « Je pense être attaqué »")
-    incident.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS)
+    for feature in ALL_FEATURES:
+        for window in feature.windows:
+            window_parser = windows.add_parser(window.name, help=window.help)
+            window.add_arguments(window_parser)
+            window_parser.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS)
     return parser
 
 
@@ -96,10 +88,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_agent(args.lang)
     if args.command == "ui":
         return run_window(args)
-    if args.command == "incident":  # loads the settings only where it needs them (not to check the network)
-        from vigie.features.incident import cli as incident_cli
-
-        return incident_cli.run_command(args)
+    feature = next((f for f in ALL_FEATURES if f.command and f.command == args.command), None)
+    if feature is not None:  # each loads the settings only if it needs them
+        return feature.run_cli(args, CliContext(args.lang))
     loaded = ConfigStore().load()
     tr = translator(resolve_language(args.lang, loaded.config.general.language))
     if args.command == "check":
@@ -108,40 +99,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         from vigie import autostart
 
         return autostart.run_command(args, tr)
-    if args.command == "backup":
-        from vigie.features.backup import cli as backup_cli
-
-        return backup_cli.run_command(args, loaded, tr)
     if args.command == "policy":
         from vigie.config import policy
 
         print(policy.hash_code(sys.stdin.readline().rstrip("\n")))
         return 0
-    if args.command == "cps":
-        from vigie.features.cps_card import cli as cps_cli
-
-        return cps_cli.run_command(args, loaded, tr)
     return cmd_config(args, loaded, tr)
 
 
 def run_window(args: argparse.Namespace) -> int:
-    language = ["--lang", resolve_language(args.lang)]
+    args.lang = resolve_language(args.lang)
+    language = ["--lang", args.lang]
     if args.window == "quit-code":
         from vigie.ui import quit_code
 
         return quit_code.main(language)
-    if args.window == "usb":
-        from vigie.features.usb import window as usb_popup  # Tk: only in this child process
+    if args.window == "status":
+        from vigie.ui import status_window
 
-        return usb_popup.main(["--volume", args.volume, "--offset", args.offset, *language])
-    if args.window == "incident":
-        from vigie.features.incident import window as incident_guide
-
-        return incident_guide.main(language)
-    from vigie.ui import status_window
-
-    argv = ["--snapshot", args.snapshot] if args.snapshot else []
-    return status_window.main([*argv, *language])
+        argv = ["--snapshot", args.snapshot] if args.snapshot else []
+        return status_window.main([*argv, *language])
+    window = next(w for f in ALL_FEATURES for w in f.windows if w.name == args.window)
+    return window.main(args)
 
 
 JOURNAL_PROBLEM = T("Vigie's journal cannot be opened; dates will not be kept this time.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum, IntEnum
+from enum import IntEnum
 from types import MappingProxyType
 
 
@@ -37,15 +37,13 @@ def TN(singular: str, plural: str, n: int, **params: object) -> Text:
     return Text(singular, plural=plural, n=n, params=MappingProxyType({"n": n, **params}))
 
 
-class ActionKind(Enum):
-    LOCK_SCREEN = "lock_screen"
-    OPEN_UPDATES = "open_updates"
-    EJECT_BACKUP_DRIVE = "eject_backup_drive"  # target: the drive's mount point
-
-
 @dataclass(frozen=True)
 class Action:
-    kind: ActionKind
+    """What the user can do about a finding in one click: a button on its notification.
+    `command` is routed to a feature as "feature_id:action" (e.g. "backup:eject_drive")."""
+
+    command: str
+    label: Text
     target: str | None = None
 
 

@@ -1,16 +1,20 @@
 """The features, one folder each: their checks, watchers, guard, windows, CLI, events and text.
 
-ALL_CHECKS is a static tuple (not discovered at run time) so PyInstaller sees every module.
+ALL_FEATURES is a static tuple (not discovered at run time) so PyInstaller sees every module; its
+order is the order of the checks in the report and of the features' items in the tray menu.
+A new feature: a folder with a Feature subclass (features/base.py), one line here, its settings
+in config/schema.py.
 """
 
 from vigie.check import Check
-from vigie.features.backup.backup_age import BackupAgeCheck
-from vigie.features.backup.backup_drive import BackupDriveCheck
-from vigie.features.backup.restore_drill import RestoreDrillCheck
-from vigie.features.cps_card.check import CpsCardCheck
-from vigie.features.idle_lock.check import IdleLockCheck
-from vigie.features.idle_lock.lock_policy import LockPolicyCheck
-from vigie.features.os_updates.check import OsUpdatesCheck
+from vigie.features.backup.feature import BackupFeature
+from vigie.features.base import Feature
+from vigie.features.cps_card.feature import CpsCardFeature
+from vigie.features.idle_lock.feature import IdleLockFeature
+from vigie.features.incident.feature import IncidentFeature
+from vigie.features.os_updates.feature import OsUpdatesFeature
+from vigie.features.usb.feature import UsbFeature
 
-ALL_CHECKS: tuple[Check, ...] = (OsUpdatesCheck(), BackupAgeCheck(), BackupDriveCheck(), RestoreDrillCheck(),
-                                 IdleLockCheck(), LockPolicyCheck(), CpsCardCheck())
+ALL_FEATURES: tuple[type[Feature], ...] = (OsUpdatesFeature, BackupFeature, IdleLockFeature, CpsCardFeature,
+                                           UsbFeature, IncidentFeature)
+ALL_CHECKS: tuple[Check, ...] = tuple(check for feature in ALL_FEATURES for check in feature.checks)

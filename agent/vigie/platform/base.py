@@ -125,6 +125,7 @@ class BackupRecord:
 
 class Platform(Protocol):
     name: str  # "linux", "windows" or "macos"
+    lock_shortcut: Text  # the keys that lock the session here, for advice
 
     def capabilities(self) -> frozenset[Capability]: ...
 

@@ -246,6 +246,7 @@ def _reap(locker: subprocess.Popen, on_exit: Callable[[], None]) -> None:
 
 class LinuxPlatform:
     name = "linux"
+    lock_shortcut = T("Super + L (or Ctrl + Alt + L)")  # named in advice to lock by hand
 
     def __init__(self) -> None:
         self._locker: subprocess.Popen | None = None

@@ -71,6 +71,7 @@ def current_major() -> int | None:
 
 class MacPlatform:
     name = "macos"
+    lock_shortcut = T("Ctrl + Cmd + Q")  # named in advice to lock by hand
 
     def __init__(self) -> None:
         self._mount_events: EventSource | None = None  # started by the first wait_for_mount_change()

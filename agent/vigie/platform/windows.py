@@ -136,6 +136,7 @@ def input_desktop_locked() -> bool:
 
 class WindowsPlatform:
     name = "windows"
+    lock_shortcut = T("Windows + L")  # named in advice to lock by hand
 
     def __init__(self) -> None:
         self._mount_events: EventSource | None = None  # started by the first wait_for_mount_change()

@@ -14,10 +14,10 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from types import ModuleType
 
-from vigie.events import CommandKind
 from vigie.i18n import render
 from vigie.model import Severity, T, Text
 from vigie.ui.icons import draw_icon
@@ -72,37 +72,37 @@ def _name_the_program() -> None:
         log.debug("cannot set the program name: %s", exc)
 
 
+@dataclass(frozen=True)
+class TrayEntry:
+    label: Text
+    action: str  # handed to on_action: a core command or "feature:action"
+    default: bool = False  # the left click (GTK) / bold item
+
+
 class Tray:
-    def __init__(self, tr: gettext.NullTranslations, on_command: Callable[[CommandKind], None],
-                 on_quit: Callable[[], None]) -> None:
+    def __init__(self, tr: gettext.NullTranslations, entries: Sequence[TrayEntry],
+                 on_action: Callable[[str], None], on_quit: Callable[[], None]) -> None:
         self.tr = tr
-        self._on_command = on_command
+        self._on_action = on_action
         self._on_quit = on_quit
-        self._card_state = ""  # « Carte CPS : dans le lecteur », shown while a card reader is watched
+        self._menu_line = ""  # e.g. « Carte CPS : dans le lecteur »; "" hides the line
         self._pystray, self.backend = load_pystray()
         self._icon = self._pystray.Icon("vigie", draw_icon(ICON_SIZE, Severity.UNKNOWN),
-                                        render(T("Vigie: checking…"), tr), self._menu())
+                                        render(T("Vigie: checking…"), tr), self._menu(entries))
 
-    def _menu(self) -> object:  # a pystray.Menu
+    def _menu(self, entries: Sequence[TrayEntry]) -> object:  # a pystray.Menu
         item, menu = self._pystray.MenuItem, self._pystray.Menu
         return menu(
-            item(lambda _: self._card_state, None, enabled=False, visible=lambda _: bool(self._card_state)),
-            item(self._label(T("Lock now")), self._command(CommandKind.LOCK_NOW), default=True),
-            item(self._label(T("I think I am under attack")), self._command(CommandKind.INCIDENT)),
-            item(self._label(T("Security status…")), self._command(CommandKind.SHOW_STATUS)),
-            item(self._label(T("Check now")), self._command(CommandKind.CHECK_NOW)),
-            item(self._label(T("Test my backup")), self._command(CommandKind.RUN_DRILL)),
+            item(lambda _: self._menu_line, None, enabled=False, visible=lambda _: bool(self._menu_line)),
+            *(item(render(e.label, self.tr), self._command(e.action), default=e.default) for e in entries),
             menu.SEPARATOR,
-            item(self._label(T("Quit")), self._quit),
+            item(render(T("Quit"), self.tr), self._quit),
         )
 
-    def _label(self, text: Text) -> str:
-        return render(text, self.tr)
-
-    def _command(self, kind: CommandKind) -> Callable[[object, object], None]:
+    def _command(self, action: str) -> Callable[[object, object], None]:
         def callback(icon: object, item: object) -> None:  # pystray allows at most two parameters
-            log.info("menu: %s", kind.value)
-            self._on_command(kind)
+            log.info("menu: %s", action)
+            self._on_action(action)
 
         return callback
 
@@ -144,10 +144,10 @@ class Tray:
         self._icon.icon = draw_icon(ICON_SIZE, severity)
         self._icon.title = tooltip
 
-    def show_card_state(self, text: str) -> None:
-        """The CPS card line at the top of the menu ("" hides it: no reader, nothing to say)."""
-        if text != self._card_state:
-            self._card_state = text
+    def show_menu_line(self, text: str) -> None:
+        """The inactive line at the top of the menu ("" hides it: nothing to say)."""
+        if text != self._menu_line:
+            self._menu_line = text
             self._icon.update_menu()
 
     def stop(self) -> None:

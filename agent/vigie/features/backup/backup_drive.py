@@ -17,11 +17,12 @@ from vigie.config.schema import BackupFolder
 from vigie.events import Event, Tick, VolumeAdded, VolumeRemoved
 from vigie.features.backup import scan, sources
 from vigie.features.backup.destination import DestinationError, Located
-from vigie.model import Action, ActionKind, Finding, Severity, T, Text
+from vigie.model import Action, Finding, Severity, T, Text
 from vigie.platform.base import Volume
 
 ACTIVITY_LIMITS = scan.Limits(max_entries=5_000, max_seconds=0.3)
 SINCE_KEY = "backup_drive.mounted_since.{id}"
+EJECT_DRIVE = "backup:eject_drive"  # the notification's « Éjecter » button (features.backup.guard)
 
 
 def drive_of(folder: Path, volumes: list[Volume]) -> Volume | None:
@@ -90,7 +91,7 @@ class BackupDriveCheck:
             T("It has been plugged in for {minutes} min with no backup running. Ransomware would encrypt it "
               "along with the computer.", minutes=minutes),
             T("Click “Eject”, then unplug it and keep it in another room."),
-            Action(ActionKind.EJECT_BACKUP_DRIVE, drive.mount_point),
+            Action(EJECT_DRIVE, T("Eject"), drive.mount_point),
             facts={"mount_point": drive.mount_point, "quiet_minutes": minutes},
             recheck_seconds=wait + 1 if wait else None,
         )

@@ -18,6 +18,7 @@ from vigie.config.schema import BackupFolder, BackupRepository
 from vigie.features.backup import destination, drill, repositories, sources
 from vigie.features.backup.destination import DestinationError
 from vigie.features.backup.restore_drill import JOURNAL_KIND, problem_text
+from vigie.features.base import NEXT_START
 from vigie.i18n import render
 from vigie.journal import open_journal
 from vigie.model import TN, T, Text
@@ -25,7 +26,6 @@ from vigie.platform import PlatformError, get_platform
 
 log = logging.getLogger(__name__)
 EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_NOT_DONE = 0, 2, 2, 3
-NEXT_START = T("The agent (the icon next to the clock) takes it into account at its next start.")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -12,8 +12,9 @@ import threading
 from collections.abc import Callable
 
 from vigie.config.schema import Config
-from vigie.events import DrillFinished, Event
+from vigie.events import Event
 from vigie.features.backup import drill, sources
+from vigie.features.backup.events import DrillFinished
 from vigie.model import T
 from vigie.platform.base import Platform
 

@@ -11,7 +11,8 @@ from typing import ClassVar
 
 from vigie.check import CheckContext
 from vigie.config.schema import CpsCard
-from vigie.events import CardInserted, CardReaders, CardRemoved, CardWatchLost, CardWatchRestored, Event, Tick
+from vigie.events import Event, Tick
+from vigie.features.cps_card.events import CardInserted, CardReaders, CardRemoved, CardWatchLost, CardWatchRestored
 from vigie.model import Finding, Severity, T, Text
 from vigie.platform.base import PlatformError
 

@@ -9,6 +9,7 @@ import sys
 import msgspec
 
 from vigie.config import ConfigError, ConfigStore, LoadedConfig
+from vigie.features.base import NEXT_START
 from vigie.i18n import render
 from vigie.model import T
 from vigie.platform.base import PlatformError
@@ -38,7 +39,5 @@ def run_command(args: argparse.Namespace, loaded: LoadedConfig, tr) -> int:
         print(render(exc.message, tr), file=sys.stderr)
         return 2
     print(render(T("CPS card enrolled (reader: {reader}).", reader=reader), tr))
-    from vigie.features.backup.cli import NEXT_START
-
     print(render(NEXT_START, tr))
     return 0

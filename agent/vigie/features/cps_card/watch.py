@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from vigie.bounded import CallTimeout, bounded_call
-from vigie.events import CardInserted, CardReaders, CardRemoved, CardWatchLost, CardWatchRestored, Event
+from vigie.events import Event
+from vigie.features.cps_card.events import CardInserted, CardReaders, CardRemoved, CardWatchLost, CardWatchRestored
 from vigie.model import T, Text
 from vigie.platform.base import NotSupported, PlatformError
 

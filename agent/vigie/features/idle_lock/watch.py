@@ -17,14 +17,8 @@ from collections.abc import Callable
 from enum import Enum
 
 from vigie.config.schema import IdleLock
-from vigie.events import (
-    Event,
-    IdleEnded,
-    IdleLockDue,
-    IdleLockPostponed,
-    IdleReminderDue,
-    UserReturned,
-)
+from vigie.events import Event
+from vigie.features.idle_lock.events import IdleEnded, IdleLockDue, IdleLockPostponed, IdleReminderDue, UserReturned
 from vigie.platform.base import Platform, PlatformError
 
 log = logging.getLogger(__name__)

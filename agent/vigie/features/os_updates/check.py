@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from vigie.check import CheckContext
 from vigie.events import Event, Tick
-from vigie.model import TN, Action, ActionKind, Finding, Severity, T, Text
+from vigie.model import TN, Finding, Severity, T, Text
 from vigie.platform.base import PlatformError, UpdateStatus
 
 HOW_TO_UPDATE = {
@@ -44,7 +44,6 @@ class OsUpdatesCheck:
             "oldest_security_days": oldest_days,
         }
         fix = HOW_TO_UPDATE.get(ctx.platform.name, HOW_TO_UPDATE["linux"])
-        action = Action(ActionKind.OPEN_UPDATES)
         if not status.updates:
             return Finding(self.id, Severity.OK, T("The system is up to date."), facts=facts)
         detail = self._detail(len(status.updates), len(security))
@@ -55,10 +54,10 @@ class OsUpdatesCheck:
                 "{n} security updates have been waiting for more than {days} days.",
                 len(security), days=grace,
             )
-            return Finding(self.id, Severity.CRITICAL, title, detail, fix, action, facts)
+            return Finding(self.id, Severity.CRITICAL, title, detail, fix, facts=facts)
         title = TN("{n} update is waiting to be installed.", "{n} updates are waiting to be installed.",
                    len(status.updates))
-        return Finding(self.id, Severity.WARNING, title, detail, fix, action, facts)
+        return Finding(self.id, Severity.WARNING, title, detail, fix, facts=facts)
 
     @staticmethod
     def _detail(pending: int, security: int) -> Text:

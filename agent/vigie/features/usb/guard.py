@@ -1,29 +1,25 @@
 """USB storage guard: a warning pop-up the moment an unknown removable volume is mounted.
 
-Threading rules: every method runs on the engine thread (the engine dispatches Volume* events
-here); pop-up choices come back as VolumeChoice events through the engine's queue.
+Threading rules: every method runs on the engine thread (the engine hands it the Volume* events);
+pop-up choices come back as VolumeChoice events, scan results as VolumeScanned, through the queue.
 """
 
 from __future__ import annotations
 
-import gettext
 import hashlib
 import json
 import logging
 import threading
-from collections.abc import Callable, Sequence
-from datetime import datetime
 from pathlib import Path
 
 from vigie import paths
-from vigie.events import Event, VolumeChoice, VolumeScanned
-from vigie.features.backup.destination import DestinationError, read_marker  # enrolled drives: the backup watch's
+from vigie.events import Event, VolumeAdded, VolumeRemoved
+from vigie.features.base import Services
+from vigie.features.usb.events import VolumeChoice, VolumeScanned
 from vigie.i18n import render
-from vigie.journal import Journal
 from vigie.model import TN, Severity, T, Text
 from vigie.notify import Notification
-from vigie.platform.base import Platform, PlatformError, ScanResult, Volume
-from vigie.ui.children import ChildWindows
+from vigie.platform.base import PlatformError, ScanResult, Volume
 
 log = logging.getLogger(__name__)
 CHOICES = {"known", "eject", "scan", "close"}
@@ -34,25 +30,33 @@ def window_name(volume: Volume) -> str:
 
 
 class UsbGuard:
-    def __init__(self, platform: Platform, journal: Journal, windows: ChildWindows,
-                 notify: Callable[[Notification], None], submit: Callable[[Event], None],
-                 tr: gettext.NullTranslations, language: str, clock: Callable[[], datetime],
-                 scan_timeout: float = 1800.0, backup_folders: Sequence[tuple[str, str]] = ()) -> None:
-        self.platform = platform
-        self.journal = journal
-        self.windows = windows
-        self.notify = notify
-        self.submit = submit
-        self.tr = tr
-        self.language = language
-        self.clock = clock
-        self.scan_timeout = scan_timeout
-        self.backup_folders = tuple(backup_folders)  # enrolled destinations: (id, path inside their drive)
+    def __init__(self, services: Services) -> None:
+        config = services.config
+        self.platform = services.platform
+        self.journal = services.journal
+        self.windows = services.windows
+        self.notify = services.notify
+        self.submit = services.submit
+        self.tr = services.tr
+        self.language = services.language
+        self.clock = services.clock
+        self.scan_timeout = config.usb_storage.scan_timeout_minutes * 60
+        self.claimed = services.volume_claimed  # a feature's own drive (an enrolled backup drive)
+
+    def handle(self, event: Event) -> None:
+        if isinstance(event, VolumeAdded):
+            self.added(event.volume)
+        elif isinstance(event, VolumeRemoved):
+            self.removed(event.volume)
+        elif isinstance(event, VolumeChoice):
+            self.chose(event.volume, event.choice)
+        elif isinstance(event, VolumeScanned):
+            self.scanned(event.volume, event.result, event.error)
 
     def added(self, volume: Volume) -> None:
         self.journal.record("usb_inserted", self.clock(), label=volume.label, uuid=volume.uuid,
                             size_bytes=volume.size_bytes, fs_type=volume.fs_type)
-        if self._is_backup_drive(volume):
+        if self.claimed(volume):
             log.info("usb: enrolled backup drive mounted, no pop-up")
         elif self.journal.is_known_volume(volume.identity):
             log.info("usb: known volume mounted, no pop-up")
@@ -153,18 +157,6 @@ class UsbGuard:
         except OSError as exc:
             log.warning("usb: cannot tell whether a scanner exists: %s", exc)
             return False
-
-    def _is_backup_drive(self, volume: Volume) -> bool:
-        """Only an enrolled destination counts: its marker's id must match (any stick could carry
-        a file of that name to slip past the warning)."""
-        for destination_id, relative in self.backup_folders:
-            try:
-                marker = read_marker(Path(volume.mount_point) / relative)
-            except DestinationError:
-                continue
-            if marker is not None and marker.id == destination_id:
-                return True
-        return False
 
     @staticmethod
     def _details_file(volume: Volume) -> Path:

@@ -1,0 +1,69 @@
+"""The backup feature: how old the newest backup is, a backup drive left plugged in, restore drills."""
+
+from __future__ import annotations
+
+import argparse
+from typing import ClassVar
+
+from vigie.check import Check
+from vigie.events import CheckEvaluated, Event
+from vigie.features.backup.backup_age import BackupAgeCheck
+from vigie.features.backup.backup_drive import EJECT_DRIVE, BackupDriveCheck
+from vigie.features.backup.events import DrillFinished
+from vigie.features.backup.guard import BackupGuard
+from vigie.features.backup.restore_drill import RestoreDrillCheck
+from vigie.features.base import CliContext, Feature, MenuItem, Place, Services
+from vigie.model import T
+from vigie.platform.base import Volume
+
+DRILL = "drill"  # « Tester ma sauvegarde »
+
+
+class BackupFeature(Feature):
+    id: ClassVar[str] = "backup"
+    checks: ClassVar[tuple[Check, ...]] = (BackupAgeCheck(), BackupDriveCheck(), RestoreDrillCheck())
+    handles: ClassVar[tuple[type[Event], ...]] = (DrillFinished, CheckEvaluated)
+    menu: ClassVar[tuple[MenuItem, ...]] = (MenuItem(T("Test my backup"), DRILL, Place.TOOLS),)
+    command: ClassVar[str | None] = "backup"
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(services)
+        self.guard: BackupGuard | None = None
+
+    @staticmethod
+    def add_cli(sub: argparse._SubParsersAction) -> None:
+        from vigie.features.backup import cli
+
+        cli.add_parser(sub)
+
+    @staticmethod
+    def run_cli(args: argparse.Namespace, cli: CliContext) -> int:
+        from vigie.features.backup import cli as backup_cli
+
+        return backup_cli.run_command(args, cli.loaded, cli.tr)
+
+    def start(self) -> None:
+        self.guard = BackupGuard(self.services)  # removes copies an interrupted drill left behind
+
+    def handle(self, event: Event) -> None:
+        if self.guard is None:
+            return
+        if isinstance(event, CheckEvaluated):
+            self.guard.drill_due(event.check_id, dict(event.finding.facts))
+        elif isinstance(event, DrillFinished):
+            self.guard.drill_finished(event)
+
+    def act(self, action: str) -> None:
+        if self.guard is None:
+            return
+        if action == DRILL:
+            self.guard.start_drill(manual=True)
+        elif action == EJECT_DRIVE.partition(":")[2]:
+            self.guard.eject_drive()
+
+    def claims_volume(self, volume: Volume) -> bool:
+        return self.guard is not None and self.guard.is_enrolled_drive(volume)
+
+    def wants_volume_events(self) -> bool:
+        config = self.services.config
+        return config.backup_drive.enabled and bool(config.backup_age.destinations)

@@ -1,0 +1,44 @@
+"""The idle_lock feature: remind, then lock the unattended computer; check that it can, and the OS's own lock."""
+
+from __future__ import annotations
+
+import threading
+from typing import ClassVar
+
+from vigie.check import Check
+from vigie.events import Event, SessionUnlocked
+from vigie.features.base import Feature, Services
+from vigie.features.idle_lock.check import IdleLockCheck
+from vigie.features.idle_lock.events import IdleEnded, IdleLockDue, IdleLockPostponed, IdleReminderDue, UserReturned
+from vigie.features.idle_lock.guard import PRESENT, IdleGuard
+from vigie.features.idle_lock.lock_policy import LockPolicyCheck
+from vigie.features.idle_lock.watch import IdleWatcher
+
+
+class IdleLockFeature(Feature):
+    id: ClassVar[str] = "idle_lock"
+    checks: ClassVar[tuple[Check, ...]] = (IdleLockCheck(), LockPolicyCheck())
+    handles: ClassVar[tuple[type[Event], ...]] = (IdleReminderDue, IdleEnded, IdleLockDue, IdleLockPostponed,
+                                                   UserReturned, SessionUnlocked)
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(services)
+        self.guard = IdleGuard(services)
+        self.watcher = IdleWatcher(services.platform, services.config.idle_lock, services.submit)
+
+    def start(self) -> None:
+        if self.services.config.idle_lock.enabled:
+            threading.Thread(target=self.watcher.run, name="vigie-idle", daemon=True).start()
+
+    def handle(self, event: Event) -> None:
+        if isinstance(event, SessionUnlocked):
+            self.watcher.wake()  # the screen was just unlocked: look now, not in a minute
+        else:
+            self.guard.handle(event)
+
+    def act(self, action: str) -> None:
+        if action == PRESENT:
+            self.watcher.present()
+
+    def stop(self) -> None:
+        self.watcher.stop()

@@ -1,0 +1,54 @@
+"""The incident feature: « Je pense être attaqué », an offline guide, evidence and a report."""
+
+from __future__ import annotations
+
+import argparse
+from typing import ClassVar
+
+from vigie.events import Event
+from vigie.features.base import CliContext, Feature, MenuItem, Place, Services, Window
+from vigie.features.incident.events import IncidentChanged
+from vigie.features.incident.guard import IncidentGuard
+from vigie.model import T
+
+OPEN = "open"
+
+
+def _guide(args: argparse.Namespace) -> int:
+    from vigie.features.incident import window  # Tk: only in this child process
+
+    return window.main(["--lang", args.lang])
+
+
+class IncidentFeature(Feature):
+    id: ClassVar[str] = "incident"
+    handles: ClassVar[tuple[type[Event], ...]] = (IncidentChanged,)
+    menu: ClassVar[tuple[MenuItem, ...]] = (MenuItem(T("I think I am under attack"), OPEN, Place.URGENT),)
+    windows: ClassVar[tuple[Window, ...]] = (Window("incident", "guide « Je pense être attaqué »", _guide),)
+    command: ClassVar[str | None] = "incident"
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(services)
+        self.guard = IncidentGuard(services)
+
+    @staticmethod
+    def add_cli(sub: argparse._SubParsersAction) -> None:
+        from vigie.features.incident import cli
+
+        cli.add_parser(sub)
+
+    @staticmethod
+    def run_cli(args: argparse.Namespace, cli: CliContext) -> int:
+        from vigie.features.incident import cli as incident_cli  # loads the settings only where it needs them
+
+        return incident_cli.run_command(args)
+
+    def start(self) -> None:
+        self.services.submit(IncidentChanged())  # an incident may still be open from before
+
+    def handle(self, event: Event) -> None:
+        self.guard.refresh()
+
+    def act(self, action: str) -> None:
+        if action == OPEN:
+            self.guard.open_guide()

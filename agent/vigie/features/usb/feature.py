@@ -1,0 +1,39 @@
+"""The usb feature: warn the moment an unknown drive is plugged in; eject or scan it on request."""
+
+from __future__ import annotations
+
+import argparse
+from typing import ClassVar
+
+from vigie.events import Event, VolumeAdded, VolumeRemoved
+from vigie.features.base import Feature, Services, Window
+from vigie.features.usb.events import VolumeChoice, VolumeScanned
+from vigie.features.usb.guard import UsbGuard
+
+
+def _popup_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--volume", required=True, help=argparse.SUPPRESS)
+    parser.add_argument("--offset", default="0", help=argparse.SUPPRESS)
+
+
+def _popup(args: argparse.Namespace) -> int:
+    from vigie.features.usb import window  # Tk: only in this child process
+
+    return window.main(["--volume", args.volume, "--offset", args.offset, "--lang", args.lang])
+
+
+class UsbFeature(Feature):
+    id: ClassVar[str] = "usb"
+    handles: ClassVar[tuple[type[Event], ...]] = (VolumeAdded, VolumeRemoved, VolumeChoice, VolumeScanned)
+    windows: ClassVar[tuple[Window, ...]] = (Window("usb", "alerte : nouveau support USB", _popup, _popup_arguments),)
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(services)
+        self.guard = UsbGuard(services) if services.config.usb_storage.enabled else None
+
+    def handle(self, event: Event) -> None:
+        if self.guard is not None:
+            self.guard.handle(event)
+
+    def wants_volume_events(self) -> bool:
+        return self.guard is not None
