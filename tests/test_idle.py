@@ -160,9 +160,9 @@ def test_after_an_automatic_lock_a_tip_once_a_day(desktop_env, start_agent):
         touch(env)
         harness.wait_for(lambda n=round_: harness.vigie_log(env).count("screen locked via i3lock") == n,
                          timeout=LOCK + 3, what="the automatic lock")
-        for locker in harness.lockers_on(env):  # the user types the password...
+        touch(env)  # the user types the password (input, as for a real unlock)...
+        for locker in harness.lockers_on(env):  # ...and the locker exits: that wakes the watcher
             locker.terminate()
-        touch(env)  # ...and is back: the locker's exit wakes the watcher
         harness.wait_for(lambda n=round_: harness.vigie_log(env).count("idle watch: locked -> active") == n,
                          timeout=5, what="the return to be noticed")
     tip = "Vigie a verrouillé le poste pendant votre absence"
