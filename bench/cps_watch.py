@@ -24,7 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from support import pcsc  # noqa: E402 - the same real services as the tests
-from vigie.features.cps_card.watch import CardInserted, CardReaders, CardRemoved, CardWatcher  # noqa: E402
+from vigie.features.cps_card.events import CardInserted, CardReaders, CardRemoved  # noqa: E402
+from vigie.features.cps_card.watch import CardWatcher  # noqa: E402
 
 POLL = 0.4  # pcscd's polling period of vpcd
 

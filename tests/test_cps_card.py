@@ -22,10 +22,15 @@ import pytest
 import harness
 from support import pcsc
 from support.pcsc import CPS_ATR, CPS_CONTACTLESS_ATR, OTHER_ATR, READERS, VITALE1_ATR, VITALE_ATR
+from vigie.features.cps_card import cards as cps_cards
 from vigie.features.cps_card import policy as cps_policy
 from vigie.features.cps_card import watch as cps_card
+from vigie.features.cps_card.cards import CardMatch, EnrollError, enroll
+from vigie.features.cps_card.events import CardInserted, CardReaders, CardRemoved, CardWatchLost, CardWatchRestored
 from vigie.features.cps_card.policy import CardDecision, CardDecisionKind, CardPolicy, CardPolicySettings
-from vigie.features.cps_card.watch import (
+from vigie.features.cps_card.watch import CardWatcher
+from vigie.platform import pcsc as platform_pcsc
+from vigie.platform.pcsc import (
     E_CANCELLED,
     E_UNKNOWN_READER,
     PNP_READER,
@@ -33,19 +38,9 @@ from vigie.features.cps_card.watch import (
     STATE_EMPTY,
     STATE_PRESENT,
     STATE_UNKNOWN,
-    CardInserted,
-    CardMatch,
-    CardReaders,
-    CardRemoved,
-    CardWatcher,
-    CardWatchLost,
-    CardWatchRestored,
-    EnrollError,
     Pcsc,
     PcscError,
     ReaderState,
-    cps_available,
-    enroll,
     normalise_atr,
     probe,
 )
@@ -160,7 +155,7 @@ def ignored_card_seen(caplog, reader: str) -> bool:
 
 def test_nothing_is_ever_sent_to_the_card():
     """Presence and ATR only: no connection to the card, so no command, PIN or read is possible."""
-    for module in (cps_card, cps_policy):
+    for module in (platform_pcsc, cps_cards, cps_card, cps_policy):
         source = inspect.getsource(module)
         for call in ("SCardConnect", "SCardReconnect", "SCardTransmit", "SCardControl", "SCardBeginTransaction",
                      "SCardStatus", "SCardGetAttrib", "smartcard.System", "CardRequest"):
@@ -318,7 +313,7 @@ def test_no_pcscd_means_no_capability_and_no_error(tmp_path, watches, card_log):
     assert pcsc.running_pcscd() is None, "a pcscd runs on this machine: stop it for the card tests"
     found = probe()
     assert not found.available and found.reason.msgid == "The smart-card service is not running."
-    assert cps_available() is False
+    assert probe().available is False
     with pytest.raises(EnrollError):
         enroll()
     watch = watches()

@@ -183,6 +183,11 @@ class Platform(Protocol):
         A tool that is not set up is left out; one that cannot be read comes with `error`."""
         ...
 
+    def smartcards(self, timeout: float) -> list[tuple[str, str]] | None:
+        """(reader, ATR hex) of every card in a smart-card reader now; None when there is no reader.
+        Presence only: never talks to a card. Raise PlatformError (NotSupported without PC/SC)."""
+        ...
+
     def lock_policy(self) -> LockPolicy:
         """The OS's automatic-lock setting. Raise PlatformError when it cannot be read."""
         ...

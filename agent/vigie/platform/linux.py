@@ -14,7 +14,7 @@ from pathlib import Path
 
 from vigie.bounded import bounded_call
 from vigie.model import T
-from vigie.platform import clamav, dbus, parsers, proc
+from vigie.platform import clamav, dbus, parsers, pcsc, proc
 from vigie.platform.base import (
     BackupRecord,
     Capability,
@@ -380,6 +380,9 @@ class LinuxPlatform:
     def system_backups(self, timeout: float) -> list[BackupRecord]:
         record = deja_dup_backup(timeout)
         return [record] if record is not None else []
+
+    def smartcards(self, timeout: float) -> list[tuple[str, str]] | None:
+        return pcsc.present_cards(timeout=timeout)  # PC/SC is the same API on every OS
 
     def lock_policy(self) -> LockPolicy:
         desktop = os.environ.get("XDG_CURRENT_DESKTOP", "")

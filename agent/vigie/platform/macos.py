@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from vigie.model import T
-from vigie.platform import clamav, parsers, proc
+from vigie.platform import clamav, parsers, pcsc, proc
 from vigie.platform.base import (
     BackupRecord,
     Capability,
@@ -146,6 +146,9 @@ class MacPlatform:
     def system_backups(self, timeout: float) -> list[BackupRecord]:
         record = time_machine_backup(timeout)
         return [record] if record is not None else []
+
+    def smartcards(self, timeout: float) -> list[tuple[str, str]] | None:
+        return pcsc.present_cards(timeout=timeout)  # PC/SC is the same API on every OS
 
     def lock_policy(self) -> LockPolicy:
         try:

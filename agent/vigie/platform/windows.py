@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from vigie.model import T
-from vigie.platform import parsers, proc
+from vigie.platform import parsers, pcsc, proc
 from vigie.platform.base import (
     BackupRecord,
     Capability,
@@ -209,6 +209,9 @@ class WindowsPlatform:
 
     def system_backups(self, timeout: float) -> list[BackupRecord]:
         return [r for r in (file_history_backup(), wbadmin_backup(timeout)) if r is not None]
+
+    def smartcards(self, timeout: float) -> list[tuple[str, str]] | None:
+        return pcsc.present_cards(timeout=timeout)  # PC/SC is the same API on every OS
 
     def lock_policy(self) -> LockPolicy:
         machine = registry_values("HKEY_LOCAL_MACHINE", POLICIES_SYSTEM, ("InactivityTimeoutSecs",))

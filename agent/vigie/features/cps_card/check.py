@@ -12,14 +12,15 @@ from typing import ClassVar
 from vigie.check import CheckContext
 from vigie.config.schema import CpsCard
 from vigie.events import Event, Tick
+from vigie.features.cps_card.cards import CardMatch
 from vigie.features.cps_card.events import CardInserted, CardReaders, CardRemoved, CardWatchLost, CardWatchRestored
 from vigie.model import Finding, Severity, T, Text
 from vigie.platform.base import PlatformError
 
+CALL_TIMEOUT = 5.0  # the smart-card service answers in milliseconds; a hung one must not hold the checks
 
-def card_match(settings: CpsCard):
-    from vigie.features.cps_card.watch import CardMatch
 
+def card_match(settings: CpsCard) -> CardMatch:
     return CardMatch(settings.enrolled_atr, settings.enrolled_reader)
 
 
@@ -43,14 +44,12 @@ class CpsCardCheck:
                                                    CardWatchRestored)
 
     def evaluate(self, event: Event, ctx: CheckContext) -> Finding:
-        from vigie.features.cps_card import watch as cps_card
-
         settings = ctx.config.cps_card
         if isinstance(event, CardWatchLost):
             return Finding(self.id, Severity.UNKNOWN, T("The CPS card is not watched for now."), event.reason,
                            T("Lock the computer yourself when you leave it."), facts={"available": False})
         try:
-            cards = cps_card.cards_present()
+            cards = ctx.platform.smartcards(CALL_TIMEOUT)
         except PlatformError as exc:
             return Finding(self.id, Severity.OK, T("No card reader is in use on this computer."), exc.reason,
                            facts={"available": False})

@@ -25,10 +25,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_command(args: argparse.Namespace, loaded: LoadedConfig, tr) -> int:
-    from vigie.features.cps_card import watch as cps_card
+    from vigie.features.cps_card.cards import enroll
 
     try:
-        reader, atr = cps_card.enroll(wait_seconds=max(0.0, min(args.wait, 120.0)))
+        reader, atr = enroll(wait_seconds=max(0.0, min(args.wait, 120.0)))
     except PlatformError as exc:
         print(render(exc.reason, tr), file=sys.stderr)
         return 2

@@ -16,295 +16,41 @@ connect or transmit call at all, and the tests check that it stays so.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 from vigie.bounded import CallTimeout, bounded_call
 from vigie.events import Event
+from vigie.features.cps_card.cards import CardMatch
 from vigie.features.cps_card.events import CardInserted, CardReaders, CardRemoved, CardWatchLost, CardWatchRestored
-from vigie.model import T, Text
-from vigie.platform.base import NotSupported, PlatformError
+from vigie.model import T
+from vigie.platform.base import NotSupported
+from vigie.platform.pcsc import (
+    E_CANCELLED,
+    E_TIMEOUT,
+    E_UNKNOWN_READER,
+    PNP_READER,
+    STATE_CHANGED,
+    STATE_IGNORE,
+    STATE_PRESENT,
+    STATE_UNAVAILABLE,
+    STATE_UNAWARE,
+    STATE_UNKNOWN,
+    Pcsc,
+    PcscError,
+    ReaderState,
+    load_pcsc,
+)
 
 log = logging.getLogger(__name__)
 
-PNP_READER = "\\\\?PnP?\\Notification"
 BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 30.0
-CALL_TIMEOUT = 5.0  # for the one-shot calls made outside the watcher thread (probe, enroll)
 # A wait that returns this often without anything to report is a misbehaving service: slow down.
 SPIN_WINDOW, SPIN_LIMIT, SPIN_PAUSE = 5.0, 50, 1.0
 
-# PC/SC return codes (winscard.h; the same values on pcsc-lite, Windows and macOS).
-S_SUCCESS = 0x00000000
-E_CANCELLED = 0x80100002
-E_INVALID_HANDLE = 0x80100003
-E_UNKNOWN_READER = 0x80100009
-E_TIMEOUT = 0x8010000A
-F_COMM_ERROR = 0x80100013
-E_NO_SERVICE = 0x8010001D
-E_SERVICE_STOPPED = 0x8010001E
-E_NO_READERS_AVAILABLE = 0x8010002E
-CODE_NAMES = {
-    E_CANCELLED: "SCARD_E_CANCELLED", E_INVALID_HANDLE: "SCARD_E_INVALID_HANDLE",
-    E_UNKNOWN_READER: "SCARD_E_UNKNOWN_READER", E_TIMEOUT: "SCARD_E_TIMEOUT", F_COMM_ERROR: "SCARD_F_COMM_ERROR",
-    E_NO_SERVICE: "SCARD_E_NO_SERVICE", E_SERVICE_STOPPED: "SCARD_E_SERVICE_STOPPED",
-    E_NO_READERS_AVAILABLE: "SCARD_E_NO_READERS_AVAILABLE",
-}
-
-# Reader state bits (SCARD_STATE_*).
-STATE_UNAWARE, STATE_IGNORE, STATE_CHANGED, STATE_UNKNOWN = 0x0000, 0x0001, 0x0002, 0x0004
-STATE_UNAVAILABLE, STATE_EMPTY, STATE_PRESENT = 0x0008, 0x0010, 0x0020
-
-# ATRs from pcsc-tools' smartcard_list.txt (see shared/notes/smartcard.md), as regular expressions over
-# upper-case hex without spaces, matched from the start of the ATR.
-CPS_ATRS = (
-    r"3BAC00402A001225006480",  # contact CPS (older generation), both known variants
-    r"3B8F80010031B86404B0ECC1739401808290000E",  # contactless CPS v3
-)
-VITALE_ATRS = (
-    r"3B751300004[0-9A-F]09[EF]A9000",  # Carte Vitale 2
-    r"3F652500[0-9A-F]{2}09[0-9A-F]{2}9000",  # Carte Vitale 1
-)
-
-
-# --- Which card counts ----------------------------------------------------------------------------
-
-def normalise_atr(atr: str | bytes | list[int]) -> str:
-    if isinstance(atr, str):
-        return re.sub(r"[^0-9A-Fa-f]", "", atr).upper()
-    return bytes(atr).hex().upper()
-
-
-def is_vitale(atr_hex: str) -> bool:
-    return any(re.match(p, normalise_atr(atr_hex)) for p in VITALE_ATRS)
-
-
-def is_known_cps(atr_hex: str) -> bool:
-    return any(re.match(p, normalise_atr(atr_hex)) for p in CPS_ATRS)
-
-
-@dataclass(frozen=True)
-class CardMatch:
-    """Which card is the practitioner's card (what `vigie cps enroll` records).
-
-    A card counts when it is not a Carte Vitale and either its ATR is the enrolled one (in any
-    reader: reader names change with the USB port), or it sits in the enrolled reader (any card
-    there: current CPS3 cards have no public ATR), or its ATR is a known CPS one (the default).
-    """
-
-    atr_hex: str = ""
-    reader: str = ""
-
-    def counts(self, reader: str, atr_hex: str) -> bool:
-        atr = normalise_atr(atr_hex)
-        if is_vitale(atr):
-            return False
-        if self.atr_hex and atr == normalise_atr(self.atr_hex):
-            return True
-        if self.reader and reader == self.reader:
-            return True
-        return is_known_cps(atr)
-
-
-# --- The PC/SC layer: every pyscard call in one place ---------------------------------------------
-
-class PcscError(Exception):
-    """A PC/SC call failed; `code` is the SCARD_* return code (None: pyscard itself failed)."""
-
-    def __init__(self, call: str, code: int | None, detail: str = "") -> None:
-        self.call = call
-        self.code = code
-        name = CODE_NAMES.get(code, "") if code is not None else ""
-        shown = f"{name} 0x{code:08X}".strip() if code is not None else detail
-        super().__init__(f"{call}: {shown}")
-
-
-@dataclass(frozen=True)
-class ReaderState:
-    reader: str
-    state: int  # SCARD_STATE_* bits; the high 16 bits carry the reader's event counter
-    atr_hex: str
-
-
-class Pcsc:
-    """Thin wrapper over pyscard's `smartcard.scard`: return codes become PcscError.
-
-    Only presence calls exist here: nothing opens the card or sends it a command. A context must not be used by two
-    threads at once, except SCardCancel, which PC/SC allows from another thread.
-    """
-
-    def __init__(self, scard: Any) -> None:
-        self._scard = scard
-        self.infinite = scard.INFINITE
-
-    def establish(self) -> int:
-        hr, context = self._call("SCardEstablishContext", self._scard.SCardEstablishContext,
-                                 self._scard.SCARD_SCOPE_USER)
-        self._check("SCardEstablishContext", hr)
-        return context
-
-    def release(self, context: int) -> None:
-        # The context of a service that died cannot be released (its code is ignored): nothing is left.
-        with contextlib.suppress(PcscError):
-            self._call("SCardReleaseContext", self._scard.SCardReleaseContext, context)
-
-    def list_readers(self, context: int) -> list[str]:
-        hr, readers = self._call("SCardListReaders", self._scard.SCardListReaders, context, [])
-        if _code(hr) == E_NO_READERS_AVAILABLE:
-            return []
-        self._check("SCardListReaders", hr)
-        return list(readers or [])
-
-    def get_status_change(self, context: int, timeout_ms: int, states: list[tuple[str, int]]) -> list[ReaderState]:
-        hr, result = self._call("SCardGetStatusChange", self._scard.SCardGetStatusChange, context, timeout_ms,
-                                states)
-        self._check("SCardGetStatusChange", hr)
-        return [ReaderState(name, state & 0xFFFFFFFF, normalise_atr(atr or [])) for name, state, atr in result]
-
-    def cancel(self, context: int) -> None:
-        hr = self._call("SCardCancel", self._scard.SCardCancel, context)
-        self._check("SCardCancel", hr)
-
-    @staticmethod
-    def _call(name: str, function: Callable[..., Any], *args: Any) -> Any:
-        try:
-            return function(*args)
-        except Exception as exc:  # pyscard raises its own errors on bad handles or types
-            raise PcscError(name, None, f"{type(exc).__name__}: {exc}") from exc
-
-    @staticmethod
-    def _check(name: str, hr: int) -> None:
-        if _code(hr) != S_SUCCESS:
-            raise PcscError(name, _code(hr))
-
-
-def _code(hr: int) -> int:
-    return hr & 0xFFFFFFFF  # a LONG: negative on some builds, unsigned on others
-
-
-def load_pcsc() -> Pcsc:
-    """The PC/SC layer, or NotSupported when pyscard (or its PC/SC library) is not installed."""
-    try:
-        from smartcard import scard  # late: a computer without pyscard just has no card watch
-    except (ImportError, OSError) as exc:  # pyscard missing, or the PC/SC library under it
-        raise NotSupported(T("Smart-card support is not installed on this computer."), str(exc)) from exc
-    return Pcsc(scard)
-
-
-# --- One-shot calls: capability probe and enrolment ------------------------------------------------
-
-@dataclass(frozen=True)
-class CardProbe:
-    available: bool
-    readers: tuple[str, ...] = ()
-    reason: Text | None = None  # why not available, for the status window
-    log_detail: str = ""
-
-
-def probe(timeout: float = CALL_TIMEOUT, pcsc: Pcsc | None = None) -> CardProbe:
-    """Can this computer watch a card: pyscard, a running smart-card service and a reader?
-    Never raises: a missing piece is an answer, not an error."""
-    try:
-        layer = pcsc or load_pcsc()
-    except NotSupported as exc:
-        return CardProbe(False, reason=exc.reason, log_detail=exc.log_detail)
-    try:
-        readers = bounded_call(lambda: _list_once(layer), timeout, name="vigie-pcsc-probe")
-    except CallTimeout as exc:
-        return CardProbe(False, reason=T("The smart-card service did not answer in time."), log_detail=str(exc))
-    except PcscError as exc:
-        return CardProbe(False, reason=T("The smart-card service is not running."), log_detail=str(exc))
-    if not readers:
-        return CardProbe(False, reason=T("No smart-card reader is connected."))
-    return CardProbe(True, tuple(readers))
-
-
-def cps_available(timeout: float = CALL_TIMEOUT) -> bool:
-    return probe(timeout).available
-
-
-def cards_present(timeout: float = CALL_TIMEOUT, pcsc: Pcsc | None = None) -> list[tuple[str, str]] | None:
-    """(reader, ATR) of every card in a reader now, None when there is no reader. Presence only.
-    Raise NotSupported (no pyscard) or EnrollError (service absent or hung) with a reason."""
-    layer = pcsc or load_pcsc()
-    try:
-        return bounded_call(lambda: _cards_now(layer, 0.0), timeout, name="vigie-pcsc-cards")
-    except CallTimeout as exc:
-        raise EnrollError(T("The smart-card service did not answer in time."), str(exc)) from exc
-    except PcscError as exc:
-        raise EnrollError(T("The smart-card service is not running."), str(exc)) from exc
-
-
-def _list_once(pcsc: Pcsc) -> list[str]:
-    context = pcsc.establish()
-    try:
-        return pcsc.list_readers(context)
-    finally:
-        pcsc.release(context)
-
-
-class EnrollError(PlatformError):
-    """No single card to enrol; `reason` says what to do."""
-
-
-def enroll(wait_seconds: float = 0.0, pcsc: Pcsc | None = None) -> tuple[str, str]:
-    """(reader, ATR hex) of the card now in a reader, for `vigie cps enroll`; waits up to
-    `wait_seconds` for one to be inserted. Reads presence and ATR only: nothing is sent to the card."""
-    layer = pcsc or load_pcsc()
-    try:
-        cards = bounded_call(lambda: _cards_now(layer, wait_seconds), wait_seconds + CALL_TIMEOUT,
-                             name="vigie-pcsc-enroll")
-    except CallTimeout as exc:
-        raise EnrollError(T("The smart-card service did not answer in time."), str(exc)) from exc
-    except PcscError as exc:
-        raise EnrollError(T("The smart-card service is not running."), str(exc)) from exc
-    if cards is None:
-        raise EnrollError(T("No smart-card reader is connected."))
-    candidates = [(reader, atr) for reader, atr in cards if not is_vitale(atr)]
-    if not candidates:
-        if cards:
-            raise EnrollError(T("This is a Carte Vitale: insert your CPS card instead."))
-        raise EnrollError(T("No card in the reader: insert your CPS card, then try again."))
-    known = [card for card in candidates if is_known_cps(card[1])]
-    if len(known) == 1:
-        return known[0]
-    if len(candidates) > 1:
-        raise EnrollError(T("Several cards are in the readers: leave only your CPS card, then try again."))
-    return candidates[0]
-
-
-def _cards_now(pcsc: Pcsc, wait_seconds: float) -> list[tuple[str, str]] | None:
-    """Cards present as (reader, ATR); None when there is no reader at all."""
-    context = pcsc.establish()
-    try:
-        readers = pcsc.list_readers(context)
-        if not readers:
-            return None
-        deadline = time.monotonic() + wait_seconds
-        states = [(reader, STATE_UNAWARE) for reader in readers]
-        while True:
-            result = pcsc.get_status_change(context, 0, states)
-            cards = [(r.reader, r.atr_hex) for r in result if r.state & STATE_PRESENT]
-            left = deadline - time.monotonic()
-            if cards or left <= 0:
-                return cards
-            states = [(r.reader, r.state & ~STATE_CHANGED) for r in result]
-            try:
-                pcsc.get_status_change(context, max(1, int(left * 1000)), states)
-            except PcscError as exc:
-                if exc.code != E_TIMEOUT:
-                    raise
-    finally:
-        pcsc.release(context)
-
-
-# --- The watcher ----------------------------------------------------------------------------------
 
 class _Cancelled(Exception):
     pass
