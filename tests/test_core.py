@@ -55,7 +55,7 @@ def test_store_refuses_an_entry_over_the_limit():
     store = ConfigStore.__new__(ConfigStore)
     with pytest.raises(ConfigError) as caught:
         store._store("general", Huge())
-    assert caught.value.message.msgid.startswith("These settings are too long")
+    assert caught.value.reason.msgid.startswith("These settings are too long")
 
 
 def test_migrations_run_in_order_and_a_gap_is_an_error():
@@ -72,4 +72,32 @@ def test_read_only_config_refuses_writes_in_words():
     store = ConfigStore.__new__(ConfigStore)
     with pytest.raises(ConfigError) as caught:
         store.set_value(loaded, "os_updates.security_grace_days", "3")
-    assert "read-only" in caught.value.message.msgid
+    assert "read-only" in caught.value.reason.msgid
+
+
+def test_every_error_vigie_raises_has_one_root_and_a_reason_for_the_user():
+    """Only VigieError derives from Exception directly (private control-flow markers aside), and
+    each public error class, built the way its module builds it, carries a translatable reason."""
+    import ast
+    from pathlib import Path
+
+    import vigie
+    from vigie.bounded import CallTimeout
+    from vigie.config.keyring_access import KeyringUnavailable
+    from vigie.errors import VigieError
+    from vigie.features.backup.drill import BackupGone, LocalProblem
+    from vigie.features.incident.state import IncidentError
+    from vigie.model import Text
+    from vigie.platform.pcsc import PcscError
+
+    roots = []
+    for path in Path(vigie.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+                bases = {getattr(base, "id", getattr(base, "attr", "")) for base in node.bases}
+                if bases & {"Exception", "BaseException", "ValueError", "OSError", "RuntimeError"}:
+                    roots.append(f"{path.name}:{node.name}")
+    assert roots == ["errors.py:VigieError"]
+    for error in (CallTimeout("x"), KeyringUnavailable("keyring_locked", "x"), BackupGone(), LocalProblem(),
+                  IncidentError("x"), PcscError("SCardListReaders", 0x8010001D), migrations.MigrationMissing("x")):
+        assert isinstance(error, VigieError) and isinstance(error.reason, Text) and error.reason.msgid

@@ -16,7 +16,7 @@ from vigie import paths, report
 from vigie.alerts import AlertPolicy
 from vigie.check import CheckContext
 from vigie.config import Config, LoadedConfig, Problem, policy
-from vigie.config.store import KEYRING_PROBLEMS
+from vigie.config.keyring_access import KEYRING_PROBLEMS
 from vigie.engine import Engine, Status
 from vigie.events import CHECK_NOW, LOCK_NOW, SHOW_STATUS, Command, SessionUnlocked, Stopped, Tick
 from vigie.features import ALL_FEATURES
@@ -224,7 +224,7 @@ def run_agent(explicit_language: str | None) -> int:
 
         if not isinstance(exc, TrayUnavailable):
             raise
-        log.error("tray unavailable: %s", exc.detail)
+        log.error("tray unavailable: %s", exc.log_detail)
         print(render(T("Vigie cannot show its icon: {reason}", reason=exc.reason), tr), file=sys.stderr)
         print(render(T("The security report still works: vigie check"), tr), file=sys.stderr)
         return 1

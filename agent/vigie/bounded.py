@@ -6,11 +6,18 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from vigie.errors import VigieError
+from vigie.model import T
+
 R = TypeVar("R")
 
 
-class CallTimeout(Exception):
-    """The call did not return in time; it is left to finish (or not) on its own daemon thread."""
+class CallTimeout(VigieError):
+    """The call did not return in time; it is left to finish (or not) on its own daemon thread.
+    Callers usually say what did not answer with a reason of their own."""
+
+    def __init__(self, log_detail: str) -> None:
+        super().__init__(T("A part of this computer did not answer in time."), log_detail)
 
 
 def bounded_call(function: Callable[[], R], timeout: float, name: str = "vigie-bounded") -> R:

@@ -163,7 +163,7 @@ def cmd_config(args: argparse.Namespace, loaded: LoadedConfig, tr) -> int:
             names = store.reset(loaded, args.section)
             print(render(T("Back to the default settings: {sections}", sections=", ".join(names)), tr))
     except ConfigError as exc:
-        print(render(exc.message, tr), file=sys.stderr)
+        print(render(exc.reason, tr), file=sys.stderr)
         return 2
     return 0
 

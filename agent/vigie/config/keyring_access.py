@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 from vigie import APP_NAME
 from vigie.bounded import CallTimeout, bounded_call
+from vigie.errors import VigieError
+from vigie.model import T
 
 if TYPE_CHECKING:
     import keyring.backend
@@ -28,13 +30,21 @@ R = TypeVar("R")
 DEFAULT_TIMEOUT = 5.0
 
 
-class KeyringUnavailable(Exception):
+KEYRING_PROBLEMS = {
+    "no_keyring": T("No system keyring is available."),
+    "keyring_locked": T("The system keyring is locked."),
+    "keyring_timeout": T("The system keyring does not answer."),
+    "keyring_error": T("The system keyring returned an error."),
+    "unsafe_keyring": T("The only keyring available stores secrets unencrypted; Vigie will not use it."),
+}
+
+
+class KeyringUnavailable(VigieError):
     """The keyring cannot be used; `code` says why (no_keyring, keyring_locked, ...)."""
 
     def __init__(self, code: str, detail: str) -> None:
-        super().__init__(f"{code}: {detail}")
+        super().__init__(KEYRING_PROBLEMS.get(code, KEYRING_PROBLEMS["keyring_error"]), f"{code}: {detail}")
         self.code = code
-        self.detail = detail
 
 
 def _timeout_from_env() -> float:
@@ -140,6 +150,6 @@ class KeyringAccess:
         return KeyringUnavailable("keyring_error", f"{type(exc).__name__}: {exc}")
 
     def _mark_broken(self, error: KeyringUnavailable) -> KeyringUnavailable:
-        log.warning("keyring unusable (%s): %s", error.code, error.detail)
+        log.warning("keyring unusable (%s): %s", error.code, error.log_detail)
         self._broken = error
         return error

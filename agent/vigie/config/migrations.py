@@ -8,13 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from vigie.errors import VigieError
+from vigie.model import T
+
 Migration = Callable[[dict], dict]
 
 MIGRATIONS: Mapping[str, Mapping[int, Migration]] = {}
 
 
-class MigrationMissing(Exception):
-    pass
+class MigrationMissing(VigieError):
+    """A stored section is older than any migration Vigie knows: it is quarantined like a damaged one."""
+
+    def __init__(self, log_detail: str) -> None:
+        super().__init__(T("Vigie could not read these settings; defaults are used for them."), log_detail)
 
 
 def migrate(

@@ -26,18 +26,10 @@ from vigie import paths
 from vigie.config import migrations, policy
 from vigie.config.keyring_access import KeyringAccess, KeyringUnavailable
 from vigie.config.schema import MAX_ENTRY_CHARS, SCHEMA_VERSION, SECTIONS, Config, Section
+from vigie.errors import VigieError
 from vigie.model import T, Text
 
 log = logging.getLogger(__name__)
-
-KEYRING_PROBLEMS = {
-    "no_keyring": T("No system keyring is available."),
-    "keyring_locked": T("The system keyring is locked."),
-    "keyring_timeout": T("The system keyring does not answer."),
-    "keyring_error": T("The system keyring returned an error."),
-    "unsafe_keyring": T("The only keyring available stores secrets unencrypted; Vigie will not use it."),
-}
-
 
 @dataclass(frozen=True)
 class Problem:
@@ -46,12 +38,8 @@ class Problem:
     section: str | None = None
 
 
-class ConfigError(Exception):
+class ConfigError(VigieError):
     """A user-facing refusal (unknown key, bad value, read-only...)."""
-
-    def __init__(self, message: Text) -> None:
-        super().__init__(message.msgid)
-        self.message = message
 
 
 @dataclass
@@ -129,7 +117,7 @@ class ConfigStore:
 
     @staticmethod
     def _defaults_read_only(exc: KeyringUnavailable) -> LoadedConfig:
-        problem = Problem(exc.code, KEYRING_PROBLEMS.get(exc.code, KEYRING_PROBLEMS["keyring_error"]))
+        problem = Problem(exc.code, exc.reason)
         return LoadedConfig(Config(), read_only=True, problems=[problem])
 
     def _decode(self, name: str, section_type: type[Section], raw: str, loaded: LoadedConfig) -> Section:
@@ -264,7 +252,7 @@ def _locked_fields(loaded: LoadedConfig, name: str) -> list[str]:
 
 
 def _keyring_refusal(exc: KeyringUnavailable) -> ConfigError:
-    reason = KEYRING_PROBLEMS.get(exc.code, KEYRING_PROBLEMS["keyring_error"])
+    reason = exc.reason
     return ConfigError(T("Nothing was saved: {reason}", reason=reason))
 
 

@@ -6,7 +6,6 @@ import os
 import sys
 
 from vigie.platform.base import (
-    Capability,
     IdleState,
     LockPolicy,
     NotSupported,
@@ -21,7 +20,7 @@ from vigie.platform.base import (
 )
 
 __all__ = [
-    "Capability", "IdleState", "LockPolicy", "NotSupported", "PendingUpdate", "Platform", "PlatformError", "ToolFailed",
+    "IdleState", "LockPolicy", "NotSupported", "PendingUpdate", "Platform", "PlatformError", "ToolFailed",
     "ToolMissing", "ToolTimeout", "UpdateStatus", "Volume", "get_platform", "platform_name",
 ]
 

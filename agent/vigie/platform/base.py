@@ -10,26 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
 from typing import Protocol
 
+from vigie.errors import VigieError
 from vigie.model import Text
 
 
-class Capability(Enum):
-    PENDING_UPDATES = "pending_updates"
-    LOCK_SCREEN = "lock_screen"
-    IDLE_TIME = "idle_time"
-
-
-class PlatformError(Exception):
+class PlatformError(VigieError):
     """Root of every error a platform call raises; `reason` is shown to the user (translated)."""
-
-    def __init__(self, reason: Text, log_detail: str = "") -> None:
-        message = reason.msgid.format(**reason.params) if reason.params else reason.msgid
-        super().__init__(f"{message} ({log_detail})" if log_detail else message)
-        self.reason = reason
-        self.log_detail = log_detail
 
 
 class NotSupported(PlatformError):
@@ -126,8 +114,6 @@ class BackupRecord:
 class Platform(Protocol):
     name: str  # "linux", "windows" or "macos"
     lock_shortcut: Text  # the keys that lock the session here, for advice
-
-    def capabilities(self) -> frozenset[Capability]: ...
 
     def pending_updates(self, timeout: float) -> UpdateStatus: ...
 

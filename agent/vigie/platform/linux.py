@@ -17,7 +17,6 @@ from vigie.model import T
 from vigie.platform import clamav, dbus, parsers, pcsc, proc
 from vigie.platform.base import (
     BackupRecord,
-    Capability,
     IdleState,
     LockPolicy,
     NotSupported,
@@ -254,12 +253,6 @@ class LinuxPlatform:
         self._unlock_listeners: list[Callable[[], None]] = []
         self._mountinfo = None  # opened on first wait_for_mount_change()
         self._mount_poller: select.poll | None = None
-
-    def capabilities(self) -> frozenset[Capability]:
-        caps = {Capability.LOCK_SCREEN, Capability.IDLE_TIME}
-        if shutil.which("apt-get") or shutil.which("dnf"):
-            caps.add(Capability.PENDING_UPDATES)
-        return frozenset(caps)
 
     def pending_updates(self, timeout: float) -> UpdateStatus:
         if shutil.which("apt-get"):

@@ -17,7 +17,6 @@ from vigie.model import T
 from vigie.platform import parsers, pcsc, proc
 from vigie.platform.base import (
     BackupRecord,
-    Capability,
     IdleState,
     LockPolicy,
     PlatformError,
@@ -140,9 +139,6 @@ class WindowsPlatform:
 
     def __init__(self) -> None:
         self._mount_events: EventSource | None = None  # started by the first wait_for_mount_change()
-
-    def capabilities(self) -> frozenset[Capability]:
-        return frozenset({Capability.PENDING_UPDATES, Capability.LOCK_SCREEN, Capability.IDLE_TIME})
 
     def lock_screen(self, locker_command: Sequence[str] = ()) -> str:
         lock_workstation()

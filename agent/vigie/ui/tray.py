@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 
+from vigie.errors import VigieError
 from vigie.i18n import render
 from vigie.model import Severity, T, Text
 from vigie.ui.icons import draw_icon
@@ -27,13 +28,8 @@ LINUX_BACKENDS = ("appindicator", "gtk")
 ICON_SIZE = 64
 
 
-class TrayUnavailable(Exception):
+class TrayUnavailable(VigieError):
     """No tray can be shown; `reason` is for the user."""
-
-    def __init__(self, reason: Text, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
 
 
 def load_pystray() -> tuple[ModuleType, str]:

@@ -65,7 +65,7 @@ def run_command(args: argparse.Namespace, loaded: LoadedConfig, tr) -> int:
     except DestinationError as exc:
         return _fail(exc.reason, tr)
     except ConfigError as exc:
-        return _fail(exc.message, tr)
+        return _fail(exc.reason, tr)
 
 
 def enroll(args: argparse.Namespace, loaded: LoadedConfig, tr) -> int:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from vigie.errors import VigieError
 from vigie.model import T
 from vigie.platform.base import Volume
 
@@ -26,10 +27,8 @@ MARKER = ".vigie-backup-id"
 MAX_MARKER_BYTES = 4096
 
 
-class DestinationError(Exception):
-    def __init__(self, reason) -> None:  # a Text shown to the user
-        super().__init__(reason.msgid)
-        self.reason = reason
+class DestinationError(VigieError):
+    """A backup folder or its marker cannot be used; `reason` says why."""
 
 
 @dataclass(frozen=True)

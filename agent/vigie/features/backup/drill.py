@@ -24,6 +24,7 @@ from pathlib import Path
 
 from vigie import paths
 from vigie.config.schema import BackupFolder, BackupRepository
+from vigie.errors import VigieError
 from vigie.features.backup import repositories, scan, sources
 from vigie.features.backup.destination import DestinationError, Located
 from vigie.features.backup.repositories import GLOB_CHARACTERS, Snapshot, StoredFile
@@ -66,12 +67,22 @@ class DrillResult:
 Restored = dict[int, "Path | str"]  # index of a picked file → its restored copy, or what went wrong
 
 
-class BackupGone(Exception):
+GONE_REASON = T("the backup went away during the test (drive unplugged?)")
+LOCAL_REASON = T("this computer could not hold the restored copies (disk full?)")
+
+
+class BackupGone(VigieError):
     """The drive or repository went away (or stopped answering) during the drill."""
 
+    def __init__(self, log_detail: str = "") -> None:
+        super().__init__(GONE_REASON, log_detail)
 
-class LocalProblem(Exception):
+
+class LocalProblem(VigieError):
     """This computer could not hold the restored copies (disk full…): not the backup's fault."""
+
+    def __init__(self, log_detail: str = "") -> None:
+        super().__init__(LOCAL_REASON, log_detail)
 
 
 LOCAL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS}
@@ -252,15 +263,12 @@ def run_drill(source: Drillable, count: int, rng: random.Random | None = None,
     except BackupGone:
         log.warning("drill: %s went away during the drill", source.key)
         return DrillResult(source.key, source.label, Outcome.NOT_DONE,
-                           reason=T("the backup went away during the test (drive unplugged?)"))
+                           reason=GONE_REASON)
     except (LocalProblem, OSError) as exc:
         log.error("drill: %s stopped on this computer's side: %s", source.key, exc)
         return DrillResult(source.key, source.label, Outcome.NOT_DONE, reason=LOCAL_REASON)
     finally:
         remove_tree(work)
-
-
-LOCAL_REASON = T("this computer could not hold the restored copies (disk full?)")
 
 
 def remove_tree(path: Path) -> None:

@@ -36,7 +36,7 @@ def run_command(args: argparse.Namespace, loaded: LoadedConfig, tr) -> int:
     try:
         ConfigStore().replace_section(loaded, "cps_card", settings)
     except ConfigError as exc:
-        print(render(exc.message, tr), file=sys.stderr)
+        print(render(exc.reason, tr), file=sys.stderr)
         return 2
     print(render(T("CPS card enrolled (reader: {reader}).", reader=reader), tr))
     print(render(NEXT_START, tr))

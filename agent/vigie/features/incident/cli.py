@@ -61,7 +61,7 @@ def run_command(args: argparse.Namespace) -> int:
         return open_guide(store, language, configured_contacts(loaded.config), tr)
     except IncidentError as exc:
         log.error("incident command failed: %s", exc)
-        return _fail(T("The incident's state cannot be read: ask your IT provider."), tr)
+        return _fail(exc.reason, tr)
 
 
 def open_guide(store: IncidentStore, language: str, contacts: IncidentContacts,

@@ -22,10 +22,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from vigie import __version__, paths
+from vigie.errors import VigieError
 from vigie.features.incident.scan import ScanResult, scan_recent_files, user_folders
 from vigie.features.incident.state import Action, Incident, IncidentStore
 from vigie.journal import Journal
-from vigie.model import T, Text
+from vigie.model import T
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +42,8 @@ JOURNAL_MAX = 1000
 CHUNK = 1 << 20
 
 
-class EvidenceError(Exception):
-    def __init__(self, reason: Text, log_detail: str = "") -> None:
-        super().__init__(log_detail or reason.msgid)
-        self.reason = reason
+class EvidenceError(VigieError):
+    """Evidence could not be saved or copied; `reason` says so in plain words."""
 
 
 @dataclass(frozen=True)

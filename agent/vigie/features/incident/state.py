@@ -19,8 +19,10 @@ import msgspec
 from filelock import FileLock
 
 from vigie import paths
+from vigie.errors import VigieError
 from vigie.features.incident.contacts import IncidentContacts
 from vigie.journal import Journal, open_journal
+from vigie.model import T
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +36,11 @@ STEPS = ("keep_on", "cut_network", "dont_pay", "evidence", "alert", "deadlines",
 _ID = re.compile(r"\d{8}-\d{6}(-\d{1,3})?")  # from the detection time; never a path
 
 
-class IncidentError(Exception):
+class IncidentError(VigieError):
     """No such incident, or its state cannot be read (logged; shown as a plain message)."""
+
+    def __init__(self, log_detail: str) -> None:
+        super().__init__(T("The incident's state cannot be read: ask your IT provider."), log_detail)
 
 
 class Note(msgspec.Struct, frozen=True):
