@@ -176,7 +176,7 @@ def test_a_second_click_raises_the_status_window_and_never_kills_it(desktop_env,
     harness.wait_for(lambda: harness.windows_of_class(env, "vigie-status"), what="the status window")
     harness.wait_for(lambda: "window status opened" in harness.vigie_log(env), what="the window to be logged")
     assert harness.sni_menu(env, "click", "État de la sécurité…").returncode == 0  # once it is ready
-    time.sleep(1)
+    harness.wait_for(lambda: "window brought to the front" in harness.vigie_log(env), what="the raise")
     windows = children_of(proc)
     assert len(windows) == 1 and windows[0].is_running()
     assert harness.vigie_log(env).count("window status opened") == 1

@@ -11,7 +11,6 @@ import os
 import random
 import subprocess
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -562,9 +561,18 @@ def test_a_file_renamed_since_the_backup_is_not_called_missing(practice, tmp_pat
     """A rename keeps the modification time but not the change time (ctime): such a file is not
     expected in the backup under its new name, so it is left out, not reported missing."""
     originals, stick, entry = practice
-    destination.mark(stick.mount_point, datetime.now(UTC))  # the backup, just after the copy
-    time.sleep(drill.MTIME_TOLERANCE + 0.5)  # the kernel's change time must move past the backup's
-    (originals / "patients" / "dossier-00.pdf").rename(originals / "patients" / "dossier-00 renommé.pdf")
+    backup = destination.mark(stick.mount_point, datetime.now(UTC)).last_backup  # just after the copy
+    renamed = originals / "patients" / "dossier-00 renommé.pdf"
+    (originals / "patients" / "dossier-00.pdf").rename(renamed)
+
+    def renamed_after_the_backup() -> bool:  # the kernel's change time must pass the backup's (+ FAT's 2 s)
+        if renamed.stat().st_ctime > backup.timestamp() + drill.MTIME_TOLERANCE:
+            return True
+        renamed.rename(renamed.with_suffix(".tmp"))
+        renamed.with_suffix(".tmp").rename(renamed)
+        return False
+
+    harness.wait_for(renamed_after_the_backup, timeout=10, what="the rename's change time to pass the backup's")
     result = drill.run_drill(folder_drill(entry), 100, random.Random(9), work_root=tmp_path / "w")
     assert result.outcome == drill.Outcome.PASSED and not result.problems
     assert len(result.checked) == 13 and "dossier-00 renommé.pdf" not in {name for name, _ in result.checked}

@@ -40,10 +40,13 @@ def test_a_carte_vitale_pulled_out_does_not_lock(desktop_env, start_agent, pcscd
     _, env = start_agent(desktop_env)
     harness.wait_for(lambda: card_line(env) == "Carte CPS\u00a0: retirée", what="the card line (no CPS card)")
     pcscd.pull(card)
-    harness.wait_for(lambda: "check=cps_card" in harness.vigie_log(env).partition("cps_card severity")[2]
-                     or harness.vigie_log(env).count("check=cps_card") >= 2, what="the removal to be seen")
-    time.sleep(1)
+    # The watch handles the readers' changes in order: once a CPS card inserted after the pull is
+    # seen, the Vitale's pull has been seen too, and a lock would already have been asked for.
+    cps = pcscd.insert(CPS_ATR)
+    harness.wait_for(lambda: card_line(env) == "Carte CPS\u00a0: dans le lecteur", what="the CPS card seen after")
     assert not harness.screen_grabbed(env) and "cps: lock_now" not in harness.vigie_log(env)
+    pcscd.pull(cps)
+    harness.wait_for(lambda: "cps: lock_now" in harness.vigie_log(env), what="the CPS card's lock")  # it was watched
 
 
 def test_no_reader_means_nothing_in_the_menu(desktop_env, start_agent):

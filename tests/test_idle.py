@@ -113,8 +113,12 @@ def test_i_am_here_button_keeps_the_session_open(desktop_env, start_agent):
     new_reminder(env, before)
     harness.wait_for(lambda: displayed_notifications(env) == 1, timeout=2, what="the reminder on screen")
     harness.press_notification_button(env, PRESENT_ACTION)  # « Je suis là », no mouse move
-    time.sleep(3.5)
+    # The watch counts the click as input: active again, then (nobody touching) a fresh reminder,
+    # and the lock it cancelled never came in between.
+    harness.wait_for(lambda: "idle watch: reminded -> active" in harness.vigie_log(env), what="the click to count")
+    new_reminder(env, before + 1, timeout=5)
     assert not harness.screen_grabbed(env)
+    assert "screen locked via" not in harness.vigie_log(env)
 
 
 def test_an_already_locked_screen_is_not_locked_twice(desktop_env, start_agent):
@@ -123,7 +127,10 @@ def test_an_already_locked_screen_is_not_locked_twice(desktop_env, start_agent):
     try:
         harness.wait_for(lambda: harness.screen_grabbed(env), what="the user's own lock")
         with_idle = harness.vigie_log(env)
-        time.sleep(LOCK + 2)
+        # At the lock threshold the watch finds the keyboard held by another locker: it waits for
+        # the user's return from then on, and never locks on top.
+        harness.wait_for(lambda: "already locked by another program" in harness.vigie_log(env)[len(with_idle):],
+                         timeout=LOCK + 3, what="the watch to see the screen locked")
         assert len(harness.lockers_on(env)) == 1
         assert "screen locked via" not in harness.vigie_log(env)[len(with_idle):]
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -135,7 +134,7 @@ def test_quit_protected_by_a_code_asks_for_it_in_a_window(desktop_env, start_age
     harness.xdo(env, "type", "1111")
     harness.xdo(env, "key", "Return")
     harness.wait_for(lambda: "quit code: refused" in harness.vigie_log(env), what="the wrong code")
-    time.sleep(1.2)  # the button waits a second after a wrong code
+    harness.wait_for(lambda: "quit code: another try allowed" in harness.vigie_log(env), what="the pause to end")
     harness.screenshot(env, Path("/tmp/quit-code-window.png"))
     assert proc.poll() is None
     harness.xdo(env, "type", "4321")

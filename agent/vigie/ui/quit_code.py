@@ -70,7 +70,11 @@ class QuitCodeWindow:
         self.entry.delete(0, "end")
         self.message.configure(text=render(WRONG_CODE, self.tr))
         self.quit_button.state(["disabled"])  # slows guessing down
-        self.root.after(RETRY_MS, lambda: self.quit_button.state(["!disabled"]))
+        self.root.after(RETRY_MS, self.allow_another_try)
+
+    def allow_another_try(self) -> None:
+        self.quit_button.state(["!disabled"])
+        log.info("quit code: another try allowed")
 
     def raise_window(self) -> None:
         self.root.deiconify()

@@ -62,6 +62,7 @@ def listen_for_signals(root: tk.Tk, on_raise: Callable[[], None]) -> None:
         except BlockingIOError:
             return
         if hasattr(signal, "SIGUSR1") and signal.SIGUSR1 in received:
+            logging.getLogger("vigie.ui").info("window brought to the front")
             on_raise()
 
     root.tk.createfilehandler(read_fd, tk.READABLE, on_readable)
