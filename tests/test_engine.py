@@ -1,0 +1,142 @@
+"""The engine alone: it dispatches events by type to the features that declared them, runs the checks
+they trigger, routes "feature:action" commands, and says in French when a lock fails. Features and
+the OS here are small stand-ins; the real ones run end to end in test_agent and the feature tests."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+import pytest
+
+import harness
+from support.fake_services import FR, FakeClock, FakePlatform
+from vigie.alerts import AlertPolicy
+from vigie.check import CheckContext
+from vigie.config.schema import Config
+from vigie.engine import Engine, Status
+from vigie.events import LOCK_NOW, SHOW_STATUS, Command, Event, SessionLocked, Stopped, Tick, VolumeAdded
+from vigie.features.base import Feature
+from vigie.journal import Journal
+from vigie.model import Action, Finding, Severity, T
+from vigie.platform.base import NotSupported, Volume
+
+
+@dataclass(frozen=True)
+class Knocked(Event):
+    """A feature's own event."""
+
+
+class DoorCheck:
+    id: ClassVar[str] = "os_updates"  # a configured section, so it counts as enabled
+    label = T("Updates")
+    triggers: ClassVar[tuple[type[Event], ...]] = (Tick, Knocked)
+
+    def evaluate(self, event, ctx) -> Finding:
+        return Finding(self.id, Severity.WARNING, T("The system is up to date."),
+                       action=Action("door:open", T("Eject")), facts={"event": type(event).__name__})
+
+
+class Door(Feature):
+    id: ClassVar[str] = "door"
+    checks = (DoorCheck(),)
+    handles: ClassVar[tuple[type[Event], ...]] = (Knocked, SessionLocked)
+
+    def __init__(self, services) -> None:
+        super().__init__(services)
+        self.seen: list[Event] = []
+        self.acts: list[str] = []
+
+    def handle(self, event: Event) -> None:
+        self.seen.append(event)
+
+    def act(self, action: str) -> None:
+        self.acts.append(action)
+
+    def menu_line(self, findings):
+        return T("CPS card") if "os_updates" in findings else None
+
+
+class Broken(Feature):
+    id: ClassVar[str] = "broken"
+    handles: ClassVar[tuple[type[Event], ...]] = (Knocked,)
+
+    def handle(self, event: Event) -> None:
+        raise RuntimeError("a bug in one feature")
+
+
+class Desk(FakePlatform):
+    def __init__(self, lock_error: Exception | None = None) -> None:
+        super().__init__()
+        self.lock_error = lock_error
+        self.locked_with: list[tuple[str, ...]] = []
+
+    def lock_screen(self, locker_command=()) -> str:
+        if self.lock_error is not None:
+            raise self.lock_error
+        self.locked_with.append(tuple(locker_command))
+        return "test"
+
+
+@pytest.fixture
+def engine():
+    started: list[tuple[Engine, threading.Thread]] = []
+
+    def start(platform: Desk | None = None):
+        statuses: list[Status] = []
+        notified: list = []
+        shown: list[bool] = []
+        ctx = CheckContext(platform or Desk(), Config(), Journal.in_memory(), FakeClock(datetime.now().astimezone()))
+        engine = Engine((Door, Broken), ctx, notify=notified.append, withdraw=lambda tag: None,
+                        policy=AlertPolicy(Config().notifications, clock=ctx.clock), tr=FR, language="fr",
+                        windows=None, on_status=statuses.append, on_show_status=lambda: shown.append(True),
+                        locker_command=("i3lock", "-n"))
+        thread = threading.Thread(target=engine.run, daemon=True)
+        thread.start()
+        started.append((engine, thread))
+        return engine, statuses, notified, shown
+
+    yield start
+    for engine, thread in started:
+        engine.submit(Stopped())
+        thread.join(5)
+        assert not thread.is_alive()
+
+
+def test_an_event_reaches_the_features_that_declared_it_and_the_checks_it_triggers(engine):
+    core, statuses, notified, _ = engine()
+    door = core.features["door"]
+    core.submit(Knocked())
+    core.submit(VolumeAdded(Volume("/dev/sdb1", "/media/x", "vfat")))  # nobody declared it: nobody gets it
+    harness.wait_for(lambda: statuses and statuses[-1].findings.get("os_updates"), timeout=5, what="the check")
+    assert door.seen == [Knocked()]  # and the broken feature's bug did not keep it from the door
+    finding = statuses[-1].findings["os_updates"]
+    assert finding.facts["event"] == "Knocked"
+    assert statuses[-1].menu_line == T("CPS card")
+    harness.wait_for(lambda: notified, timeout=5, what="the warning's notification")
+    buttons = [(b.label, b.action) for b in notified[0].buttons]
+    assert buttons == [("Éjecter", "door:open"), ("Voir l’état", SHOW_STATUS)]
+
+
+def test_commands_are_routed_to_the_core_or_to_their_feature(engine):
+    core, _, _, shown = engine()
+    for action in ("door:open", SHOW_STATUS, "nobody:thing", "door"):
+        core.submit(Command(action))
+    harness.wait_for(lambda: shown, timeout=5, what="the status window asked for")
+    harness.wait_for(lambda: core.features["door"].acts == ["open"], timeout=5, what="the door's action")
+
+
+def test_a_lock_tells_the_features_at_once_and_a_failed_one_says_how_to_lock_by_hand(engine):
+    core, _, _, _ = engine()
+    core.submit(Command(LOCK_NOW))
+    harness.wait_for(lambda: core.features["door"].seen == [SessionLocked()], timeout=5, what="SessionLocked")
+    assert core.ctx.platform.locked_with == [("i3lock", "-n")]
+    failing, _, notified, _ = engine(Desk(lock_error=NotSupported(T("No way to lock the screen was found on this "
+                                                                      "computer."))))
+    failing.submit(Command(LOCK_NOW))
+    harness.wait_for(lambda: notified, timeout=5, what="the failure's notification")
+    assert (notified[0].title, notified[0].severity) == ("Vigie n’a pas pu verrouiller l’écran", Severity.CRITICAL)
+    assert notified[0].body.endswith("Super + L (ou Ctrl + Alt + L).")
+    assert failing.features["door"].seen == []  # no SessionLocked for a lock that did not happen
