@@ -30,6 +30,8 @@ from vigie.features.incident.contacts import IncidentContacts, contact_list
 from vigie.features.incident.state import STEPS, Action, IncidentError, IncidentStore, Mark, Note
 from vigie.i18n import render, translator
 from vigie.journal import Journal
+from vigie.platform import linux, parsers
+from vigie.platform.base import NetworkState, PlatformError
 
 NBSP = "\u00a0"
 FR, EN = translator("fr"), translator("en")
@@ -186,10 +188,10 @@ def test_contacts_are_listed_in_calling_order_in_french():
 
 # --- the network: pure assessment of real captures ---
 
-def ip_capture(name: str) -> network.NetworkState:
+def ip_capture(name: str) -> NetworkState:
     doc = json.loads(load_fixture(f"linux-ip-j-{name}.json"))
-    routes = network.parse_ip_json(doc["route4"]) + network.parse_ip_json(doc["route6"])
-    return network.assess_linux(network.parse_ip_json(doc["addr"]), routes)
+    routes = parsers.parse_ip_json(doc["route4"]) + parsers.parse_ip_json(doc["route6"])
+    return parsers.assess_linux(parsers.parse_ip_json(doc["addr"]), routes)
 
 
 @pytest.mark.parametrize(("capture", "connected", "default_via", "cut"), [
@@ -210,42 +212,42 @@ def test_assessment_edge_cases():
               "addr_info": [{"family": "inet", "local": "10.8.0.2", "scope": "global"}]}
     multipath = {"dst": "default", "nexthops": [{"gateway": "192.168.1.1", "dev": "wlan0"},
                                                 {"gateway": "10.8.0.1", "dev": "tun0"}], "flags": []}
-    state = network.assess_linux([up, tunnel], [multipath])
+    state = parsers.assess_linux([up, tunnel], [multipath])
     assert state.default_via == ("wlan0", "tun0") and state.connected == ("wlan0", "tun0")
     unreachable = {"type": "unreachable", "dst": "default", "flags": []}
     linkdown = {"dst": "default", "gateway": "192.168.1.1", "dev": "wlan0", "flags": ["linkdown"]}
-    assert network.assess_linux([up], [unreachable, linkdown]).cut
+    assert parsers.assess_linux([up], [unreachable, linkdown]).cut
     only_link_local = dict(up, addr_info=[{"family": "inet6", "local": "fe80::1", "scope": "link"}])
-    assert network.assess_linux([only_link_local], [{"dst": "fe80::/64", "dev": "wlan0", "flags": []}]).cut
-    with pytest.raises(network.PlatformError):
-        network.parse_ip_json("{not json")
+    assert parsers.assess_linux([only_link_local], [{"dst": "fe80::/64", "dev": "wlan0", "flags": []}]).cut
+    with pytest.raises(PlatformError):
+        parsers.parse_ip_json("{not json")
 
 
 def test_windows_and_macos_parsers():
     # ConvertTo-Json: nothing for no route, an object for one, a list for several (PowerShell 5.1 and 7)
-    assert network.parse_windows_routes("") == ()
-    assert network.parse_windows_routes('{"InterfaceAlias":"Wi-Fi","NextHop":"192.168.1.1"}') == ("Wi-Fi",)
+    assert parsers.parse_windows_routes("") == ()
+    assert parsers.parse_windows_routes('{"InterfaceAlias":"Wi-Fi","NextHop":"192.168.1.1"}') == ("Wi-Fi",)
     both = '[{"InterfaceAlias":"Ethernet","NextHop":"10.0.0.1"},{"InterfaceAlias":"Ethernet","NextHop":"fe80::1"}]'
-    assert network.parse_windows_routes(both) == ("Ethernet",)
-    assert network.parse_route_get(load_fixture("macos-route-get-default.txt")) == "en1"
-    assert network.parse_route_get("route: writing to routing socket: not in table\n") is None
-    ports = network.parse_hardware_ports(load_fixture("macos-networksetup-listallhardwareports.txt"))
+    assert parsers.parse_windows_routes(both) == ("Ethernet",)
+    assert parsers.parse_route_get(load_fixture("macos-route-get-default.txt")) == "en1"
+    assert parsers.parse_route_get("route: writing to routing socket: not in table\n") is None
+    ports = parsers.parse_hardware_ports(load_fixture("macos-networksetup-listallhardwareports.txt"))
     assert ("Wi-Fi", "en0") in ports and ("Thunderbolt Bridge", "bridge0") in ports
-    services = network.parse_network_services(load_fixture("macos-networksetup-listallnetworkservices.txt"))
+    services = parsers.parse_network_services(load_fixture("macos-networksetup-listallnetworkservices.txt"))
     assert services == ["Wi-Fi", "USB 10/100/1000 LAN", "Thunderbolt Bridge", "iPhone USB"]  # *Bluetooth PAN is off
 
 
 def test_psutil_view_agrees_with_ip_on_this_machine():
     import psutil
 
-    from_ip = network.read_linux()
-    from_psutil = network.addressed_interfaces(psutil.net_if_stats(), psutil.net_if_addrs())
+    from_ip = linux.read_network()
+    from_psutil = parsers.addressed_interfaces(psutil.net_if_stats(), psutil.net_if_addrs())
     assert set(from_ip.connected) <= set(from_psutil)
     assert "lo" not in from_psutil
 
 
 def test_manual_steps_cover_cable_and_wifi_on_every_os():
-    for system, where in (("linux", "en haut à droite"), ("win32", "Mode Avion"), ("darwin", "barre des menus")):
+    for system, where in (("linux", "en haut à droite"), ("windows", "Mode Avion"), ("macos", "barre des menus")):
         steps = [render(step, FR) for step in network.manual_steps(system)]
         assert steps[0] == fr("Câble~: débranchez le câble réseau de l’ordinateur.")
         assert steps[1].startswith(fr("Wi-Fi~:")) and where in steps[1]
@@ -253,8 +255,7 @@ def test_manual_steps_cover_cable_and_wifi_on_every_os():
 
 def test_cut_without_networkmanager_explains_instead(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
-    monkeypatch.setattr(sys, "platform", "linux")
-    outcome = network.cut_network()
+    outcome = network.cut_network(linux.LinuxPlatform())
     assert not outcome.done
     assert render(outcome.reason, FR) == fr("NetworkManager n’est pas installé~: Vigie ne peut pas couper le réseau "
                                             "lui-même sur cet ordinateur.")
@@ -266,13 +267,13 @@ def test_cut_without_networkmanager_explains_instead(monkeypatch):
 def netns():
     if os.geteuid() != 0:
         pytest.skip("network namespaces need root (CI runs as root)")
-    host_before = network.read_linux()
+    host_before = linux.read_network()
     ns = Namespace()
     try:
         yield ns
     finally:
         ns.remove()
-        assert network.read_linux() == host_before  # the machine's own network is as it was
+        assert linux.read_network() == host_before  # the machine's own network is as it was
 
 
 def vigie_in(ns: Namespace, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
@@ -283,7 +284,7 @@ def vigie_in(ns: Namespace, env: dict[str, str], *args: str) -> subprocess.Compl
 def test_network_check_inside_a_namespace(netns, home_env):
     """The same check, first through the injectable argv prefix, then as `vigie incident network` run
     inside the namespace: connected, then local only, then cut once the link is down."""
-    state = network.read_state(netns.prefix)
+    state = linux.read_network(netns.prefix)
     assert (state.connected, state.default_via, state.cut) == (("veth0",), ("veth0",), False)
     result = vigie_in(netns, home_env, "incident", "network", "--json")
     assert result.returncode == 1, result.stderr
@@ -291,11 +292,11 @@ def test_network_check_inside_a_namespace(netns, home_env):
 
     netns.ip("route", "del", "default")
     netns.ip("-6", "route", "del", "default")
-    state = network.read_state(netns.prefix)
+    state = linux.read_network(netns.prefix)
     assert (state.connected, state.default_via, state.cut) == (("veth0",), (), False)
 
     netns.ip("link", "set", "veth0", "down")  # the cable pulled out
-    assert network.read_state(netns.prefix).cut
+    assert linux.read_network(netns.prefix).cut
     result = vigie_in(netns, home_env, "incident", "network")
     assert result.returncode == 0, result.stderr
     assert result.stdout == fr("Réseau coupé~: plus aucune connexion.\n")

@@ -28,11 +28,12 @@ from PIL import Image
 
 import harness
 from support.netns import Namespace
-from vigie.features.incident import evidence, network
+from vigie.features.incident import evidence
 from vigie.features.incident.contacts import IncidentContacts
 from vigie.features.incident.state import STEPS, IncidentStore, Note
 from vigie.features.incident.window import CLASS_NAME, GREEN, RED
 from vigie.journal import Journal
+from vigie.platform import linux
 
 CODE = "from vigie.features.incident.window import main; raise SystemExit(main())"
 NBSP = "\u00a0"
@@ -385,13 +386,13 @@ def test_a_note_typed_on_the_keyboard_is_kept_with_its_time(env, services, tmp_p
 def netns():
     if os.geteuid() != 0:
         pytest.skip("network namespaces need root (CI runs as root)")
-    host_before = network.read_linux()
+    host_before = linux.read_network()
     ns = Namespace("g")
     try:
         yield ns
     finally:
         ns.remove()
-        assert network.read_linux() == host_before  # the machine's own network is as it was
+        assert linux.read_network() == host_before  # the machine's own network is as it was
 
 
 def test_network_step_inside_a_namespace_turns_green_once_cut(env, services, tmp_path, netns):

@@ -98,6 +98,25 @@ class ScanResult:
 
 
 @dataclass(frozen=True)
+class NetworkState:
+    """Is this computer still connected? ("cut": no default route, no routable address in use.)"""
+
+    connected: tuple[str, ...]  # interfaces with a routable address and a route through them
+    default_via: tuple[str, ...]  # interfaces that carry a default route
+
+    @property
+    def cut(self) -> bool:
+        return not self.connected and not self.default_via
+
+    @property
+    def interfaces(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((*self.default_via, *self.connected)))
+
+    def detail(self) -> dict[str, str | bool]:
+        return {"cut": self.cut, "connected": ", ".join(self.connected), "default_via": ", ".join(self.default_via)}
+
+
+@dataclass(frozen=True)
 class BackupRecord:
     """What one of the OS's own backup tools says of its newest complete backup.
 
@@ -172,6 +191,15 @@ class Platform(Protocol):
     def smartcards(self, timeout: float) -> list[tuple[str, str]] | None:
         """(reader, ATR hex) of every card in a smart-card reader now; None when there is no reader.
         Presence only: never talks to a card. Raise PlatformError (NotSupported without PC/SC)."""
+        ...
+
+    def network_state(self) -> NetworkState:
+        """Which interfaces still connect this computer. Raise PlatformError when it cannot be read."""
+        ...
+
+    def cut_network(self, timeout: float) -> str:
+        """Turn every network connection off; return how. Raise PlatformError (NotSupported when Vigie
+        has no way or no right to do it here): the user then does it by hand."""
         ...
 
     def lock_policy(self) -> LockPolicy:

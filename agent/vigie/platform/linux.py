@@ -19,6 +19,7 @@ from vigie.platform.base import (
     BackupRecord,
     IdleState,
     LockPolicy,
+    NetworkState,
     NotSupported,
     PendingUpdate,
     PlatformError,
@@ -243,6 +244,29 @@ def _reap(locker: subprocess.Popen, on_exit: Callable[[], None]) -> None:
     on_exit()
 
 
+NETWORK_TIMEOUT = 30.0  # s; nmcli may take a few seconds to bring everything down
+NETWORK_CHECK_TIMEOUT = 10.0
+
+
+def linux_ip_json(args: Sequence[str], prefix: Sequence[str] = (), timeout: float = NETWORK_CHECK_TIMEOUT) -> str:
+    """`ip -j ARGS`; prefix runs it elsewhere (the tests: `ip netns exec NS`)."""
+    return proc.run([*prefix, "ip", "-j", *args], timeout).stdout
+
+
+def read_network(prefix: Sequence[str] = ()) -> NetworkState:
+    links = parsers.parse_ip_json(linux_ip_json(["addr", "show"], prefix))
+    routes = parsers.parse_ip_json(linux_ip_json(["-4", "route", "show"], prefix))
+    routes += parsers.parse_ip_json(linux_ip_json(["-6", "route", "show"], prefix))
+    return parsers.assess_linux(links, routes)
+
+
+def cut_linux(timeout: float = NETWORK_TIMEOUT) -> str:
+    if shutil.which("nmcli") is None:
+        raise NotSupported(T("NetworkManager is not installed: Vigie cannot cut the network by itself here."))
+    proc.run(["nmcli", "networking", "off"], timeout)
+    return "nmcli networking off"
+
+
 class LinuxPlatform:
     name = "linux"
     lock_shortcut = T("Super + L (or Ctrl + Alt + L)")  # named in advice to lock by hand
@@ -373,6 +397,12 @@ class LinuxPlatform:
     def system_backups(self, timeout: float) -> list[BackupRecord]:
         record = deja_dup_backup(timeout)
         return [record] if record is not None else []
+
+    def network_state(self) -> NetworkState:
+        return read_network()
+
+    def cut_network(self, timeout: float) -> str:
+        return cut_linux(timeout)
 
     def smartcards(self, timeout: float) -> list[tuple[str, str]] | None:
         return pcsc.present_cards(timeout=timeout)  # PC/SC is the same API on every OS

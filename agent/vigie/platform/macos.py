@@ -15,6 +15,7 @@ from vigie.platform.base import (
     BackupRecord,
     IdleState,
     LockPolicy,
+    NetworkState,
     PlatformError,
     ScanResult,
     ToolFailed,
@@ -66,6 +67,48 @@ def softwareupdate_list(timeout: float) -> tuple[str, str]:
 def current_major() -> int | None:
     release = platform.mac_ver()[0]
     return int(release.split(".")[0]) if release else None
+
+
+NETWORK_TIMEOUT = 30.0  # s; networksetup may take a few seconds per service
+NETWORK_CHECK_TIMEOUT = 10.0
+
+
+def addressed_interfaces() -> tuple[str, ...]:
+    import psutil
+
+    return parsers.addressed_interfaces(psutil.net_if_stats(), psutil.net_if_addrs())
+
+
+def macos_route_get(family: str, timeout: float = NETWORK_CHECK_TIMEOUT) -> str:
+    # Exit code 1 and "not in table" when there is no such route: not a failure here.
+    return proc.run(["route", "-n", "get", family, "default"], timeout, ok_codes=(0, 1)).stdout
+
+
+def read_network() -> NetworkState:
+    routes = [parsers.parse_route_get(macos_route_get(family)) for family in ("-inet", "-inet6")]
+    return NetworkState(addressed_interfaces(), tuple(dict.fromkeys(r for r in routes if r)))
+
+
+def _networksetup(*args: str, timeout: float = NETWORK_CHECK_TIMEOUT) -> str:
+    return proc.run(["networksetup", *args], timeout).stdout
+
+
+def cut_network(timeout: float = NETWORK_TIMEOUT) -> str:
+    """Wi-Fi off (any user may), then every service disabled (may need an administrator)."""
+    done = 0
+    for port, device in parsers.parse_hardware_ports(_networksetup("-listallhardwareports")):
+        if port in ("Wi-Fi", "AirPort"):
+            _networksetup("-setairportpower", device, "off", timeout=timeout)
+            done += 1
+    for service in parsers.parse_network_services(_networksetup("-listallnetworkservices")):
+        try:
+            _networksetup("-setnetworkserviceenabled", service, "off", timeout=timeout)
+            done += 1
+        except PlatformError as exc:
+            log.warning("network: service %r not disabled: %s", service, exc)
+    if not done:
+        raise ToolFailed(T("The program {tool} failed (code {code}).", tool="networksetup", code=1), "nothing cut")
+    return "networksetup"
 
 
 class MacPlatform:
@@ -142,6 +185,12 @@ class MacPlatform:
     def system_backups(self, timeout: float) -> list[BackupRecord]:
         record = time_machine_backup(timeout)
         return [record] if record is not None else []
+
+    def network_state(self) -> NetworkState:
+        return read_network()
+
+    def cut_network(self, timeout: float) -> str:
+        return cut_network(timeout)
 
     def smartcards(self, timeout: float) -> list[tuple[str, str]] | None:
         return pcsc.present_cards(timeout=timeout)  # PC/SC is the same API on every OS

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from vigie.platform.base import BackupRecord, PendingUpdate, Volume
+from vigie.model import T
+from vigie.platform.base import BackupRecord, NetworkState, PendingUpdate, ToolFailed, Volume
 
 # --- apt -------------------------------------------------------------------------------------
 # "Inst librsvg2-2 [2.40.16-1+b1] (2.40.21-0+deb9u1 Debian-Security:9/oldstable [amd64]) []"
@@ -619,3 +621,118 @@ def parse_wbadmin_versions(text: str) -> tuple[datetime, str] | None:
         if newest is None or when > newest[0]:
             newest = (when, target)
     return newest
+
+
+# --- The network (the incident guide's « couper le réseau »), read by Platform.network_state() ------
+
+NETWORK_UNREADABLE = T("Vigie could not read the state of the network.")
+_DEAD_ROUTE_TYPES = {"unreachable", "blackhole", "prohibit", "throw"}
+
+
+def parse_ip_json(text: str) -> list[dict]:
+    try:
+        data = json.loads(text or "[]")
+    except json.JSONDecodeError as exc:
+        raise ToolFailed(NETWORK_UNREADABLE, f"ip: bad JSON: {exc}") from exc
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise ToolFailed(NETWORK_UNREADABLE, "ip: not a JSON list")
+    return data
+
+
+def _is_loopback(link: Mapping) -> bool:
+    return link.get("link_type") == "loopback" or "LOOPBACK" in link.get("flags", ()) or link.get("ifname") == "lo"
+
+
+def _is_live(link: Mapping) -> bool:
+    flags = link.get("flags", ())
+    return "UP" in flags and "NO-CARRIER" not in flags
+
+
+def _routable(link: Mapping) -> bool:
+    """An address beyond the link itself (IPv4 or IPv6, global or site scope)."""
+    return any(info.get("scope") in ("global", "site") for info in link.get("addr_info", ()))
+
+
+def _route_devices(route: Mapping) -> list[str]:
+    hops = route.get("nexthops") or [route]  # multipath routes list their devices per hop
+    return [hop["dev"] for hop in hops if isinstance(hop, Mapping) and hop.get("dev")]
+
+
+def _usable(route: Mapping) -> bool:
+    dst = str(route.get("dst", ""))
+    return ("linkdown" not in route.get("flags", ()) and route.get("type", "unicast") not in _DEAD_ROUTE_TYPES
+            and not dst.startswith(("fe80:", "ff00:")))
+
+
+def assess_linux(links: Iterable[Mapping], routes: Iterable[Mapping]) -> NetworkState:
+    """From `ip -j addr` and `ip -j route` (IPv4 and IPv6 together)."""
+    links = list(links)
+    loopbacks = {"lo"} | {str(link.get("ifname")) for link in links if _is_loopback(link)}
+    links = [link for link in links if not _is_loopback(link)]
+    usable = [route for route in routes if _usable(route)]
+    routed = {dev for route in usable for dev in _route_devices(route)}
+    connected = tuple(link["ifname"] for link in links
+                      if _is_live(link) and _routable(link) and link.get("ifname") in routed)
+    default_via = tuple(dict.fromkeys(dev for route in usable if route.get("dst") == "default"
+                                      for dev in _route_devices(route) if dev not in loopbacks))
+    return NetworkState(connected, default_via)
+
+
+def addressed_interfaces(stats: Mapping[str, object], addresses: Mapping[str, Iterable[object]]) -> tuple[str, ...]:
+    """Interfaces that are up with a routable address (psutil.net_if_stats / net_if_addrs shapes)."""
+    found = []
+    for name, items in addresses.items():
+        stat = stats.get(name)
+        if stat is None or not getattr(stat, "isup", False):
+            continue
+        if any(_routable_address(getattr(item, "address", "")) for item in items):
+            found.append(name)
+    return tuple(found)
+
+
+def _routable_address(text: str) -> bool:
+    try:
+        address = ipaddress.ip_address(text.split("%")[0])
+    except ValueError:
+        return False  # a MAC address (AF_LINK / AF_PACKET)
+    return not (address.is_loopback or address.is_link_local or address.is_unspecified)
+
+
+def parse_windows_routes(text: str) -> tuple[str, ...]:
+    """ConvertTo-Json prints nothing for no route, an object for one, a list for several."""
+    if not text.strip():
+        return ()
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ToolFailed(NETWORK_UNREADABLE, f"Get-NetRoute: bad JSON: {exc}") from exc
+    items = data if isinstance(data, list) else [data]
+    return tuple(dict.fromkeys(str(item.get("InterfaceAlias", "?")) for item in items if isinstance(item, dict)))
+
+
+def parse_route_get(text: str) -> str | None:
+    """`route -n get default`: the interface line, absent when there is no default route."""
+    for line in text.splitlines():
+        key, _, value = line.strip().partition(":")
+        if key == "interface" and value.strip():
+            return value.strip()
+    return None
+
+
+def parse_hardware_ports(text: str) -> list[tuple[str, str]]:
+    """`networksetup -listallhardwareports`: (port name, device) pairs."""
+    ports, port = [], None
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "Hardware Port":
+            port = value.strip()
+        elif key.strip() == "Device" and port is not None:
+            ports.append((port, value.strip()))
+            port = None
+    return ports
+
+
+def parse_network_services(text: str) -> list[str]:
+    """`networksetup -listallnetworkservices`: the enabled ones (a leading * marks a disabled one)."""
+    lines = [line.strip() for line in text.splitlines()[1:]]  # the first line explains the asterisk
+    return [line for line in lines if line and not line.startswith("*")]

@@ -19,6 +19,8 @@ from vigie.platform.base import (
     BackupRecord,
     IdleState,
     LockPolicy,
+    NetworkState,
+    NotSupported,
     PlatformError,
     ScanResult,
     ToolFailed,
@@ -133,6 +135,46 @@ def input_desktop_locked() -> bool:
         user32.CloseDesktop(desktop)
 
 
+NETWORK_TIMEOUT = 30.0  # s; PowerShell may take a few seconds to bring every adapter down
+NETWORK_CHECK_TIMEOUT = 10.0
+WINDOWS_DEFAULT_ROUTES = ("Get-NetRoute -DestinationPrefix '0.0.0.0/0','::/0' -PolicyStore ActiveStore "
+                          "-ErrorAction SilentlyContinue | Select-Object InterfaceAlias,NextHop | "
+                          "ConvertTo-Json -Compress")
+WINDOWS_DISABLE_ADAPTERS = ("Get-NetAdapter | Where-Object { $_.Status -ne 'Disabled' } | "
+                            "Disable-NetAdapter -Confirm:$false -ErrorAction Stop")
+
+
+def _powershell(script: str, timeout: float) -> str:
+    argv = ["powershell.exe", "-NoLogo", "-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass",
+            "-Command", script]
+    return proc.run(argv, timeout).stdout
+
+
+def addressed_interfaces() -> tuple[str, ...]:
+    import psutil
+
+    return parsers.addressed_interfaces(psutil.net_if_stats(), psutil.net_if_addrs())
+
+
+def windows_is_admin() -> bool:
+    try:
+        return bool(ctypes.windll.shell32.IsUserAnAdmin())  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        return False
+
+
+def read_network() -> NetworkState:
+    routes = parsers.parse_windows_routes(_powershell(WINDOWS_DEFAULT_ROUTES, NETWORK_CHECK_TIMEOUT * 3))
+    return NetworkState(addressed_interfaces(), routes)
+
+
+def cut_network(timeout: float = NETWORK_TIMEOUT) -> str:
+    if not windows_is_admin():
+        raise NotSupported(T("Vigie does not have the right to turn off the network adapters on this computer."))
+    _powershell(WINDOWS_DISABLE_ADAPTERS, timeout)
+    return "Disable-NetAdapter"
+
+
 class WindowsPlatform:
     name = "windows"
     lock_shortcut = T("Windows + L")  # named in advice to lock by hand
@@ -205,6 +247,12 @@ class WindowsPlatform:
 
     def system_backups(self, timeout: float) -> list[BackupRecord]:
         return [r for r in (file_history_backup(), wbadmin_backup(timeout)) if r is not None]
+
+    def network_state(self) -> NetworkState:
+        return read_network()
+
+    def cut_network(self, timeout: float) -> str:
+        return cut_network(timeout)
 
     def smartcards(self, timeout: float) -> list[tuple[str, str]] | None:
         return pcsc.present_cards(timeout=timeout)  # PC/SC is the same API on every OS
