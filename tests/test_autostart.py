@@ -33,6 +33,8 @@ from vigie.autostart import (
 from vigie.i18n import translator
 from vigie.model import T
 from vigie.platform import ToolMissing
+from vigie.platform import macos as macos_os
+from vigie.platform import windows as windows_os
 
 TRICKY = ["/opt/Vigie App/bin/vigie", "--label", 'say "hi"', "100%"]
 
@@ -50,10 +52,18 @@ def xdg(tmp_path, monkeypatch) -> Path:
 def registry(monkeypatch) -> dict[str, object]:
     """HKCU as a dict: only the four one-call registry functions are replaced."""
     store: dict[str, object] = {}
-    monkeypatch.setattr(autostart, "_read_run_value", lambda: store.get("Run"))
-    monkeypatch.setattr(autostart, "_write_run_value", lambda value: store.__setitem__("Run", value))
-    monkeypatch.setattr(autostart, "_delete_run_value", lambda: store.pop("Run", None) is not None)
-    monkeypatch.setattr(autostart, "_read_startup_approved", lambda: store.get("StartupApproved"))
+    keys = {autostart.RUN_KEY: "Run", autostart.APPROVED_KEY: "StartupApproved"}
+    assert autostart.RUN_VALUE_NAME == "Vigie"
+
+    def read(key: str, name: str):
+        return store.get(keys[key]) if name == "Vigie" else None
+
+    def delete(key: str, name: str) -> bool:
+        return store.pop(keys[key], None) is not None
+
+    monkeypatch.setattr(windows_os, "read_user_value", read)
+    monkeypatch.setattr(windows_os, "write_user_string", lambda key, name, value: store.__setitem__(keys[key], value))
+    monkeypatch.setattr(windows_os, "delete_user_value", delete)
     return store
 
 
@@ -186,8 +196,8 @@ def test_launch_agent_enable_status_disable(tmp_path, monkeypatch):
     def forbidden(*_args):
         raise AssertionError("launchctl must not run when VIGIE_AUTOSTART_NO_LAUNCHCTL is set")
 
-    monkeypatch.setattr(autostart, "_launchctl_bootstrap", forbidden)
-    monkeypatch.setattr(autostart, "_launchctl_bootout", forbidden)
+    monkeypatch.setattr(macos_os, "launchctl_bootstrap", forbidden)
+    monkeypatch.setattr(macos_os, "launchctl_bootout", forbidden)
     agent = LaunchAgent()
     path = agent.enable(TRICKY)
     assert path == tmp_path / "Library" / "LaunchAgents" / "fr.vigie.agent.plist"
@@ -208,15 +218,15 @@ def test_launchctl_is_best_effort(tmp_path, monkeypatch, caplog):
         calls.append(f"bootstrap {plist.name}")
         raise ToolMissing(T("The program {tool} is not installed.", tool="launchctl"))
 
-    monkeypatch.setattr(autostart, "_launchctl_bootstrap", bootstrap)
-    monkeypatch.setattr(autostart, "_launchctl_bootout", lambda: calls.append("bootout"))
+    monkeypatch.setattr(macos_os, "launchctl_bootstrap", bootstrap)
+    monkeypatch.setattr(macos_os, "launchctl_bootout", lambda label: calls.append(f"bootout {label}"))
     agent = LaunchAgent()
     with caplog.at_level(logging.WARNING, logger="vigie.autostart"):
         path = agent.enable(["/Applications/Vigie.app/Contents/MacOS/Vigie"])
     assert path.exists()
     assert "launchctl (best effort) failed" in caplog.text
     assert agent.disable() is True
-    assert calls == ["bootstrap fr.vigie.agent.plist", "bootout"]
+    assert calls == ["bootstrap fr.vigie.agent.plist", "bootout fr.vigie.agent"]
 
 
 def test_a_damaged_plist_reads_back_as_disabled(tmp_path):

@@ -4,8 +4,9 @@ One small class per OS, all with the same three methods:
 - Linux: `$XDG_CONFIG_HOME/autostart/vigie.desktop` (XDG Autostart spec);
 - Windows: the per-user Run key; Task Manager may veto it through `StartupApproved\\Run`;
 - macOS: `~/Library/LaunchAgents/fr.vigie.agent.plist` (read by launchd at the next login).
-The file and value contents come from pure generators, tested on every OS. Each registry or
-launchctl call is one module-level function, the only thing the tests replace.
+The file and value contents come from pure generators, tested on every OS. The registry and
+launchctl calls are the platform's (platform/windows.py, platform/macos.py): one small function
+each, the only thing the tests replace.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from typing import Protocol
 
 from vigie.i18n import render
 from vigie.model import T, Text
-from vigie.platform import PlatformError, platform_name, proc
+from vigie.platform import PlatformError, platform_name
+from vigie.platform import macos as macos_os
+from vigie.platform import windows as windows_os
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +38,6 @@ RUN_VALUE_NAME = "Vigie"
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
 APPROVED_KEY = r"Software\Microsoft\Windows\CurrentVersion\Explorer\StartupApproved\Run"
 NO_LAUNCHCTL_ENV = "VIGIE_AUTOSTART_NO_LAUNCHCTL"
-LAUNCHCTL_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -253,61 +255,22 @@ def startup_approved_disables(data: bytes | None) -> bool:
     return bool(data) and data[0] in (0x03, 0x07)
 
 
-def _read_run_value() -> str | None:
-    import winreg
-
-    try:
-        with winreg.OpenKey(winreg.HKEY_CURRENT_USER, RUN_KEY) as key:
-            value, _kind = winreg.QueryValueEx(key, RUN_VALUE_NAME)
-    except FileNotFoundError:
-        return None
-    return str(value)
-
-
-def _write_run_value(value: str) -> None:
-    import winreg
-
-    with winreg.CreateKeyEx(winreg.HKEY_CURRENT_USER, RUN_KEY, 0, winreg.KEY_SET_VALUE) as key:
-        winreg.SetValueEx(key, RUN_VALUE_NAME, 0, winreg.REG_SZ, value)
-
-
-def _delete_run_value() -> bool:
-    import winreg
-
-    try:
-        with winreg.OpenKey(winreg.HKEY_CURRENT_USER, RUN_KEY, 0, winreg.KEY_SET_VALUE) as key:
-            winreg.DeleteValue(key, RUN_VALUE_NAME)
-    except FileNotFoundError:
-        return False
-    return True
-
-
-def _read_startup_approved() -> bytes | None:
-    import winreg
-
-    try:
-        with winreg.OpenKey(winreg.HKEY_CURRENT_USER, APPROVED_KEY) as key:
-            value, _kind = winreg.QueryValueEx(key, RUN_VALUE_NAME)
-    except FileNotFoundError:
-        return None
-    return bytes(value) if isinstance(value, bytes | bytearray) else None
-
-
 class WindowsRunKey:
     location = rf"HKCU\{RUN_KEY}\{RUN_VALUE_NAME}"
 
     def enable(self, command: list[str]) -> str:
-        _write_run_value(windows_run_value(command))
+        windows_os.write_user_string(RUN_KEY, RUN_VALUE_NAME, windows_run_value(command))
         return self.location
 
     def disable(self) -> bool:
-        return _delete_run_value()
+        return windows_os.delete_user_value(RUN_KEY, RUN_VALUE_NAME)
 
     def status(self) -> AutostartStatus:
-        value = _read_run_value()
-        if value is None:
+        value = windows_os.read_user_value(RUN_KEY, RUN_VALUE_NAME)
+        if not isinstance(value, str):
             return AutostartStatus(False, self.location)
-        vetoed = startup_approved_disables(_read_startup_approved())
+        approved = windows_os.read_user_value(APPROVED_KEY, RUN_VALUE_NAME)
+        vetoed = startup_approved_disables(approved if isinstance(approved, bytes) else None)
         return AutostartStatus(not vetoed, self.location, split_windows_command(value), disabled_by_user=vetoed)
 
 
@@ -323,14 +286,6 @@ def launch_agent_plist(command: list[str]) -> bytes:
         "LimitLoadToSessionType": "Aqua",
         "ProcessType": "Interactive",
     })
-
-
-def _launchctl_bootstrap(plist: Path) -> None:
-    proc.run(["launchctl", "bootstrap", f"gui/{os.getuid()}", str(plist)], timeout=LAUNCHCTL_TIMEOUT)
-
-
-def _launchctl_bootout() -> None:
-    proc.run(["launchctl", "bootout", f"gui/{os.getuid()}/{LAUNCH_AGENT_LABEL}"], timeout=LAUNCHCTL_TIMEOUT)
 
 
 def _best_effort(call: Callable[..., None], *args: object) -> None:
@@ -350,13 +305,13 @@ class LaunchAgent:
 
     def enable(self, command: list[str]) -> Path:
         _write_atomic(self.path, launch_agent_plist(command))
-        _best_effort(_launchctl_bootstrap, self.path)
+        _best_effort(macos_os.launchctl_bootstrap, self.path)
         return self.path
 
     def disable(self) -> bool:
         if not self.path.exists():
             return False
-        _best_effort(_launchctl_bootout)
+        _best_effort(macos_os.launchctl_bootout, LAUNCH_AGENT_LABEL)
         return _remove(self.path)
 
     def status(self) -> AutostartStatus:

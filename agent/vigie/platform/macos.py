@@ -8,6 +8,7 @@ import os
 import platform
 import re
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from vigie.model import T
 from vigie.platform import clamav, parsers, pcsc, proc
@@ -109,6 +110,18 @@ def cut_network(timeout: float = NETWORK_TIMEOUT) -> str:
     if not done:
         raise ToolFailed(T("The program {tool} failed (code {code}).", tool="networksetup", code=1), "nothing cut")
     return "networksetup"
+
+
+LAUNCHCTL_TIMEOUT = 10.0
+
+
+def launchctl_bootstrap(plist: Path) -> None:
+    """Load a LaunchAgent into the user's GUI session now (launchd reads it anyway at the next login)."""
+    proc.run(["launchctl", "bootstrap", f"gui/{os.getuid()}", str(plist)], timeout=LAUNCHCTL_TIMEOUT)
+
+
+def launchctl_bootout(label: str) -> None:
+    proc.run(["launchctl", "bootout", f"gui/{os.getuid()}/{label}"], timeout=LAUNCHCTL_TIMEOUT)
 
 
 class MacPlatform:

@@ -175,6 +175,37 @@ def cut_network(timeout: float = NETWORK_TIMEOUT) -> str:
     return "Disable-NetAdapter"
 
 
+def read_user_value(key_path: str, name: str) -> str | bytes | None:
+    """A value under HKEY_CURRENT_USER (REG_SZ as str, REG_BINARY as bytes); None when absent."""
+    import winreg
+
+    try:
+        with winreg.OpenKey(winreg.HKEY_CURRENT_USER, key_path) as key:
+            value, _kind = winreg.QueryValueEx(key, name)
+    except FileNotFoundError:
+        return None
+    return bytes(value) if isinstance(value, bytes | bytearray) else str(value)
+
+
+def write_user_string(key_path: str, name: str, value: str) -> None:
+    import winreg
+
+    with winreg.CreateKeyEx(winreg.HKEY_CURRENT_USER, key_path, 0, winreg.KEY_SET_VALUE) as key:
+        winreg.SetValueEx(key, name, 0, winreg.REG_SZ, value)
+
+
+def delete_user_value(key_path: str, name: str) -> bool:
+    """False when there was nothing to delete."""
+    import winreg
+
+    try:
+        with winreg.OpenKey(winreg.HKEY_CURRENT_USER, key_path, 0, winreg.KEY_SET_VALUE) as key:
+            winreg.DeleteValue(key, name)
+    except FileNotFoundError:
+        return False
+    return True
+
+
 class WindowsPlatform:
     name = "windows"
     lock_shortcut = T("Windows + L")  # named in advice to lock by hand
