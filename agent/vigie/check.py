@@ -1,9 +1,11 @@
 """The contract every hygiene check follows.
 
-A check never touches the OS itself: it asks the Platform (through the context), reads its own
-configuration section, and returns one Finding. The agent evaluates checks on one "checks" thread
-(a check may wait minutes for Windows Update or restic); a check keeps no state between calls other
-than what it puts in the journal. run_check() turns a check that raises into an UNKNOWN finding.
+A check never calls an OS-specific API itself: it asks the Platform (through the context) for
+those, reads its own configuration section, and returns one Finding. Portable work (reading a
+backup folder, running restic through platform.proc with a timeout) is its own. The agent
+evaluates checks on one "checks" thread (a check may wait minutes for Windows Update or restic);
+a check keeps no state between calls other than what it puts in the journal. run_check() turns a
+check that raises into an UNKNOWN finding.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Command line: vigie [run] | check [--json] | config … | autostart … | backup … | incident … | ui WINDOW."""
+"""Command line: vigie [run] | check [--json] | config … | autostart … | policy … | ui WINDOW, and each
+feature's own sub-command and windows (features/*/feature.py), declared by looping over ALL_FEATURES."""
 
 from __future__ import annotations
 
