@@ -381,3 +381,9 @@ def test_render_of_every_guard_text_is_french():
     guard = IdleGuard(core.services())
     assert render(T("Idle computer: locking in {seconds} s", seconds=5), FR) != "Idle computer: locking in 5 s"
     assert guard.reminder(5).body.startswith("Bougez la souris")
+
+
+def test_the_reminder_button_is_routed_to_the_idle_feature():
+    from vigie.features.idle_lock.feature import PRESENT, IdleLockFeature
+
+    assert f"{IdleLockFeature.id}:{PRESENT}" == PRESENT_ACTION

@@ -36,15 +36,16 @@ from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, ClassVar
 
-from vigie.check import Check
-from vigie.config.schema import Config
-from vigie.events import Event
-from vigie.journal import Journal
-from vigie.model import Finding, T, Text
-from vigie.notify import Notification
-from vigie.platform.base import Platform, Volume
+from vigie.model import T, Text
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: `vigie check` and the windows' processes stay light
+    from vigie.check import Check
+    from vigie.config.schema import Config
+    from vigie.events import Event
+    from vigie.journal import Journal
+    from vigie.model import Finding
+    from vigie.notify import Notification
+    from vigie.platform.base import Platform, Volume
     from vigie.ui.children import ChildWindows
 
 

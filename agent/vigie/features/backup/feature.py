@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import argparse
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from vigie.check import Check
 from vigie.events import CheckEvaluated, Event
 from vigie.features.backup.backup_age import BackupAgeCheck
 from vigie.features.backup.backup_drive import EJECT_DRIVE, BackupDriveCheck
 from vigie.features.backup.events import DrillFinished
-from vigie.features.backup.guard import BackupGuard
 from vigie.features.backup.restore_drill import RestoreDrillCheck
 from vigie.features.base import CliContext, Feature, MenuItem, Place, Services
 from vigie.model import T
 from vigie.platform.base import Volume
+
+if TYPE_CHECKING:
+    from vigie.features.backup.guard import BackupGuard
 
 DRILL = "drill"  # « Tester ma sauvegarde »
 
@@ -43,6 +45,8 @@ class BackupFeature(Feature):
         return backup_cli.run_command(args, cli.loaded, cli.tr)
 
     def start(self) -> None:
+        from vigie.features.backup.guard import BackupGuard  # the agent's part: not for `vigie check`
+
         self.guard = BackupGuard(self.services)  # removes copies an interrupted drill left behind
 
     def handle(self, event: Event) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import threading
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from vigie.check import Check
 from vigie.events import Event, SessionLocked, SessionUnlocked, UserActive, UserIdle
@@ -19,8 +19,10 @@ from vigie.features.cps_card.events import (
     CardWatchLost,
     CardWatchRestored,
 )
-from vigie.features.cps_card.guard import CpsGuard
 from vigie.model import Finding, Text
+
+if TYPE_CHECKING:
+    from vigie.features.cps_card.guard import CpsGuard
 
 
 class CpsCardFeature(Feature):
@@ -53,6 +55,7 @@ class CpsCardFeature(Feature):
         settings = self.services.config.cps_card
         if not settings.enabled:
             return
+        from vigie.features.cps_card.guard import CpsGuard
         from vigie.features.cps_card.watch import CardWatcher
 
         self.guard = CpsGuard(self.services)

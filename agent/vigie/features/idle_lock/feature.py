@@ -10,9 +10,9 @@ from vigie.events import Event, SessionUnlocked
 from vigie.features.base import Feature, Services
 from vigie.features.idle_lock.check import IdleLockCheck
 from vigie.features.idle_lock.events import IdleEnded, IdleLockDue, IdleLockPostponed, IdleReminderDue, UserReturned
-from vigie.features.idle_lock.guard import PRESENT, IdleGuard
 from vigie.features.idle_lock.lock_policy import LockPolicyCheck
-from vigie.features.idle_lock.watch import IdleWatcher
+
+PRESENT = "present"  # « Je suis là », the reminder's button (idle_lock.guard.PRESENT_ACTION)
 
 
 class IdleLockFeature(Feature):
@@ -23,6 +23,9 @@ class IdleLockFeature(Feature):
 
     def __init__(self, services: Services) -> None:
         super().__init__(services)
+        from vigie.features.idle_lock.guard import IdleGuard  # the agent's part: not for `vigie check`
+        from vigie.features.idle_lock.watch import IdleWatcher
+
         self.guard = IdleGuard(services)
         self.watcher = IdleWatcher(services.platform, services.config.idle_lock, services.submit)
 

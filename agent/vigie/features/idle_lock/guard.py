@@ -17,8 +17,7 @@ from vigie.notify import Button, Notification
 
 log = logging.getLogger(__name__)
 IDLE_TAG = "idle"
-PRESENT = "present"  # « Je suis là », the reminder's button
-PRESENT_ACTION = f"idle_lock:{PRESENT}"
+PRESENT_ACTION = "idle_lock:present"  # « Je suis là », the reminder's button (IdleLockFeature.act)
 NOTE_KEY = "idle"
 IDLE_PAUSED = T("automatic lock paused: a camera or microphone is in use")
 TIP_DAY_KEY = "idle_lock.tip_day"

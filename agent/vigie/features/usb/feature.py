@@ -8,7 +8,6 @@ from typing import ClassVar
 from vigie.events import Event, VolumeAdded, VolumeRemoved
 from vigie.features.base import Feature, Services, Window
 from vigie.features.usb.events import VolumeChoice, VolumeScanned
-from vigie.features.usb.guard import UsbGuard
 
 
 def _popup_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,7 +28,11 @@ class UsbFeature(Feature):
 
     def __init__(self, services: Services) -> None:
         super().__init__(services)
-        self.guard = UsbGuard(services) if services.config.usb_storage.enabled else None
+        self.guard = None
+        if services.config.usb_storage.enabled:
+            from vigie.features.usb.guard import UsbGuard  # the agent's part: not for the pop-up's process
+
+            self.guard = UsbGuard(services)
 
     def handle(self, event: Event) -> None:
         if self.guard is not None:
