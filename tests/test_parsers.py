@@ -14,6 +14,7 @@ import shutil
 import pytest
 
 from fixture_files import load_fixture
+from vigie.i18n import render, translator
 from vigie.platform import macos, parsers, windows
 from vigie.platform.base import PendingUpdate, ToolFailed, ToolMissing, UpdateStatus
 from vigie.platform.macos import MacPlatform
@@ -481,11 +482,18 @@ def test_wua_one_element_bare_object():
     assert parsers.parse_wua_json(text) == [CU_2019]
 
 
-@pytest.mark.parametrize(
-    "stdout", [load_fixture("win-wua-pending-0-linuxfabrik.txt"), "", "\r\n", "[]", "[]\r\n"]
-)
-def test_wua_empty_output(stdout):
+@pytest.mark.parametrize("stdout", ["[]", "[]\r\n"])
+def test_wua_an_explicit_empty_list_is_nothing_pending(stdout):
     assert parsers.parse_wua_json(stdout) == []
+
+
+@pytest.mark.parametrize("stdout", [load_fixture("win-wua-pending-0-linuxfabrik.txt"), "", "\r\n", "Exception",
+                                    '{"title"', "42", '["KB1"]'])
+def test_wua_no_explicit_answer_is_never_up_to_date(stdout):
+    with pytest.raises(ToolFailed) as caught:
+        parsers.parse_wua_json(stdout)
+    assert render(caught.value.reason, translator("fr")) == (
+        "Windows Update n’a pas donné de réponse que Vigie puisse lire.")
 
 
 def test_wua_zero_pending_capture_is_empty():
@@ -526,7 +534,7 @@ def test_wua_several_kbs_sorted_and_null_fields():
 
 
 def test_wua_unreadable_output_raises():
-    with pytest.raises(ValueError):
+    with pytest.raises(ToolFailed):
         parsers.parse_wua_json(load_fixture("win-wua-pending-3-linuxfabrik.txt"))
 
 
@@ -545,8 +553,28 @@ def test_windows_pending_updates_with_fake_search(monkeypatch):
 
 
 def test_windows_pending_updates_empty(monkeypatch):
-    monkeypatch.setattr(windows, "wua_search", lambda timeout: "")
+    monkeypatch.setattr(windows, "wua_search", lambda timeout: "[]")
     assert WindowsPlatform().pending_updates(5) == UpdateStatus("windows_update", ())
+
+
+def test_windows_update_without_an_answer_is_unknown_never_up_to_date(monkeypatch):
+    """Only the OS call (the PowerShell search) is replaced: it printed nothing."""
+    from datetime import datetime
+
+    from vigie.check import CheckContext
+    from vigie.config.schema import Config
+    from vigie.events import Tick
+    from vigie.features.os_updates.check import OsUpdatesCheck
+    from vigie.journal import Journal
+    from vigie.model import Severity
+
+    monkeypatch.setattr(windows, "wua_search", lambda timeout: "")
+    ctx = CheckContext(WindowsPlatform(), Config(), Journal.in_memory(), lambda: datetime.now().astimezone())
+    finding = OsUpdatesCheck().evaluate(Tick(), ctx)
+    fr = translator("fr")
+    assert finding.severity == Severity.UNKNOWN
+    assert render(finding.title, fr) == "Vigie n’a pas pu vérifier les mises à jour."
+    assert render(finding.detail, fr) == "Windows Update n’a pas donné de réponse que Vigie puisse lire."
 
 
 @pytest.mark.skipif(shutil.which("powershell.exe") is not None, reason="powershell.exe exists here")

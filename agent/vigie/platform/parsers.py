@@ -137,14 +137,24 @@ WUA_DEFINITION_UPDATES = "e0789628-ce08-4437-be74-2495b842f43b"
 _DEFENDER_DEFINITIONS_KB = "2267602"  # always pending by design; Defender updates itself
 
 
+WUA_NO_ANSWER = T("Windows Update gave no answer that Vigie could read.")
+
+
 def parse_wua_json(stdout: str) -> list[PendingUpdate]:
-    """Parse the JSON our PowerShell WUA search prints (see windows.WUA_SEARCH_SCRIPT)."""
+    """Parse the JSON our PowerShell WUA search prints (see windows.WUA_SEARCH_SCRIPT). Only that
+    explicit answer counts: "[]" is "nothing pending"; empty output or anything else is no answer
+    (a search cut short, output lost), never "up to date"."""
     text = stdout.strip()
     if not text:
-        return []
-    data = json.loads(text)
+        raise ToolFailed(WUA_NO_ANSWER, "Windows Update search: empty output")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ToolFailed(WUA_NO_ANSWER, f"Windows Update search: not JSON: {exc}") from exc
     if isinstance(data, dict):  # PowerShell 5.1 unwraps a one-element array
         data = [data]
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise ToolFailed(WUA_NO_ANSWER, "Windows Update search: not a list of updates")
     updates = []
     for item in data:
         categories = {str(c).lower() for c in item.get("category_ids") or []}
