@@ -383,7 +383,10 @@ def test_render_of_every_guard_text_is_french():
     assert guard.reminder(5).body.startswith("Bougez la souris")
 
 
-def test_the_reminder_button_is_routed_to_the_idle_feature():
-    from vigie.features.idle_lock.feature import PRESENT, IdleLockFeature
+def test_the_buttons_name_the_feature_that_acts_on_them():
+    from vigie.features.backup.backup_drive import EJECT_DRIVE
+    from vigie.features.backup.feature import BackupFeature
+    from vigie.features.idle_lock.feature import IdleLockFeature
 
-    assert f"{IdleLockFeature.id}:{PRESENT}" == PRESENT_ACTION
+    assert PRESENT_ACTION.partition(":")[0] == IdleLockFeature.id
+    assert EJECT_DRIVE.partition(":")[0] == BackupFeature.id

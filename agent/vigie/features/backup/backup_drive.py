@@ -22,7 +22,8 @@ from vigie.platform.base import Volume
 
 ACTIVITY_LIMITS = scan.Limits(max_entries=5_000, max_seconds=0.3)
 SINCE_KEY = "backup_drive.mounted_since.{id}"
-EJECT_DRIVE = "backup:eject_drive"  # the notification's « Éjecter » button (features.backup.guard)
+EJECT = "eject_drive"  # the notification's « Éjecter » button: BackupFeature.act(EJECT)
+EJECT_DRIVE = f"backup:{EJECT}"
 
 
 def drive_of(folder: Path, volumes: list[Volume]) -> Volume | None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 from vigie.check import Check
 from vigie.events import CheckEvaluated, Event
 from vigie.features.backup.backup_age import BackupAgeCheck
-from vigie.features.backup.backup_drive import EJECT_DRIVE, BackupDriveCheck
+from vigie.features.backup.backup_drive import EJECT, BackupDriveCheck
 from vigie.features.backup.events import DrillFinished
 from vigie.features.backup.restore_drill import RestoreDrillCheck
 from vigie.features.base import CliContext, Feature, MenuItem, Place, Services
@@ -62,7 +62,7 @@ class BackupFeature(Feature):
             return
         if action == DRILL:
             self.guard.start_drill(manual=True)
-        elif action == EJECT_DRIVE.partition(":")[2]:
+        elif action == EJECT:
             self.guard.eject_drive()
 
     def claims_volume(self, volume: Volume) -> bool:

@@ -12,7 +12,7 @@ from vigie.features.idle_lock.check import IdleLockCheck
 from vigie.features.idle_lock.events import IdleEnded, IdleLockDue, IdleLockPostponed, IdleReminderDue, UserReturned
 from vigie.features.idle_lock.lock_policy import LockPolicyCheck
 
-PRESENT = "present"  # « Je suis là », the reminder's button (idle_lock.guard.PRESENT_ACTION)
+PRESENT = "present"  # « Je suis là », the idle reminder's button
 
 
 class IdleLockFeature(Feature):

@@ -11,13 +11,14 @@ import logging
 from vigie.events import Event, SessionUnlocked, UserActive, UserIdle
 from vigie.features.base import Services
 from vigie.features.idle_lock.events import IdleEnded, IdleLockDue, IdleLockPostponed, IdleReminderDue, UserReturned
+from vigie.features.idle_lock.feature import PRESENT, IdleLockFeature
 from vigie.i18n import render
 from vigie.model import Severity, T
 from vigie.notify import Button, Notification
 
 log = logging.getLogger(__name__)
 IDLE_TAG = "idle"
-PRESENT_ACTION = "idle_lock:present"  # « Je suis là », the reminder's button (IdleLockFeature.act)
+PRESENT_ACTION = f"{IdleLockFeature.id}:{PRESENT}"  # « Je suis là », the reminder's button
 NOTE_KEY = "idle"
 IDLE_PAUSED = T("automatic lock paused: a camera or microphone is in use")
 TIP_DAY_KEY = "idle_lock.tip_day"
