@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
-from vigie import paths
+from vigie import filenames, paths
 
 log = logging.getLogger(__name__)
 JOURNAL_FILE = "journal.sqlite3"
@@ -66,7 +66,7 @@ class Journal:
         """An event kept as evidence (USB insertions, choices...): never personal file contents."""
         with self._db:
             self._db.execute("INSERT INTO events (at, kind, data) VALUES (?, ?, ?)",
-                             (at.isoformat(timespec="seconds"), kind, json.dumps(data, ensure_ascii=False)))
+                             (at.isoformat(timespec="seconds"), kind, filenames.dumps(data)))
 
     def events(self, kind: str | None = None) -> list[tuple[str, str, dict]]:
         rows = self._db.execute("SELECT at, kind, data FROM events WHERE ? IS NULL OR kind = ? ORDER BY id",
