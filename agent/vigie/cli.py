@@ -54,7 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     auto.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS)
     auto_actions = auto.add_subparsers(dest="action", metavar="ACTION", required=True)
     auto_actions.add_parser("enable", help="démarrer Vigie à chaque ouverture de session")
-    auto_actions.add_parser("disable", help="ne plus démarrer Vigie à l’ouverture de session")
+    auto_disable = auto_actions.add_parser("disable", help="ne plus démarrer Vigie à l’ouverture de session")
+    auto_disable.add_argument("--code", action="store_true",
+                              help="si le prestataire protège Vigie : son code, demandé ensuite (ou lu sur "
+                                   "l’entrée standard), jamais sur la ligne de commande")
     auto_actions.add_parser("status", help="dire si Vigie démarre à l’ouverture de session")
 
     hashing = sub.add_parser("policy", help="prestataire : outils pour le fichier policy.toml")
