@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import harness
 from vigie import autostart
 from vigie.autostart import (
     AutostartStatus,
@@ -30,6 +31,7 @@ from vigie.autostart import (
     windows_run_value,
     xdg_desktop_entry,
 )
+from vigie.config import policy
 from vigie.i18n import translator
 from vigie.model import T
 from vigie.platform import ToolMissing
@@ -353,3 +355,63 @@ def test_a_machine_wide_entry_is_on_and_each_user_can_switch_it_off(xdg, tmp_pat
     assert run_cli(["autostart", "enable"], capsys) == (0, "Vigie will start every time you log in.\n", "")
     assert not user.exists()
     assert run_cli(["autostart", "status"], capsys) == (0, f"Start at login: on ({system})\n", "")
+
+
+# --- the IT provider's quit code protects the start at login (issue 15, point 15) ------------------
+
+
+def protected_env(home_env: dict[str, str], tmp_path: Path, code: str = "4321") -> dict[str, str]:
+    policy_file = tmp_path / "policy.toml"
+    policy_file.write_text(f'[agent]\nquit_code = "{policy.hash_code(code, iterations=20_000)}"\n', encoding="utf-8")
+    return dict(home_env, VIGIE_POLICY=str(policy_file), XDG_CONFIG_DIRS=str(tmp_path / "no-system-entry"))
+
+
+def plain(text: str) -> str:
+    """French typography puts a no-break space before « : »."""
+    return text.replace("\u00a0", " ")
+
+
+def vigie_with_input(env: dict[str, str], typed: str | None, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*harness.vigie_argv(), *args], env=env, input=typed, capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_a_quit_code_refuses_autostart_disable_without_the_code(home_env, tmp_path):
+    env = protected_env(home_env, tmp_path)
+    entry = Path(env["XDG_CONFIG_HOME"]) / "autostart" / "vigie.desktop"
+    assert harness.run_vigie(env, "autostart", "enable").returncode == 0  # starting is always allowed
+    refused = harness.run_vigie(env, "autostart", "disable")
+    assert refused.returncode == 2
+    assert refused.stdout == ""
+    assert plain(refused.stderr) == ("Votre prestataire informatique protège Vigie : il démarre à chaque ouverture de "
+                              "session. Pour changer cela, demandez-lui, ou tapez son code après : "
+                              "vigie autostart disable --code\n")
+    assert entry.exists()
+    status = plain(harness.run_vigie(env, "autostart", "status").stdout)
+    assert status == f"Démarrage à l’ouverture de session : activé ({entry})\n"
+    assert "autostart disable refused: protected by the IT provider's quit code" in harness.vigie_log(env)
+
+
+def test_the_quit_code_lets_autostart_be_disabled_and_never_goes_on_the_command_line(home_env, tmp_path):
+    env = protected_env(home_env, tmp_path)
+    entry = Path(env["XDG_CONFIG_HOME"]) / "autostart" / "vigie.desktop"
+    assert harness.run_vigie(env, "autostart", "enable").returncode == 0
+    as_argument = harness.run_vigie(env, "autostart", "disable", "--code", "4321")
+    assert as_argument.returncode == 2 and "unrecognized arguments: 4321" in as_argument.stderr
+    wrong = vigie_with_input(env, "1111\n", "autostart", "disable", "--code")
+    assert (wrong.returncode, wrong.stdout, plain(wrong.stderr)) == (2, "", "Code incorrect : rien n’a été changé.\n")
+    nothing = vigie_with_input(env, "", "autostart", "disable", "--code")  # no input at all
+    assert nothing.returncode == 2 and entry.exists()
+    right = vigie_with_input(env, "4321\n", "autostart", "disable", "--code")
+    assert (right.returncode, right.stdout) == (0, "Vigie ne démarrera plus à l’ouverture de session.\n")
+    assert not entry.exists()
+    log = harness.vigie_log(env)
+    assert "autostart disable: quit code refused" in log and "autostart disable: quit code accepted" in log
+    assert "4321" not in log and "1111" not in log
+
+
+def test_without_a_policy_the_code_is_not_asked(home_env, tmp_path):
+    env = dict(home_env, VIGIE_POLICY=str(tmp_path / "none.toml"), XDG_CONFIG_DIRS=str(tmp_path / "no-system-entry"))
+    assert harness.run_vigie(env, "autostart", "enable").returncode == 0
+    done = vigie_with_input(env, None, "autostart", "disable")
+    assert (done.returncode, done.stdout) == (0, "Vigie ne démarrera plus à l’ouverture de session.\n")

@@ -31,13 +31,19 @@ def test_check_imports_no_gui_toolkit_and_needs_no_screen(home_env, apt_config):
     assert "GUI []" in result.stdout
 
 
-def test_json_report_follows_the_documented_schema(home_env, apt_config):
-    result = harness.run_vigie(dict(home_env, APT_CONFIG=apt_config), "check", "--json")
+def test_json_report_follows_the_documented_schema(home_env, apt_config, tmp_path):
+    # No machine-wide autostart entry (a .deb being tested at the same time installs one).
+    env = dict(home_env, APT_CONFIG=apt_config, XDG_CONFIG_DIRS=str(tmp_path / "no-system-entry"))
+    result = harness.run_vigie(env, "check", "--json")
     report = json.loads(result.stdout)
     jsonschema.validate(report, SCHEMA)
     assert report["exit_code"] == result.returncode == 1
     assert report["config"]["read_only"] is True  # no bus here: no keyring
     assert report["config"]["problems"][0]["code"] == "no_keyring"
+    # No agent runs here and none is expected (no autostart, no quit code): said, and only INFO.
+    assert report["agent"] == {"running": False, "pid": None, "since": None, "autostart": False, "protected": False,
+                               "expected": False, "last_end": None}
+    assert [c["severity"] for c in report["checks"] if c["id"] == "agent"] == ["info"]
 
 
 def test_lang_en_and_vigie_lang(home_env, apt_config):

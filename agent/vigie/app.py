@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shlex
 import sys
 import threading
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import msgspec
 
-from vigie import paths, report
+from vigie import agent_status, paths, report
 from vigie.alerts import AlertPolicy
 from vigie.check import CheckContext
 from vigie.config import Config, LoadedConfig, Problem, policy
@@ -22,7 +23,7 @@ from vigie.events import CHECK_NOW, LOCK_NOW, SHOW_STATUS, Command, SessionUnloc
 from vigie.features import ALL_FEATURES
 from vigie.features.base import Feature, Place
 from vigie.i18n import render, resolve_language, translator
-from vigie.instance import acquire_single_instance
+from vigie.instance import Instance, acquire_single_instance
 from vigie.journal import open_journal
 from vigie.model import TN, Finding, Severity, T, Text
 from vigie.notify import Notification, Notifier
@@ -75,10 +76,12 @@ def tray_entries(features: Sequence[type[Feature]]) -> list[TrayEntry]:
 
 
 class Agent:
-    def __init__(self, loaded: LoadedConfig, language: str) -> None:
+    def __init__(self, loaded: LoadedConfig, language: str, instance: Instance | None = None) -> None:
         from vigie.ui.tray import Tray  # imports pystray: only here, never for `vigie check`
 
         self.loaded = loaded
+        self.instance = instance
+        self._stop_reason: tuple[str, str | None] | None = None  # for the journal's agent_stopped
         self.language = language
         self.tr = translator(language)
         self.platform = get_platform()
@@ -109,6 +112,8 @@ class Agent:
         self.volumes = VolumeWatcher(self.platform, self.engine.submit)
 
     def run(self) -> None:
+        if self.instance:
+            agent_status.record_start(self.journal, self.instance, os.getpid())
         features = self.engine.features.values()
         for feature in features:
             feature.start()
@@ -120,19 +125,24 @@ class Agent:
         self.engine.submit(Tick())  # a first full check at start
         try:
             self.tray.run(on_visible=lambda backend: log.info("tray visible backend=%s", backend))
+        except BaseException as exc:
+            self._stop_reason = self._stop_reason or (agent_status.ERROR, type(exc).__name__)
+            raise
         finally:
             self.shutdown()
 
-    def stop(self) -> None:
+    def stop(self, reason: str | None = None) -> None:
+        if reason:
+            self._stop_reason = (reason, None)
         self.tray.stop()
 
     def _quit_asked(self) -> None:
         """« Quitter »: at once, unless the IT provider protects it with a code (checked in a window)."""
         if not self.loaded.quit_code:
-            self.stop()
+            self.stop(agent_status.QUIT)
             return
-        self.windows.open("quit-code", "--lang", self.language,
-                          on_message=lambda message: self.stop() if message == "choice quit" else None)
+        self.windows.open("quit-code", "--lang", self.language, on_message=lambda message: self.stop(
+            agent_status.QUIT_WITH_CODE) if message == "choice quit" else None)
 
     def shutdown(self) -> None:
         log.info("stopping")
@@ -144,7 +154,18 @@ class Agent:
         self._engine_thread.join(10)
         self.notifier.stop()
         self.windows.close_all()
+        self._record_stop()
         self.journal.close()
+
+    def _record_stop(self) -> None:
+        if not self.instance:
+            return
+        reason = self._stop_reason
+        if reason is None and self.tray.stopped_by:
+            reason = (agent_status.SIGNAL, self.tray.stopped_by)
+        reason = reason or (agent_status.UNKNOWN, None)
+        log.info("agent stopped reason=%s detail=%s", *reason)
+        agent_status.record_stop(self.journal, self.instance.session, now(), *reason)
 
     def _on_action(self, action: str) -> None:
         """A menu item or a notification button: the engine routes it (any thread)."""
@@ -204,11 +225,11 @@ def load_config_in_child(timeout: float = 30.0) -> LoadedConfig:
 
 
 def run_agent(explicit_language: str | None) -> int:
-    lock = acquire_single_instance()
+    instance = acquire_single_instance()  # the lock, and agent.json saying who holds it
     loaded = load_config_in_child()
     language = resolve_language(explicit_language, loaded.config.general.language)
     tr = translator(language)
-    if lock is None:
+    if instance is None:
         print(render(T("Vigie is already running: its icon is next to the clock."), tr))
         return 0
     from vigie.platform import windows_mutex  # no-ops elsewhere; on Windows before the tray exists
@@ -216,7 +237,7 @@ def run_agent(explicit_language: str | None) -> int:
     windows_mutex.set_app_user_model_id()  # toasts and the tray balloon say "Vigie"
     windows_mutex.hold_app_mutexes()  # the installer's AppMutex: an upgrade waits for Vigie to quit
     try:
-        agent = Agent(loaded, language)
+        agent = Agent(loaded, language, instance)
         log.info("agent started (tray backend %s)", agent.tray.backend)
         agent.run()
     except Exception as exc:
@@ -229,5 +250,5 @@ def run_agent(explicit_language: str | None) -> int:
         print(render(T("The security report still works: vigie check"), tr), file=sys.stderr)
         return 1
     finally:
-        lock.release()
+        instance.release()
     return 0

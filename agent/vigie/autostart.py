@@ -7,18 +7,22 @@ One small class per OS, all with the same three methods:
 The file and value contents come from pure generators, tested on every OS. The registry and
 launchctl calls are the platform's (platform/windows.py, platform/macos.py): one small function
 each, the only thing the tests replace.
+When the IT provider's policy sets a quit code, `disable` is refused unless that code is given
+(`--code`: typed without echo, or read from standard input).
 """
 
 from __future__ import annotations
 
 import argparse
 import configparser
+import getpass
 import logging
 import os
 import plistlib
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -340,17 +344,58 @@ def get_autostart() -> Autostart:
 # --- Command line -------------------------------------------------------------------------------
 
 
+EXIT_OK, EXIT_ERROR = 0, 2  # 2: refused or failed, as everywhere in Vigie's command line
+PROTECTED_ACTIONS = frozenset({"disable"})  # what would stop Vigie starting
+WRONG_CODE_PAUSE = 1.0  # seconds, as in the quit-code window: slows guessing down
+
+
 def run_command(args: argparse.Namespace, tr) -> int:
+    if args.action in PROTECTED_ACTIONS:
+        refusal = _refusal(args, tr)
+        if refusal is not None:
+            print(render(refusal, tr), file=sys.stderr)
+            return EXIT_ERROR
     autostart = get_autostart()
     try:
         messages = _ACTIONS[args.action](autostart)
     except OSError as exc:
         log.error("autostart %s failed at %s: %s", args.action, autostart.location, exc)
         print(render(_problem(args.action, autostart.location), tr), file=sys.stderr)
-        return 2
+        return EXIT_ERROR
     for message in messages:
         print(render(message, tr))
-    return 0
+    return EXIT_OK
+
+
+def _refusal(args: argparse.Namespace, tr) -> Text | None:
+    """Under the IT provider's quit code, only that code lets Vigie stop starting at login. The code
+    is asked for (no echo) or read from standard input: never an argument, which `ps` shows."""
+    from vigie.config import policy
+
+    found = policy.read_policy(policy.policy_path())
+    if found.quit_code is None:
+        return None
+    if not getattr(args, "code", False):
+        log.warning("autostart %s refused: protected by the IT provider's quit code", args.action)
+        return T("Your IT provider protects Vigie: it keeps starting at login. To change this, ask them, "
+                 "or type their code after: vigie autostart {action} --code", action=args.action)
+    if policy.code_matches(_read_code(tr), found.quit_code):
+        log.info("autostart %s: quit code accepted", args.action)
+        return None
+    log.warning("autostart %s: quit code refused", args.action)
+    time.sleep(WRONG_CODE_PAUSE)
+    return T("Wrong code: nothing was changed.")
+
+
+def _read_code(tr) -> str:
+    if sys.stdin is None:
+        return ""
+    try:
+        if sys.stdin.isatty():
+            return getpass.getpass(render(T("Your IT provider's code: "), tr))
+        return sys.stdin.readline().rstrip("\r\n")
+    except (EOFError, KeyboardInterrupt):
+        return ""
 
 
 def _problem(action: str, location: str) -> Text:

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 
-from vigie import __version__, report
+from vigie import __version__, agent_status, report
 from vigie.check import CheckContext, run_check
 from vigie.config import SECTIONS, ConfigError, ConfigStore, LoadedConfig
 from vigie.events import Tick
@@ -54,7 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     auto.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS)
     auto_actions = auto.add_subparsers(dest="action", metavar="ACTION", required=True)
     auto_actions.add_parser("enable", help="démarrer Vigie à chaque ouverture de session")
-    auto_actions.add_parser("disable", help="ne plus démarrer Vigie à l’ouverture de session")
+    auto_disable = auto_actions.add_parser("disable", help="ne plus démarrer Vigie à l’ouverture de session")
+    auto_disable.add_argument("--code", action="store_true",
+                              help="si le prestataire protège Vigie : son code, demandé ensuite (ou lu sur "
+                                   "l’entrée standard), jamais sur la ligne de commande")
     auto_actions.add_parser("status", help="dire si Vigie démarre à l’ouverture de session")
 
     hashing = sub.add_parser("policy", help="prestataire : outils pour le fichier policy.toml")
@@ -134,10 +137,12 @@ def cmd_check(args: argparse.Namespace, loaded: LoadedConfig, tr) -> int:
     ctx = CheckContext(platform, loaded.config, journal, clock=lambda: datetime.now().astimezone())
     checks = [c for c in ALL_CHECKS if getattr(loaded.config, c.id).enabled]
     findings = [run_check(check, Tick(), ctx) for check in checks]
+    agent = agent_status.read_status(journal, protected=bool(loaded.quit_code))  # is the tray agent running?
+    checks, findings = [*checks, agent_status.AgentRow()], [*findings, agent_status.finding(agent)]
     journal.close()
     language = resolve_language(args.lang, loaded.config.general.language)
     if args.json:
-        print(report.to_json(checks, findings, loaded, platform.name, language, tr, now))
+        print(report.to_json(checks, findings, loaded, platform.name, language, tr, now, agent.to_json()))
     else:
         if journal_problem:
             print(render(JOURNAL_PROBLEM, tr), file=sys.stderr)

@@ -42,9 +42,10 @@ def exit_code(findings: Sequence[Finding]) -> int:
 
 def to_json(
     checks: Sequence[Check], findings: Sequence[Finding], loaded: LoadedConfig, platform_name: str,
-    language: str, tr: gettext.NullTranslations, now: datetime,
+    language: str, tr: gettext.NullTranslations, now: datetime, agent: dict[str, object] | None = None,
 ) -> str:
-    document = {
+    """agent: whether the tray agent runs (`vigie check` only; the agent's own snapshot has none)."""
+    document: dict[str, object] = {
         "schema": JSON_SCHEMA,
         "vigie_version": __version__,
         "generated_at": now.isoformat(timespec="seconds"),
@@ -72,6 +73,8 @@ def to_json(
             for c, f in zip(checks, findings, strict=True)
         ],
     }
+    if agent is not None:
+        document["agent"] = agent
     return json.dumps(document, ensure_ascii=False, indent=2)
 
 

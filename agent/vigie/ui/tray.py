@@ -82,6 +82,7 @@ class Tray:
         self._on_action = on_action
         self._on_quit = on_quit
         self._menu_line = ""  # e.g. « Carte CPS : dans le lecteur »; "" hides the line
+        self.stopped_by: str | None = None  # the signal that stopped it (SIGTERM...), for the journal
         self._pystray, self.backend = load_pystray()
         self._icon = self._pystray.Icon("vigie", draw_icon(ICON_SIZE, Severity.UNKNOWN),
                                         render(T("Vigie: checking…"), tr), self._menu(entries))
@@ -120,7 +121,7 @@ class Tray:
 
         for signum in (signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", None)):
             if signum is not None:
-                signal.signal(signum, lambda *_: self.stop())
+                signal.signal(signum, self._stop_on_signal)
         try:
             self._icon.run(setup=setup)
         except Exception as exc:  # e.g. GLib.Error when the session bus is broken
@@ -135,6 +136,10 @@ class Tray:
             self._icon._mark_ready()  # pystray's own hook for backends
             raise TrayUnavailable(T("The notification area could not be used."), f"{type(exc).__name__}: {exc}") \
                 from exc
+
+    def _stop_on_signal(self, signum: int, _frame: object) -> None:
+        self.stopped_by = signal.Signals(signum).name
+        self.stop()
 
     def show(self, severity: Severity, tooltip: str) -> None:
         self._icon.icon = draw_icon(ICON_SIZE, severity)
