@@ -581,3 +581,48 @@ def test_cli_and_incident_modules_stay_light():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tkinter', 'PIL', 'fpdf', 'pystray')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30).stdout
     assert out.strip() == "[]"  # the tray imports this for its tooltip
+
+
+# --- French ransom notes (issue 15, point 13) ---
+
+FRENCH_NOTES = [
+    "LISEZ-MOI_RANCON.txt", "Lisez-moi - rançon.txt", "RANÇON.txt", "COMMENT_RECUPERER_VOS_FICHIERS.txt",
+    "Comment récupérer vos fichiers.html", "DÉCHIFFRER-VOS-FICHIERS.TXT", "comment_decrypter_vos_donnees.txt",
+    "Comment déchiffrer.htm", "!!!LISEZ-MOI!!!.txt", "_lisezmoi.txt", "LISEZ_MOI_D’ABORD.txt",
+    "lisez-moi-maintenant.txt", "VOS FICHIERS SONT CHIFFRÉS.txt", "tous vos fichiers ont été cryptés.html",
+    "Instructions de déchiffrement.rtf", "restaurer+vos+données.txt",
+]
+ORDINARY_FRENCH = [
+    "Lisez-moi.txt", "LISEZMOI.TXT", "lisez-moi (1).txt", "Lisez moi.html", "guide-rançongiciel-ANSSI.txt",
+    "compte-rendu réunion.txt", "Comment installer le logiciel.txt", "rançon.pdf", "fichiers patients.txt",
+    "Récupération des fichiers - devis.txt", "déchiffrer.exe",
+]
+
+
+@pytest.mark.parametrize("name", FRENCH_NOTES)
+def test_french_ransom_note_names_are_flagged(name):
+    assert scan.note_like(name)
+
+
+@pytest.mark.parametrize("name", ORDINARY_FRENCH)
+def test_ordinary_french_file_names_are_not_notes(name):
+    assert not scan.note_like(name)
+
+
+def test_scan_flags_french_ransom_notes_on_real_files_but_not_a_software_lisez_moi(tmp_path):
+    """Real files in a temp folder: the French notes are flagged, a software's lone « Lisez-moi.txt »
+    is not; the same plain « LISEZ-MOI.txt » dropped in three folders at once is (like README.txt)."""
+    now = datetime.now().astimezone()
+    home = tmp_path / "home"
+    notes = [home / "Documents" / name for name in FRENCH_NOTES]
+    ordinary = [home / "Documents" / name for name in ORDINARY_FRENCH]
+    software = home / "Téléchargements" / "Logiciel-Cabinet" / "Lisez-moi.txt"
+    dropped = [home / folder / "LISEZ-MOI.txt" for folder in ("Bureau", "Images", "Musique")]
+    for path in [*notes, *ordinary, software, *dropped]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("contenu\n", encoding="utf-8")
+    flagged = lambda roots: {Path(f.path) for f in scan.scan_recent_files(roots, now).files  # noqa: E731
+                             if f.reason == "ransom_note"}
+    assert flagged([home / "Documents", home / "Téléchargements"]) == set(notes)
+    plain = {home / "Documents" / name for name in ("Lisez-moi.txt", "LISEZMOI.TXT", "Lisez moi.html")}
+    assert flagged([home]) == {*notes, *dropped, software, *plain}  # plain read-mes in five folders at once
