@@ -626,3 +626,78 @@ def test_scan_flags_french_ransom_notes_on_real_files_but_not_a_software_lisez_m
     assert flagged([home / "Documents", home / "Téléchargements"]) == set(notes)
     plain = {home / "Documents" / name for name in ("Lisez-moi.txt", "LISEZMOI.TXT", "Lisez moi.html")}
     assert flagged([home]) == {*notes, *dropped, software, *plain}  # plain read-mes in five folders at once
+
+
+# --- file names that are not valid UTF-8 (issue 15, point 10) ---
+
+def test_a_file_name_that_is_not_utf8_is_kept_and_shown_readably(home_env):
+    """`facture\\xff\\xfe.pdf.locked` as bytes, as a ransomware run leaves them: `vigie incident` then
+    `vigie incident report` through the real CLI write the PDF, whose text (pdftotext) shows the name
+    readably; the evidence JSON loads back to the very same bytes, and a second report lists a file
+    found since (the list is not left stale)."""
+    env = dict(home_env, TZ="Europe/Paris")
+    documents = os.fsencode(env["HOME"]) + b"/Documents"
+    os.makedirs(documents)
+    first_name = documents + b"/facture\xff\xfe.pdf.locked"
+    with open(first_name, "wb") as handle:
+        handle.write(b"SECRET-PATIENT-DUPONT-1958")
+    data = Path(env["XDG_DATA_HOME"]) / "Vigie"
+    data.mkdir(parents=True)
+    with contextlib.closing(Journal(data / "journal.sqlite3")) as journal:  # a name Vigie journalled earlier
+        journal.record("backup_skipped", datetime.now().astimezone() - timedelta(hours=1),
+                       file=os.fsdecode(documents + b"/ordonnance-\xe9t\xe9.odt"))
+
+    opened = harness.run_vigie(env, "incident")  # no display: the incident is recorded, the guide cannot open
+    assert opened.returncode == 1 and "Traceback" not in opened.stderr, opened.stderr
+    result = harness.run_vigie(env, "incident", "report")
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    pdf = Path(result.stdout.strip())
+    text = pdf_text(pdf)
+    assert "facture\\xff\\xfe.pdf.locked" in text and "ordonnance-\\xe9t\\xe9.odt" in text
+    assert "SECRET-PATIENT" not in text
+    evidence_dir = pdf.parent
+    listed = json.loads((evidence_dir / evidence.SUSPICIOUS_FILE).read_text(encoding="utf-8"))
+    assert [os.fsencode(item["path"]) for item in listed["files"]] == [first_name]
+    extract = json.loads((evidence_dir / evidence.JOURNAL_FILE).read_text(encoding="utf-8"))
+    assert os.fsencode(extract[0]["data"]["file"]) == documents + b"/ordonnance-\xe9t\xe9.odt"
+
+    second_name = documents + b"/agenda\xe9.odt.lockbit"
+    with open(second_name, "wb") as handle:
+        handle.write(b"x")
+    again = harness.run_vigie(env, "incident", "report")
+    assert again.returncode == 0, again.stderr
+    listed = json.loads((evidence_dir / evidence.SUSPICIOUS_FILE).read_text(encoding="utf-8"))
+    assert {os.fsencode(item["path"]) for item in listed["files"]} == {first_name, second_name}
+    assert "agenda\\xe9.odt.lockbit" in pdf_text(Path(again.stdout.strip()))
+    assert evidence.verify(evidence_dir) == ()
+
+
+def test_the_cli_spells_out_a_non_utf8_evidence_path(home_env):
+    """A data folder whose name is Latin-1 bytes (an old home folder): `vigie incident` and `vigie incident
+    report` print its path with the byte spelt out (\\xe9), never the raw byte a terminal shows as �."""
+    env = dict(home_env, TZ="Europe/Paris", XDG_DATA_HOME=os.fsdecode(os.fsencode(home_env["HOME"]) + b"/donn\xe9es"))
+    run = lambda *args: subprocess.run([*harness.vigie_argv(), *args], env=env, capture_output=True,  # noqa: E731
+                                       timeout=60)
+    opened = run("incident")
+    assert opened.returncode == 1, opened.stderr
+    assert b"/donn\\xe9es/Vigie/incidents/" in opened.stdout and b"\xe9es" not in opened.stdout
+    report_made = run("incident", "report")
+    assert report_made.returncode == 0, report_made.stderr
+    printed = report_made.stdout.decode("utf-8").strip()
+    assert printed.startswith(home_env["HOME"] + "/donn\\xe9es/Vigie/incidents/") and printed.endswith(".pdf")
+    assert Path(printed.replace("\\xe9", "\udce9")).is_file()  # the very file, named with its real bytes
+
+
+def test_the_manifest_keeps_a_non_utf8_name_as_its_bytes(store, journal):
+    """A file named with Latin-1 bytes put in the evidence folder: the manifest lists its raw bytes, so the
+    standard `sha256sum --check` finds it, and Vigie's own check agrees."""
+    incident, _ = store.start(DETECTED, None, journal)
+    folder = store.evidence_dir(incident.id)
+    with open(os.fsencode(folder) + b"/photo-\xe9cran.png", "wb") as handle:
+        handle.write(b"\x89PNG fake")
+    evidence.sync(store, incident)
+    assert b"  photo-\xe9cran.png\n" in (folder / evidence.MANIFEST).read_bytes()
+    check = subprocess.run(["sha256sum", "--check", "--strict", evidence.MANIFEST], cwd=folder, capture_output=True,
+                           timeout=30)
+    assert check.returncode == 0 and b"photo-\xe9cran.png: OK" in check.stdout, check.stdout + check.stderr
+    assert evidence.verify(folder) == ()

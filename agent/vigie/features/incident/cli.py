@@ -11,6 +11,7 @@ import logging
 import sys
 from datetime import datetime
 
+from vigie import filenames
 from vigie.features.incident import network
 from vigie.features.incident.contacts import IncidentContacts, configured_contacts, contact_list
 from vigie.features.incident.deadlines import Deadline, deadlines, remaining_text
@@ -129,7 +130,7 @@ def make_report(store: IncidentStore, tr: gettext.NullTranslations) -> int:
     except OSError as exc:
         log.error("incident report not written: %s", exc)
         return _fail(T("The report could not be written: {reason}", reason=exc.strerror or str(exc)), tr)
-    print(path)
+    print(filenames.readable(str(path)))
     return EXIT_OK
 
 
@@ -178,9 +179,9 @@ def _note_check(state: network.NetworkState) -> None:
 
 
 def _say(text: Text, tr: gettext.NullTranslations) -> None:
-    print(render(text, tr))
+    print(filenames.readable(render(text, tr)))  # a path may hold undecodable bytes: spelt out, not a crash
 
 
 def _fail(text: Text, tr: gettext.NullTranslations, code: int = EXIT_ERROR) -> int:
-    print(render(text, tr), file=sys.stderr)
+    print(filenames.readable(render(text, tr)), file=sys.stderr)
     return code

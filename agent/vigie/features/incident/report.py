@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from vigie import filenames
 from vigie.features.incident import evidence
 from vigie.features.incident.contacts import contact_list
 from vigie.features.incident.deadlines import Deadline, Kind, deadlines, remaining_text
@@ -138,7 +139,9 @@ class ReportPdf:
         return FAMILY, True
 
     def _t(self, text: Text | str) -> str:
-        shown = text if isinstance(text, str) else render(text, self.tr)
+        """Every text goes through here. File names may hold undecodable bytes (lone surrogates): a
+        font has no glyph for them (fpdf would silently drop them), so they are spelt out as \\xff."""
+        shown = filenames.readable(text if isinstance(text, str) else render(text, self.tr))
         return shown if self.unicode else latin1(shown)
 
     def title(self, text: Text, subtitle: str) -> None:

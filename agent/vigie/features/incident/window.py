@@ -29,6 +29,7 @@ from pathlib import Path
 from tkinter import filedialog, ttk
 from tkinter import font as tkfont
 
+from vigie import filenames
 from vigie.features.incident import evidence, network
 from vigie.features.incident.contacts import Contact, configured_contacts, contact_list
 from vigie.features.incident.deadlines import deadlines, remaining_text
@@ -165,7 +166,8 @@ class IncidentGuide:
     # helpers
 
     def t(self, text: Text) -> str:
-        return drawable(render(text, self.tr))
+        """A path may hold undecodable bytes: spelt out as \\xff (Tk would draw U+FFFD)."""
+        return drawable(filenames.readable(render(text, self.tr)))
 
     def when(self, at: datetime) -> str:
         return at.astimezone().strftime("%H:%M")
