@@ -24,6 +24,7 @@ from PIL import Image
 import harness
 from fixture_files import load_fixture
 from support.netns import Namespace
+from support.small_disk import SmallDisk
 from vigie.features.incident import deadlines as dl
 from vigie.features.incident import evidence, network, report, scan
 from vigie.features.incident.contacts import IncidentContacts, contact_list
@@ -701,3 +702,94 @@ def test_the_manifest_keeps_a_non_utf8_name_as_its_bytes(store, journal):
                            timeout=30)
     assert check.returncode == 0 and b"photo-\xe9cran.png: OK" in check.stdout, check.stdout + check.stderr
     assert evidence.verify(folder) == ()
+
+
+# --- a full disk (issue 15, point 11) ---
+
+@pytest.fixture(params=["tmpfs", "ext4"])
+def small_disk(request, tmp_path):
+    """tmpfs: a new folder still fits once the disk is full; ext4: not even that (the detection time then
+    goes into Vigie's data folder, which already exists)."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a file system needs root (CI runs as root)")
+    disk = SmallDisk(tmp_path / "small disk", request.param, size_kib=2048)
+    try:
+        yield disk
+    finally:
+        disk.remove()
+
+
+def kept_detections(data: Path) -> list[datetime]:
+    """Where the incident could not be saved, its detection time: in incidents/, or beside it."""
+    return [datetime.strptime(p.name, "detected-%Y%m%dT%H%M%S.%f%z")
+            for folder in (data / "incidents", data) for p in folder.glob("detected-*")]
+
+
+def test_vigie_incident_on_a_full_disk_keeps_the_detection_time(home_env, small_disk):
+    """Vigie's data folder on a real 512 KiB tmpfs, filled up: `vigie incident` says in French that the disk
+    is full and what to do (exit 2, no traceback), leaves no empty incident folder behind, and keeps the
+    detection time; `status` says the same while the disk is full; once a file is deleted, the next
+    command saves the incident with the original detection time, to the microsecond."""
+    env = dict(home_env, TZ="Europe/Paris", XDG_DATA_HOME=str(small_disk.path))
+    data = small_disk.path / "Vigie"
+    with contextlib.closing(Journal(data / "journal.sqlite3")) as journal:  # Vigie ran here before
+        journal.record("usb_inserted", datetime.now().astimezone(), label="CLE", uuid="1", size_bytes=1, fs_type="vfat")
+    small_disk.fill()
+
+    before = datetime.now().astimezone()
+    result = harness.run_vigie(env, "incident")
+    after = datetime.now().astimezone()
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    [detected] = kept_detections(data)
+    assert before <= detected <= after
+    when = detected.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
+    assert result.stderr.splitlines() == [
+        "Le disque est plein.",
+        fr(f"Vigie n’a pas pu enregistrer l’incident, mais il garde son heure de détection, le {when}, et "
+           "l’enregistrera dès qu’il y aura de la place. Notez aussi cette heure sur papier."),
+        "Libérez de la place (videz la corbeille, supprimez de gros téléchargements) ou appelez votre prestataire "
+        "informatique, puis rouvrez le guide.",
+    ]
+    made = [p.name for p in (data / "incidents").glob("*") if not p.name.startswith(("detected-", "."))]
+    assert made == []  # no empty incident folder that would read as "no incident"
+    guide = harness.run_vigie(env, "ui", "incident")  # the guide's own process, as the agent starts it
+    assert guide.returncode == 2 and guide.stderr.splitlines() == result.stderr.splitlines(), guide.stderr
+    assert kept_detections(data) == [detected]  # the same detection, not a second one
+    still_full = harness.run_vigie(env, "incident", "status")
+    assert still_full.returncode == 2 and still_full.stderr.startswith("Le disque est plein.\n"), still_full.stderr
+    assert "Aucun incident" not in still_full.stdout + still_full.stderr
+
+    small_disk.free()
+    freed_at = datetime.now().astimezone()
+    status = harness.run_vigie(env, "incident", "status")
+    assert status.returncode == 0, status.stderr
+    incident = IncidentStore(data / "incidents").find_open()
+    assert incident is not None and incident.detected_at == detected < freed_at
+    assert status.stdout.splitlines()[:2] == [fr(f"Incident en cours~: {incident.id}"), f"Détecté le {when}"]
+    assert kept_detections(data) == []
+    with contextlib.closing(Journal(data / "journal.sqlite3")) as journal:
+        opened = [(at, d) for at, kind, d in journal.events() if kind == "incident_opened"]
+    assert opened == [(detected.isoformat(timespec="seconds"), {"id": incident.id})]
+    assert harness.run_vigie(env, "incident", "report").returncode == 0  # the evidence is written now
+
+
+def test_report_and_close_on_a_full_disk_say_so_and_lose_nothing(home_env, small_disk):
+    """The incident saved earlier, then the disk fills up: `report` and `close` say in French that the disk
+    is full (exit 2, no traceback); the incident stays open as it was; once there is room both work."""
+    env = dict(home_env, TZ="Europe/Paris", XDG_DATA_HOME=str(small_disk.path))
+    store = IncidentStore(small_disk.path / "Vigie" / "incidents")
+    with contextlib.closing(Journal(small_disk.path / "Vigie" / "journal.sqlite3")) as journal:
+        incident, _ = store.start(datetime.now().astimezone(), CONTACTS, journal)
+    state = (store.folder(incident.id) / "incident.json").read_bytes()
+    small_disk.fill()
+    full = fr("Le disque est plein~: Vigie ne peut plus rien y écrire. Libérez de la place (videz la corbeille, "
+              "supprimez de gros téléchargements) ou appelez votre prestataire informatique, puis réessayez.\n")
+    for action in ("report", "close"):
+        result = harness.run_vigie(env, "incident", action)
+        assert (result.returncode, result.stderr) == (2, full), result.stderr
+        assert (store.folder(incident.id) / "incident.json").read_bytes() == state
+    assert not [p for p in store.folder(incident.id).rglob("*") if p.name.endswith(".tmp")]  # no half file left
+    small_disk.free()
+    assert harness.run_vigie(env, "incident", "report").returncode == 0
+    assert harness.run_vigie(env, "incident", "close").returncode == 0
+    assert (store.archive_dir() / incident.id / "incident.json").is_file()

@@ -9,7 +9,6 @@ to the very names, the manifest holds the raw bytes as `sha256sum` expects them.
 
 from __future__ import annotations
 
-import contextlib
 import getpass
 import hashlib
 import io
@@ -17,16 +16,15 @@ import logging
 import os
 import platform
 import shutil
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from vigie import __version__, filenames, paths
+from vigie import __version__, filenames
 from vigie.errors import VigieError
 from vigie.features.incident.scan import ScanResult, scan_recent_files, user_folders
-from vigie.features.incident.state import Action, Incident, IncidentStore
+from vigie.features.incident.state import Action, Incident, IncidentStore, write_private_bytes
 from vigie.journal import Journal
 from vigie.model import T
 
@@ -63,21 +61,6 @@ class CopyResult:
 def stamp(at: datetime) -> str:
     """For file names: sorts by time and is valid on every file system."""
     return at.strftime("%Y-%m-%d_%H-%M-%S")
-
-
-def write_private_bytes(path: Path, data: bytes) -> None:
-    """Atomically, 0600, whatever the umask."""
-    paths.private_dir(path.parent)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")  # one per writer
-    try:
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, path)
-    except OSError:
-        with contextlib.suppress(OSError):  # a full disk: no half-written leftover either
-            temporary.unlink()
-        raise
 
 
 def write_json(path: Path, data: object) -> None:

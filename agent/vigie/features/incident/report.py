@@ -23,7 +23,7 @@ from vigie import filenames
 from vigie.features.incident import evidence
 from vigie.features.incident.contacts import contact_list
 from vigie.features.incident.deadlines import Deadline, Kind, deadlines, remaining_text
-from vigie.features.incident.state import STEPS, Action, Incident, IncidentStore
+from vigie.features.incident.state import STEPS, Action, Incident, IncidentStore, date_text, when_text
 from vigie.i18n import render
 from vigie.model import TN, T, Text
 
@@ -48,14 +48,12 @@ STEP_TITLES: dict[str, Text] = {
 # --- dates, in the reader's language ---
 
 def local_date(at: datetime, tr: gettext.NullTranslations) -> str:
-    local = at.astimezone()
-    return render(T("{year}-{month}-{day}", year=local.strftime("%Y"), month=local.strftime("%m"),
-                    day=local.strftime("%d")), tr)
+    return render(date_text(at), tr)
 
 
 def format_when(at: datetime, tr: gettext.NullTranslations) -> str:
     """« 22/11/2026 à 14:30 », local wall-clock time."""
-    return render(T("{date} at {time}", date=local_date(at, tr), time=at.astimezone().strftime("%H:%M")), tr)
+    return render(when_text(at), tr)
 
 
 def format_stamp(at: datetime, tr: gettext.NullTranslations) -> str:
