@@ -24,6 +24,7 @@ from PIL import Image
 import harness
 from fixture_files import load_fixture
 from support.netns import Namespace
+from support.small_disk import SmallDisk
 from vigie.features.incident import deadlines as dl
 from vigie.features.incident import evidence, network, report, scan
 from vigie.features.incident.contacts import IncidentContacts, contact_list
@@ -581,3 +582,214 @@ def test_cli_and_incident_modules_stay_light():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tkinter', 'PIL', 'fpdf', 'pystray')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30).stdout
     assert out.strip() == "[]"  # the tray imports this for its tooltip
+
+
+# --- French ransom notes (issue 15, point 13) ---
+
+FRENCH_NOTES = [
+    "LISEZ-MOI_RANCON.txt", "Lisez-moi - rançon.txt", "RANÇON.txt", "COMMENT_RECUPERER_VOS_FICHIERS.txt",
+    "Comment récupérer vos fichiers.html", "DÉCHIFFRER-VOS-FICHIERS.TXT", "comment_decrypter_vos_donnees.txt",
+    "Comment déchiffrer.htm", "!!!LISEZ-MOI!!!.txt", "_lisezmoi.txt", "LISEZ_MOI_D’ABORD.txt",
+    "lisez-moi-maintenant.txt", "VOS FICHIERS SONT CHIFFRÉS.txt", "tous vos fichiers ont été cryptés.html",
+    "Instructions de déchiffrement.rtf", "restaurer+vos+données.txt",
+]
+ORDINARY_FRENCH = [
+    "Lisez-moi.txt", "LISEZMOI.TXT", "lisez-moi (1).txt", "Lisez moi.html", "guide-rançongiciel-ANSSI.txt",
+    "compte-rendu réunion.txt", "Comment installer le logiciel.txt", "rançon.pdf", "fichiers patients.txt",
+    "Récupération des fichiers - devis.txt", "déchiffrer.exe",
+]
+
+
+@pytest.mark.parametrize("name", FRENCH_NOTES)
+def test_french_ransom_note_names_are_flagged(name):
+    assert scan.note_like(name)
+
+
+@pytest.mark.parametrize("name", ORDINARY_FRENCH)
+def test_ordinary_french_file_names_are_not_notes(name):
+    assert not scan.note_like(name)
+
+
+def test_scan_flags_french_ransom_notes_on_real_files_but_not_a_software_lisez_moi(tmp_path):
+    """Real files in a temp folder: the French notes are flagged, a software's lone « Lisez-moi.txt »
+    is not; the same plain « LISEZ-MOI.txt » dropped in three folders at once is (like README.txt)."""
+    now = datetime.now().astimezone()
+    home = tmp_path / "home"
+    notes = [home / "Documents" / name for name in FRENCH_NOTES]
+    ordinary = [home / "Documents" / name for name in ORDINARY_FRENCH]
+    software = home / "Téléchargements" / "Logiciel-Cabinet" / "Lisez-moi.txt"
+    dropped = [home / folder / "LISEZ-MOI.txt" for folder in ("Bureau", "Images", "Musique")]
+    for path in [*notes, *ordinary, software, *dropped]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("contenu\n", encoding="utf-8")
+    flagged = lambda roots: {Path(f.path) for f in scan.scan_recent_files(roots, now).files  # noqa: E731
+                             if f.reason == "ransom_note"}
+    assert flagged([home / "Documents", home / "Téléchargements"]) == set(notes)
+    plain = {home / "Documents" / name for name in ("Lisez-moi.txt", "LISEZMOI.TXT", "Lisez moi.html")}
+    assert flagged([home]) == {*notes, *dropped, software, *plain}  # plain read-mes in five folders at once
+
+
+# --- file names that are not valid UTF-8 (issue 15, point 10) ---
+
+def test_a_file_name_that_is_not_utf8_is_kept_and_shown_readably(home_env):
+    """`facture\\xff\\xfe.pdf.locked` as bytes, as a ransomware run leaves them: `vigie incident` then
+    `vigie incident report` through the real CLI write the PDF, whose text (pdftotext) shows the name
+    readably; the evidence JSON loads back to the very same bytes, and a second report lists a file
+    found since (the list is not left stale)."""
+    env = dict(home_env, TZ="Europe/Paris")
+    documents = os.fsencode(env["HOME"]) + b"/Documents"
+    os.makedirs(documents)
+    first_name = documents + b"/facture\xff\xfe.pdf.locked"
+    with open(first_name, "wb") as handle:
+        handle.write(b"SECRET-PATIENT-DUPONT-1958")
+    data = Path(env["XDG_DATA_HOME"]) / "Vigie"
+    data.mkdir(parents=True)
+    with contextlib.closing(Journal(data / "journal.sqlite3")) as journal:  # a name Vigie journalled earlier
+        journal.record("backup_skipped", datetime.now().astimezone() - timedelta(hours=1),
+                       file=os.fsdecode(documents + b"/ordonnance-\xe9t\xe9.odt"))
+
+    opened = harness.run_vigie(env, "incident")  # no display: the incident is recorded, the guide cannot open
+    assert opened.returncode == 1 and "Traceback" not in opened.stderr, opened.stderr
+    result = harness.run_vigie(env, "incident", "report")
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    pdf = Path(result.stdout.strip())
+    text = pdf_text(pdf)
+    assert "facture\\xff\\xfe.pdf.locked" in text and "ordonnance-\\xe9t\\xe9.odt" in text
+    assert "SECRET-PATIENT" not in text
+    evidence_dir = pdf.parent
+    listed = json.loads((evidence_dir / evidence.SUSPICIOUS_FILE).read_text(encoding="utf-8"))
+    assert [os.fsencode(item["path"]) for item in listed["files"]] == [first_name]
+    extract = json.loads((evidence_dir / evidence.JOURNAL_FILE).read_text(encoding="utf-8"))
+    assert os.fsencode(extract[0]["data"]["file"]) == documents + b"/ordonnance-\xe9t\xe9.odt"
+
+    second_name = documents + b"/agenda\xe9.odt.lockbit"
+    with open(second_name, "wb") as handle:
+        handle.write(b"x")
+    again = harness.run_vigie(env, "incident", "report")
+    assert again.returncode == 0, again.stderr
+    listed = json.loads((evidence_dir / evidence.SUSPICIOUS_FILE).read_text(encoding="utf-8"))
+    assert {os.fsencode(item["path"]) for item in listed["files"]} == {first_name, second_name}
+    assert "agenda\\xe9.odt.lockbit" in pdf_text(Path(again.stdout.strip()))
+    assert evidence.verify(evidence_dir) == ()
+
+
+def test_the_cli_spells_out_a_non_utf8_evidence_path(home_env):
+    """A data folder whose name is Latin-1 bytes (an old home folder): `vigie incident` and `vigie incident
+    report` print its path with the byte spelt out (\\xe9), never the raw byte a terminal shows as �."""
+    env = dict(home_env, TZ="Europe/Paris", XDG_DATA_HOME=os.fsdecode(os.fsencode(home_env["HOME"]) + b"/donn\xe9es"))
+    run = lambda *args: subprocess.run([*harness.vigie_argv(), *args], env=env, capture_output=True,  # noqa: E731
+                                       timeout=60)
+    opened = run("incident")
+    assert opened.returncode == 1, opened.stderr
+    assert b"/donn\\xe9es/Vigie/incidents/" in opened.stdout and b"\xe9es" not in opened.stdout
+    report_made = run("incident", "report")
+    assert report_made.returncode == 0, report_made.stderr
+    printed = report_made.stdout.decode("utf-8").strip()
+    assert printed.startswith(home_env["HOME"] + "/donn\\xe9es/Vigie/incidents/") and printed.endswith(".pdf")
+    assert Path(printed.replace("\\xe9", "\udce9")).is_file()  # the very file, named with its real bytes
+
+
+def test_the_manifest_keeps_a_non_utf8_name_as_its_bytes(store, journal):
+    """A file named with Latin-1 bytes put in the evidence folder: the manifest lists its raw bytes, so the
+    standard `sha256sum --check` finds it, and Vigie's own check agrees."""
+    incident, _ = store.start(DETECTED, None, journal)
+    folder = store.evidence_dir(incident.id)
+    with open(os.fsencode(folder) + b"/photo-\xe9cran.png", "wb") as handle:
+        handle.write(b"\x89PNG fake")
+    evidence.sync(store, incident)
+    assert b"  photo-\xe9cran.png\n" in (folder / evidence.MANIFEST).read_bytes()
+    check = subprocess.run(["sha256sum", "--check", "--strict", evidence.MANIFEST], cwd=folder, capture_output=True,
+                           timeout=30)
+    assert check.returncode == 0 and b"photo-\xe9cran.png: OK" in check.stdout, check.stdout + check.stderr
+    assert evidence.verify(folder) == ()
+
+
+# --- a full disk (issue 15, point 11) ---
+
+@pytest.fixture(params=["tmpfs", "ext4"])
+def small_disk(request, tmp_path):
+    """tmpfs: a new folder still fits once the disk is full; ext4: not even that (the detection time then
+    goes into Vigie's data folder, which already exists)."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a file system needs root (CI runs as root)")
+    disk = SmallDisk(tmp_path / "small disk", request.param, size_kib=2048)
+    try:
+        yield disk
+    finally:
+        disk.remove()
+
+
+def kept_detections(data: Path) -> list[datetime]:
+    """Where the incident could not be saved, its detection time: in incidents/, or beside it."""
+    return [datetime.strptime(p.name, "detected-%Y%m%dT%H%M%S.%f%z")
+            for folder in (data / "incidents", data) for p in folder.glob("detected-*")]
+
+
+def test_vigie_incident_on_a_full_disk_keeps_the_detection_time(home_env, small_disk):
+    """Vigie's data folder on a real 512 KiB tmpfs, filled up: `vigie incident` says in French that the disk
+    is full and what to do (exit 2, no traceback), leaves no empty incident folder behind, and keeps the
+    detection time; `status` says the same while the disk is full; once a file is deleted, the next
+    command saves the incident with the original detection time, to the microsecond."""
+    env = dict(home_env, TZ="Europe/Paris", XDG_DATA_HOME=str(small_disk.path))
+    data = small_disk.path / "Vigie"
+    with contextlib.closing(Journal(data / "journal.sqlite3")) as journal:  # Vigie ran here before
+        journal.record("usb_inserted", datetime.now().astimezone(), label="CLE", uuid="1", size_bytes=1, fs_type="vfat")
+    small_disk.fill()
+
+    before = datetime.now().astimezone()
+    result = harness.run_vigie(env, "incident")
+    after = datetime.now().astimezone()
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    [detected] = kept_detections(data)
+    assert before <= detected <= after
+    when = detected.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
+    assert result.stderr.splitlines() == [
+        "Le disque est plein.",
+        fr(f"Vigie n’a pas pu enregistrer l’incident, mais il garde son heure de détection, le {when}, et "
+           "l’enregistrera dès qu’il y aura de la place. Notez aussi cette heure sur papier."),
+        "Libérez de la place (videz la corbeille, supprimez de gros téléchargements) ou appelez votre prestataire "
+        "informatique, puis rouvrez le guide.",
+    ]
+    made = [p.name for p in (data / "incidents").glob("*") if not p.name.startswith(("detected-", "."))]
+    assert made == []  # no empty incident folder that would read as "no incident"
+    guide = harness.run_vigie(env, "ui", "incident")  # the guide's own process, as the agent starts it
+    assert guide.returncode == 2 and guide.stderr.splitlines() == result.stderr.splitlines(), guide.stderr
+    assert kept_detections(data) == [detected]  # the same detection, not a second one
+    still_full = harness.run_vigie(env, "incident", "status")
+    assert still_full.returncode == 2 and still_full.stderr.startswith("Le disque est plein.\n"), still_full.stderr
+    assert "Aucun incident" not in still_full.stdout + still_full.stderr
+
+    small_disk.free()
+    freed_at = datetime.now().astimezone()
+    status = harness.run_vigie(env, "incident", "status")
+    assert status.returncode == 0, status.stderr
+    incident = IncidentStore(data / "incidents").find_open()
+    assert incident is not None and incident.detected_at == detected < freed_at
+    assert status.stdout.splitlines()[:2] == [fr(f"Incident en cours~: {incident.id}"), f"Détecté le {when}"]
+    assert kept_detections(data) == []
+    with contextlib.closing(Journal(data / "journal.sqlite3")) as journal:
+        opened = [(at, d) for at, kind, d in journal.events() if kind == "incident_opened"]
+    assert opened == [(detected.isoformat(timespec="seconds"), {"id": incident.id})]
+    assert harness.run_vigie(env, "incident", "report").returncode == 0  # the evidence is written now
+
+
+def test_report_and_close_on_a_full_disk_say_so_and_lose_nothing(home_env, small_disk):
+    """The incident saved earlier, then the disk fills up: `report` and `close` say in French that the disk
+    is full (exit 2, no traceback); the incident stays open as it was; once there is room both work."""
+    env = dict(home_env, TZ="Europe/Paris", XDG_DATA_HOME=str(small_disk.path))
+    store = IncidentStore(small_disk.path / "Vigie" / "incidents")
+    with contextlib.closing(Journal(small_disk.path / "Vigie" / "journal.sqlite3")) as journal:
+        incident, _ = store.start(datetime.now().astimezone(), CONTACTS, journal)
+    state = (store.folder(incident.id) / "incident.json").read_bytes()
+    small_disk.fill()
+    full = fr("Le disque est plein~: Vigie ne peut plus rien y écrire. Libérez de la place (videz la corbeille, "
+              "supprimez de gros téléchargements) ou appelez votre prestataire informatique, puis réessayez.\n")
+    for action in ("report", "close"):
+        result = harness.run_vigie(env, "incident", action)
+        assert (result.returncode, result.stderr) == (2, full), result.stderr
+        assert (store.folder(incident.id) / "incident.json").read_bytes() == state
+    assert not [p for p in store.folder(incident.id).rglob("*") if p.name.endswith(".tmp")]  # no half file left
+    small_disk.free()
+    assert harness.run_vigie(env, "incident", "report").returncode == 0
+    assert harness.run_vigie(env, "incident", "close").returncode == 0
+    assert (store.archive_dir() / incident.id / "incident.json").is_file()

@@ -11,11 +11,20 @@ import logging
 import sys
 from datetime import datetime
 
+from vigie import filenames
 from vigie.features.incident import network
 from vigie.features.incident.contacts import IncidentContacts, configured_contacts, contact_list
 from vigie.features.incident.deadlines import Deadline, deadlines, remaining_text
 from vigie.features.incident.report import STEP_TITLES, format_when, write_report
-from vigie.features.incident.state import STEPS, Action, Incident, IncidentError, IncidentStore, start_incident
+from vigie.features.incident.state import (
+    DISK_FULL,
+    STEPS,
+    Action,
+    Incident,
+    IncidentError,
+    IncidentStore,
+    start_incident,
+)
 from vigie.i18n import render, resolve_language, translator
 from vigie.journal import open_journal
 from vigie.model import T, Text
@@ -59,9 +68,12 @@ def run_command(args: argparse.Namespace) -> int:
         if args.action == "close":
             return close(store, tr)
         return open_guide(store, language, configured_contacts(loaded.config), tr)
-    except IncidentError as exc:
+    except IncidentError as exc:  # IncidentNotSaved included: it says what happened and what to do
         log.error("incident command failed: %s", exc)
         return _fail(exc.reason, tr)
+    except OSError as exc:  # a write refused half-way (a full disk): the state holds the last complete change
+        log.error("incident command failed: %s", exc)
+        return _fail(_write_failure(exc), tr)
 
 
 def open_guide(store: IncidentStore, language: str, contacts: IncidentContacts,
@@ -122,14 +134,15 @@ def make_report(store: IncidentStore, tr: gettext.NullTranslations) -> int:
     journal, _problem = open_journal()
     try:
         evidence.collect(store, incident.id, now(), journal)
-    finally:
-        journal.close()
-    try:
         path = write_report(store, incident.id, now(), tr)
     except OSError as exc:
         log.error("incident report not written: %s", exc)
+        if exc.errno in DISK_FULL:
+            return _fail(_write_failure(exc), tr)
         return _fail(T("The report could not be written: {reason}", reason=exc.strerror or str(exc)), tr)
-    print(path)
+    finally:
+        journal.close()
+    print(filenames.readable(str(path)))
     return EXIT_OK
 
 
@@ -177,10 +190,17 @@ def _note_check(state: network.NetworkState) -> None:
         log.warning("network check not added to the incident: %s", exc)
 
 
+def _write_failure(exc: OSError) -> Text:
+    if exc.errno in DISK_FULL:
+        return T("The disk is full: Vigie cannot write on it. Free some space (empty the trash, delete large "
+                 "downloads) or call your IT provider, then try again.")
+    return T("Vigie could not write on the disk: {reason}. Call your IT provider.", reason=exc.strerror or str(exc))
+
+
 def _say(text: Text, tr: gettext.NullTranslations) -> None:
-    print(render(text, tr))
+    print(filenames.readable(render(text, tr)))  # a path may hold undecodable bytes: spelt out, not a crash
 
 
 def _fail(text: Text, tr: gettext.NullTranslations, code: int = EXIT_ERROR) -> int:
-    print(render(text, tr), file=sys.stderr)
+    print(filenames.readable(render(text, tr)), file=sys.stderr)
     return code

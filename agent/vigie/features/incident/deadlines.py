@@ -12,7 +12,7 @@ import enum
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from vigie.features.incident.state import IncidentStore
+from vigie.features.incident.state import IncidentNotSaved, IncidentStore
 from vigie.model import T, Text
 
 WINDOW = timedelta(hours=72)
@@ -55,14 +55,22 @@ def remaining_text(deadline: Deadline, short: bool = False) -> Text:
     return T("{hours} h {minutes} min", hours=hours, minutes=f"{minutes:02d}")
 
 
-def summary(detected_at: datetime, now: datetime) -> Text:
+def summary(detected_at: datetime, now: datetime, unsaved: Text | None = None) -> Text:
+    """unsaved: why the incident is not saved yet (« disque plein »), when it is not."""
     complaint, cnil = deadlines(detected_at, now)
-    return T("Incident in progress — complaint: {complaint}, CNIL: {cnil}",
-             complaint=remaining_text(complaint, short=True), cnil=remaining_text(cnil, short=True))
+    complaint_left, cnil_left = remaining_text(complaint, short=True), remaining_text(cnil, short=True)
+    if unsaved is not None:
+        return T("Incident not saved ({why}) — complaint: {complaint}, CNIL: {cnil}", why=unsaved,
+                 complaint=complaint_left, cnil=cnil_left)
+    return T("Incident in progress — complaint: {complaint}, CNIL: {cnil}", complaint=complaint_left, cnil=cnil_left)
 
 
 def open_incident_summary(now: datetime, store: IncidentStore | None = None) -> Text | None:
     """The tray tooltip line while an incident is open (None otherwise). Reads one small JSON file
-    per incident folder: cheap enough for every tooltip refresh."""
-    incident = (store or IncidentStore()).find_open()
+    per incident folder: cheap enough for every tooltip refresh. An incident whose detection time was
+    kept while the disk was full counts down from that time; this very call saves it once there is room."""
+    try:
+        incident = (store or IncidentStore()).find_open()
+    except IncidentNotSaved as exc:
+        return summary(exc.detected_at, now, exc.short_reason)
     return None if incident is None else summary(incident.detected_at, now)

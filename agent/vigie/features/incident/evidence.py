@@ -3,6 +3,8 @@ manifest (SHA256SUMS.txt, the `sha256sum -c` format) so that anyone can check no
 
 What Vigie adds never holds the contents of the user's files: only names and dates of suspicious
 recent files, Vigie's own journal and the computer's description. Files are 0600, folders 0700.
+File names are kept losslessly, undecodable bytes included (vigie.filenames): the JSON files load back
+to the very names, the manifest holds the raw bytes as `sha256sum` expects them.
 """
 
 from __future__ import annotations
@@ -10,21 +12,19 @@ from __future__ import annotations
 import getpass
 import hashlib
 import io
-import json
 import logging
 import os
 import platform
 import shutil
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from vigie import __version__, paths
+from vigie import __version__, filenames
 from vigie.errors import VigieError
 from vigie.features.incident.scan import ScanResult, scan_recent_files, user_folders
-from vigie.features.incident.state import Action, Incident, IncidentStore
+from vigie.features.incident.state import Action, Incident, IncidentStore, write_private_bytes
 from vigie.journal import Journal
 from vigie.model import T
 
@@ -63,18 +63,9 @@ def stamp(at: datetime) -> str:
     return at.strftime("%Y-%m-%d_%H-%M-%S")
 
 
-def write_private_bytes(path: Path, data: bytes) -> None:
-    """Atomically, 0600, whatever the umask."""
-    paths.private_dir(path.parent)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")  # one per writer
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(temporary, path)
-
-
 def write_json(path: Path, data: object) -> None:
-    write_private_bytes(path, json.dumps(data, ensure_ascii=False, indent=1, default=str).encode("utf-8") + b"\n")
+    """Names with undecodable bytes (lone surrogates) are \\udcXX-escaped: json.loads gives them back."""
+    write_private_bytes(path, filenames.dumps(data, indent=1, default=str).encode("utf-8") + b"\n")
 
 
 def sha256_file(path: Path) -> str:
@@ -99,13 +90,13 @@ def evidence_files(folder: Path) -> list[Path]:
 
 def write_manifest(folder: Path) -> Path:
     lines = [f"{sha256_file(folder / relative)}  {relative.as_posix()}\n" for relative in evidence_files(folder)]
-    write_private_bytes(folder / MANIFEST, "".join(lines).encode("utf-8"))
+    write_private_bytes(folder / MANIFEST, "".join(lines).encode("utf-8", "surrogateescape"))  # raw name bytes
     return folder / MANIFEST
 
 
 def read_manifest(folder: Path) -> dict[str, str]:
     entries = {}
-    for line in (folder / MANIFEST).read_text(encoding="utf-8").splitlines():
+    for line in (folder / MANIFEST).read_text(encoding="utf-8", errors="surrogateescape").splitlines():
         digest, _, name = line.partition("  ")
         if name:
             entries[name] = digest

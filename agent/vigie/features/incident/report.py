@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from vigie import filenames
 from vigie.features.incident import evidence
 from vigie.features.incident.contacts import contact_list
 from vigie.features.incident.deadlines import Deadline, Kind, deadlines, remaining_text
-from vigie.features.incident.state import STEPS, Action, Incident, IncidentStore
+from vigie.features.incident.state import STEPS, Action, Incident, IncidentStore, date_text, when_text
 from vigie.i18n import render
 from vigie.model import TN, T, Text
 
@@ -47,14 +48,12 @@ STEP_TITLES: dict[str, Text] = {
 # --- dates, in the reader's language ---
 
 def local_date(at: datetime, tr: gettext.NullTranslations) -> str:
-    local = at.astimezone()
-    return render(T("{year}-{month}-{day}", year=local.strftime("%Y"), month=local.strftime("%m"),
-                    day=local.strftime("%d")), tr)
+    return render(date_text(at), tr)
 
 
 def format_when(at: datetime, tr: gettext.NullTranslations) -> str:
     """« 22/11/2026 à 14:30 », local wall-clock time."""
-    return render(T("{date} at {time}", date=local_date(at, tr), time=at.astimezone().strftime("%H:%M")), tr)
+    return render(when_text(at), tr)
 
 
 def format_stamp(at: datetime, tr: gettext.NullTranslations) -> str:
@@ -138,7 +137,9 @@ class ReportPdf:
         return FAMILY, True
 
     def _t(self, text: Text | str) -> str:
-        shown = text if isinstance(text, str) else render(text, self.tr)
+        """Every text goes through here. File names may hold undecodable bytes (lone surrogates): a
+        font has no glyph for them (fpdf would silently drop them), so they are spelt out as \\xff."""
+        shown = filenames.readable(text if isinstance(text, str) else render(text, self.tr))
         return shown if self.unicode else latin1(shown)
 
     def title(self, text: Text, subtitle: str) -> None:

@@ -9,6 +9,7 @@ import logging
 import os
 import re
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -58,11 +59,25 @@ USUAL_EXTENSIONS = frozenset({
     "kdbx", "ovpn", "pem", "crt", "cer", "p12", "pfx", "gpg", "asc",
 })
 NOTE_EXTENSIONS = frozenset({"txt", "html", "htm", "hta", "rtf", "url"})
+# Matched on the name without its extension, lower case, accents removed, separators as "_" (see
+# _note_stem): « LISEZ-MOI_RANÇON.txt » is read as lisez_moi_rancon.
 _NOTE_WORDS = re.compile(
     r"decrypt|ransom|unlock_?(your_?|my_?|all_?)?files|(recover|restore|return)_?(your_?|my_?|all_?)?(files|data)"
     r"|how_?to_?(back|recover|restore|decrypt|unlock|get)|(your|my|all)_?files|files_?(are_?)?encrypted"
     r"|encrypted_?files|read_?me_?(now|first|for|to|!)|!+_?read"
+    # French: the ransom itself (not « rançongiciel », the word for ransomware, found in guides), undoing
+    # the encryption, getting « vos fichiers » back, and a « lisez-moi » that insists
+    r"|rancon(?!_?gicie)|dechiffr|(fichiers|donnees|documents)_?(sont_?|ont_?ete_?)?(chiffre|crypte|encrypte|bloque)"
+    r"|(recuperer|restaurer|retrouver|debloquer|deverrouiller)_?(vos|tous_?vos|tous_?les)_?(fichiers|donnees|documents)"
+    r"|comment_?(recuperer|restaurer|retrouver|debloquer|deverrouiller|dechiffrer|decrypter)"
+    r"|(vos|tous_?vos)_?(fichiers|donnees)|lisez_?moi_?(maintenant|d_?abord|immediatement|urgent|vite|svp|!)"
+    r"|!+_?lisez"
 )
+_SEPARATORS = re.compile(r"[\s\-.,+'’]+")
+# A plain « README.txt » or « Lisez-moi.txt » comes with many programs: suspicious only in NOTE_FOLDERS
+# folders at once (see classify); decorated (« _readme.txt », « !!!LISEZ-MOI!!!.txt ») it is a note.
+_PLAIN_README = frozenset({"readme", "lisezmoi", "lismoi"})
+_DECORATION = "_!@#~"
 
 
 @dataclass(frozen=True)
@@ -108,15 +123,31 @@ def extension(name: str) -> str:
     return ext.lower() if dot and stem.strip(".") else ""
 
 
+def _note_stem(name: str, ext: str) -> str:
+    """« Comment-RÉCUPÉRER vos fichiers » -> comment_recuperer_vos_fichiers: case, accents and separators
+    do not matter to the patterns."""
+    stem = unicodedata.normalize("NFKD", name[: -len(ext) - 1].lower())
+    stem = "".join(char for char in stem if not unicodedata.combining(char))
+    return _SEPARATORS.sub("_", stem)
+
+
+def plain_readme(name: str) -> bool:
+    """« README.txt », « Read-Me.html », « Lisez-moi.txt »: what a program's own read-me is called."""
+    ext = extension(name)
+    return ext in ("txt", "html", "htm") and _note_stem(name, ext).replace("_", "") in _PLAIN_README
+
+
 def note_like(name: str) -> bool:
-    """Named like a ransom note (README_FOR_DECRYPT.txt, HOW_TO_RECOVER.html, _readme.txt, info.hta)."""
+    """Named like a ransom note (README_FOR_DECRYPT.txt, HOW_TO_RECOVER.html, _readme.txt, info.hta,
+    LISEZ-MOI_RANÇON.txt, Comment récupérer vos fichiers.html)."""
     ext = extension(name)
     if ext not in NOTE_EXTENSIONS:
         return False
     if ext == "hta":
         return True  # an HTML application has nothing to do in a user's folder
-    stem = re.sub(r"[\s\-.]+", "_", name[: -len(ext) - 1].lower())
-    return bool(_NOTE_WORDS.search(stem)) or (stem != "readme" and stem.strip("_!@#+~") == "readme")
+    stem = _note_stem(name, ext)
+    core = stem.strip(_DECORATION)
+    return bool(_NOTE_WORDS.search(stem)) or (core != stem and core.replace("_", "") in _PLAIN_README)
 
 
 def _walk(roots: Sequence[Path], since: float, deadline: float, clock: Callable[[], float],
@@ -163,12 +194,11 @@ def _walk(roots: Sequence[Path], since: float, deadline: float, clock: Callable[
 
 def classify(recent: Sequence[_Recent]) -> list[tuple[_Recent, str]]:
     counts = Counter(extension(item.name) for item in recent)
-    plain_readme_folders = {item.folder for item in recent if item.name.lower() in ("readme.txt", "readme.html")}
+    plain_readme_folders = {item.folder for item in recent if plain_readme(item.name)}
     found = []
     for item in recent:
         ext = extension(item.name)
-        if note_like(item.name) or (item.name.lower() in ("readme.txt", "readme.html")
-                                    and len(plain_readme_folders) >= NOTE_FOLDERS):
+        if note_like(item.name) or (plain_readme(item.name) and len(plain_readme_folders) >= NOTE_FOLDERS):
             found.append((item, "ransom_note"))
         elif ext in RANSOM_EXTENSIONS:
             found.append((item, "ransom_extension"))

@@ -3,26 +3,38 @@
 Every change is a read-modify-write under a file lock (the guide window and `vigie incident …` from a
 terminal may both write), so nothing is lost and a kill -9 leaves the previous or the next version,
 never half a file. Closing archives the folder; nothing here ever deletes an incident.
+
+A full disk must not lose the detection time, from which both 72-hour deadlines count. When the state
+cannot be written, no half-made folder is left (it would read as "no incident"): the time is kept as
+the *name* of an empty file, `detected-<time>` (a new empty file needs no data block, so it usually
+fits where nothing else does, and a name is never half-written), in the incidents folder or, when even
+that folder cannot be made (ext4), in Vigie's data folder; the journal gets a line if it can. The next
+`vigie incident …` command, or the running agent if its own attempt was refused (it retries every few
+seconds), saves the incident from it with the original time (save_pending).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import logging
 import os
 import re
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 import msgspec
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 from vigie import paths
 from vigie.errors import VigieError
 from vigie.features.incident.contacts import IncidentContacts
 from vigie.journal import Journal, open_journal
-from vigie.model import T
+from vigie.model import T, Text
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +46,10 @@ LOCK_TIMEOUT = 10.0  # s; a writer holds the lock for milliseconds
 # The seven screens of the guide, in order (issue 8).
 STEPS = ("keep_on", "cut_network", "dont_pay", "evidence", "alert", "deadlines", "keep_caring")
 _ID = re.compile(r"\d{8}-\d{6}(-\d{1,3})?")  # from the detection time; never a path
+PENDING_PREFIX = "detected-"
+_PENDING_TIME = "%Y%m%dT%H%M%S.%f%z"  # no colon: a valid file name on every system
+_PENDING = re.compile(r"detected-\d{8}T\d{6}\.\d{6}[+-]\d{4}")
+DISK_FULL = frozenset({errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)})  # Windows' "disk full" is ENOSPC
 
 
 class IncidentError(VigieError):
@@ -41,6 +57,49 @@ class IncidentError(VigieError):
 
     def __init__(self, log_detail: str) -> None:
         super().__init__(T("The incident's state cannot be read: ask your IT provider."), log_detail)
+
+
+def date_text(at: datetime) -> Text:
+    """The local date in the reader's order (« 22/11/2026 » in French)."""
+    local = at.astimezone()
+    return T("{year}-{month}-{day}", year=local.strftime("%Y"), month=local.strftime("%m"), day=local.strftime("%d"))
+
+
+def when_text(at: datetime) -> Text:
+    """« 22/11/2026 à 14:30 », local wall-clock time."""
+    return T("{date} at {time}", date=date_text(at), time=at.astimezone().strftime("%H:%M"))
+
+
+def disk_problem(exc: OSError) -> Text:
+    """What a failed write means for the user: a full disk, or the system's own reason."""
+    if exc.errno in DISK_FULL:
+        return T("The disk is full.")
+    return T("The disk refused the change: {reason}.", reason=exc.strerror or str(exc))
+
+
+class IncidentNotSaved(IncidentError):
+    """The disk refused the incident's state (full, most likely). `detected_at` is the detection time,
+    `kept` says whether it survives this process (the detected-<time> file): then the next command or
+    the running agent saves the incident with it."""
+
+    def __init__(self, detected_at: datetime, exc: OSError, kept: bool) -> None:
+        self.detected_at, self.kept, self.disk_full = detected_at, kept, exc.errno in DISK_FULL
+        when = when_text(detected_at)
+        if kept:
+            time_line = T("Vigie could not save the incident, but it keeps its detection time, {when}, and saves "
+                          "it as soon as there is room. Write that time down on paper too.", when=when)
+        else:
+            time_line = T("Vigie could not save the incident, nor its detection time. Write it down on paper: "
+                          "{when}.", when=when)
+        todo = (T("Free some space (empty the trash, delete large downloads) or call your IT provider, then "
+                  "open the guide again.") if self.disk_full else T("Call your IT provider."))
+        VigieError.__init__(self, T("{problem}\n{time_line}\n{todo}", problem=disk_problem(exc), time_line=time_line,
+                                    todo=todo), f"detected at {detected_at.isoformat()}, kept={kept}: {exc}")
+
+    @property
+    def short_reason(self) -> Text:
+        """For the tooltip: « Incident non enregistré (disque plein) »."""
+        return T("disk full") if self.disk_full else T("disk error")
 
 
 class Note(msgspec.Struct, frozen=True):
@@ -91,6 +150,21 @@ class Incident(msgspec.Struct, kw_only=True):
         return next((mark.at for mark in self.calls if mark.what == contact), None)
 
 
+def write_private_bytes(path: Path, data: bytes) -> None:
+    """Atomically, 0600, whatever the umask; a write refused half-way (a full disk) leaves nothing behind."""
+    paths.private_dir(path.parent)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")  # one per writer
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
+
+
 def default_root() -> Path:
     return paths.data_dir() / "incidents"
 
@@ -132,7 +206,12 @@ class IncidentStore:
             raise IncidentError(f"incident {incident_id}: state unreadable") from exc
 
     def find_open(self) -> Incident | None:
-        """The open incident (the newest if, against all odds, there are several)."""
+        """The open incident (the newest if, against all odds, there are several). A detection kept while
+        the disk was full is saved first; IncidentNotSaved if it still cannot be."""
+        self.save_pending()
+        return self._find_saved()
+
+    def _find_saved(self) -> Incident | None:
         found = []
         for folder in self._incident_folders(self.root):
             try:
@@ -157,7 +236,7 @@ class IncidentStore:
 
     def save(self, incident: Incident) -> None:
         folder = paths.private_dir(self.folder(incident.id))
-        paths.replace_private_file(folder / STATE_FILE, msgspec.json.format(msgspec.json.encode(incident)).decode())
+        write_private_bytes(folder / STATE_FILE, msgspec.json.format(msgspec.json.encode(incident)))
 
     def _lock(self, folder: Path) -> FileLock:
         return FileLock(paths.private_dir(folder) / ".lock", mode=0o600, timeout=LOCK_TIMEOUT)
@@ -177,21 +256,115 @@ class IncidentStore:
     def start(self, now: datetime, contacts: IncidentContacts | None = None,
               journal: Journal | None = None) -> tuple[Incident, bool]:
         """The open incident, or a new one detected `now` (recorded in the journal). Contacts given
-        (not empty) replace the stored ones: the configuration may have been completed since."""
-        with self._lock(self.root):
-            incident = self.find_open()
-            if incident is not None:
-                if contacts is not None and not contacts.is_empty() and contacts != incident.contacts:
-                    with self.change(incident.id) as changed:
-                        changed.contacts = contacts
-                    incident = changed
-                return incident, False
-            taken = {p.name for p in self._incident_folders(self.root)} | set(self.archived())
-            incident = Incident(id=new_id(now, taken), detected_at=now, contacts=contacts or IncidentContacts())
-            self.save(incident)
+        (not empty) replace the stored ones: the configuration may have been completed since.
+        IncidentNotSaved when the disk refuses it: the detection time is kept (see the module's doc)."""
+        self.save_pending(journal)  # a detection kept earlier is the incident: its time, not `now`
+        try:
+            with self._lock(self.root):
+                incident = self._find_saved()
+                if incident is not None:
+                    return self._update_contacts(incident, contacts), False
+                taken = {p.name for p in self._incident_folders(self.root)} | set(self.archived())
+                incident = Incident(id=new_id(now, taken), detected_at=now, contacts=contacts or IncidentContacts())
+                self._save_new(incident)
+        except Timeout:
+            raise
+        except OSError as exc:
+            raise self._not_saved(now, exc, journal) from exc
         _record(journal, "incident_opened", now, id=incident.id)
         log.info("incident %s opened", incident.id)
         return incident, True
+
+    def _update_contacts(self, incident: Incident, contacts: IncidentContacts | None) -> Incident:
+        if contacts is None or contacts.is_empty() or contacts == incident.contacts:
+            return incident
+        try:
+            with self.change(incident.id) as changed:
+                changed.contacts = contacts
+        except OSError as exc:  # the incident exists: resume it with the contacts it has
+            log.warning("incident %s: contacts not updated: %s", incident.id, exc)
+            return incident
+        return changed
+
+    def _save_new(self, incident: Incident) -> None:
+        """Write a new incident's state; if the disk refuses, remove what was made of its folder."""
+        try:
+            self.save(incident)
+        except OSError:
+            with contextlib.suppress(OSError):
+                self.folder(incident.id).rmdir()  # only if empty: nothing that is not ours goes
+            raise
+
+    # a detection kept while the disk was full
+
+    def _marker_folders(self) -> tuple[Path, Path]:
+        """The incidents folder, or Vigie's data folder when even that one could not be made."""
+        return self.root, self.root.parent
+
+    def _not_saved(self, detected_at: datetime, exc: OSError, journal: Journal | None) -> IncidentNotSaved:
+        log.error("incident detected at %s not saved: %s", detected_at.isoformat(), exc)
+        kept = self._keep_detection(detected_at)
+        _record(journal, "incident_not_saved", detected_at, once=True, reason=str(exc), kept=kept)
+        return IncidentNotSaved(detected_at, exc, kept)
+
+    def _keep_detection(self, detected_at: datetime) -> bool:
+        name = PENDING_PREFIX + detected_at.strftime(_PENDING_TIME)
+        for folder in self._marker_folders():
+            try:
+                if folder == self.root:
+                    paths.private_dir(folder)
+                os.close(os.open(folder / name, os.O_WRONLY | os.O_CREAT, 0o600))
+            except OSError as exc:
+                log.warning("incident: detection time not kept in %s: %s", folder, exc)
+                continue
+            log.info("incident: detection time kept as %s", folder / name)
+            return True
+        return False
+
+    def pending(self) -> list[tuple[Path, datetime]]:
+        """Detection times kept while the incident could not be saved, oldest first."""
+        found = []
+        for folder in self._marker_folders():
+            try:
+                names = [p for p in folder.iterdir() if _PENDING.fullmatch(p.name)]
+            except OSError:
+                continue
+            for marker in names:
+                try:
+                    found.append((marker, datetime.strptime(marker.name[len(PENDING_PREFIX):], _PENDING_TIME)))
+                except ValueError:  # digits that make no date: not ours
+                    log.warning("incident: %s ignored (not a detection time)", marker)
+        return sorted(found, key=lambda pair: pair[1])
+
+    def save_pending(self, journal: Journal | None = None) -> None:
+        """Save the incident from a kept detection time, now that there may be room. Cheap when there is
+        none (one folder listing): the agent's tooltip calls this every minute."""
+        if not self.pending():
+            return
+        try:
+            with self._lock(self.root):
+                for marker, detected_at in self.pending():  # again, under the lock: another process may be done
+                    self._save_detected(marker, detected_at, journal)
+        except Timeout:
+            raise
+        except OSError as exc:
+            first = self.pending()
+            raise IncidentNotSaved(first[0][1] if first else datetime.now().astimezone(), exc, bool(first)) from exc
+
+    def _save_detected(self, marker: Path, detected_at: datetime, journal: Journal | None) -> None:
+        existing = self._find_saved()
+        if existing is None:
+            taken = {p.name for p in self._incident_folders(self.root)} | set(self.archived())
+            incident = Incident(id=new_id(detected_at, taken), detected_at=detected_at)
+            self._save_new(incident)
+            _record(journal, "incident_opened", detected_at, id=incident.id)
+            log.info("incident %s saved from its kept detection time", incident.id)
+        else:  # saved meanwhile (another process): the same attack
+            log.info("incident %s already open; kept detection time %s dropped", existing.id, marker.name)
+        try:
+            marker.unlink()
+        except OSError as exc:  # the incident is saved; the next call finds it open and drops the file again
+            log.warning("incident: %s not removed: %s", marker, exc)
 
     def close(self, incident_id: str, now: datetime, journal: Journal | None = None) -> Path:
         """« Incident terminé »: marked closed, recorded, then the folder moves to the archive."""
@@ -218,12 +391,17 @@ def start_incident(now: datetime, contacts: IncidentContacts | None = None,
         journal.close()
 
 
-def _record(journal: Journal | None, kind: str, now: datetime, **data: object) -> None:
-    if journal is not None:
-        journal.record(kind, now, **data)
-        return
-    opened, _problem = open_journal()
+def _record(journal: Journal | None, kind: str, now: datetime, once: bool = False, **data: object) -> None:
+    """Best effort: a full disk may refuse the journal too, and must not undo what was saved.
+    once: not again for the same time (the agent retries a refused incident every few seconds)."""
     try:
-        opened.record(kind, now, **data)
-    finally:
-        opened.close()
+        opened, _problem = (journal, None) if journal is not None else open_journal()
+        try:
+            stamp = now.isoformat(timespec="seconds")
+            if not (once and any(at == stamp for at, _kind, _data in opened.events(kind))):
+                opened.record(kind, now, **data)
+        finally:
+            if journal is None:
+                opened.close()
+    except (OSError, sqlite3.Error) as exc:
+        log.error("journal: %s at %s not recorded: %s", kind, now.isoformat(), exc)

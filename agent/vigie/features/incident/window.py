@@ -21,6 +21,7 @@ import getpass
 import logging
 import os
 import queue
+import sys
 import threading
 import tkinter as tk
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from pathlib import Path
 from tkinter import filedialog, ttk
 from tkinter import font as tkfont
 
+from vigie import filenames
 from vigie.features.incident import evidence, network
 from vigie.features.incident.contacts import Contact, configured_contacts, contact_list
 from vigie.features.incident.deadlines import deadlines, remaining_text
@@ -165,7 +167,8 @@ class IncidentGuide:
     # helpers
 
     def t(self, text: Text) -> str:
-        return drawable(render(text, self.tr))
+        """A path may hold undecodable bytes: spelt out as \\xff (Tk would draw U+FFFD)."""
+        return drawable(filenames.readable(render(text, self.tr)))
 
     def when(self, at: datetime) -> str:
         return at.astimezone().strftime("%H:%M")
@@ -707,9 +710,17 @@ def run(language: str = "fr", raisable: bool = False, store: IncidentStore | Non
     is printed unless announce is False (`vigie incident` in a terminal has no agent to tell)."""
     tr = translator(language)
     store = store or IncidentStore()
-    incident, created = start_incident(datetime.now().astimezone(), configured_contacts(), store)
+    try:
+        incident, created = start_incident(datetime.now().astimezone(), configured_contacts(), store)
+    except IncidentError as exc:  # a full disk: the detection time is kept, the reason says what to do
+        log.error("incident guide: %s", exc)
+        print(filenames.readable(render(exc.reason, tr)), file=sys.stderr)
+        return 2
     log.info("incident guide: incident %s %s", incident.id, "opened" if created else "resumed")
-    evidence.sync(store, incident)
+    try:
+        evidence.sync(store, incident)
+    except OSError as exc:  # done again at the next change, or by the report
+        log.error("incident guide: evidence not synced: %s", exc)
 
     def build(root: tk.Tk) -> IncidentGuide:
         root.withdraw()
