@@ -44,12 +44,12 @@ def private_dir(path: Path) -> Path:
     return path
 
 
-def write_private_file(path: Path, text: str) -> None:
-    """Write a new file readable by the user only (0600), whatever the umask."""
+def write_private_file(path: Path, content: str | bytes) -> None:
+    """Write a new file readable by the user only (0600), whatever the umask (text is written as UTF-8)."""
     private_dir(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content.encode("utf-8") if isinstance(content, str) else content)
 
 
 def replace_private_file(path: Path, text: str) -> None:
