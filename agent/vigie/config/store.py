@@ -116,7 +116,8 @@ class ConfigStore:
         found = policy.read_policy(self.policy_file or policy.policy_path())
         loaded.config, loaded.locked, refused = policy.apply(loaded.config, found)
         loaded.quit_code = found.quit_code
-        loaded.problems += [Problem("policy_invalid", message) for message in found.problems + refused]
+        loaded.problems += [Problem(found.problem_code, message) for message in found.problems]
+        loaded.problems += [Problem("policy_invalid", message) for message in refused]
         if loaded.locked:
             log.info("policy: %d setting(s) set by the IT provider", len(loaded.locked))
         return loaded
