@@ -42,8 +42,8 @@ def check_text(env: dict[str, str]) -> str:
     return " ".join(harness.run_vigie(env, "check").stdout.replace("\u00a0", " ").split())
 
 
-def protected(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
-    path = tmp_path / "policy.toml"
+def protected(env: dict[str, str], policy_dir: Path) -> dict[str, str]:
+    path = policy_dir / "policy.toml"
     path.write_text(f'[agent]\nquit_code = "{policy.hash_code(CODE, iterations=20_000)}"\n', encoding="utf-8")
     return dict(env, VIGIE_POLICY=str(path))
 
@@ -84,9 +84,9 @@ def test_check_sees_the_running_agent_then_notices_an_unannounced_kill(desktop_e
     assert "→ Relancez Vigie depuis le menu des applications" in text
 
 
-def test_sigterm_is_recorded_and_a_protected_agent_is_missed(desktop_env, start_agent, tmp_path):
+def test_sigterm_is_recorded_and_a_protected_agent_is_missed(desktop_env, start_agent, policy_dir):
     """With a quit code the agent is expected even when it does not start at login."""
-    proc, env = start_agent(protected(desktop_env, tmp_path))
+    proc, env = start_agent(protected(desktop_env, policy_dir))
     proc.terminate()  # what `kill PID` sends
     assert proc.wait(15) == 0
     report, row = check_json(env)
@@ -103,8 +103,8 @@ def test_sigterm_is_recorded_and_a_protected_agent_is_missed(desktop_env, start_
     assert "agent stopped reason=signal detail=SIGTERM" in harness.vigie_log(env)
 
 
-def test_quit_with_the_code_is_recorded(desktop_env, start_agent, tmp_path):
-    proc, env = start_agent(protected(desktop_env, tmp_path))
+def test_quit_with_the_code_is_recorded(desktop_env, start_agent, policy_dir):
+    proc, env = start_agent(protected(desktop_env, policy_dir))
     assert harness.sni_menu(env, "click", "Quitter").returncode == 0
     (wid,) = harness.wait_for(lambda: harness.window_ids(env, "vigie-quit"), what="the code window")
     harness.wait_for(lambda: harness.focused_window(env) == wid, timeout=5, what="the focus")

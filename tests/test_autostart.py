@@ -360,8 +360,8 @@ def test_a_machine_wide_entry_is_on_and_each_user_can_switch_it_off(xdg, tmp_pat
 # --- the IT provider's quit code protects the start at login (issue 15, point 15) ------------------
 
 
-def protected_env(home_env: dict[str, str], tmp_path: Path, code: str = "4321") -> dict[str, str]:
-    policy_file = tmp_path / "policy.toml"
+def protected_env(home_env: dict[str, str], tmp_path: Path, policy_dir: Path, code: str = "4321") -> dict[str, str]:
+    policy_file = policy_dir / "policy.toml"
     policy_file.write_text(f'[agent]\nquit_code = "{policy.hash_code(code, iterations=20_000)}"\n', encoding="utf-8")
     return dict(home_env, VIGIE_POLICY=str(policy_file), XDG_CONFIG_DIRS=str(tmp_path / "no-system-entry"))
 
@@ -376,8 +376,8 @@ def vigie_with_input(env: dict[str, str], typed: str | None, *args: str) -> subp
                           timeout=60)
 
 
-def test_a_quit_code_refuses_autostart_disable_without_the_code(home_env, tmp_path):
-    env = protected_env(home_env, tmp_path)
+def test_a_quit_code_refuses_autostart_disable_without_the_code(home_env, tmp_path, policy_dir):
+    env = protected_env(home_env, tmp_path, policy_dir)
     entry = Path(env["XDG_CONFIG_HOME"]) / "autostart" / "vigie.desktop"
     assert harness.run_vigie(env, "autostart", "enable").returncode == 0  # starting is always allowed
     refused = harness.run_vigie(env, "autostart", "disable")
@@ -392,8 +392,8 @@ def test_a_quit_code_refuses_autostart_disable_without_the_code(home_env, tmp_pa
     assert "autostart disable refused: protected by the IT provider's quit code" in harness.vigie_log(env)
 
 
-def test_the_quit_code_lets_autostart_be_disabled_and_never_goes_on_the_command_line(home_env, tmp_path):
-    env = protected_env(home_env, tmp_path)
+def test_the_quit_code_lets_autostart_be_disabled_and_never_goes_on_the_command_line(home_env, tmp_path, policy_dir):
+    env = protected_env(home_env, tmp_path, policy_dir)
     entry = Path(env["XDG_CONFIG_HOME"]) / "autostart" / "vigie.desktop"
     assert harness.run_vigie(env, "autostart", "enable").returncode == 0
     as_argument = harness.run_vigie(env, "autostart", "disable", "--code", "4321")

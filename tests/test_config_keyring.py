@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
 from pathlib import Path
 
 import harness
@@ -192,3 +193,65 @@ def test_agent_config_child_with_a_hung_keyring_gives_defaults(bus_env, services
     assert loaded.read_only
     assert [p.code for p in loaded.problems] == ["keyring_timeout"]
     assert loaded.config.os_updates.security_grace_days == 7
+
+
+# Issue 15, point 7: entries that cannot be decoded. Each is planted with secret-tool in the real
+# gnome-keyring, as another program (or a damaged keyring) could leave it.
+UNDECODABLE = {
+    "idle_lock": "[" * 1500,  # nested too deep for any JSON parser: RecursionError
+    "usb_storage": json.dumps({"schema_version": "1", "data": ["enabled"]}),  # wrong types
+    # Valid, but far longer than any entry Vigie writes (secret-tool stores up to about 8 KB).
+    "notifications": " " * 6000 + '{"schema_version":1,"data":{"enabled":false}}',
+    "contacts": b'{"schema_version":1,"data":{"it_provider_name":"\xff\xfe"}}',  # not UTF-8
+}
+
+
+def plant_undecodable(env) -> None:
+    for section, value in UNDECODABLE.items():
+        data = value if isinstance(value, bytes) else value.encode()
+        subprocess.run(["secret-tool", "store", "--label", f"Vigie {section}", "service", "Vigie", "username",
+                        section], env=dict(env), input=data, check=True, timeout=30)
+
+
+def test_undecodable_entries_are_quarantined_alone_and_every_command_works(keyring_env):
+    """A 1.5 KB entry of nested `[` made every `vigie` command crash (RecursionError, exit 1), `config
+    reset` included, and the agent dropped every section blaming the keyring."""
+    harness.run_vigie(keyring_env, "config", "set", GRACE, "3")
+    kept = harness.secret_lookup(keyring_env, "os_updates")
+
+    plant_undecodable(keyring_env)
+    get = harness.run_vigie(keyring_env, "config", "get", "idle_lock.lock_after_seconds")
+    assert (get.returncode, get.stdout.strip()) == (0, "300"), get.stderr  # the default
+    assert "Traceback" not in get.stderr
+    assert get.stderr.count("Certains réglages étaient illisibles et ont été remis par défaut") == len(UNDECODABLE)
+    assert harness.run_vigie(keyring_env, "config", "get", GRACE).stdout.strip() == "3"  # the others are kept
+    copies = quarantine_files(keyring_env)
+    assert sorted(p.read_bytes() for p in copies) == sorted(
+        v if isinstance(v, bytes) else v.encode() for v in UNDECODABLE.values())
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in copies)
+    assert all(harness.secret_lookup(keyring_env, section) is None for section in UNDECODABLE)
+    assert harness.secret_lookup(keyring_env, "os_updates") == kept
+
+    plant_undecodable(keyring_env)
+    exported = harness.run_vigie(keyring_env, "config", "export")  # what the agent reads at start
+    loaded = json.loads(exported.stdout)
+    assert loaded["read_only"] is False and loaded["config"]["os_updates"]["security_grace_days"] == 3
+    assert loaded["config"]["notifications"]["enabled"] is True  # the default: the padded value was not read
+    assert sorted(p["section"] for p in loaded["problems"]) == sorted(UNDECODABLE)
+    assert {p["code"] for p in loaded["problems"]} == {"section_invalid"}
+
+    plant_undecodable(keyring_env)
+    check = harness.run_vigie(keyring_env, "check")
+    assert "Traceback" not in check.stderr and "Mises à jour du système" in check.stdout  # the checks ran
+    assert check.stdout.count("illisibles et ont été remis par défaut") == len(UNDECODABLE)
+    assert all(f"[{section}]" in check.stdout for section in UNDECODABLE)
+    assert "trousseau" not in check.stdout  # the keyring itself is not blamed
+
+    plant_undecodable(keyring_env)
+    reset = harness.run_vigie(keyring_env, "config", "reset")
+    assert reset.returncode == 0 and "Traceback" not in reset.stderr, reset.stderr
+    assert all(harness.secret_lookup(keyring_env, s) is None for s in [*UNDECODABLE, "os_updates"])
+    log = log_text(keyring_env)
+    assert "config section idle_lock is invalid (RecursionError" in log
+    assert "config section contacts is invalid (UnicodeEncodeError" in log
+    assert "config section notifications is invalid (ValueError: 6045 characters" in log

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import tempfile
+import threading
 from pathlib import Path
 
 import platformdirs
 
 from vigie import APP_NAME
+
+log = logging.getLogger(__name__)
 
 
 def data_dir() -> Path:
@@ -19,8 +25,68 @@ def log_dir() -> Path:
 
 
 def runtime_dir() -> Path:
-    """Per-user, per-session files: the single-instance lock and the status snapshot."""
-    return platformdirs.user_runtime_path(APP_NAME, appauthor=False)
+    """Per-user, per-session files: the single-instance lock and the status snapshot (created, private).
+
+    $XDG_RUNTIME_DIR/Vigie, else /run/user/UID/Vigie or $TMPDIR/runtime-UID/Vigie, when that folder is
+    the user's own and private: platformdirs refuses one another account created or left open. Another
+    account must neither stop Vigie from starting nor reach its files, so Vigie then uses a private
+    folder in the user's cache, and says so in the log."""
+    try:
+        path = platformdirs.user_runtime_path(APP_NAME, appauthor=False, ensure_exists=True)
+        problem = _own_private_dir(path)
+    except OSError as exc:  # PermissionError: platformdirs found the folder unsafe
+        problem = f"{type(exc).__name__}: {exc}"
+    return path if problem is None else _fallback_runtime_dir(problem)
+
+
+_fallback_lock = threading.Lock()
+_reported: set[str] = set()
+_last_resort: list[Path] = []
+
+
+def _fallback_runtime_dir(problem: str) -> Path:
+    cache = platformdirs.user_cache_path(APP_NAME, appauthor=False)
+    folder = cache / "runtime"
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        trouble = _own_private_dir(cache) or _own_private_dir(folder)
+    except OSError as exc:
+        trouble = f"{type(exc).__name__}: {exc}"
+    with _fallback_lock:
+        if trouble is None:
+            _log_once(logging.WARNING, f"runtime folder refused ({problem}): Vigie uses {folder}")
+            return folder
+        if not _last_resort:  # this process only: a second agent would not see this one's lock
+            _last_resort.append(Path(tempfile.mkdtemp(prefix="vigie-runtime-")))
+        _log_once(logging.ERROR, f"runtime folder refused ({problem}), and {trouble}: Vigie uses "
+                                 f"{_last_resort[0]} for this run only")
+        return _last_resort[0]
+
+
+def _own_private_dir(path: Path) -> str | None:
+    """Create path (0700), or accept it when it is already the user's own folder; else why not."""
+    with contextlib.suppress(FileExistsError):
+        path.mkdir(mode=0o700)
+    if os.name == "nt":  # no POSIX owner: the user's profile folders are protected by their ACLs
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)  # a link is refused (ELOOP)
+    except OSError as exc:
+        return f"{path}: {exc.strerror}"
+    try:
+        owner = os.fstat(fd).st_uid
+        if owner != os.geteuid():
+            return f"{path} belongs to uid {owner}"
+        os.fchmod(fd, 0o700)  # the user's own: made private whatever the umask or an older Vigie did
+    finally:
+        os.close(fd)
+    return None
+
+
+def _log_once(level: int, message: str) -> None:
+    if message not in _reported:
+        _reported.add(message)
+        log.log(level, message)
 
 
 def status_snapshot() -> Path:
@@ -44,12 +110,12 @@ def private_dir(path: Path) -> Path:
     return path
 
 
-def write_private_file(path: Path, text: str) -> None:
-    """Write a new file readable by the user only (0600), whatever the umask."""
+def write_private_file(path: Path, content: str | bytes) -> None:
+    """Write a new file readable by the user only (0600), whatever the umask (text is written as UTF-8)."""
     private_dir(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content.encode("utf-8") if isinstance(content, str) else content)
 
 
 def replace_private_file(path: Path, text: str) -> None:

@@ -87,7 +87,17 @@ class KeyringAccess:
         self._broken: KeyringUnavailable | None = None
 
     def get(self, name: str) -> str | None:
-        return self._call(lambda kr: kr.get_password(self.service, name))
+        """The entry's text; bytes that are not UTF-8 come back as surrogate escapes, for the caller to
+        refuse (and quarantine) that entry alone: one bad value is not a keyring failure."""
+
+        def read(kr: keyring.backend.KeyringBackend) -> str | None:
+            try:
+                return kr.get_password(self.service, name)
+            except UnicodeDecodeError as exc:
+                log.warning("keyring entry %s is not UTF-8 text: %s", name, exc)
+                return bytes(exc.object).decode("utf-8", "surrogateescape")
+
+        return self._call(read)
 
     def set(self, name: str, value: str) -> None:
         self._call(lambda kr: kr.set_password(self.service, name, value))

@@ -8,8 +8,9 @@
     [agent]
     quit_code = "pbkdf2_sha256$600000$<salt>$<hash>"   # optional: « Quitter » asks for this code
 
-Every value the file sets is locked. A file that cannot be read is ignored as a whole; a value that
-is invalid is ignored alone; both are reported (French) and logged, never a crash.
+Every value the file sets is locked. A file that cannot be read, or that an account other than an
+administrator could write (policy_file.py), is ignored as a whole; a value that is invalid is ignored
+alone; both are reported (French) and logged, never a crash.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 
 import msgspec
 
+from vigie.config import policy_file
 from vigie.config.schema import SECTIONS
 from vigie.model import T, Text
 
@@ -57,24 +59,28 @@ class Policy:
     values: dict[str, dict[str, Any]] = field(default_factory=dict)  # section -> key -> value
     quit_code: str | None = None
     problems: list[Text] = field(default_factory=list)
+    problem_code: str = "policy_invalid"  # "policy_untrusted": ignored for who may write it, or what it is
 
 
 def read_policy(path: Path) -> Policy:
     """The policy at path; an absent file is an empty policy (most PCs have none)."""
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_POLICY_BYTES + 1)
-    except FileNotFoundError:
-        return Policy()
+        raw = policy_file.read_trusted(path, MAX_POLICY_BYTES)
+    except policy_file.PolicyRefused as exc:
+        log.warning("policy file ignored: %s", exc.log_detail)
+        return Policy(problems=[exc.reason], problem_code="policy_untrusted")
     except OSError as exc:
         log.error("policy file unreadable: %s", exc)
         return Policy(problems=[T("The IT provider's settings file cannot be read: {reason}.",
                                   reason=exc.strerror or type(exc).__name__)])
+    if raw is None:
+        return Policy()
     if len(raw) > MAX_POLICY_BYTES:
+        log.error("policy file larger than %d bytes: ignored", MAX_POLICY_BYTES)
         return Policy(problems=[T("The IT provider's settings file is too large; Vigie ignores it.")])
     try:
         document = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:  # RecursionError: [[[[…
         log.error("policy file invalid: %s", exc)
         return Policy(problems=[T("The IT provider's settings file is not valid ({reason}); Vigie ignores it.",
                                   reason=str(exc))])

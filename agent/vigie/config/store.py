@@ -3,8 +3,8 @@
 Stored form of a section: {"schema_version": N, "data": {...}} as JSON.
 Faults never crash and never lose data:
 - keyring missing, locked, hung or unsafe: defaults for everything, read-only;
-- a section that is corrupt or invalid: its raw text is quarantined in a 0600 file, that section
-  alone goes back to its defaults;
+- a section that is corrupt or invalid (bad JSON or UTF-8, nested too deep, wrong types, far too long):
+  its raw text is quarantined in a 0600 file, that section alone goes back to its defaults;
 - a section written by a newer Vigie: read (as far as we understand it), never overwritten.
 """
 
@@ -30,6 +30,12 @@ from vigie.errors import VigieError
 from vigie.model import T, Text
 
 log = logging.getLogger(__name__)
+# Vigie writes each section in less than MAX_ENTRY_CHARS: anything far longer is not ours, and is not parsed.
+MAX_STORED_CHARS = 4 * MAX_ENTRY_CHARS
+MAX_QUARANTINE_CHARS = 1_000_000
+# What a damaged entry can raise while decoded: bad JSON or text (ValueError), nesting too deep
+# (RecursionError), wrong types (TypeError, ValidationError), no migration for its version.
+UNDECODABLE = (ValueError, TypeError, RecursionError, msgspec.ValidationError, migrations.MigrationMissing)
 
 @dataclass(frozen=True)
 class Problem:
@@ -110,7 +116,8 @@ class ConfigStore:
         found = policy.read_policy(self.policy_file or policy.policy_path())
         loaded.config, loaded.locked, refused = policy.apply(loaded.config, found)
         loaded.quit_code = found.quit_code
-        loaded.problems += [Problem("policy_invalid", message) for message in found.problems + refused]
+        loaded.problems += [Problem(found.problem_code, message) for message in found.problems]
+        loaded.problems += [Problem("policy_invalid", message) for message in refused]
         if loaded.locked:
             log.info("policy: %d setting(s) set by the IT provider", len(loaded.locked))
         return loaded
@@ -128,8 +135,9 @@ class ConfigStore:
             if version < SCHEMA_VERSION:
                 data = migrations.migrate(name, data, version, SCHEMA_VERSION)
             value = msgspec.convert(data, section_type)
-        except (ValueError, msgspec.ValidationError, migrations.MigrationMissing) as exc:
-            return self._quarantine(name, section_type, raw, str(exc), loaded)
+            encode_section(value).encode("utf-8")  # a lone surrogate (JSON "\ud800") would break every print
+        except UNDECODABLE as exc:
+            return self._quarantine(name, section_type, raw, f"{type(exc).__name__}: {exc}", loaded)
         loaded.stored_sections.add(name)
         if version < SCHEMA_VERSION:
             self._write_quietly(name, value, loaded)
@@ -146,18 +154,23 @@ class ConfigStore:
         )
         known = {k: v for k, v in data.items() if k in section_type.__struct_fields__}
         try:
-            return msgspec.convert(known, section_type)
-        except msgspec.ValidationError:
+            value = msgspec.convert(known, section_type)
+            encode_section(value).encode("utf-8")
+        except UNDECODABLE:
             return section_type()
+        return value
 
     def _quarantine(
         self, name: str, section_type: type[Section], raw: str, reason: str, loaded: LoadedConfig
     ) -> Section:
-        log.warning("config section %s is invalid (%s): quarantining it", name, reason[:200])
+        log.warning("config section %s is invalid (%s, %d characters): quarantining it", name, reason[:200],
+                    len(raw))
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         target = self.quarantine_dir / f"{name}-{stamp}-{secrets.token_hex(3)}.txt"
+        if len(raw) > MAX_QUARANTINE_CHARS:  # no Vigie ever wrote this: keep a bounded copy of it
+            log.warning("config section %s: only its first %d characters are kept", name, MAX_QUARANTINE_CHARS)
         try:
-            paths.write_private_file(target, raw)
+            paths.write_private_file(target, _as_stored(raw[:MAX_QUARANTINE_CHARS]))
         except OSError as exc:
             # Without a safe copy the entry stays as it is: nothing is ever lost.
             log.error("could not quarantine section %s: %s", name, exc)
@@ -264,13 +277,24 @@ def encode_section(value: Section) -> str:
 
 
 def _envelope(raw: str) -> tuple[int, dict]:
-    document = json.loads(raw)
+    if len(raw) > MAX_STORED_CHARS:
+        raise ValueError(f"{len(raw)} characters, more than {MAX_STORED_CHARS}")
+    raw.encode("utf-8")  # UnicodeEncodeError: the entry's bytes were not UTF-8 (KeyringAccess.get)
+    document = json.loads(raw)  # RecursionError when nested too deep
     if not isinstance(document, dict):
         raise ValueError("not a JSON object")
     version, data = document.get("schema_version"), document.get("data")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1 or not isinstance(data, dict):
         raise ValueError("missing schema_version or data")
     return version, data
+
+
+def _as_stored(raw: str) -> bytes:
+    """The entry as the keyring holds it (bytes that were not UTF-8 come back as they were)."""
+    try:
+        return raw.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return raw.encode("utf-8", "backslashreplace")
 
 
 def split_key(key: str) -> tuple[str, str]:

@@ -163,6 +163,66 @@ def windows_is_admin() -> bool:
         return False
 
 
+SE_FILE_OBJECT = 1
+OWNER_SECURITY_INFORMATION = 0x1
+DACL_SECURITY_INFORMATION = 0x4
+SID_AFTER_MASK = {0, 1, 9, 10}  # ACCESS_ALLOWED, ACCESS_DENIED and their CALLBACK forms: the SID follows the mask
+
+
+class ACL_HEADER(ctypes.Structure):
+    _fields_ = [("AclRevision", ctypes.c_ubyte), ("Sbz1", ctypes.c_ubyte), ("AclSize", ctypes.c_ushort),
+                ("AceCount", ctypes.c_ushort), ("Sbz2", ctypes.c_ushort)]
+
+
+class ACE_HEADER_AND_MASK(ctypes.Structure):
+    _fields_ = [("AceType", ctypes.c_ubyte), ("AceFlags", ctypes.c_ubyte), ("AceSize", ctypes.c_ushort),
+                ("Mask", ctypes.c_uint32)]
+
+
+def file_security(path: str) -> tuple[str, list[tuple[int, int, int, str]] | None]:
+    """Owner SID and DACL entries (type, flags, access mask, SID or "") of a file or folder; None for a
+    NULL DACL. The OS call the tests cannot run; what is decided from it is tested
+    (vigie.config.policy_file.windows_write_problem)."""
+    pointer = ctypes.POINTER(ctypes.c_void_p)
+    advapi32 = ctypes.WinDLL("advapi32", use_last_error=True)  # type: ignore[attr-defined]
+    advapi32.GetNamedSecurityInfoW.argtypes = [ctypes.c_wchar_p, ctypes.c_int, ctypes.c_uint32] + [pointer] * 5
+    advapi32.GetNamedSecurityInfoW.restype = ctypes.c_uint32
+    advapi32.GetAce.argtypes = [ctypes.c_void_p, ctypes.c_uint32, pointer]
+    advapi32.ConvertSidToStringSidW.argtypes = [ctypes.c_void_p, pointer]
+    kernel32 = _kernel32()
+    kernel32.LocalFree.argtypes = [ctypes.c_void_p]
+
+    def sid_text(sid: int) -> str:
+        text = ctypes.c_void_p()
+        if not advapi32.ConvertSidToStringSidW(sid, ctypes.byref(text)):
+            raise ctypes.WinError(ctypes.get_last_error())  # type: ignore[attr-defined]
+        try:
+            return ctypes.wstring_at(text.value)
+        finally:
+            kernel32.LocalFree(text)
+
+    owner, dacl, descriptor = ctypes.c_void_p(), ctypes.c_void_p(), ctypes.c_void_p()
+    error = advapi32.GetNamedSecurityInfoW(path, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION,
+                                           ctypes.byref(owner), None, ctypes.byref(dacl), None,
+                                           ctypes.byref(descriptor))
+    if error:
+        raise ctypes.WinError(error)  # type: ignore[attr-defined]
+    try:
+        if not dacl.value:
+            return sid_text(owner.value), None
+        entries = []
+        for index in range(ACL_HEADER.from_address(dacl.value).AceCount):
+            ace = ctypes.c_void_p()
+            if not advapi32.GetAce(dacl, index, ctypes.byref(ace)):
+                raise ctypes.WinError(ctypes.get_last_error())  # type: ignore[attr-defined]
+            header = ACE_HEADER_AND_MASK.from_address(ace.value)
+            sid = sid_text(ace.value + 8) if header.AceType in SID_AFTER_MASK else ""
+            entries.append((header.AceType, header.AceFlags, header.Mask, sid))
+        return sid_text(owner.value), entries
+    finally:
+        kernel32.LocalFree(descriptor)
+
+
 def read_network() -> NetworkState:
     routes = parsers.parse_windows_routes(_powershell(WINDOWS_DEFAULT_ROUTES, NETWORK_CHECK_TIMEOUT * 3))
     return NetworkState(addressed_interfaces(), routes)
