@@ -186,8 +186,11 @@ def _aware(text: str, naive_is_local: bool = False) -> datetime:
 
 
 def parse_restic_snapshots(stdout: str) -> Snapshot | None:
-    """`restic snapshots --json`: a list of snapshots, or (with --group-by) a list of groups."""
-    data = json.loads(stdout or "[]")
+    """`restic snapshots --json`: a list of snapshots, or (with --group-by) a list of groups. An empty
+    repository gives `[]`; empty output says nothing, so it is not read as "no snapshot" (ValueError)."""
+    data = json.loads(stdout)
+    if not isinstance(data, list):
+        raise ValueError("restic snapshots: not a list")
     snapshots = []
     for item in data:
         snapshots.extend(item.get("snapshots", []) if "group_key" in item else [item])
@@ -198,8 +201,11 @@ def parse_restic_snapshots(stdout: str) -> Snapshot | None:
 
 
 def parse_borg_list(stdout: str) -> Snapshot | None:
-    """`borg list --last 1 --json`: borg writes local times without a zone."""
-    archives = json.loads(stdout).get("archives", [])
+    """`borg list --last 1 --json`: borg writes local times without a zone. An answer without its
+    "archives" part is not read as an empty repository (KeyError)."""
+    archives = json.loads(stdout)["archives"]
+    if not isinstance(archives, list):
+        raise ValueError("borg list: archives is not a list")
     if not archives:
         return None
     newest = max(archives, key=lambda a: a.get("start") or a["time"])
