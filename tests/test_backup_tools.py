@@ -7,12 +7,14 @@ own), starts a grandchild that ignores SIGTERM, and waits. The group's survivors
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -100,8 +102,24 @@ class StandIn:
                              what=f"group {pgid} to be gone: {group_alive(pgid)} still running")
 
 
-def test_a_timeout_ends_the_tool_and_its_grandchild(tmp_path, home_env, monkeypatch):
-    stand_in = StandIn(tmp_path, "restic")
+@pytest.fixture
+def make_stand_in(tmp_path: Path) -> Iterator[Callable[[str], StandIn]]:
+    """Factory of stand-ins; a test that fails leaves no sleeping process behind."""
+    made: list[StandIn] = []
+
+    def make(tool: str) -> StandIn:
+        made.append(StandIn(tmp_path, tool))
+        return made[-1]
+
+    yield make
+    for leftover in made:
+        for pgid in leftover.starts():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pgid, signal.SIGKILL)
+
+
+def test_a_timeout_ends_the_tool_and_its_grandchild(make_stand_in, tmp_path, home_env, monkeypatch):
+    stand_in = make_stand_in("restic")
     use_env(monkeypatch, dict(home_env, PATH=stand_in.path))
     (tmp_path / "depot").mkdir()
     started = time.monotonic()
@@ -112,8 +130,8 @@ def test_a_timeout_ends_the_tool_and_its_grandchild(tmp_path, home_env, monkeypa
     stand_in.assert_all_ended()
 
 
-def test_two_requests_on_one_repository_start_one_tool(tmp_path, home_env, monkeypatch):
-    stand_in = StandIn(tmp_path, "borg")
+def test_two_requests_on_one_repository_start_one_tool(make_stand_in, tmp_path, home_env, monkeypatch):
+    stand_in = make_stand_in("borg")
     use_env(monkeypatch, dict(home_env, PATH=stand_in.path))
     (tmp_path / "depot").mkdir()
     repository = BackupRepository("borg", "cabinet", str(tmp_path / "depot"))
@@ -156,11 +174,11 @@ def add_repository(env: dict[str, str], kind: str, repo: Path) -> None:
     assert added.returncode == 0, added.stderr
 
 
-def test_vigie_check_leaves_no_tool_behind_on_timeout_or_sigterm(keyring_env, tmp_path):
+def test_vigie_check_leaves_no_tool_behind_on_timeout_or_sigterm(make_stand_in, keyring_env, tmp_path):
     add_repository(keyring_env, "restic", tmp_path / "depot")
     assert harness.run_vigie(keyring_env, "config", "set", "backup_age.timeout_seconds", "10").returncode == 0
     assert harness.run_vigie(keyring_env, "config", "set", "os_updates.enabled", "false").returncode == 0  # slow
-    stand_in = StandIn(tmp_path, "restic")
+    stand_in = make_stand_in("restic")
     env = dict(keyring_env, PATH=stand_in.path)
 
     timed_out = vigie(env, "check", "--json")
@@ -178,11 +196,12 @@ def test_vigie_check_leaves_no_tool_behind_on_timeout_or_sigterm(keyring_env, tm
     assert killed.returncode == 128 + signal.SIGTERM  # it unwound (and said so), not killed outright
 
 
-def test_the_agent_runs_one_tool_per_repository_and_ends_it_when_stopped(desktop_env, start_agent, tmp_path):
+def test_the_agent_runs_one_tool_per_repository_and_ends_it_when_stopped(make_stand_in, desktop_env, start_agent,
+                                                                         tmp_path):
     """The backup check's `borg list` hangs; « Tester ma sauvegarde » waits for the repository instead
     of starting a second one; SIGTERM to the agent ends the hung one, grandchild included."""
     add_repository(desktop_env, "borg", tmp_path / "depot")
-    stand_in = StandIn(tmp_path, "borg")
+    stand_in = make_stand_in("borg")
     proc, env = start_agent(desktop_env, PATH=stand_in.path)
     stand_in.hanging()
     assert harness.sni_menu(env, "click", "Tester ma sauvegarde").returncode == 0
@@ -196,9 +215,9 @@ def test_the_agent_runs_one_tool_per_repository_and_ends_it_when_stopped(desktop
     assert "stopping 1 running program(s)" in harness.vigie_log(env)
 
 
-def test_ctrl_c_in_a_command_ends_the_tool(tmp_path, home_env):
+def test_ctrl_c_in_a_command_ends_the_tool(make_stand_in, tmp_path, home_env):
     """Ctrl-C reaches Vigie, not the tool in its own session: Vigie must end the tool's group."""
-    stand_in = StandIn(tmp_path, "restic")
+    stand_in = make_stand_in("restic")
     (tmp_path / "depot").mkdir()
     code = ("from vigie.config.schema import BackupRepository\nfrom vigie.features.backup import repositories\n"
             f"repositories.newest_snapshot(BackupRepository('restic', 'cabinet', {str(tmp_path / 'depot')!r}), 60)")
