@@ -189,9 +189,18 @@ def test_one_recent_copy_only_is_info_about_two_copies():
 
 def test_an_unreadable_source_makes_it_unknown_not_ok():
     reason = sources.SYSTEM_LABELS["time_machine"]
-    finding = BackupAgeCheck().judge([state("a", 3), state("b", None, error=reason)], NOW, 2, 7)
-    assert finding.severity == Severity.UNKNOWN
+    finding = BackupAgeCheck().judge([state("a", 3), state("b", 5), state("c", None, error=reason)], NOW, 2, 7)
+    assert finding.severity == Severity.UNKNOWN and finding.facts["copies"] == 2
     assert "impossible à lire" in render(finding.detail, FR)
+
+
+def test_an_unreadable_second_source_is_no_second_copy():
+    """Issue 15, point 5: a source that cannot be read proves no copy; the one-copy advice stays."""
+    reason = sources.SYSTEM_LABELS["time_machine"]
+    finding = BackupAgeCheck().judge([state("a", 3), state("b", 5, error=reason)], NOW, 2, 7)
+    assert finding.severity == Severity.INFO and finding.facts["copies"] == 1
+    assert render(finding.title, FR) == "Sauvegarde récente, mais en un seul exemplaire."
+    assert "• Déjà Dup\u00a0: impossible à lire (Time Machine)" in render(finding.detail, FR)
 
 
 def test_no_source_at_all_is_a_warning_with_what_to_do():
@@ -230,6 +239,7 @@ def test_an_unplugged_drive_keeps_its_last_seen_backup(make_stick):
     stick = make_stick("SAUVEGARDE")
     stick.mount()
     marker = destination.enroll(stick.mount_point, NOW)
+    make_tree(stick.mount_point, {"Documents/ordonnance.pdf": b"%PDF"})  # the backup itself
     destination.mark(stick.mount_point, NOW - timedelta(hours=30))
     config = Config(backup_age=BackupAge(destinations=[folder_entry(stick.mount_point, marker)]))
     journal = Journal.in_memory()
@@ -240,7 +250,7 @@ def test_an_unplugged_drive_keeps_its_last_seen_backup(make_stick):
     assert unplugged.severity == Severity.WARNING  # 54 h old now: not UNKNOWN, the drive is meant to be away
     assert unplugged.facts["sources"][0] == {
         "source": f"folder:{marker.id}", "last_backup": (NOW - timedelta(hours=30)).isoformat(), "age_hours": 54.0,
-        "connected": False, "estimated": False, "readable": True}
+        "connected": False, "estimated": False, "readable": True, "holds_backup": True}
 
 
 def test_the_drive_is_found_again_under_another_mount_point(make_stick, tmp_path):

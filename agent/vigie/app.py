@@ -146,6 +146,7 @@ class Agent:
 
     def shutdown(self) -> None:
         log.info("stopping")
+        proc.stop_all()  # restic, borg, clamscan… end with Vigie, and no check or drill starts one now
         self.scheduler.stop()
         self.volumes.stop()
         for feature in self.engine.features.values():

@@ -19,7 +19,7 @@ from vigie.i18n import render, resolve_language, translator
 from vigie.journal import open_journal
 from vigie.logs import setup_logging
 from vigie.model import T
-from vigie.platform import get_platform
+from vigie.platform import get_platform, proc
 
 log = logging.getLogger("vigie.cli")
 
@@ -92,6 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_agent(args.lang)
     if args.command == "ui":
         return run_window(args)
+    proc.end_programs_on_termination()  # a killed `vigie check` leaves no restic behind
     feature = next((f for f in ALL_FEATURES if f.command and f.command == args.command), None)
     if feature is not None:  # each loads the settings only if it needs them
         return feature.run_cli(args, CliContext(args.lang))

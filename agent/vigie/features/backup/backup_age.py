@@ -2,7 +2,8 @@
 
 Sources: enrolled folders and drives, restic and borg repositories, the OS's own tools. The age
 that counts is the newest backup among them; a source that cannot be read makes the result
-"could not check" rather than a false "all is well".
+"could not check" rather than a false "all is well". Only a source with a backup seen in it is a
+copy: an empty or unreadable repository is listed as such and does not silence "only one copy".
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ def age_text(when: datetime | None, now: datetime) -> Text:
 def source_line(state: SourceState, now: datetime) -> Text:
     if state.error is not None:
         return T("{source}: could not be read ({reason})", source=state.label, reason=state.error)
+    if state.last_backup is None:
+        if not state.connected:
+            return T("{source}: out of reach, no backup seen in it yet", source=state.label)
+        return T("{source}: holds no backup", source=state.label)
     age = age_text(state.last_backup, now)
     if not state.connected:
         return T("{source}: {age} (drive not connected)", source=state.label, age=age)
@@ -60,7 +65,8 @@ class BackupAgeCheck:
         newest = max((s.last_backup for s in states if s.last_backup is not None), default=None)
         days = (now - newest).total_seconds() / 86400 if newest else None
         detail = T("Backups seen by Vigie:\n{sources}", sources=tuple(source_line(s, now) for s in states))
-        facts = {"sources": [self._fact(s, now) for s in states],
+        copies = sum(s.holds_backup for s in states)
+        facts = {"sources": [self._fact(s, now) for s in states], "copies": copies,
                  "newest": newest.isoformat(timespec="seconds") if newest else None}
         unreadable = [s for s in states if s.error is not None]
         if days is None or days >= critical_days:
@@ -71,11 +77,11 @@ class BackupAgeCheck:
         if days >= warning_days:
             title = TN("The last backup is {n} day old.", "The last backup is {n} days old.", int(days))
             return Finding(self.id, Severity.WARNING, title, detail, OLD_FIX, facts=facts)
-        if unreadable:
-            return Finding(self.id, Severity.UNKNOWN, T("One backup could not be checked."), detail, facts=facts)
-        if len(states) == 1:
+        if copies == 1:  # the others are empty, never seen or unreadable: each says so in the detail
             return Finding(self.id, Severity.INFO, T("Recent backup, but only one copy."), detail, TWO_COPIES,
                            facts=facts)
+        if unreadable:
+            return Finding(self.id, Severity.UNKNOWN, T("One backup could not be checked."), detail, facts=facts)
         return Finding(self.id, Severity.OK, T("Backups are recent."), detail, facts=facts)
 
     @staticmethod
@@ -83,4 +89,5 @@ class BackupAgeCheck:
         last = state.last_backup
         return {"source": state.key, "last_backup": last.isoformat(timespec="seconds") if last else None,
                 "age_hours": round((now - last).total_seconds() / 3600, 1) if last else None,
-                "connected": state.connected, "estimated": state.estimated, "readable": state.error is None}
+                "connected": state.connected, "estimated": state.estimated, "readable": state.error is None,
+                "holds_backup": state.holds_backup}

@@ -246,8 +246,9 @@ def run_drill(source: Drillable, count: int, rng: random.Random | None = None,
         candidates = source.candidates()
     except (PlatformError, OSError, ValueError, KeyError) as exc:
         log.warning("drill: %s cannot be listed: %s", source.key, exc)
-        return DrillResult(source.key, source.label, Outcome.NOT_DONE,
-                           reason=T("the backup could not be read (drive unplugged, or repository out of reach)"))
+        busy = isinstance(exc, repositories.RepositoryBusy)  # another check holds it: say so, not "out of reach"
+        return DrillResult(source.key, source.label, Outcome.NOT_DONE, reason=exc.reason if busy else
+                           T("the backup could not be read (drive unplugged, or repository out of reach)"))
     if not candidates:
         return DrillResult(source.key, source.label, Outcome.NOT_DONE,
                            reason=T("no file in the backup is unchanged since then, so none could be compared"))

@@ -66,11 +66,12 @@ def walk_files(root: str, limits: Limits, clock: Callable[[], float] = time.mono
     return (entry for entry in Walk(root, limits, clock, skip) if entry.is_file(follow_symlinks=False))
 
 
-def newest_mtime(root: str, limits: Limits, clock: Callable[[], float] = time.monotonic) -> NewestFile:
-    """The newest modification time under root, breadth first. Folders count too (adding a file
-    changes its folder's time), but only the folder that holds the file: a write deep in a tree
-    larger than the limits may be missed, and the result then says it is incomplete."""
-    walk, newest = Walk(root, limits, clock), None
+def newest_mtime(root: str, limits: Limits, clock: Callable[[], float] = time.monotonic,
+                 skip: Callable[[os.DirEntry], bool] = lambda entry: False) -> NewestFile:
+    """The newest modification time under root, breadth first, skipped entries left out. Folders
+    count too (adding a file changes its folder's time), but only the folder that holds the file: a
+    write deep in a tree larger than the limits may be missed, and the result then says it is incomplete."""
+    walk, newest = Walk(root, limits, clock, skip), None
     for entry in walk:
         try:
             stat = entry.stat(follow_symlinks=False)

@@ -2,19 +2,21 @@
 
 Runs on the engine thread (backup_age and backup_drive checks) or in `vigie check`. A drive that
 is meant to be unplugged is not an error: its last backup is the one seen when it was last
-connected (kept in the journal).
+connected (kept in the journal). A source counts as a copy only when a backup was really seen in
+it (holds_backup): an empty repository or folder, or one never read, is no second copy.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from vigie.config.schema import BackupAge, BackupFolder, BackupRepository
 from vigie.features.backup import destination, repositories, scan
-from vigie.features.backup.destination import DestinationError, Located
+from vigie.features.backup.destination import MARKER, DestinationError, Located
 from vigie.journal import Journal
 from vigie.model import T, Text
 from vigie.platform.base import Platform, PlatformError, Volume
@@ -35,6 +37,11 @@ class SourceState:
     error: Text | None = None  # the source could not be read now
     connected: bool = True  # False: a drive not plugged in (last_backup is from when it was)
     estimated: bool = False  # from a bounded scan of modification times that stopped at a limit
+
+    @property
+    def holds_backup(self) -> bool:
+        """A backup was seen in it: read now, or (a drive unplugged) when it was last connected."""
+        return self.last_backup is not None and self.error is None
 
 
 def folder_key(folder: BackupFolder) -> str:
@@ -83,6 +90,9 @@ def folder_state(folder: BackupFolder, volumes: list[Volume], journal: Journal) 
         return SourceState(key, label, _remembered(journal, key), error=exc.reason)
     if located is None:
         return SourceState(key, label, _remembered(journal, key), connected=False)
+    if not holds_files(located.folder):
+        log.info("backup: %s holds nothing but Vigie's mark", key)
+        return SourceState(key, label, None)
     last, estimated = folder_last_backup(located)
     if last is not None:
         _remember(journal, key, last)
@@ -93,10 +103,22 @@ def folder_last_backup(located: Located) -> tuple[datetime | None, bool]:
     """The time `vigie backup mark` wrote, else the newest modification time (bounded scan)."""
     if located.marker.last_backup is not None:
         return located.marker.last_backup, False
-    newest = scan.newest_mtime(str(located.folder), SCAN_LIMITS)
+    newest = scan.newest_mtime(str(located.folder), SCAN_LIMITS, skip=is_marker)
     if newest.mtime is None:
         return None, False
     return datetime.fromtimestamp(newest.mtime, UTC), not newest.complete
+
+
+def is_marker(entry: os.DirEntry) -> bool:
+    """Vigie's mark (or its temporary copy): written at enrolment, it is no backup."""
+    return entry.name == MARKER or entry.name.startswith(f".{MARKER}.")
+
+
+def holds_files(folder: Path) -> bool:
+    """A file in the folder besides Vigie's mark (bounded walk; a tree too large to finish is not
+    called empty)."""
+    walk = scan.Walk(str(folder), SCAN_LIMITS, skip=is_marker)
+    return any(entry.is_file(follow_symlinks=False) for entry in walk) or not walk.complete
 
 
 def repository_state(repository: BackupRepository, timeout: float, journal: Journal) -> SourceState:
@@ -105,6 +127,8 @@ def repository_state(repository: BackupRepository, timeout: float, journal: Jour
         return SourceState(key, label, _remembered(journal, key), connected=False)
     try:
         snapshot = repositories.newest_snapshot(repository, timeout)
+    except repositories.RepositoryBusy as exc:
+        return SourceState(key, label, _remembered(journal, key), error=exc.reason)
     except PlatformError as exc:
         log.warning("backup: %s unreadable: %s", key, exc)
         reason = T("{tool} could not open it (password, or repository out of reach).", tool=repository.kind)
@@ -113,7 +137,7 @@ def repository_state(repository: BackupRepository, timeout: float, journal: Jour
         log.warning("backup: %s answered something unexpected: %s", key, exc)
         return SourceState(key, label, _remembered(journal, key),
                            error=T("{tool} gave an answer Vigie cannot read.", tool=repository.kind))
-    if snapshot is None:
+    if snapshot is None:  # read, and empty: no copy, whatever was seen there before
         return SourceState(key, label, None)
     _remember(journal, key, snapshot.time)
     return SourceState(key, label, snapshot.time)
