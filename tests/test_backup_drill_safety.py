@@ -1,7 +1,7 @@
-"""The restore drill facing what a backup may hold besides documents (issue 15, point 6), on
+"""The restore drill facing what a backup may hold besides documents (issue 15, points 6 and 10), on
 real parts: a loop-mounted ext4 drive, a real tmpfs (mount -t tmpfs) as the drill's temporary folder,
 real links to /dev/zero, real device nodes (mknod c 1 5), FIFOs and sockets, real restic and borg
-repositories holding them.
+repositories holding them, and a file name that is not valid UTF-8.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import json
 import os
 import random
 import socket
+import sqlite3
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -301,3 +302,82 @@ def test_sigterm_during_a_drill_kills_the_tool_and_removes_the_copies(kind, rest
         with contextlib.suppress(psutil.Error):
             tool.kill()  # only if the agent left it behind: never a paused tool after the test
     assert "drill: stopped at exit, restored copies removed" in harness.vigie_log(env)
+
+
+# --- point 10: a file name that is not valid UTF-8 -------------------------------------------------------------
+
+ODD_NAME = os.fsdecode(b"facture\xff\xfe.pdf.locked")  # as Python hands it over: with lone surrogates
+SHOWN = "facture\\xff\\xfe.pdf.locked"  # as Vigie shows it
+
+
+def journal_events(env, kind: str) -> list[dict]:
+    db = sqlite3.connect(Path(env["XDG_DATA_HOME"]) / "Vigie" / "journal.sqlite3")
+    try:
+        return [json.loads(data) for (data,) in db.execute("SELECT data FROM events WHERE kind = ? ORDER BY id",
+                                                           (kind,))]
+    finally:
+        db.close()
+
+
+def odd_named_backup(env, make_stick, tmp_path: Path):
+    originals = tmp_path / "Documents"
+    make_tree(originals, {ODD_NAME: os.urandom(6000), "ordonnance.pdf": os.urandom(5000)}, OLD)
+    stick = make_stick("SAUVEGARDE")
+    stick.mount()
+    subprocess.run(["cp", "-a", f"{originals}/.", str(stick.mount_point)], check=True)
+    assert os.path.exists(os.fsencode(stick.mount_point) + b"/facture\xff\xfe.pdf.locked")  # the real bytes
+    enrolled = harness.run_vigie(env, "backup", "enroll", str(stick.mount_point), "--originals", str(originals))
+    assert enrolled.returncode == 0, enrolled.stderr
+    assert harness.run_vigie(env, "backup", "mark", str(stick.mount_point)).returncode == 0
+    return stick
+
+
+def flip_a_byte(path: Path) -> None:
+    data, times = bytearray(path.read_bytes()), path.stat()
+    data[100] ^= 0x01
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(times.st_atime_ns, times.st_mtime_ns))
+
+
+def test_a_name_that_is_not_utf8_keeps_its_proof_and_is_shown_readably(keyring_env, make_stick, tmp_path):
+    stick = odd_named_backup(keyring_env, make_stick, tmp_path)
+    drilled = subprocess.run([*harness.vigie_argv(), "backup", "drill"], env=keyring_env, capture_output=True,
+                             timeout=120)
+    assert drilled.returncode == 0, drilled.stdout + drilled.stderr
+    assert "Réussi\u00a0: 2 fichiers restaurés et identiques.".encode() in drilled.stdout
+    proof = journal_events(keyring_env, "restore_drill")[-1]
+    assert {os.fsencode(f["name"]) for f in proof["files"]} == {b"facture\xff\xfe.pdf.locked", b"ordonnance.pdf"}
+    flip_a_byte(stick.mount_point / ODD_NAME)
+    drilled = subprocess.run([*harness.vigie_argv(), "backup", "drill"], env=keyring_env, capture_output=True,
+                             timeout=120)
+    assert drilled.returncode == 2, drilled.stdout + drilled.stderr
+    said = drilled.stdout.decode("utf-8")  # valid UTF-8: the odd bytes are spelt out
+    assert f"  - {SHOWN}\u00a0: la copie restaurée diffère de l’original" in said
+    proof = journal_events(keyring_env, "restore_drill")[-1]
+    assert [(os.fsencode(p["name"]), p["problem"]) for p in proof["problems"]] == [
+        (b"facture\xff\xfe.pdf.locked", "different")]
+    checked = subprocess.run([*harness.vigie_argv(), "check", "--json"], env=keyring_env, capture_output=True,
+                             timeout=120)
+    report = json.loads(checked.stdout.decode("utf-8"))
+    check = next(c for c in report["checks"] if c["id"] == "restore_drill")
+    assert check["severity"] == "critical"
+    assert f"{SHOWN}\u00a0: la copie restaurée diffère de l’original" in check["detail"]
+
+
+def test_the_agent_notifies_a_failed_drill_on_a_name_that_is_not_utf8(desktop_env, start_agent, make_stick,
+                                                                        tmp_path):
+    stick = odd_named_backup(desktop_env, make_stick, tmp_path)
+    flip_a_byte(stick.mount_point / ODD_NAME)
+    _, env = start_agent(desktop_env)  # the first drill is due at start
+
+    def alarm() -> list[dict]:
+        return [n for n in harness.dunst_history(env) if n["summary"] == "Votre sauvegarde ne se restaure pas "
+                "correctement" and SHOWN in n["body"]]
+
+    shown = harness.wait_for(alarm, timeout=60, what="the notification naming the damaged file")
+    assert f"{SHOWN}\u00a0: la copie restaurée diffère de l’original" in shown[0]["body"]
+    proof = journal_events(env, "restore_drill")[-1]
+    assert [os.fsencode(p["name"]) for p in proof["problems"]] == [b"facture\xff\xfe.pdf.locked"]
+    status = json.loads((Path(env["XDG_RUNTIME_DIR"]) / "Vigie" / "status.json").read_text(encoding="utf-8"))
+    drill_status = next(c for c in status["checks"] if c["id"] == "restore_drill")
+    assert SHOWN in drill_status["detail"]

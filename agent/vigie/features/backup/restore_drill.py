@@ -14,6 +14,7 @@ from typing import ClassVar
 from vigie.check import CheckContext
 from vigie.events import Event, Tick
 from vigie.features.backup import sources
+from vigie.filenames import readable
 from vigie.journal import Journal
 from vigie.model import TN, Finding, Severity, T, Text
 
@@ -26,6 +27,8 @@ ORIGINALS_FIX = T("To compare them with your files, ask your IT provider to tell
 
 
 def problem_text(problem: str, name: str) -> Text:
+    """One line per problem; the name shown readably even when it is not valid UTF-8."""
+    name = readable(name)
     if problem == "different":
         return T("{name}: the restored copy differs from the original", name=name)
     if problem == "missing":
