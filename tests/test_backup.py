@@ -429,6 +429,121 @@ def test_the_drill_check_reads_the_proofs(practice, tmp_path):
     assert "recettes 2026.ods\u00a0: la copie restaurée diffère de l’original" in render(critical.detail, FR)
 
 
+# --- what a drill proves, and which originals a backup holds (issue 15, point 2) ---------------------------
+
+def journal_events(env, kind: str) -> list[dict]:
+    db = Journal(Path(env["XDG_DATA_HOME"]) / "Vigie" / "journal.sqlite3")
+    try:
+        return [data for _, _, data in db.events(kind)]
+    finally:
+        db.close()
+
+
+def test_a_folder_without_originals_is_proven_readable_never_identical(keyring_env, make_stick):
+    """Without originals the copy can only be read back: before, it was compared with itself and
+    « Réussi : 5 fichiers restaurés et identiques » was printed and recorded."""
+    stick = make_stick("SAUVEGARDE")
+    stick.mount()
+    make_tree(stick.mount_point, {f"dossier {i}.pdf": os.urandom(3000 + i) for i in range(7)},
+              NOW - timedelta(days=3))
+    assert harness.run_vigie(keyring_env, "backup", "enroll", str(stick.mount_point)).returncode == 0
+    drilled = harness.run_vigie(keyring_env, "backup", "drill")
+    assert drilled.returncode == 0, drilled.stdout + drilled.stderr
+    assert ("Lisible\u00a0: 5 fichiers relus depuis la sauvegarde, non comparés aux originaux (inconnus)."
+            in drilled.stdout)
+    assert (f'Pour les comparer à vos fichiers\u00a0: vigie backup enroll "{stick.mount_point}" --originals DOSSIER'
+            in drilled.stdout)
+    assert "identique" not in drilled.stdout and "Réussi" not in drilled.stdout
+    proof = journal_events(keyring_env, "restore_drill")[-1]
+    assert (proof["outcome"], proof["compared"], len(proof["files"])) == ("readable", False, 5)
+    report = json.loads(harness.run_vigie(keyring_env, "check", "--json").stdout)
+    check = next(c for c in report["checks"] if c["id"] == "restore_drill")
+    assert check["severity"] == "info"
+    assert check["title"] == (f"Dernier test de restauration le {datetime.now():%d/%m/%Y}\u00a0: fichiers lisibles, "
+                              "non comparés aux originaux")
+    assert "ne sait pas où sont les originaux" in check["detail"] and "--originals" in check["fix"]
+
+
+def test_the_drill_check_tells_readable_from_identical():
+    compared_entry = BackupFolder(id="0b7e4c0e-0000-4000-8000-000000000002", path="/media/u/SAUVEGARDE",
+                                  originals="/home/u/Documents")
+    bare = BackupFolder(id="0b7e4c0e-0000-4000-8000-000000000001", path="/media/u/AUTRE")
+    config = Config(backup_age=BackupAge(destinations=[compared_entry, bare]))
+    journal, check = Journal.in_memory(), RestoreDrillCheck()
+    bare_key, compared_key = sources.folder_key(bare), sources.folder_key(compared_entry)
+    # A proof written before Vigie told the two apart: for a folder without originals, only "readable".
+    journal.record("restore_drill", NOW, source=bare_key, outcome="passed", files=[], problems=[])
+    old = check.evaluate(Tick(), context(config, journal))
+    assert old.severity == Severity.INFO and "fichiers lisibles, non comparés" in render(old.title, FR)
+    journal.record("restore_drill", NOW, source=compared_key, outcome="passed", compared=True, files=[], problems=[])
+    mixed = check.evaluate(Tick(), context(config, journal))
+    assert mixed.severity == Severity.OK and mixed.facts["compared"] is True
+    assert render(mixed.title, FR) == f"Dernier test de restauration réussi le {NOW.astimezone():%d/%m/%Y}"
+    assert render(mixed.detail, FR) == ("Sauvegardes seulement relues, sans comparaison avec les originaux\u00a0:\n"
+                                        "• Dossier de sauvegarde «\u00a0AUTRE\u00a0»")
+
+
+def test_originals_kept_as_a_subfolder_of_the_backup_are_found(tmp_path, make_stick):
+    """The backup keeps the originals' folder as a subfolder (BACKUP/Documents/…): before, every file
+    was looked for at BACKUP/… and called missing (« Votre sauvegarde ne se restaure pas correctement »)."""
+    originals = tmp_path / "Documents"
+    make_tree(originals, {f"patients/dossier-{i:02d}.pdf": os.urandom(4096 + i) for i in range(8)},
+              NOW - timedelta(days=10))
+    stick = make_stick("SAUVEGARDE")
+    stick.mount()
+    subprocess.run(["cp", "-a", str(originals), str(stick.mount_point)], check=True)
+    marker = destination.enroll(stick.mount_point, NOW)
+    destination.mark(stick.mount_point, NOW)
+    result = drill.run_drill(folder_drill(folder_entry(stick.mount_point, marker, originals)), 5, random.Random(11),
+                             work_root=tmp_path / "w")
+    assert result.outcome == drill.Outcome.PASSED and not result.problems and len(result.checked) == 5
+    for name in ("patients/dossier-00.pdf", "patients/dossier-01.pdf"):  # and a file lost from it is still caught
+        (stick.mount_point / "Documents" / name).unlink()
+    result = drill.run_drill(folder_drill(folder_entry(stick.mount_point, marker, originals)), 8, random.Random(12),
+                             work_root=tmp_path / "w")
+    assert result.outcome == drill.Outcome.FAILED
+    assert sorted((p.name, p.problem) for p in result.problems) == [("dossier-00.pdf", "missing"),
+                                                                     ("dossier-01.pdf", "missing")]
+
+
+def test_a_home_folder_drill_leaves_out_vigies_data_and_what_the_backup_never_held(tmp_path, make_stick,
+                                                                                    monkeypatch):
+    """Originals = the home folder; the backup job copied Documents and Données (Vigie's journal, in
+    use, was skipped). Vigie's own files, hidden files, a folder the backup never copied (Bureau) and
+    loose files at the top it never copied are not the backup's fault: before, each was « missing »."""
+    home = tmp_path / "home" / "u"
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "Données"))  # Vigie's journal inside the originals
+    old = NOW - timedelta(days=10)
+    documents = {f"Documents/ordonnance {i}.pdf": os.urandom(2000 + i) for i in range(4)}
+    make_tree(home, {**documents, "Données/Vigie/journal.sqlite3": b"SQLite format 3\0", "Données/Vigie/vigie.log": b"",
+                     "Données/compta.ods": b"compta", "Bureau/photo.jpg": b"jpg", "notes.txt": b"notes",
+                     ".bashrc": b"alias", ".config/app.conf": b"x"}, old)
+    stick = make_stick("SAUVEGARDE")
+    stick.mount()
+    for folder in ("Documents", "Données"):
+        subprocess.run(["cp", "-a", str(home / folder), str(stick.mount_point)], check=True)
+    (stick.mount_point / "Données" / "Vigie" / "journal.sqlite3").unlink()  # in use: the backup job skipped it
+    marker = destination.enroll(stick.mount_point, NOW)
+    destination.mark(stick.mount_point, NOW)
+    result = drill.run_drill(folder_drill(folder_entry(stick.mount_point, marker, home)), 50, random.Random(13),
+                             work_root=tmp_path / "w")
+    assert result.outcome == drill.Outcome.PASSED and not result.problems
+    assert sorted(name for name, _ in result.checked) == sorted([*(Path(n).name for n in documents), "compta.ods"])
+
+
+def test_a_file_changed_while_the_backup_ran_is_not_called_different(practice, tmp_path):
+    """Written after the backup copied it but before the job said it had finished: the backup holds
+    the older version it claimed, not a damaged copy."""
+    originals, _, entry = practice
+    changed = originals / "compta" / "recettes 2026.ods"
+    changed.write_bytes(b"une ligne de plus")
+    during = (NOW - timedelta(minutes=20)).timestamp()
+    os.utime(changed, (during, during))
+    result = drill.run_drill(folder_drill(entry), 14, random.Random(14), work_root=tmp_path / "w")
+    assert result.outcome == drill.Outcome.PASSED and not result.problems
+    assert len(result.checked) == 13 and "recettes 2026.ods" not in {name for name, _ in result.checked}
+
+
 # --- restic and borg, real repositories -------------------------------------------------------------------
 
 PASSWORD = "mot de passe «cabinet» ü"

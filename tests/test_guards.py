@@ -322,6 +322,22 @@ def test_drill_results_are_journaled_and_told_when_asked_for(user_dirs):
     assert (summary.title, summary.severity) == ("Test de sauvegarde réussi", Severity.OK)
 
 
+def test_a_drill_that_only_read_files_back_never_says_identical(user_dirs):
+    """A backup folder enrolled without its originals: the files were read back, not compared (issue 15,
+    point 2). Before, the notification said « 5 fichiers restaurés, identiques aux originaux »."""
+    guard = BackupGuard(Recorder().services())
+    read_back = DrillResult("folder:x", T("the drive"), Outcome.READABLE, checked=[("a.pdf", "0" * 64)] * 5)
+    summary = guard.drill_summary([read_back])
+    assert (summary.title, summary.body, summary.severity) == (
+        "Test de sauvegarde\u00a0: fichiers lisibles",
+        "5 fichiers relus depuis la sauvegarde, sans comparaison\u00a0: Vigie ne sait pas où sont les originaux.",
+        Severity.OK)
+    compared = DrillResult("restic:x", T("the repository"), Outcome.PASSED, checked=[("b.pdf", "1" * 64)] * 2)
+    both = guard.drill_summary([compared, read_back])
+    assert both.title == "Test de sauvegarde réussi" and both.body.startswith(
+        "2 fichiers restaurés, identiques aux originaux. 5 fichiers relus depuis la sauvegarde, sans comparaison")
+
+
 def test_nothing_to_drill_says_what_to_do(user_dirs):
     core = Recorder()
     guard = BackupGuard(core.services())

@@ -139,19 +139,27 @@ def run_drills(args: argparse.Namespace, loaded: LoadedConfig, tr) -> int:
             result = drill.run_drill(target, args.files or config.restore_drill.files)
             journal.record(JOURNAL_KIND, datetime.now().astimezone(), **result.journal_data(),
                            reason=result.reason.msgid if result.reason else None)
-            _report(result, tr)
+            _report(result, target, tr)
             outcomes.append(result.outcome)
     finally:
         journal.close()
     if drill.Outcome.FAILED in outcomes:
         return EXIT_FAILED
-    return EXIT_OK if drill.Outcome.PASSED in outcomes else EXIT_NOT_DONE
+    done = {drill.Outcome.PASSED, drill.Outcome.READABLE}
+    return EXIT_OK if done & set(outcomes) else EXIT_NOT_DONE
 
 
-def _report(result: drill.DrillResult, tr) -> None:
+def _report(result: drill.DrillResult, target: drill.Drillable, tr) -> None:
     if result.outcome == drill.Outcome.PASSED:
         _say(TN("  Passed: {n} file restored and identical.", "  Passed: {n} files restored and identical.",
                 len(result.checked)), tr)
+    elif result.outcome == drill.Outcome.READABLE:
+        _say(TN("  Readable: {n} file read back from the backup, not compared with the original (unknown).",
+                "  Readable: {n} files read back from the backup, not compared with the originals (unknown).",
+                len(result.checked)), tr)
+        if isinstance(target, drill.FolderDrill):
+            _say(T("  To compare them with your files: vigie backup enroll \"{backup}\" --originals FOLDER",
+                   backup=target.folder.path), tr)
     elif result.outcome == drill.Outcome.FAILED:
         _say(T("  Your backup does not restore correctly"), tr)
         for problem in result.problems:

@@ -49,6 +49,10 @@ class BackupFeature(Feature):
 
         self.guard = BackupGuard(self.services)  # removes copies an interrupted drill left behind
 
+    def stop(self) -> None:
+        if self.guard is not None:
+            self.guard.stop()
+
     def handle(self, event: Event) -> None:
         if self.guard is None:
             return

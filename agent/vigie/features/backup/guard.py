@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from vigie.events import SHOW_STATUS
+from vigie.features.backup import drill
 from vigie.features.backup.destination import DestinationError, read_marker
 from vigie.features.backup.drill import DrillResult, Outcome
 from vigie.features.backup.events import DrillFinished
@@ -45,6 +46,10 @@ class BackupGuard:
         elif manual:
             self._say(T("No backup to test right now"), T("Plug in the backup drive, then try again."))
 
+    def stop(self) -> None:
+        """The agent is quitting: a drill under way stops now and its copies are removed."""
+        drill.stop_all()
+
     def drill_due(self, check_id: str, facts: dict) -> None:
         """The restore_drill check says a scheduled drill is due: start it."""
         if check_id == DRILL_CHECK and facts.get("due"):
@@ -64,17 +69,21 @@ class BackupGuard:
     def drill_summary(self, results: Sequence[DrillResult]) -> Notification:
         tr = self.services.tr
         failed = [r for r in results if r.outcome == Outcome.FAILED]
-        passed = [r for r in results if r.outcome == Outcome.PASSED]
+        identical = sum(len(r.checked) for r in results if r.outcome == Outcome.PASSED)
+        read_back = sum(len(r.checked) for r in results if r.outcome == Outcome.READABLE)
         if failed:
             return Notification(render(T("Your backup does not restore correctly"), tr),
                                 render(T("Call your IT provider today. Details are in the status window."), tr),
                                 Severity.CRITICAL, buttons=(Button(render(T("See the status"), tr), SHOW_STATUS),))
-        if passed:
-            files = sum(len(r.checked) for r in passed)
-            return Notification(render(T("Backup test passed"), tr),
-                                render(TN("{n} file restored and identical to the original.",
-                                          "{n} files restored and identical to the originals.", files), tr),
-                                Severity.OK)
+        if identical or read_back:
+            said = [TN("{n} file restored and identical to the original.",
+                       "{n} files restored and identical to the originals.", identical)] if identical else []
+            if read_back:
+                said.append(TN("{n} file read back from the backup, not compared: Vigie does not know where the "
+                               "original is.", "{n} files read back from the backup, not compared: Vigie does not "
+                               "know where the originals are.", read_back))
+            title = T("Backup test passed") if identical else T("Backup test: files readable")
+            return Notification(render(title, tr), " ".join(render(t, tr) for t in said), Severity.OK)
         reasons = "; ".join(render(r.reason, tr) for r in results if r.reason)
         return Notification(render(T("The backup test could not be completed"), tr), reasons, Severity.WARNING)
 
