@@ -7,6 +7,7 @@ in config/schema.py.
 """
 
 from vigie.check import Check
+from vigie.features.access.feature import AccessFeature  # Access checks (issue 20)
 from vigie.features.backup.feature import BackupFeature
 from vigie.features.base import Feature
 from vigie.features.cps_card.feature import CpsCardFeature
@@ -17,4 +18,6 @@ from vigie.features.usb.feature import UsbFeature
 
 ALL_FEATURES: tuple[type[Feature], ...] = (OsUpdatesFeature, BackupFeature, IdleLockFeature, CpsCardFeature,
                                            UsbFeature, IncidentFeature)
+# Access checks (issue 20)
+ALL_FEATURES += (AccessFeature,)
 ALL_CHECKS: tuple[Check, ...] = tuple(check for feature in ALL_FEATURES for check in feature.checks)
