@@ -153,6 +153,13 @@ class PasswordManagerSettings(Section):
     interval_minutes: Annotated[int, msgspec.Meta(ge=15, le=7 * 24 * 60)] = 1440
 
 
+class TipsSettings(Section):
+    """One short security tip now and then (the IT provider's policy can turn them off)."""
+
+    enabled: bool = True
+    every_days: Annotated[int, msgspec.Meta(ge=1, le=60)] = 7
+
+
 class Config(msgspec.Struct, kw_only=True):
     general: General = msgspec.field(default_factory=General)
     notifications: Notifications = msgspec.field(default_factory=Notifications)
@@ -171,6 +178,7 @@ class Config(msgspec.Struct, kw_only=True):
     sign_in: SignInSettings = msgspec.field(default_factory=SignInSettings)
     wifi_security: WifiSecuritySettings = msgspec.field(default_factory=WifiSecuritySettings)
     password_manager: PasswordManagerSettings = msgspec.field(default_factory=PasswordManagerSettings)
+    tips: TipsSettings = msgspec.field(default_factory=TipsSettings)
 
 
 SECTIONS: dict[str, type[Section]] = {
