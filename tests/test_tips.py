@@ -89,11 +89,18 @@ def test_no_tip_while_a_camera_or_microphone_is_in_use():
     assert len(core.notifications) == 1
 
 
-def test_no_tip_on_a_locked_screen():
+def test_no_tip_on_a_locked_screen_nor_in_the_minute_after_it_is_unlocked():
     core = Recorder(clock=FakeClock(START), platform=FakePlatform(locked=True))
     feature = agent(core)
     a_week_later(core, feature)
     assert core.notifications == []
+    core.platform.locked = False  # unlocked with the OS's own lock screen: no event reaches Vigie
+    core.clock.advance(minutes=5)
+    feature.handle(TipDue())
+    assert core.notifications == [] and core.planned[PLAN_KEY][0] == 60
+    core.clock.advance(minutes=1)
+    feature.handle(TipDue())
+    assert len(core.notifications) == 1
 
 
 def test_no_tip_within_a_minute_of_an_unlock():

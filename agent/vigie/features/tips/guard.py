@@ -36,6 +36,7 @@ class TipsGuard:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.unlocked_at: datetime | None = None
+        self.seen_locked = False  # the screen was locked at the last look: its unlock counts as one
 
     def handle(self, event: Event) -> None:
         if isinstance(event, SessionUnlocked):
@@ -88,7 +89,12 @@ class TipsGuard:
             in_use = locked = None
         if in_use or locked:
             log.info("tips: postponed (camera or microphone in use=%s, locked=%s)", in_use, locked)
+            self.seen_locked = self.seen_locked or bool(locked)
             return BUSY_RETRY_SECONDS
+        if self.seen_locked:  # unlocked since the last look (the OS's own lock sends Vigie no event)
+            self.seen_locked = False
+            self.unlocked_at = now
+            return UNLOCK_QUIET_SECONDS
         return None
 
     def next_tip(self) -> Tip:
