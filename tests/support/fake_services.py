@@ -47,9 +47,13 @@ class FakePlatform:
     eject_error: PlatformError | None = None
     ejected: list[Volume] = field(default_factory=list)
     can_scan: bool = True
+    media: bool | None = False  # a camera or microphone in use (a teleconsultation)
 
     def screen_locked(self) -> bool | None:
         return self.locked
+
+    def media_in_use(self) -> bool | None:
+        return self.media
 
     def mounted_volumes(self) -> list[Volume]:
         return list(self.volumes)

@@ -126,6 +126,40 @@ class Lock(Section):
     locker_command: Annotated[str, msgspec.Meta(max_length=300)] = ""
 
 
+
+# --- Access checks (issue 20) ---------------------------------------------------------------------
+RemoteKind = Literal["ssh", "rdp", "vnc", "anydesk", "teamviewer", "file_sharing"]
+
+
+class RemoteAccessSettings(Section):
+    enabled: bool = True
+    interval_minutes: Annotated[int, msgspec.Meta(ge=15, le=7 * 24 * 60)] = 60
+    # The ways in the IT provider's policy declares expected (its own remote support, a shared folder).
+    expected: Annotated[list[RemoteKind], msgspec.Meta(max_length=6)] = msgspec.field(default_factory=list)
+
+
+class SignInSettings(Section):
+    enabled: bool = True
+    interval_minutes: Annotated[int, msgspec.Meta(ge=15, le=7 * 24 * 60)] = 720
+
+
+class WifiSecuritySettings(Section):
+    enabled: bool = True
+    interval_minutes: Annotated[int, msgspec.Meta(ge=15, le=7 * 24 * 60)] = 30  # a laptop changes networks
+
+
+class PasswordManagerSettings(Section):
+    enabled: bool = True
+    interval_minutes: Annotated[int, msgspec.Meta(ge=15, le=7 * 24 * 60)] = 1440
+
+
+class TipsSettings(Section):
+    """One short security tip now and then (the IT provider's policy can turn them off)."""
+
+    enabled: bool = True
+    every_days: Annotated[int, msgspec.Meta(ge=1, le=60)] = 7
+
+
 class Config(msgspec.Struct, kw_only=True):
     general: General = msgspec.field(default_factory=General)
     notifications: Notifications = msgspec.field(default_factory=Notifications)
@@ -139,6 +173,12 @@ class Config(msgspec.Struct, kw_only=True):
     restore_drill: RestoreDrill = msgspec.field(default_factory=RestoreDrill)
     cps_card: CpsCard = msgspec.field(default_factory=CpsCard)
     contacts: Contacts = msgspec.field(default_factory=Contacts)
+    # Access checks (issue 20)
+    remote_access: RemoteAccessSettings = msgspec.field(default_factory=RemoteAccessSettings)
+    sign_in: SignInSettings = msgspec.field(default_factory=SignInSettings)
+    wifi_security: WifiSecuritySettings = msgspec.field(default_factory=WifiSecuritySettings)
+    password_manager: PasswordManagerSettings = msgspec.field(default_factory=PasswordManagerSettings)
+    tips: TipsSettings = msgspec.field(default_factory=TipsSettings)
 
 
 SECTIONS: dict[str, type[Section]] = {

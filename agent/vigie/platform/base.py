@@ -130,6 +130,55 @@ class BackupRecord:
     error: Text | None = None
 
 
+
+# --- Access checks (issue 20) ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RemoteAccess:
+    """One way into this computer from the network, found open."""
+
+    kind: str  # "ssh", "rdp", "vnc", "anydesk", "teamviewer", "file_sharing"
+    detail: str  # what was seen, for the facts and the log: "port 22 (sshd)", "share Compta"
+
+
+@dataclass(frozen=True)
+class RemoteAccessReport:
+    found: tuple[RemoteAccess, ...]
+    unreadable: tuple[str, ...] = ()  # "what: why" for each source that could not be read
+
+
+@dataclass(frozen=True)
+class SignInState:
+    """How this computer lets people in. None anywhere means "could not tell"."""
+
+    user: str  # the account Vigie runs in (the daily account)
+    auto_login_user: str | None  # the account opened without a password at start; None: no automatic sign-in
+    auto_login_source: str  # where it was read: "gdm", "lightdm", "sddm", "winlogon", "loginwindow"; "" when none
+    password_on_wake: bool | None  # a password is asked when the computer wakes up
+    admin: bool | None  # the daily account is an administrator
+    unreadable: tuple[str, ...] = ()  # "what: why" for each part that could not be read
+    auto_login_read: bool = True  # False: the automatic sign-in setting could not be read
+
+
+@dataclass(frozen=True)
+class WifiState:
+    """The Wi-Fi network in use; `connected` False means no Wi-Fi is in use (none, off, not joined)."""
+
+    connected: bool
+    source: str  # "nmcli", "sysfs", "netsh", "system_profiler"
+    ssid: str = ""
+    security: str = ""  # as the OS names it ("WPA2-Personal", "WPA1 WPA2", "" for none)
+    level: str = ""  # the weakest protection accepted: "open", "wep", "wpa1", "wpa2", "wpa3", "owe", "unknown"
+
+
+@dataclass(frozen=True)
+class InstalledApps:
+    """Names of the applications installed for this user, lower-cased (desktop entries, executables,
+    uninstall entries, .app bundles): what a check matches against its own list."""
+
+    names: frozenset[str]
+    sources: tuple[str, ...]  # where they were read: "desktop", "path", "flatpak", "uninstall", "applications"
+
 class Platform(Protocol):
     name: str  # "linux", "windows" or "macos"
     lock_shortcut: Text  # the keys that lock the session here, for advice
@@ -204,4 +253,21 @@ class Platform(Protocol):
 
     def lock_policy(self) -> LockPolicy:
         """The OS's automatic-lock setting. Raise PlatformError when it cannot be read."""
+        ...
+
+    # --- Access checks (issue 20) ---------------------------------------------------------------
+    def remote_access(self) -> RemoteAccessReport:
+        """Remote desktop, SSH, AnyDesk/TeamViewer and file sharing open on this computer."""
+        ...
+
+    def sign_in(self) -> SignInState:
+        """Automatic sign-in, password on wake, the daily account's rights."""
+        ...
+
+    def wifi(self) -> WifiState:
+        """The Wi-Fi network in use. Raise PlatformError when it cannot be read."""
+        ...
+
+    def installed_apps(self) -> InstalledApps:
+        """The applications installed here (for the password manager check)."""
         ...

@@ -18,16 +18,21 @@ from vigie.platform import clamav, dbus, parsers, pcsc, proc
 from vigie.platform.base import (
     BackupRecord,
     IdleState,
+    InstalledApps,
     LockPolicy,
     NetworkState,
     NotSupported,
     PendingUpdate,
     PlatformError,
+    RemoteAccess,
+    RemoteAccessReport,
     ScanResult,
+    SignInState,
     ToolFailed,
     ToolMissing,
     UpdateStatus,
     Volume,
+    WifiState,
 )
 
 log = logging.getLogger(__name__)
@@ -415,6 +420,19 @@ class LinuxPlatform:
                                f"XDG_CURRENT_DESKTOP={desktop!r}")
         return readable_lock_policy(gnome_lock_policy if family == "gnome" else kde_lock_policy)
 
+    # --- Access checks (issue 20) ---------------------------------------------------------------
+    def remote_access(self) -> RemoteAccessReport:
+        return linux_remote_access()
+
+    def sign_in(self) -> SignInState:
+        return linux_sign_in()
+
+    def wifi(self) -> WifiState:
+        return linux_wifi()
+
+    def installed_apps(self) -> InstalledApps:
+        return linux_installed_apps()
+
 
 # Idle sources, most precise first; each answers (milliseconds idle, screen saver on).
 IDLE_SOURCES = {
@@ -558,3 +576,197 @@ def _backup_rank(record: BackupRecord) -> tuple[int, float]:
     if record.last_backup is not None:
         return 2, record.last_backup.timestamp()
     return (0 if record.error else 1), 0.0
+
+
+# --- Access checks (issue 20) ---------------------------------------------------------------------
+
+# Remote-control services that accept connections through their makers' relays, by process name.
+# No configuration of theirs is read (no genuine sample of it was available): their service
+# running is what counts.
+REMOTE_SERVICES = {"anydesk": "anydesk", "teamviewerd": "teamviewer"}
+
+
+def _process_name(pid: int | None) -> str | None:
+    import psutil
+
+    if not pid:
+        return None  # another user's socket: /proc does not tell this user whose it is
+    try:
+        return psutil.Process(pid).name()
+    except psutil.Error:
+        return None
+
+
+def listening_sockets() -> list[tuple[str, int, str | None]]:
+    """(address, port, program) of the TCP sockets listening in this network namespace: psutil reads
+    /proc/net/tcp and tcp6, which are per namespace, and finds the process through /proc/*/fd."""
+    import psutil
+
+    return [(c.laddr.ip, c.laddr.port, _process_name(c.pid)) for c in psutil.net_connections(kind="tcp")
+            if c.status == psutil.CONN_LISTEN and c.laddr]
+
+
+def running_programs() -> set[str]:
+    import psutil
+
+    return {p.info["name"] for p in psutil.process_iter(["name"]) if p.info.get("name")}
+
+
+def linux_remote_access() -> RemoteAccessReport:
+    import psutil
+
+    found, unreadable = [], []
+    try:
+        found += [RemoteAccess(kind, detail) for kind, detail in parsers.remote_listeners(listening_sockets())]
+    except (OSError, psutil.Error) as exc:
+        unreadable.append(f"listening sockets: {exc}")
+    try:
+        programs = running_programs()
+        found += [RemoteAccess(kind, f"{name} running") for name, kind in REMOTE_SERVICES.items() if name in programs]
+    except (OSError, psutil.Error) as exc:
+        unreadable.append(f"processes: {exc}")
+    return RemoteAccessReport(tuple(found), tuple(unreadable))
+
+
+# Display managers' files, relative to the root, in reading order: a later file wins.
+DISPLAY_MANAGERS = {
+    "gdm": (("etc/gdm3/daemon.conf", "etc/gdm3/custom.conf", "etc/gdm/custom.conf"), parsers.gdm_auto_login),
+    "lightdm": (("usr/share/lightdm/lightdm.conf.d/*.conf", "etc/lightdm/lightdm.conf.d/*.conf",
+                 "etc/lightdm/lightdm.conf"), parsers.lightdm_auto_login),
+    "sddm": (("usr/lib/sddm/sddm.conf.d/*.conf", "etc/sddm.conf.d/*.conf", "etc/sddm.conf"),
+             parsers.sddm_auto_login),
+}
+
+
+def display_manager_groups(root: Path, patterns: Sequence[str]) -> dict[str, dict[str, str]]:
+    groups: dict[str, dict[str, str]] = {}
+    for pattern in patterns:
+        for path in sorted(root.glob(pattern)):
+            for name, keys in parsers.parse_ini(path.read_text(encoding="utf-8", errors="replace")).items():
+                groups.setdefault(name, {}).update(keys)
+    return groups
+
+
+def display_manager_auto_login(root: Path = Path("/")) -> tuple[str | None, str]:
+    """(account, display manager) of an automatic sign-in set for GDM, LightDM or SDDM in their
+    files under `root`; (None, "") when none is. Raises OSError when a file cannot be read."""
+    for manager, (patterns, auto_login) in DISPLAY_MANAGERS.items():
+        user = auto_login(display_manager_groups(root, patterns))
+        if user:
+            return user, manager
+    return None, ""
+
+
+def unix_admin_from_files(user: str, root: Path = Path("/")) -> bool:
+    """`user` is in sudo, wheel or admin according to the local files under `root` (etc/passwd,
+    etc/group). Groups from a directory (LDAP, SSSD) are not seen."""
+    passwd = (root / "etc/passwd").read_text(encoding="utf-8", errors="replace")
+    group = (root / "etc/group").read_text(encoding="utf-8", errors="replace")
+    return parsers.unix_admin(user, parsers.passwd_gid(passwd, user), group)
+
+
+def current_user() -> str:
+    import pwd
+
+    return pwd.getpwuid(os.getuid()).pw_name
+
+
+def password_on_wake() -> bool | None:
+    """GNOME's lock-enabled or KDE's LockOnResume; None on a desktop whose setting Vigie cannot read."""
+    family = desktop_family(os.environ.get("XDG_CURRENT_DESKTOP", ""))
+    if family == "gnome":
+        return parsers.parse_gsettings_bool(gsettings_get("org.gnome.desktop.screensaver", "lock-enabled"))
+    if family == "kde":
+        return parsers.kde_lock_on_resume(kscreenlockerrc_text())
+    return None
+
+
+def linux_sign_in(root: Path = Path("/")) -> SignInState:
+    user, unreadable = current_user(), []
+    auto_login_read = True
+    try:
+        auto_user, source = display_manager_auto_login(root)
+    except OSError as exc:
+        auto_user, source, auto_login_read = None, "", False
+        unreadable.append(f"display manager settings: {exc}")
+    try:
+        wake = password_on_wake()
+    except (PlatformError, ValueError, OSError) as exc:
+        wake = None
+        unreadable.append(f"password on wake: {exc}")
+    admin: bool | None = None
+    if os.getuid() == 0:  # an IT provider's tool running as root: the daily account is someone else
+        unreadable.append("groups: running as root, not as the daily account")
+    else:
+        try:
+            admin = unix_admin_from_files(user, root)
+        except OSError as exc:
+            unreadable.append(f"groups: {exc}")
+    return SignInState(user, auto_user, source, wake, admin, tuple(unreadable), auto_login_read)
+
+
+def wireless_interfaces(net: Path = Path("/sys/class/net")) -> list[str]:
+    """The network interfaces the kernel knows as Wi-Fi."""
+    return sorted(p.name for p in net.iterdir() if (p / "wireless").exists() or (p / "phy80211").exists())
+
+
+NMCLI_WIFI_LIST = ["nmcli", "-t", "-f", ",".join(parsers.NMCLI_WIFI_FIELDS), "device", "wifi", "list",
+                   "--rescan", "no"]  # what NetworkManager already knows: Vigie never makes it scan
+
+
+def nmcli_wifi_list(timeout: float = 10.0) -> str:
+    return proc.run(NMCLI_WIFI_LIST, timeout, env=_tool_env()).stdout
+
+
+def linux_wifi() -> WifiState:
+    """No Wi-Fi interface at all: no Wi-Fi in use. Otherwise NetworkManager says which network is
+    in use; without it (or when it does not answer) this cannot be told."""
+    if not wireless_interfaces():
+        return WifiState(False, "sysfs")
+    in_use = parsers.nmcli_wifi_in_use(nmcli_wifi_list())
+    if in_use is None:
+        return WifiState(False, "nmcli")
+    ssid, security = in_use
+    return WifiState(True, "nmcli", ssid, security, parsers.wifi_level(security))
+
+
+def xdg_data_dirs() -> list[Path]:
+    """Where desktop entries live: the user's, XDG_DATA_DIRS, and Flatpak's and Snap's exports (a
+    session started without their profile scripts may lack them)."""
+    home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local/share")
+    system = os.environ.get("XDG_DATA_DIRS") or "/usr/local/share:/usr/share"
+    extra = [str(Path(home) / "flatpak/exports/share"), "/var/lib/flatpak/exports/share", "/var/lib/snapd/desktop"]
+    return [Path(d) for d in dict.fromkeys([home, *system.split(":"), *extra]) if d and os.path.isabs(d)]
+
+
+def desktop_entry_names(data_dirs: Sequence[Path]) -> set[str]:
+    """Lower-cased desktop file ids (org.keepassxc.keepassxc) and Name= values of the applications
+    installed, the deleted ones (Hidden=true) left out."""
+    names: set[str] = set()
+    for data_dir in data_dirs:
+        applications = data_dir / "applications"
+        for path in applications.rglob("*.desktop"):
+            try:
+                entry = parsers.parse_ini(path.read_text(encoding="utf-8", errors="replace")).get("Desktop Entry", {})
+            except OSError:
+                continue
+            if entry.get("Hidden", "").lower() == "true":
+                continue
+            names.add(str(path.relative_to(applications).with_suffix("")).replace("/", "-").lower())
+            if entry.get("Name"):
+                names.add(entry["Name"].lower())
+    return names
+
+
+def path_executables() -> set[str]:
+    names: set[str] = set()
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        try:
+            names.update(entry.name.lower() for entry in os.scandir(folder) if entry.is_file())
+        except OSError:
+            continue
+    return names
+
+
+def linux_installed_apps() -> InstalledApps:
+    return InstalledApps(frozenset(desktop_entry_names(xdg_data_dirs()) | path_executables()), ("desktop", "path"))

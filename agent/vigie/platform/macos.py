@@ -15,14 +15,19 @@ from vigie.platform import clamav, parsers, pcsc, proc
 from vigie.platform.base import (
     BackupRecord,
     IdleState,
+    InstalledApps,
     LockPolicy,
     NetworkState,
     PlatformError,
+    RemoteAccess,
+    RemoteAccessReport,
     ScanResult,
+    SignInState,
     ToolFailed,
     ToolMissing,
     UpdateStatus,
     Volume,
+    WifiState,
 )
 from vigie.platform.mount_events import EventSource
 
@@ -219,6 +224,20 @@ class MacPlatform:
         detail = f"screensaver idleTime={idle_seconds} displaysleep={display_minutes} screenLock delay={delay}"
         return LockPolicy(mac_lock_after(idle_seconds, display_minutes, delay), "macos", detail)
 
+    # --- Access checks (issue 20) ---------------------------------------------------------------
+    def remote_access(self) -> RemoteAccessReport:
+        return mac_remote_access()
+
+    def sign_in(self) -> SignInState:
+        return mac_sign_in()
+
+    def wifi(self) -> WifiState:
+        return mac_wifi()
+
+    def installed_apps(self) -> InstalledApps:
+        folders = (Path("/Applications"), Path.home() / "Applications")
+        return InstalledApps(frozenset(application_names(folders)), ("applications",))
+
 
 # --- macOS's own automatic lock (read for the lock_policy check) ------------------------------
 
@@ -384,3 +403,115 @@ def time_machine_destination(destinations: list[dict[str, str]], backup_path: st
         if mount_point and path.startswith(mount_point.rstrip("/") + "/"):
             return destination.get("Name", "")
     return ", ".join(d["Name"] for d in destinations if d.get("Name"))
+
+
+# --- Access checks (issue 20) ---------------------------------------------------------------------
+
+# The sharing services of System Settings › General › Sharing, by launchd job: launchd has the job
+# only while the service is turned on. Read through launchctl's exit status alone (no captured
+# output of it was available to parse).
+SHARING_JOBS = {"com.openssh.sshd": "ssh", "com.apple.screensharing": "vnc", "com.apple.smbd": "file_sharing"}
+LAUNCHCTL_NO_SUCH_SERVICE = 113
+# Remote-control services, by the launch daemon their installers put in place: their presence only
+# (no genuine sample of their unattended-access settings was available).
+REMOTE_DAEMONS = {"/Library/LaunchDaemons/com.philandro.anydesk.service.plist": "anydesk",
+                  "/Library/LaunchDaemons/com.teamviewer.teamviewer_service.plist": "teamviewer"}
+LOGINWINDOW_PLIST = Path("/Library/Preferences/com.apple.loginwindow.plist")
+
+
+def launchd_has_job(label: str) -> bool:
+    result = proc.run(["launchctl", "print", f"system/{label}"], 10, ok_codes=(0, LAUNCHCTL_NO_SUCH_SERVICE))
+    return result.returncode == 0
+
+
+def mac_remote_access() -> RemoteAccessReport:
+    found, unreadable = [], []
+    for label, kind in SHARING_JOBS.items():
+        try:
+            if launchd_has_job(label):
+                found.append(RemoteAccess(kind, f"launchd job {label}"))
+        except PlatformError as exc:
+            unreadable.append(f"{label}: {exc}")
+    found += [RemoteAccess(kind, Path(plist).name) for plist, kind in REMOTE_DAEMONS.items() if os.path.exists(plist)]
+    return RemoteAccessReport(tuple(found), tuple(unreadable))
+
+
+def auto_login_user(plist: Path = LOGINWINDOW_PLIST) -> str | None:
+    """loginwindow's autoLoginUser (System Settings › Users & Groups › Automatically log in as);
+    None when it is not set. The file is readable by every user."""
+    import plistlib
+
+    try:
+        with open(plist, "rb") as handle:
+            preferences = plistlib.load(handle)
+    except FileNotFoundError:
+        return None
+    user = preferences.get("autoLoginUser") if isinstance(preferences, dict) else None
+    return str(user) if user else None
+
+
+def account_groups(user: str) -> set[str]:
+    """The groups of `user` as Directory Services resolves them (nested groups included)."""
+    import grp
+    import pwd
+
+    names = set()
+    for gid in os.getgrouplist(user, pwd.getpwnam(user).pw_gid):
+        try:
+            names.add(grp.getgrgid(gid).gr_name)
+        except KeyError:
+            continue
+    return names
+
+
+def mac_sign_in() -> SignInState:
+    import getpass
+    import plistlib
+
+    user, unreadable, auto_login_read = getpass.getuser(), [], True
+    try:
+        auto_user = auto_login_user()
+    except (OSError, plistlib.InvalidFileException) as exc:
+        auto_user, auto_login_read = None, False
+        unreadable.append(f"loginwindow: {exc}")
+    try:
+        wake: bool | None = parsers.parse_screenlock_status(sysadminctl_screenlock_status()) is not None
+    except (PlatformError, ValueError) as exc:
+        wake = None
+        unreadable.append(f"screenLock: {exc}")
+    admin: bool | None = None
+    if os.getuid() == 0:  # an IT provider's tool running as root: the daily account is someone else
+        unreadable.append("groups: running as root, not as the daily account")
+    else:
+        try:
+            admin = "admin" in account_groups(user)
+        except (OSError, KeyError) as exc:
+            unreadable.append(f"groups: {exc}")
+    return SignInState(user, auto_user, "loginwindow" if auto_user else "", wake, admin, tuple(unreadable),
+                       auto_login_read)
+
+
+def system_profiler_airport(timeout: float = 60.0) -> str:
+    return proc.run(["system_profiler", "SPAirPortDataType", "-json"], timeout).stdout
+
+
+def mac_wifi() -> WifiState:
+    try:
+        current = parsers.airport_current_network(system_profiler_airport())
+    except ValueError as exc:
+        raise ToolFailed(T("The Wi-Fi state could not be read."), str(exc)) from exc
+    if current is None:
+        return WifiState(False, "system_profiler")
+    name, mode = current
+    return WifiState(True, "system_profiler", name, mode, parsers.wifi_level(mode))
+
+
+def application_names(folders: Sequence[Path]) -> set[str]:
+    """The .app bundles in these folders, lower-cased without ".app" ("keepassxc", "1password 7")."""
+    names: set[str] = set()
+    for folder in folders:
+        try:
+            names.update(entry.name[:-4].lower() for entry in os.scandir(folder) if entry.name.endswith(".app"))
+        except OSError:
+            continue
+    return names

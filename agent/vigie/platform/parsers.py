@@ -746,3 +746,275 @@ def parse_network_services(text: str) -> list[str]:
     """`networksetup -listallnetworkservices`: the enabled ones (a leading * marks a disabled one)."""
     lines = [line.strip() for line in text.splitlines()[1:]]  # the first line explains the asterisk
     return [line for line in lines if line and not line.startswith("*")]
+
+
+# --- Access checks (issue 20) ---------------------------------------------------------------------
+
+# Remote access: the listening ports and the programs that open this computer to the network.
+REMOTE_PORTS = {22: "ssh", 3389: "rdp", 139: "file_sharing", 445: "file_sharing", 2049: "file_sharing",
+                **dict.fromkeys(range(5900, 5910), "vnc")}
+REMOTE_PROGRAMS = {"sshd": "ssh", "dropbear": "ssh", "xrdp": "rdp", "gnome-remote-desktop-daemon": "rdp",
+                   "x11vnc": "vnc", "xvnc": "vnc", "vino-server": "vnc", "wayvnc": "vnc", "smbd": "file_sharing"}
+
+
+def _loopback(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return ip.is_loopback or bool(mapped and mapped.is_loopback)
+
+
+def remote_listeners(listeners: Iterable[tuple[str, int, str | None]],
+                     ignore: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """(kind, detail) of each way in among listening TCP sockets given as (address, port, program or
+    None): a known program or port, on an address other than loopback (a service only this computer
+    can reach is not exposed). `ignore`: kinds the caller reads another way. One entry per kind and port."""
+    skipped = set(ignore)
+    found: dict[tuple[str, int], str] = {}
+    for address, port, program in listeners:
+        name = (program or "").lower().removesuffix(".exe")
+        kind = REMOTE_PROGRAMS.get(name) or REMOTE_PORTS.get(port)
+        if kind is None or kind in skipped or _loopback(address):
+            continue
+        found.setdefault((kind, port), f"port {port} ({program})" if program else f"port {port}")
+    return [(kind, detail) for (kind, _), detail in found.items()]
+
+
+# `reg query KEY`: "    Name    REG_TYPE    Data" (4 spaces apart; an empty REG_SZ has no data). Value
+# names and types are not translated.
+_REG_VALUE = re.compile(r"^\s+(?P<name>\S.*?)\s{4}(?P<type>REG_[A-Z_]+)(?:\s{4}(?P<data>.*))?$")
+
+
+def parse_reg_query(text: str) -> dict[str, object]:
+    """The values listed by `reg query` (REG_DWORD and REG_QWORD as int, the others as text)."""
+    values: dict[str, object] = {}
+    for line in text.splitlines():
+        match = _REG_VALUE.match(line.rstrip())
+        if not match:
+            continue
+        data = (match["data"] or "").strip()
+        if match["type"] in ("REG_DWORD", "REG_QWORD"):
+            values[match["name"]] = int(data, 16) if data.lower().startswith("0x") else int(data or 0)
+        else:
+            values[match["name"]] = data
+    return values
+
+
+def rdp_enabled(terminal_server: Mapping[str, object]) -> bool:
+    """Remote Desktop accepts connections when fDenyTSConnections is 0 (1, the default, refuses them)."""
+    return terminal_server.get("fDenyTSConnections", 1) == 0
+
+
+def winlogon_auto_login(winlogon: Mapping[str, object]) -> str | None:
+    """The account Windows opens by itself at start ("" when it names none); None when it does not.
+    AutoAdminLogon "1" alone decides: the password may be an LSA secret (netplwiz, Sysinternals
+    Autologon) rather than a DefaultPassword value."""
+    if str(winlogon.get("AutoAdminLogon", "")).strip() != "1":
+        return None
+    domain = str(winlogon.get("DefaultDomainName") or "").strip()
+    user = str(winlogon.get("DefaultUserName") or "").strip()
+    return f"{domain}\\{user}" if domain and user else user
+
+
+# Shares Windows makes by itself: C$ (one per drive), ADMIN$, IPC$, print$ (printer drivers).
+_DEFAULT_SHARE = re.compile(r"^(?:[A-Z]\$|ADMIN\$|IPC\$|PRINT\$)$", re.IGNORECASE)
+
+
+def parse_net_share(text: str) -> list[str]:
+    """`net share`: the share names. The table follows the dashed line; net's last line is its own
+    (translated) "The command completed successfully."; a name longer than 12 characters stands
+    alone on its line, the rest of the row on the next, indented."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("-----")), None)
+    if start is None:
+        raise ValueError("no share table in the output of net share")
+    # Blank lines and a dashed line wrapped by the console ("-----" alone) are not rows.
+    rows = [line.rstrip() for line in lines[start + 1:] if line.strip().strip("-")][:-1]
+    names = []
+    for row in rows:
+        if row[0].isspace():
+            continue  # the resource or remark of the row above
+        names.append(row[:12].rstrip() if len(row) > 12 and row[12] == " " else row.strip())
+    return names
+
+
+def user_shares(names: Iterable[str]) -> list[str]:
+    """The shares someone made (hidden ones ending in $ included), not Windows' own."""
+    return [name for name in names if not _DEFAULT_SHARE.match(name)]
+
+
+def parse_ini(text: str) -> dict[str, dict[str, str]]:
+    """A key file as display managers (GDM, LightDM, SDDM) and desktop entries read it: [groups] of
+    key=value; '#' and ';' comments; spaces around keys and values and at line starts ignored
+    (Ubuntu's custom.conf indents its keys); a later key wins; keys before any group are ignored."""
+    groups: dict[str, dict[str, str]] = {}
+    current: dict[str, str] | None = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = groups.setdefault(line[1:-1].strip(), {})
+            continue
+        key, sep, value = line.partition("=")
+        if sep and current is not None:
+            current[key.strip()] = value.strip()
+    return groups
+
+
+_DM_TRUE = {"true", "yes", "y", "1", "on"}
+
+
+def gdm_auto_login(groups: Mapping[str, Mapping[str, str]]) -> str | None:
+    """GDM's [daemon]: AutomaticLoginEnable + AutomaticLogin, or TimedLoginEnable + TimedLogin (the
+    same, after a delay)."""
+    daemon = groups.get("daemon", {})
+    for enable, account in (("AutomaticLoginEnable", "AutomaticLogin"), ("TimedLoginEnable", "TimedLogin")):
+        if daemon.get(enable, "").lower() in _DM_TRUE and daemon.get(account):
+            return daemon[account]
+    return None
+
+
+def lightdm_auto_login(groups: Mapping[str, Mapping[str, str]]) -> str | None:
+    """LightDM's seat groups ([Seat:*], [Seat:seat0], the older [SeatDefaults]): autologin-user, or
+    autologin-guest."""
+    for name, keys in groups.items():
+        if not name.startswith("Seat"):
+            continue
+        if keys.get("autologin-user"):
+            return keys["autologin-user"]
+        if keys.get("autologin-guest", "").lower() in _DM_TRUE:
+            return "guest"
+    return None
+
+
+def sddm_auto_login(groups: Mapping[str, Mapping[str, str]]) -> str | None:
+    """SDDM's [Autologin] User."""
+    return groups.get("Autologin", {}).get("User") or None
+
+
+ADMIN_GROUPS = ("sudo", "wheel", "admin")  # Debian/Ubuntu, Fedora/Arch, older Ubuntu
+
+
+def passwd_gid(passwd_text: str, user: str) -> int | None:
+    """The primary group id of `user` in an /etc/passwd-format text."""
+    for line in passwd_text.splitlines():
+        fields = line.split(":")
+        if len(fields) >= 4 and fields[0] == user and fields[3].isdigit():
+            return int(fields[3])
+    return None
+
+
+def unix_admin(user: str, primary_gid: int | None, group_text: str) -> bool:
+    """`user` belongs to sudo, wheel or admin in an /etc/group-format text: listed as a member, or
+    the group is its primary group."""
+    for line in group_text.splitlines():
+        fields = line.split(":")
+        if len(fields) < 4 or fields[0] not in ADMIN_GROUPS:
+            continue
+        members = [member.strip() for member in fields[3].split(",")]
+        if user in members or (fields[2].isdigit() and int(fields[2]) == primary_gid):
+            return True
+    return False
+
+
+def kde_lock_on_resume(text: str | None) -> bool:
+    """kscreenlockerrc [Daemon] LockOnResume: lock when the computer wakes up (KDE's default: true)."""
+    return _kde_group(text or "", "Daemon").get("LockOnResume", "true").strip().lower() in _KDE_TRUE
+
+
+# --- Wi-Fi ---
+NMCLI_WIFI_FIELDS = ("IN-USE", "BSSID", "SSID", "MODE", "CHAN", "RATE", "SIGNAL", "BARS", "SECURITY")
+
+
+def split_nmcli_terse(line: str) -> list[str]:
+    """One line of `nmcli -t`: fields separated by ':', a ':' or '\\' inside a field escaped by '\\'."""
+    fields, current, escaped = [], [], False
+    for char in line:
+        if escaped:
+            current.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == ":":
+            fields.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    fields.append("".join(current))
+    return fields
+
+
+def nmcli_wifi_in_use(text: str) -> tuple[str, str] | None:
+    """(SSID, SECURITY) of the network marked '*' (in use) in `nmcli -t -f <NMCLI_WIFI_FIELDS> device
+    wifi list`; None when none is in use. SECURITY is empty for an open network."""
+    for line in text.splitlines():
+        fields = split_nmcli_terse(line)
+        if len(fields) == len(NMCLI_WIFI_FIELDS) and fields[0].strip() == "*":
+            return fields[2], fields[8]
+    return None
+
+
+# An open network in the words of netsh (English, French, Spanish, German, Italian) and nmcli.
+_OPEN_WORDS = {"", "--", "none", "open", "ouvrir", "ouvert", "ouverte", "aucun", "aucune", "abierta", "ninguna",
+               "offen", "keine", "aperta", "nessuna"}
+
+
+def wifi_level(security: str, cipher: str = "") -> str:
+    """The weakest protection a network accepts: "wep", "wpa1" (WPA1 alone or mixed with WPA2),
+    "wpa2", "wpa3", "owe" (encrypted open network), "open", or "unknown"."""
+    tokens = set(re.split(r"[^a-z0-9]+", security.lower())) - {""}
+    if "wep" in tokens or "wep" in cipher.lower():
+        return "wep"
+    for token, level in (("wpa", "wpa1"), ("wpa1", "wpa1"), ("wpa2", "wpa2"), ("wpa3", "wpa3"), ("owe", "owe")):
+        if token in tokens:
+            return level
+    if security.strip().lower() in _OPEN_WORDS:
+        return "open"
+    return "unknown"
+
+
+# netsh's labels follow the display language; these are its words for them.
+_NETSH_FIELD = re.compile(r"^\s*(?P<label>[^:]+?)\s*:\s?(?P<value>.*)$")
+_NETSH_AUTH = {"authentication", "authentification", "authentifizierung", "autenticación", "autenticazione"}
+_NETSH_CIPHER = {"cipher", "chiffrement", "verschlüsselungsverfahren", "cifrado", "crittografia"}
+
+
+def parse_netsh_wlan_interfaces(text: str) -> list[dict[str, str]]:
+    """`netsh wlan show interfaces`: one {"ssid", "auth", "cipher"} per interface (each starts at its
+    GUID line); only a connected interface shows an SSID."""
+    interfaces: list[dict[str, str]] = []
+    for line in text.splitlines():
+        match = _NETSH_FIELD.match(line)
+        if not match:
+            continue
+        label, value = match["label"].strip().lower(), match["value"].strip()
+        if label == "guid":
+            interfaces.append({"ssid": "", "auth": "", "cipher": ""})
+        elif interfaces and label == "ssid":
+            interfaces[-1]["ssid"] = value
+        elif interfaces and label in _NETSH_AUTH:
+            interfaces[-1]["auth"] = value
+        elif interfaces and label in _NETSH_CIPHER:
+            interfaces[-1]["cipher"] = value
+    return interfaces
+
+
+_AIRPORT_MODE = "spairport_security_mode_"
+
+
+def airport_current_network(text: str) -> tuple[str, str] | None:
+    """`system_profiler SPAirPortDataType -json`: (name, security mode without its
+    "spairport_security_mode_" prefix) of the first interface joined to a network; None when none is."""
+    document = json.loads(text)
+    if not isinstance(document, dict):
+        raise ValueError("system_profiler: not a JSON object")
+    for item in document.get("SPAirPortDataType", []):
+        for interface in item.get("spairport_airport_interfaces", []):
+            current = interface.get("spairport_current_network_information")
+            if isinstance(current, dict):
+                mode = str(current.get("spairport_security_mode", ""))
+                return str(current.get("_name", "")), mode.removeprefix(_AIRPORT_MODE)
+    return None

@@ -18,15 +18,20 @@ from vigie.platform import parsers, pcsc, proc
 from vigie.platform.base import (
     BackupRecord,
     IdleState,
+    InstalledApps,
     LockPolicy,
     NetworkState,
     NotSupported,
     PlatformError,
+    RemoteAccess,
+    RemoteAccessReport,
     ScanResult,
+    SignInState,
     ToolFailed,
     ToolMissing,
     UpdateStatus,
     Volume,
+    WifiState,
 )
 from vigie.platform.mount_events import EventSource
 
@@ -356,6 +361,19 @@ class WindowsPlatform:
         video = powercfg_indexes("SUB_VIDEO", "VIDEOIDLE")
         console = powercfg_indexes("SUB_NONE", "CONSOLELOCK")
         return windows_lock_policy(machine.get("InactivityTimeoutSecs"), saver, video, console)
+
+    # --- Access checks (issue 20) ---------------------------------------------------------------
+    def remote_access(self) -> RemoteAccessReport:
+        return windows_remote_access()
+
+    def sign_in(self) -> SignInState:
+        return windows_sign_in()
+
+    def wifi(self) -> WifiState:
+        return windows_wifi()
+
+    def installed_apps(self) -> InstalledApps:
+        return InstalledApps(frozenset(name.lower() for name in uninstall_display_names()), ("uninstall",))
 
 
 # --- Windows' own automatic lock (read for the lock_policy check) -----------------------------
@@ -801,3 +819,171 @@ def wbadmin_backup(timeout: float) -> BackupRecord | None:
     except PlatformError as exc:
         return BackupRecord("wbadmin", None, error=exc.reason)
     return None if newest is None else BackupRecord("wbadmin", newest[0], newest[1])
+
+
+# --- Access checks (issue 20) ---------------------------------------------------------------------
+
+TERMINAL_SERVER_KEY = r"HKLM\SYSTEM\CurrentControlSet\Control\Terminal Server"
+WINLOGON_KEY = r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Winlogon"
+SERVICES_KEY = r"HKLM\SYSTEM\CurrentControlSet\Services"
+SERVICE_DISABLED = 4  # the service's Start value
+# Remote-control services, by their Windows service name. Only their presence is read: no genuine
+# sample of their unattended-access settings was available.
+REMOTE_SERVICES = {"AnyDesk": "anydesk", "TeamViewer": "teamviewer"}
+UNINSTALL_KEY = r"Software\Microsoft\Windows\CurrentVersion\Uninstall"
+
+
+def reg_query(key: str, timeout: float = 10.0) -> str | None:
+    """`reg query KEY`: its values as text (value names and types are never translated); None when
+    the key does not exist (reg exits with 1)."""
+    result = proc.run(["reg", "query", key], timeout, ok_codes=(0, 1))
+    return result.stdout if result.returncode == 0 else None
+
+
+def net_share(timeout: float = 15.0) -> str:
+    return proc.run(["net", "share"], timeout).stdout
+
+
+def listening_sockets() -> list[tuple[str, int, str | None]]:
+    import psutil
+
+    sockets = []
+    for connection in psutil.net_connections(kind="tcp"):
+        if connection.status != psutil.CONN_LISTEN or not connection.laddr:
+            continue
+        try:
+            program = psutil.Process(connection.pid).name() if connection.pid else None
+        except psutil.Error:
+            program = None
+        sockets.append((connection.laddr.ip, connection.laddr.port, program))
+    return sockets
+
+
+def rdp_access() -> list[RemoteAccess]:
+    values = parsers.parse_reg_query(reg_query(TERMINAL_SERVER_KEY) or "")
+    return [RemoteAccess("rdp", "fDenyTSConnections=0")] if parsers.rdp_enabled(values) else []
+
+
+def remote_services() -> list[RemoteAccess]:
+    found = []
+    for service, kind in REMOTE_SERVICES.items():
+        text = reg_query(f"{SERVICES_KEY}\\{service}")
+        if text is not None and parsers.parse_reg_query(text).get("Start") != SERVICE_DISABLED:
+            found.append(RemoteAccess(kind, f"service {service}"))
+    return found
+
+
+def shared_folders() -> list[RemoteAccess]:
+    return [RemoteAccess("file_sharing", f"share {name}") for name in parsers.user_shares(
+        parsers.parse_net_share(net_share()))]
+
+
+def socket_access() -> list[RemoteAccess]:
+    # Port 445 always listens on Windows (the Server service) and 3389 follows fDenyTSConnections:
+    # shares and Remote Desktop are read from net share and the registry instead.
+    return [RemoteAccess(kind, detail) for kind, detail in parsers.remote_listeners(
+        listening_sockets(), ignore=("rdp", "file_sharing"))]
+
+
+def windows_remote_access() -> RemoteAccessReport:
+    import psutil
+
+    found: list[RemoteAccess] = []
+    unreadable: list[str] = []
+    for what, read in (("Remote Desktop", rdp_access), ("listening sockets", socket_access),
+                       ("services", remote_services), ("shares", shared_folders)):
+        try:
+            found += read()
+        except (PlatformError, ValueError, OSError, psutil.Error) as exc:
+            unreadable.append(f"{what}: {exc}")
+    return RemoteAccessReport(tuple(found), tuple(unreadable))
+
+
+TOKEN_QUERY = 0x0008
+TOKEN_ELEVATION_TYPE = 18  # TOKEN_INFORMATION_CLASS TokenElevationType
+ELEVATION_FULL, ELEVATION_LIMITED = 2, 3
+
+
+def token_is_admin() -> bool:
+    """The signed-in account is an administrator, elevated now or not: with UAC an administrator's
+    process has a "limited" token (elevation type 3) that IsUserAnAdmin() alone would call standard."""
+    from ctypes import wintypes
+
+    advapi32 = ctypes.WinDLL("advapi32", use_last_error=True)  # type: ignore[attr-defined]
+    kernel32 = _kernel32()
+    kernel32.GetCurrentProcess.restype = wintypes.HANDLE
+    token = wintypes.HANDLE()
+    if not advapi32.OpenProcessToken(kernel32.GetCurrentProcess(), TOKEN_QUERY, ctypes.byref(token)):
+        raise ctypes.WinError(ctypes.get_last_error())  # type: ignore[attr-defined]
+    try:
+        kind, size = ctypes.c_int(), wintypes.DWORD()
+        if advapi32.GetTokenInformation(token, TOKEN_ELEVATION_TYPE, ctypes.byref(kind), ctypes.sizeof(kind),
+                                        ctypes.byref(size)) and kind.value in (ELEVATION_FULL, ELEVATION_LIMITED):
+            return True
+    finally:
+        kernel32.CloseHandle(token)
+    return bool(ctypes.windll.shell32.IsUserAnAdmin())  # type: ignore[attr-defined]  # UAC off, or standard
+
+
+def windows_sign_in() -> SignInState:
+    import getpass
+
+    unreadable: list[str] = []
+    auto_login_read = True
+    try:
+        auto_user = parsers.winlogon_auto_login(parsers.parse_reg_query(reg_query(WINLOGON_KEY) or ""))
+    except (PlatformError, ValueError) as exc:
+        auto_user, auto_login_read = None, False
+        unreadable.append(f"Winlogon: {exc}")
+    console = powercfg_indexes("SUB_NONE", "CONSOLELOCK")  # "require a password on wake-up" (AC, DC)
+    if console is None:
+        unreadable.append("CONSOLELOCK: not readable")
+    user, admin = getpass.getuser(), None
+    if user.endswith("$"):  # SYSTEM (an IT provider's tool) is the computer's account, not the daily one
+        unreadable.append("token: running as the computer's account, not as the daily account")
+    else:
+        try:
+            admin = token_is_admin()
+        except (OSError, AttributeError) as exc:
+            unreadable.append(f"token: {exc}")
+    wake = None if console is None else console == (1, 1)
+    return SignInState(user, auto_user, "winlogon" if auto_user is not None else "", wake, admin,
+                       tuple(unreadable), auto_login_read)
+
+
+def netsh_wlan_interfaces(timeout: float = 15.0) -> str:
+    """Exit code 1 when the WLAN AutoConfig service is not running: then no Wi-Fi can be in use."""
+    return proc.run(["netsh", "wlan", "show", "interfaces"], timeout, ok_codes=(0, 1)).stdout
+
+
+def windows_wifi() -> WifiState:
+    connected = [i for i in parsers.parse_netsh_wlan_interfaces(netsh_wlan_interfaces()) if i["ssid"]]
+    if not connected:
+        return WifiState(False, "netsh")
+    weakest = min(connected, key=lambda i: WIFI_STRENGTH.get(parsers.wifi_level(i["auth"], i["cipher"]), 0))
+    security = f"{weakest['auth']} / {weakest['cipher']}".strip(" /")
+    return WifiState(True, "netsh", weakest["ssid"], security, parsers.wifi_level(weakest["auth"], weakest["cipher"]))
+
+
+WIFI_STRENGTH = {"unknown": 0, "open": 1, "wep": 2, "wpa1": 3, "owe": 4, "wpa2": 5, "wpa3": 6}
+
+
+def uninstall_display_names() -> list[str]:
+    """DisplayName of every program in the uninstall lists (machine 64- and 32-bit, and the user's)."""
+    import winreg
+
+    names = []
+    for hive, path in ((winreg.HKEY_LOCAL_MACHINE, UNINSTALL_KEY),
+                       (winreg.HKEY_LOCAL_MACHINE, UNINSTALL_KEY.replace("Software\\", "Software\\WOW6432Node\\", 1)),
+                       (winreg.HKEY_CURRENT_USER, UNINSTALL_KEY)):
+        try:
+            with winreg.OpenKey(hive, path) as key:
+                for index in range(winreg.QueryInfoKey(key)[0]):
+                    try:
+                        with winreg.OpenKey(key, winreg.EnumKey(key, index)) as program:
+                            names.append(str(winreg.QueryValueEx(program, "DisplayName")[0]))
+                    except OSError:
+                        continue  # no DisplayName: an update or a component, not a program
+        except OSError:
+            continue
+    return names

@@ -1,0 +1,1 @@
+"""Access checks (issue 20): remote access, sign-in, Wi-Fi, password manager."""
