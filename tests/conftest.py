@@ -18,7 +18,7 @@ from support import pcsc
 
 REQUIRED_TOOLS = ["Xvfb", "dbus-daemon", "gdbus", "dunst", "dunstctl", "gnome-keyring-daemon", "secret-tool",
                   "trayer", "gtk-sni-tray-standalone", "status-notifier-watcher", "apt-ftparchive", "dpkg-deb",
-                  "gsettings", "i3lock", "xdotool", "pcscd", "restic", "borg"]
+                  "gsettings", "i3lock", "mate-screensaver", "xdotool", "pcscd", "restic", "borg"]
 REQUIRED_FILES = ["/usr/lib/pcsc/drivers/serial/libifdvpcd.so"]  # vsmartcard-vpcd: virtual card readers
 
 

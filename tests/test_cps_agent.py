@@ -1,5 +1,6 @@
 """The CPS card in the running agent: a real pcscd with vpcd virtual readers, a virtual CPS card
-(tests/support/pcsc.py), the real tray menu and the real locker (its keyboard grab)."""
+(tests/support/pcsc.py), the real tray menu and the real locker (its keyboard grab). Which session
+is in use comes from a logind stand-in on a private system bus (no logind runs here)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import harness
 from support import pcsc
+from support.logind_service import LogindStandIn
 from support.pcsc import CPS_ATR, VITALE_ATR
 
 
@@ -101,3 +103,24 @@ def test_pcscd_restarted_under_the_agent_is_followed(desktop_env, start_agent, p
     harness.wait_for(lambda: card_line(env) == "Carte CPS\u00a0: dans le lecteur", timeout=40, what="the watch back")
     assert harness.vigie_log(env).count("s’est arrêté") == 1
     assert "Traceback" not in harness.vigie_log(env)
+
+
+def test_a_card_pulled_out_while_another_session_is_in_use_does_not_lock_this_one(desktop_env, start_agent, pcscd,
+                                                                                  services):
+    """pcscd is one per machine: this session's Vigie sees the card of whoever sits at the console.
+    logind is a stand-in here (tests/support/logind_service.py): no real logind runs on this machine."""
+    logind = LogindStandIn(services, desktop_env, "c2", active=False)  # another user's session is in use
+    card = pcscd.insert(CPS_ATR)
+    harness.wait_for(lambda: pcsc.card_in(pcsc.READERS[0], CPS_ATR), what="pcscd to see the card")
+    _, env = start_agent(desktop_env)
+    harness.wait_for(lambda: card_line(env) == "Carte CPS\u00a0: dans le lecteur", what="the card line")
+    pcscd.pull(card)
+    harness.wait_for(lambda: "this session is not the one in use at the console" in harness.vigie_log(env)
+                     or "cps: lock_now" in harness.vigie_log(env), what="the removal judged")
+    assert "cps: lock_now" not in harness.vigie_log(env) and not harness.screen_grabbed(env)
+    logind.set("Active", True)  # back to this session
+    card = pcscd.insert(CPS_ATR)
+    harness.wait_for(lambda: card_line(env) == "Carte CPS\u00a0: dans le lecteur", what="the card back")
+    pcscd.pull(card)
+    harness.wait_for(lambda: harness.screen_grabbed(env), timeout=5, what="the lock of the session in use")
+    assert harness.vigie_log(env).count("cps: lock_now") == 1

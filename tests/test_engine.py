@@ -21,7 +21,7 @@ from vigie.events import LOCK_NOW, SHOW_STATUS, Command, Event, SessionLocked, S
 from vigie.features.base import Feature
 from vigie.journal import Journal
 from vigie.model import Action, Finding, Severity, T
-from vigie.platform.base import NotSupported, Volume
+from vigie.platform.base import LockProof, NotSupported, Volume
 
 
 @dataclass(frozen=True)
@@ -73,11 +73,11 @@ class Desk(FakePlatform):
         self.lock_error = lock_error
         self.locked_with: list[tuple[str, ...]] = []
 
-    def lock_screen(self, locker_command=()) -> str:
+    def lock_screen(self, locker_command=(), budget=2.0) -> LockProof:
         if self.lock_error is not None:
             raise self.lock_error
         self.locked_with.append(tuple(locker_command))
-        return "test"
+        return LockProof("test", "seen by the test")
 
 
 @pytest.fixture

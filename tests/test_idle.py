@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import threading
 import time
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
+import msgspec
 import pytest
 
 import harness
+from support.fake_services import FR
+from vigie.check import CheckContext, run_check
+from vigie.config.schema import Config, Lock
+from vigie.events import Tick
+from vigie.features.idle_lock.check import IdleLockCheck
 from vigie.features.idle_lock.guard import PRESENT_ACTION
+from vigie.i18n import render
+from vigie.journal import Journal
+from vigie.model import Severity
+from vigie.platform.linux import LinuxPlatform
 from vigie.platform.windows import idle_milliseconds, media_in_use_from_consent_store
 
 REMIND, LOCK = 2, 4
@@ -54,11 +68,32 @@ def new_reminder(env, before: int, timeout: float = 5) -> None:
     harness.wait_for(lambda: reminders_logged(env) > before, timeout=timeout, what="a new reminder")
 
 
-def started_idle_agent(desktop_env, start_agent, **kwargs):
+@contextmanager
+def user_working(env):
+    """Someone uses the computer meanwhile: input every 0.2 s. The agent's start (a `vigie config set`,
+    then the agent itself) can take longer than the test's lock delay on a loaded machine, and the
+    X server counts that time as idle: the first look would lock at once."""
+    stop = threading.Event()
+
+    def work() -> None:
+        while not stop.wait(0.2):
+            touch(env)
+
+    worker = threading.Thread(target=work, name="test-user-working", daemon=True)
+    worker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        worker.join(5)
+
+
+def started_idle_agent(desktop_env, start_agent, agent_options=None, **kwargs):
+    """The agent on this desktop (agent_options: start_agent's, e.g. another locker), its idle watch active."""
     configure(desktop_env, **kwargs)
-    touch(desktop_env)  # the X server has been idle since it started
-    _, env = start_agent(desktop_env)
-    harness.wait_for(lambda: "check=cps_card" in harness.vigie_log(env), what="the first round of checks")
+    with user_working(desktop_env):  # the X server has been idle since it started
+        _, env = start_agent(desktop_env, **(agent_options or {}))
+        harness.wait_for(lambda: "check=cps_card" in harness.vigie_log(env), what="the first round of checks")
     # The user keeps working until the watch has seen it. While a reminder is up the watch looks every
     # 2 s, as long as the test's remind delay: one input just after a look is seen at the next one
     # with 2 s of idleness again, and the reminder stays. Input every 50 ms leaves no such gap; once
@@ -87,6 +122,8 @@ def test_reminder_in_french_then_lock_on_time(desktop_env, start_agent):
     harness.wait_for(lambda: harness.screen_grabbed(env), timeout=LOCK + 2, what="the lock")
     error = time.monotonic() - last_input - LOCK
     assert abs(error) <= 1.0, f"locked {error:+.2f} s off"
+    harness.wait_for(lambda: "screen locked via i3lock (seen locked: keyboard grab)" in harness.vigie_log(env),
+                     what="the lock logged with its proof")
     shown = reminders(env)
     assert shown and {n["summary"] for n in shown} == {"Poste inactif\u00a0: verrouillage dans 2 s"}
     body = "Bougez la souris ou cliquez sur «\u00a0Je suis là\u00a0» pour rester connecté."
@@ -124,6 +161,77 @@ def test_i_am_here_button_keeps_the_session_open(desktop_env, start_agent):
     new_reminder(env, before + 1, timeout=5)
     assert not harness.screen_grabbed(env)
     assert "screen locked via" not in harness.vigie_log(env)
+
+
+LOCK_FAILED_ALERT = "Vigie n’a pas pu verrouiller l’écran"
+
+
+def test_a_locker_that_only_exits_0_is_a_failed_lock_said_out_loud_and_tried_again(desktop_env, start_agent):
+    """`true` as the locker: it exits 0 at once and locks nothing. That is a failed lock (issue 15, point 4)."""
+    env = started_idle_agent(desktop_env, start_agent, agent_options={"locker": "true"})
+    touch(env)
+    harness.wait_for(lambda: "lock failed" in harness.vigie_log(env), timeout=LOCK + 5, what="the lock attempt")
+    alerts = harness.wait_for(lambda: [n for n in harness.dunst_history(env) if n["summary"] == LOCK_FAILED_ALERT],
+                              what="the alert in dunst")
+    assert alerts[0]["body"] == ("Le verrouilleur d’écran true s’est lancé, mais l’écran ne s’est pas verrouillé. "
+                                 "Verrouillez-le vous-même avant de partir\u00a0: Super + L (ou Ctrl + Alt + L).")
+    assert "screen locked via" not in harness.vigie_log(env) and not harness.screen_grabbed(env)
+    harness.wait_for(lambda: watch_phase(env) == "failed", what="the watch to know the session is still open")
+    harness.wait_for(lambda: harness.sni_menu(env, "title").stdout.strip().endswith(
+        "— l’écran n’a pas pu être verrouillé"), what="the tooltip")
+    # Back at the desk: no « Vigie a verrouillé le poste » tip; the next absence is locked again (tried again).
+    harness.wait_for(lambda: touch(env) and watch_phase(env) == "active", timeout=LOCK + 3, what="the return seen")
+    touch(env)
+    harness.wait_for(lambda: harness.vigie_log(env).count("lock failed") == 2, timeout=LOCK + 6,
+                     what="a new try at the next absence")
+    assert not [n for n in harness.dunst_history(env) if n["summary"].startswith("Vigie a verrouillé")]
+    finding = idle_lock_finding(env)  # and `vigie check` says it, in the terminal too
+    assert (finding["severity"], finding["title"]) == (
+        "warning", "La dernière fois que Vigie a voulu verrouiller ce poste, l’écran ne s’est pas verrouillé.")
+    assert finding["detail"] == "Le verrouilleur d’écran true s’est lancé, mais l’écran ne s’est pas verrouillé."
+
+
+def test_the_desktops_screen_saver_locks_and_is_seen_locked(desktop_env, start_agent, services):
+    """The real mate-screensaver on the test bus: asked over D-Bus, its lock seen by GetActive."""
+    services.start(["mate-screensaver", "--no-daemon"], desktop_env)
+    harness.wait_for(lambda: harness.bus_has(desktop_env, "org.mate.ScreenSaver"), what="mate-screensaver")
+    env = started_idle_agent(desktop_env, start_agent, agent_options={"locker": "true"})
+    touch(env)
+    proof = "screen locked via org.mate.ScreenSaver (seen locked: org.mate.ScreenSaver GetActive)"
+    harness.wait_for(lambda: proof in harness.vigie_log(env), timeout=LOCK + 4, what="the screen saver's lock")
+    assert harness.screen_grabbed(env)
+    assert "lock failed" not in harness.vigie_log(env)
+
+
+def test_the_it_providers_policy_chooses_the_locker(desktop_env, start_agent, tmp_path):
+    """lock.locker_command is a setting like any other: the policy file fixes it over the user's own."""
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[lock]\nlocker_command = "i3lock -n -c 112233"\n', encoding="utf-8")
+    harness.secret_store(desktop_env, "lock", json.dumps({"schema_version": 1, "data": {"locker_command": "true"}}))
+    env = dict(desktop_env, VIGIE_POLICY=str(policy))
+    refused = harness.run_vigie(env, "config", "set", "lock.locker_command", "true")
+    assert refused.returncode == 2
+    assert "Ce réglage est géré par votre prestataire informatique" in refused.stderr
+    assert harness.run_vigie(env, "config", "get", "lock.locker_command").stdout.strip() == "i3lock -n -c 112233"
+    _, env = start_agent(env, locker=None)
+    assert harness.sni_menu(env, "click", "Verrouiller maintenant").returncode == 0
+    harness.wait_for(lambda: "screen locked via i3lock (seen locked: keyboard grab)" in harness.vigie_log(env),
+                     what="the policy's locker, seen locked")
+    (locker,) = harness.lockers_on(env)
+    assert locker.cmdline() == ["i3lock", "-n", "-c", "112233"]
+
+
+def test_a_locker_setting_with_unbalanced_quotes_is_reported_not_a_crash(desktop_env, start_agent):
+    _, env = start_agent(desktop_env, locker='i3lock -n "')
+    assert "lock.locker_command ignored (No closing quotation)" in harness.vigie_log(env)
+    snapshot = Path(env["XDG_RUNTIME_DIR"]) / "Vigie" / "status.json"
+
+    def idle_lock_shown() -> dict | None:  # the status window's snapshot, once the check is in
+        return next((c for c in json.loads(snapshot.read_text())["checks"] if c["id"] == "idle_lock"), None)
+
+    idle_lock = harness.wait_for(idle_lock_shown, what="the idle_lock finding in the snapshot")
+    assert (idle_lock["severity"], idle_lock["detail"]) == ("warning", "Le réglage du verrouilleur d’écran n’est pas "
+                                                                       "valide.")
 
 
 def test_an_already_locked_screen_is_not_locked_twice(desktop_env, start_agent):
@@ -183,18 +291,62 @@ def test_after_an_automatic_lock_a_tip_once_a_day(desktop_env, start_agent):
     assert tips[0]["body"] == "La prochaine fois, Super + L (ou Ctrl + Alt + L) le verrouille en une seconde."
 
 
-def test_idle_lock_check_in_french(home_env, services):
-    no_screen = harness.run_vigie(home_env, "check", "--json")
-    import json
+def idle_lock_finding(env) -> dict:
+    result = harness.run_vigie(env, "check", "--json")
+    return next(c for c in json.loads(result.stdout)["checks"] if c["id"] == "idle_lock")
 
-    finding = next(c for c in json.loads(no_screen.stdout)["checks"] if c["id"] == "idle_lock")
+
+def set_locker(env, command: str) -> None:
+    assert harness.run_vigie(env, "config", "set", "lock.locker_command", command).returncode == 0
+
+
+def test_idle_lock_check_in_french(keyring_env, services):
+    finding = idle_lock_finding(keyring_env)  # no screen
     assert finding["severity"] == "unknown"
     assert finding["title"] == "Vigie ne peut pas verrouiller ce poste quand il reste sans surveillance."
-    env = dict(home_env, DISPLAY=harness.start_xvfb(services, home_env))
-    finding = next(c for c in json.loads(harness.run_vigie(env, "check", "--json").stdout)["checks"]
-                   if c["id"] == "idle_lock")
+    env = dict(keyring_env, DISPLAY=harness.start_xvfb(services, keyring_env))
+    set_locker(env, "i3lock -n")
+    finding = idle_lock_finding(env)
     assert (finding["severity"], finding["facts"]["source"]) == ("ok", "x11")
+    assert (finding["facts"]["lock_via"], finding["facts"]["proof"]) == ("i3lock", "keyboard grab")
     assert finding["title"] == "Vigie verrouille ce poste après 5 minutes sans utilisation."
+
+
+def idle_lock_now(locker: str, journal=None) -> tuple:
+    """The idle_lock check, evaluated here as `vigie check` does, with this locker: (finding, its French texts)."""
+    config = msgspec.structs.replace(Config(), lock=Lock(locker_command=locker))
+    ctx = CheckContext(LinuxPlatform(), config, journal or Journal.in_memory(),
+                       clock=lambda: datetime.now().astimezone())
+    finding = run_check(IdleLockCheck(), Tick(), ctx)
+    return finding, tuple(render(text, FR) if text else None for text in (finding.title, finding.detail, finding.fix))
+
+
+def test_idle_lock_check_is_never_ok_for_a_lock_it_cannot_prove(bus_env, services, monkeypatch, tmp_path):
+    """The check tries nothing: it names the way Vigie would lock, and says OK only when that lock
+    will be proven (a screen saver's GetActive, a known X locker's keyboard grab)."""
+    monkeypatch.setenv("DISPLAY", harness.start_xvfb(services, bus_env))
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bus_env["DBUS_SESSION_BUS_ADDRESS"])
+    finding, (title, detail, fix) = idle_lock_now("true")  # exits 0 and locks nothing
+    assert finding.severity == Severity.UNKNOWN
+    assert title == "Vigie ne peut pas être sûr que ce poste se verrouille quand il reste sans surveillance."
+    assert detail.startswith("Vigie le verrouillerait avec true, un programme dont il ne peut pas vérifier")
+    assert fix == ("Demandez à votre prestataire informatique un verrouilleur d’écran que Vigie sait "
+                   "contrôler, par exemple\u00a0: vigie config set lock.locker_command \"i3lock -n\"")
+    finding, (_, detail, _) = idle_lock_now("verrouilleur-absent -x")
+    assert (finding.severity, detail) == (Severity.WARNING, "Le verrouilleur d’écran verrouilleur-absent n’est pas "
+                                                            "installé.")
+    assert idle_lock_now("i3lock -n -c 000000")[0].severity == Severity.OK
+    # No locker: only the generic requests are left, and nothing says beforehand that they lock.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "loginctl").symlink_to("/usr/bin/loginctl")
+    monkeypatch.setenv("PATH", str(bin_dir))
+    finding, _ = idle_lock_now("")
+    assert (finding.severity, finding.facts["lock_via"]) == (Severity.UNKNOWN, "loginctl")
+    monkeypatch.setenv("PATH", "/nonexistent")
+    finding, (_, detail, _) = idle_lock_now("")
+    assert (finding.severity, detail) == (Severity.WARNING,
+                                          "Aucun moyen de verrouiller l’écran n’a été trouvé sur ce poste.")
 
 
 @pytest.mark.parametrize(

@@ -75,6 +75,16 @@ def tray_entries(features: Sequence[type[Feature]]) -> list[TrayEntry]:
             TrayEntry(T("Security status…"), SHOW_STATUS), TrayEntry(T("Check now"), CHECK_NOW), *items(Place.TOOLS)]
 
 
+def locker_argv(command: str) -> list[str]:
+    """The configured locker as arguments; unbalanced quotes are logged and the setting left unused
+    (the idle_lock check says it is not valid), never a crash at start."""
+    try:
+        return shlex.split(command)
+    except ValueError as exc:
+        log.error("lock.locker_command ignored (%s): %r", exc, command)
+        return []
+
+
 class Agent:
     def __init__(self, loaded: LoadedConfig, language: str, instance: Instance | None = None) -> None:
         from vigie.ui.tray import Tray  # imports pystray: only here, never for `vigie check`
@@ -100,7 +110,7 @@ class Agent:
             windows=self.windows,
             on_status=self._on_status,
             on_show_status=lambda: self.windows.open("status", "--lang", language),
-            locker_command=shlex.split(config.lock.locker_command),
+            locker_command=locker_argv(config.lock.locker_command),
         )
         self.notifier = Notifier.default(self._notification_icons(), self._on_action, self._server_probe())
         from vigie.scheduler import Scheduler

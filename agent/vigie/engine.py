@@ -29,6 +29,7 @@ from vigie.events import (
     CheckEvaluated,
     Command,
     Event,
+    LockFailed,
     SessionLocked,
     Stopped,
     Tick,
@@ -37,13 +38,23 @@ from vigie.features.base import Feature, Services
 from vigie.i18n import render
 from vigie.model import Finding, Severity, T, Text
 from vigie.notify import Button, Notification
-from vigie.platform.base import PlatformError, Volume
+from vigie.platform.base import LockProof, PlatformError, Volume
 from vigie.ui.children import ChildWindows
 
 log = logging.getLogger(__name__)
 HELD_RECHECK_SECONDS = 30.0  # only while notifications wait for the screen to be unlocked
 LOCK_FAILED = T("Vigie could not lock the screen")
-CORE_EVENTS = (Tick, Command, CheckEvaluated)  # the engine's own: never "triggered" checks
+
+
+@dataclass(frozen=True)
+class LockDone(Event):
+    """The lock thread's outcome: the proof that the session is locked, or why it is not."""
+
+    proof: LockProof | None = None
+    error: PlatformError | None = None
+
+
+CORE_EVENTS = (Tick, Command, CheckEvaluated, LockDone)  # the engine's own: never "triggered" checks
 
 
 @dataclass(frozen=True)
@@ -85,6 +96,7 @@ class Engine:
         self._work: queue.Queue[tuple[str, Event] | None] = queue.Queue()
         self._queued_ticks: set[str] = set()  # periodic runs not started yet: no need to queue twice
         self._queued_lock = threading.Lock()
+        self._locking = False  # a lock is being made and proven on the lock thread (engine thread only)
         self.services = Services(
             submit=self.submit, notify=notify, withdraw=withdraw, lock_now=self.lock_now, set_note=self._set_note,
             run_checks=self._run_checks, plan=self._plan_event, findings=self._findings_view,
@@ -128,6 +140,8 @@ class Engine:
             self._run_checks([event.check_id] if event.check_id else list(self.checks))
         elif isinstance(event, Command):
             self._command(event.action)
+        elif isinstance(event, LockDone):
+            self._lock_done(event)
         self.dispatch(event)
         if not isinstance(event, CORE_EVENTS):
             # Checks that follow this kind of event (a drive plugged in, a card pulled out) run now.
@@ -226,16 +240,38 @@ class Engine:
                 self.notify(self._notification(finding))
 
     def lock_now(self) -> None:
-        try:
-            how = self.ctx.platform.lock_screen(self.locker_command)
-        except PlatformError as exc:
-            log.error("lock failed: %s", exc)
-            advice = T("Lock it yourself before you leave: {keys}.", keys=self.ctx.platform.lock_shortcut)
-            body = f"{render(exc.reason, self.tr)} {render(advice, self.tr)}"
-            self.notify(Notification(render(LOCK_FAILED, self.tr), body, Severity.CRITICAL))
+        """Lock on a thread of its own: the platform starts the lock, then waits (a few seconds at
+        most) to see the session locked. The outcome comes back as a LockDone event."""
+        if self._locking:
+            log.info("lock already under way")  # a card pulled out twice, the menu clicked twice
             return
-        log.info("screen locked via %s", how)
-        self.dispatch(SessionLocked())  # at once: a card pulled out next must find the session locked
+        self._locking = True
+        threading.Thread(target=self._lock, name="vigie-lock", daemon=True).start()
+
+    def _lock(self) -> None:
+        """The lock thread: whatever happens, LockDone goes back to the engine (or no lock would start again)."""
+        try:
+            done = LockDone(proof=self.ctx.platform.lock_screen(self.locker_command))
+        except PlatformError as exc:
+            done = LockDone(error=exc)
+        except Exception as exc:  # a bug in a platform must still end in a loud failure
+            log.exception("lock: unexpected error")
+            done = LockDone(error=PlatformError(T("An internal error stopped the lock; details are in Vigie's log."),
+                                                type(exc).__name__))
+        self.submit(done)
+
+    def _lock_done(self, done: LockDone) -> None:
+        self._locking = False
+        if done.proof is not None:
+            log.info("screen locked via %s (seen locked: %s)", done.proof.how, done.proof.proof)
+            self.dispatch(SessionLocked())  # a card pulled out next finds the session locked
+            return
+        exc = done.error or PlatformError(LOCK_FAILED)
+        log.error("lock failed: %s", exc)
+        advice = T("Lock it yourself before you leave: {keys}.", keys=self.ctx.platform.lock_shortcut)
+        body = f"{render(exc.reason, self.tr)} {render(advice, self.tr)}"
+        self.notify(Notification(render(LOCK_FAILED, self.tr), body, Severity.CRITICAL))
+        self.dispatch(LockFailed(exc.reason))  # nobody may believe the session locked
 
     def _notification(self, finding: Finding) -> Notification:
         body = " ".join(render(t, self.tr) for t in (finding.detail, finding.fix) if t)

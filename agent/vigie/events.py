@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vigie.model import Finding
+from vigie.model import Finding, Text
 from vigie.platform.base import Volume
 
 
@@ -53,7 +53,14 @@ class CheckEvaluated(Event):
 
 @dataclass(frozen=True)
 class SessionLocked(Event):
-    """Vigie locked the screen (for whatever reason: idle, CPS card, the menu)."""
+    """Vigie locked the screen and saw it locked (for whatever reason: idle, CPS card, the menu)."""
+
+
+@dataclass(frozen=True)
+class LockFailed(Event):
+    """Vigie tried to lock the screen and did not see it locked: the session is still open."""
+
+    reason: Text
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ RUNTIME_PKGS=(python3 python3-venv python3-tk
   libnotify-bin gnome-keyring libsecret-tools i3lock
   pcscd libpcsclite-dev)
 TEST_PKGS=(xvfb x11-utils xdotool imagemagick x11-apps trayer haskell-gtk-sni-tray-utils haskell-status-notifier-item-utils
-  dunst xprintidle xsecurelock dbus apt-utils dpkg-dev gettext desktop-file-utils
+  dunst xprintidle xsecurelock mate-screensaver dbus apt-utils dpkg-dev gettext desktop-file-utils
   gsettings-desktop-schemas libglib2.0-bin btrfs-progs clamav
   restic borgbackup pcsc-tools vsmartcard-vpcd poppler-utils iproute2
   binutils  # PyInstaller (objcopy) and the bundle build (strip, readelf)

@@ -85,7 +85,7 @@ class Services:
     submit: Callable[[Event], None]
     notify: Callable[[Notification], None]
     withdraw: Callable[[str], None]  # remove the notification sent with this tag
-    lock_now: Callable[[], None]  # lock the screen; SessionLocked follows when it worked
+    lock_now: Callable[[], None]  # lock the screen; SessionLocked follows once seen locked, else LockFailed
     set_note: Callable[[str, Text | None], None]  # a short state in the tooltip (None removes it)
     run_checks: Callable[[Sequence[str]], None]  # evaluate these checks again (on the checks thread)
     plan: Callable[[str, float | None, Event], None]  # submit the event after that long (one timer per key)

@@ -36,6 +36,10 @@ class ToolFailed(PlatformError):
     """A program ran but failed, or said something we cannot read."""
 
 
+class LockUnproven(PlatformError):
+    """The lock was asked for, but nothing showed the session locked within the time allowed."""
+
+
 @dataclass(frozen=True)
 class PendingUpdate:
     name: str
@@ -58,6 +62,23 @@ class IdleState:
     seconds: float  # since the last keyboard or mouse input
     screensaver_active: bool = False
     source: str = ""
+
+
+@dataclass(frozen=True)
+class LockProof:
+    """A lock that was seen to happen: `how` locked it, `proof` is what showed the session locked."""
+
+    how: str  # "org.gnome.ScreenSaver", "i3lock", "LockWorkStation"…
+    proof: str  # "org.gnome.ScreenSaver GetActive", "keyboard grab", "logind LockedHint", "input desktop"…
+
+
+@dataclass(frozen=True)
+class LockRoute:
+    """How Vigie would lock this session now, and how that lock is proven each time (None: Vigie
+    cannot tell in advance whether that way really locks, e.g. a program it does not know)."""
+
+    how: str
+    proof: str | None
 
 
 @dataclass(frozen=True)
@@ -185,8 +206,19 @@ class Platform(Protocol):
 
     def pending_updates(self, timeout: float) -> UpdateStatus: ...
 
-    def lock_screen(self, locker_command: Sequence[str] = ()) -> str:
-        """Lock the session now; return how it was done. Raise PlatformError when nothing worked."""
+    def lock_screen(self, locker_command: Sequence[str] = (), budget: float = 2.0) -> LockProof:
+        """Lock the session now and prove it: each way tried has `budget` seconds to show the session
+        locked (a program that exits 0 proves nothing). Blocks that long: never on the engine thread.
+        Raise PlatformError when nothing worked (LockUnproven: started, but never seen locked)."""
+        ...
+
+    def lock_route(self, locker_command: Sequence[str] = ()) -> LockRoute:
+        """How lock_screen() would lock here, without locking. Raise PlatformError when it cannot."""
+        ...
+
+    def session_active(self) -> bool | None:
+        """True when this session is the one in use at the console (where the smart-card reader is),
+        False when another one is, None when the OS cannot tell."""
         ...
 
     def screen_locked(self) -> bool | None:

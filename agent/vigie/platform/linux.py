@@ -20,6 +20,9 @@ from vigie.platform.base import (
     IdleState,
     InstalledApps,
     LockPolicy,
+    LockProof,
+    LockRoute,
+    LockUnproven,
     NetworkState,
     NotSupported,
     PendingUpdate,
@@ -30,19 +33,30 @@ from vigie.platform.base import (
     SignInState,
     ToolFailed,
     ToolMissing,
+    ToolTimeout,
     UpdateStatus,
     Volume,
     WifiState,
 )
+from vigie.platform.lock_proof import LOCK_PROOF_SECONDS, await_proof
 
 log = logging.getLogger(__name__)
 
-# Desktop screen savers that lock on request (KDE and others; GNOME), tried in this order.
+# Desktop screen savers that lock on request and say whether they are active (KDE and others;
+# GNOME; MATE), tried in this order.
 SCREENSAVERS = (
     ("org.freedesktop.ScreenSaver", "/ScreenSaver", "org.freedesktop.ScreenSaver"),
     ("org.gnome.ScreenSaver", "/org/gnome/ScreenSaver", "org.gnome.ScreenSaver"),
+    ("org.mate.ScreenSaver", "/org/mate/ScreenSaver", "org.mate.ScreenSaver"),
 )
+# Generic requests, after the configured locker: whether anything answers them cannot be known beforehand.
 LOCK_COMMANDS = (("loginctl", "lock-session"), ("xdg-screensaver", "lock"))
+# X lockers that hold the keyboard grab while locked: `vigie check` can say in advance that their lock
+# will be proven (any other program is tried too, and its lock proven the same way, or reported failed).
+GRAB_LOCKERS = frozenset({"i3lock", "xsecurelock", "slock", "xlock", "xtrlock", "xscreensaver-command",
+                          "betterlockscreen"})
+LOGIND = ("org.freedesktop.login1", "/org/freedesktop/login1", "org.freedesktop.login1.Manager")
+LOGIND_SESSION = "org.freedesktop.login1.Session"
 
 # apt and dnf output is parsed, so it must not be translated. APT_CONFIG and the rest of the
 # caller's environment are kept: an IT provider (or a test) may point apt at its own config.
@@ -70,11 +84,27 @@ def dnf_security_list(timeout: float) -> str:
 
 
 def screensaver_lock(service: str, path: str, interface: str) -> None:
-    dbus.call(service, path, interface, "Lock", timeout=2.0)
+    # Short: some (mate-screensaver) lock at once but answer late or never; GetActive then decides.
+    dbus.call(service, path, interface, "Lock", timeout=0.5)
 
 
 def screensaver_active(service: str, path: str, interface: str) -> bool:
     return bool(dbus.call(service, path, interface, "GetActive", timeout=1.0)[0])
+
+
+def logind_session_path() -> str:
+    """Our logind session's object path: XDG_SESSION_ID's session, else the one this process is in."""
+    session_id = os.environ.get("XDG_SESSION_ID")
+    if session_id:
+        return str(dbus.call(*LOGIND, "GetSession", "s", (session_id,), timeout=1.0, bus="SYSTEM")[0])
+    return str(dbus.call(*LOGIND, "GetSessionByPID", "u", (os.getpid(),), timeout=1.0, bus="SYSTEM")[0])
+
+
+def logind_session_flag(path: str, name: str) -> bool:
+    """A boolean property of a logind session: Active (in use on its seat), LockedHint (the desktop says locked)."""
+    _signature, value = dbus.call(LOGIND[0], path, "org.freedesktop.DBus.Properties", "Get", "ss",
+                                  (LOGIND_SESSION, name), timeout=1.0, bus="SYSTEM")[0]
+    return bool(value)
 
 
 def mutter_idle_ms() -> int:
@@ -224,29 +254,79 @@ def notification_server_present() -> bool:
         return False
 
 
-def start_locker(argv: Sequence[str], on_exit: Callable[[], None] = lambda: None) -> subprocess.Popen:
-    """Start a locker program (i3lock -n, xsecurelock...). It may stay in the foreground while it
-    holds the screen, or fork and exit 0: both are a success; any other exit is a failure."""
-    try:
-        # Its own session: the lock must survive whatever happens to Vigie afterwards.
-        locker = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, start_new_session=True)
-    except OSError as exc:
-        raise ToolFailed(T("The screen locker {tool} could not be started.", tool=argv[0]), str(exc)) from exc
-    try:
-        code = locker.wait(1.0)
-    except subprocess.TimeoutExpired:
-        threading.Thread(target=_reap, args=(locker, on_exit), name="vigie-locker-reaper", daemon=True).start()
-        return locker
-    if code != 0:
-        error = locker.stdout.read().decode(errors="replace").strip()[-300:] if locker.stdout else ""
-        raise ToolFailed(T("The screen locker {tool} failed (code {code}).", tool=argv[0], code=code), error)
-    return locker
+class Locker:
+    """A locker program Vigie started (i3lock -n, xsecurelock...): it may stay in the foreground while it
+    holds the screen, or fork and exit 0. Reaped by a thread of its own, so nobody waits on it;
+    `on_exit` is called when it ends after its lock was proven (the user unlocked)."""
+
+    def __init__(self, argv: Sequence[str], on_exit: Callable[[], None]) -> None:
+        try:
+            # Its own session: the lock must survive whatever happens to Vigie afterwards.
+            self.process = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
+        except OSError as exc:
+            raise ToolFailed(T("The screen locker {tool} could not be started.", tool=argv[0]), str(exc)) from exc
+        self.tool = argv[0]
+        self.proven = False
+        self.output = ""
+        self._ended = threading.Event()
+        threading.Thread(target=self._reap, args=(on_exit,), name="vigie-locker-reaper", daemon=True).start()
+
+    def _reap(self, on_exit: Callable[[], None]) -> None:
+        out, _ = self.process.communicate()  # drains its output and reaps it: no zombie
+        self.output = (out or b"").decode(errors="replace").strip()[-300:]
+        self._ended.set()
+        if self.proven:
+            on_exit()
+
+    @property
+    def running(self) -> bool:
+        return not self._ended.is_set()
+
+    def failed(self) -> bool:
+        """It ended with an error (an exit 0 is a forking locker: its lock may still come)."""
+        return self._ended.is_set() and self.process.returncode != 0
+
+    def failure(self) -> ToolFailed:
+        code = self.process.returncode
+        return ToolFailed(T("The screen locker {tool} failed (code {code}).", tool=self.tool, code=code), self.output)
 
 
-def _reap(locker: subprocess.Popen, on_exit: Callable[[], None]) -> None:
-    locker.communicate()  # drains stderr and reaps it when the user unlocks: no zombie
-    on_exit()
+def _saver_proof(service: str, path: str, interface: str) -> str | None:
+    try:
+        return f"{service} GetActive" if screensaver_active(service, path, interface) else None
+    except PlatformError:
+        return None
+
+
+class _LockAttempts:
+    """What each way of locking did, for the log and for the one error the user reads."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.started: list[str] = []  # started but never seen locked
+        self.configured_error: PlatformError | None = None
+
+    def failed(self, how: str, exc: PlatformError, *, configured: bool = False) -> None:
+        self.lines.append(f"{how}: {exc.log_detail or exc}")
+        if configured:
+            self.configured_error = exc
+
+    def unproven(self, how: str, budget: float, *, configured: bool = False) -> None:
+        self.lines.append(f"{how}: started, not seen locked within {budget:g} s")
+        self.started.append(how)
+        if configured:
+            self.configured_error = LockUnproven(
+                T("The screen locker {tool} ran, but the screen did not lock.", tool=how), self.lines[-1])
+
+    def error(self) -> PlatformError:
+        detail = "; ".join(self.lines)
+        log.warning("no lock proven: %s", detail)
+        if self.configured_error is not None:  # what the IT provider chose comes first
+            return type(self.configured_error)(self.configured_error.reason, detail)
+        if self.started:
+            return LockUnproven(T("The desktop was asked to lock the screen, but the screen did not lock."), detail)
+        return NotSupported(T("No way to lock the screen was found on this computer."), detail)
 
 
 NETWORK_TIMEOUT = 30.0  # s; nmcli may take a few seconds to bring everything down
@@ -277,7 +357,9 @@ class LinuxPlatform:
     lock_shortcut = T("Super + L (or Ctrl + Alt + L)")  # named in advice to lock by hand
 
     def __init__(self) -> None:
-        self._locker: subprocess.Popen | None = None
+        self._locker: Locker | None = None
+        self._logind_path: str | None = None  # our session's object path, once found
+        self._logind_error = ""
         self._idle_source: str | None = None  # the first source that answered is kept
         self._unlock_listeners: list[Callable[[], None]] = []
         self._mountinfo = None  # opened on first wait_for_mount_change()
@@ -291,25 +373,107 @@ class LinuxPlatform:
             return self._dnf_pending(timeout)
         raise NotSupported(T("No supported package manager (apt or dnf) was found."))
 
-    def lock_screen(self, locker_command: Sequence[str] = ()) -> str:
-        failures = []
+    def lock_screen(self, locker_command: Sequence[str] = (), budget: float = LOCK_PROOF_SECONDS) -> LockProof:
+        """The desktop's screen saver, else the configured locker, else the generic requests; each
+        has `budget` seconds to show the session locked before the next one is tried."""
+        tried = _LockAttempts()
         for service, path, interface in SCREENSAVERS:
-            try:
-                screensaver_lock(service, path, interface)
-                return service
-            except PlatformError as exc:
-                failures.append(f"{service}: {exc}")
+            if self._saver_lock(service, path, interface, tried):
+                proof = await_proof(lambda s=(service, path, interface): _saver_proof(*s), budget)
+                if proof:
+                    return LockProof(service, proof)
+                tried.unproven(service, budget)
+        if locker_command:
+            proof = self._run_locker(locker_command, budget, tried)
+            if proof:
+                return proof
         for argv in LOCK_COMMANDS:
             try:
                 proc.run(argv, 5)
-                return argv[0]
             except PlatformError as exc:
-                failures.append(f"{argv[0]}: {exc}")
+                tried.failed(argv[0], exc)
+                continue
+            proof = await_proof(self.lock_proof, budget)
+            if proof:
+                return LockProof(argv[0], proof)
+            tried.unproven(argv[0], budget)
+        raise tried.error()
+
+    @staticmethod
+    def _saver_lock(service: str, path: str, interface: str, tried: _LockAttempts) -> bool:
+        """Ask this screen saver to lock; False when it is not there (or already said no)."""
+        try:
+            if screensaver_active(service, path, interface):
+                return True  # already locked: the proof follows at once
+            screensaver_lock(service, path, interface)
+        except ToolTimeout:
+            pass  # asked; it may answer only once locked, or never: GetActive decides
+        except PlatformError as exc:
+            tried.failed(service, exc)
+            return False
+        return True
+
+    def _run_locker(self, argv: Sequence[str], budget: float, tried: _LockAttempts) -> LockProof | None:
+        try:
+            locker = Locker(argv, self._unlocked)
+        except ToolFailed as exc:
+            tried.failed(argv[0], exc, configured=True)
+            return None
+        self._locker = locker
+        proof = await_proof(self.lock_proof, budget, gave_up=locker.failed)
+        if proof:
+            locker.proven = True
+            return LockProof(argv[0], proof)
+        if locker.failed():
+            tried.failed(argv[0], locker.failure(), configured=True)
+        else:  # exited 0 or still running, and nothing locked: left alone (never kill what may be a lock)
+            tried.unproven(argv[0], budget, configured=True)
+        return None
+
+    def lock_proof(self) -> str | None:
+        """What shows this session locked now: a screen saver's GetActive, logind's LockedHint, or
+        the keyboard held by another client (every X locker grabs it). None: nothing does."""
+        for service, path, interface in SCREENSAVERS:
+            proof = _saver_proof(service, path, interface)
+            if proof:
+                return proof
+        if self._logind_flag("LockedHint"):
+            return "logind LockedHint"
+        return "keyboard grab" if self.input_grabbed() else None
+
+    def lock_route(self, locker_command: Sequence[str] = ()) -> LockRoute:
+        for service, path, interface in SCREENSAVERS:
+            try:
+                screensaver_active(service, path, interface)
+            except PlatformError:
+                continue
+            return LockRoute(service, f"{service} GetActive")
         if locker_command:
-            self._locker = start_locker(locker_command, self._unlocked)
-            return locker_command[0]
-        log.warning("no way to lock the screen: %s", "; ".join(failures))
-        raise NotSupported(T("No way to lock the screen was found on this computer."), "; ".join(failures))
+            tool = locker_command[0]
+            if shutil.which(tool) is None:
+                raise ToolMissing(T("The screen locker {tool} is not installed.", tool=tool))
+            known = Path(tool).name in GRAB_LOCKERS and bool(os.environ.get("DISPLAY"))
+            return LockRoute(tool, "keyboard grab" if known else None)
+        for argv in LOCK_COMMANDS:
+            if shutil.which(argv[0]):
+                return LockRoute(argv[0], None)
+        raise NotSupported(T("No way to lock the screen was found on this computer."))
+
+    def session_active(self) -> bool | None:
+        active = self._logind_flag("Active")
+        if active is None:
+            log.info("logind: cannot tell whether this session is the one in use (%s)", self._logind_error)
+        return active
+
+    def _logind_flag(self, name: str) -> bool | None:
+        """A flag of our logind session; None when logind cannot be asked (no system bus, no session)."""
+        try:
+            if self._logind_path is None:
+                self._logind_path = logind_session_path()
+            return logind_session_flag(self._logind_path, name)
+        except PlatformError as exc:
+            self._logind_error = f"{exc}: {exc.log_detail}"
+            return None
 
     def input_grabbed(self) -> bool | None:
         try:
@@ -326,7 +490,8 @@ class LinuxPlatform:
             callback()
 
     def screen_locked(self) -> bool | None:
-        if self._locker is not None and self._locker.poll() is None:
+        locker = self._locker
+        if locker is not None and locker.proven and locker.running:
             return True
         for service, path, interface in SCREENSAVERS:
             try:

@@ -17,6 +17,9 @@ from vigie.platform.base import (
     IdleState,
     InstalledApps,
     LockPolicy,
+    LockProof,
+    LockRoute,
+    LockUnproven,
     NetworkState,
     PlatformError,
     RemoteAccess,
@@ -29,6 +32,7 @@ from vigie.platform.base import (
     Volume,
     WifiState,
 )
+from vigie.platform.lock_proof import LOCK_PROOF_SECONDS, await_proof
 from vigie.platform.mount_events import EventSource
 
 log = logging.getLogger(__name__)
@@ -58,11 +62,27 @@ def hid_idle_seconds() -> float:
     return float(CGEventSourceSecondsSinceLastEventType(kCGEventSourceStateHIDSystemState, kCGAnyInputEventType))
 
 
-def session_screen_locked() -> bool | None:
+def quartz_session() -> dict | None:
+    """The window server's description of this login session; None outside a GUI session."""
     from Quartz import CGSessionCopyCurrentDictionary  # pyobjc, macOS only
 
     session = CGSessionCopyCurrentDictionary()
+    return None if session is None else dict(session)
+
+
+def session_screen_locked() -> bool | None:
+    session = quartz_session()
     return None if session is None else bool(session.get("CGSSessionScreenIsLocked", 0))
+
+
+def session_on_console() -> bool | None:
+    """kCGSessionOnConsoleKey: this session is the one at the screen (not switched away from)."""
+    session = quartz_session()
+    return None if session is None else bool(session.get("kCGSSessionOnConsoleKey", 0))
+
+
+def mac_lock_proof() -> str | None:
+    return "CGSSessionScreenIsLocked" if session_screen_locked() else None
 
 
 def softwareupdate_list(timeout: float) -> tuple[str, str]:
@@ -136,9 +156,23 @@ class MacPlatform:
     def __init__(self) -> None:
         self._mount_events: EventSource | None = None  # started by the first wait_for_mount_change()
 
-    def lock_screen(self, locker_command: Sequence[str] = ()) -> str:
+    def lock_screen(self, locker_command: Sequence[str] = (), budget: float = LOCK_PROOF_SECONDS) -> LockProof:
         sac_lock_screen()
-        return "SACLockScreenImmediate"
+        proof = await_proof(mac_lock_proof, budget)
+        if proof is None:
+            raise LockUnproven(T("macOS was asked to lock the session, but it did not lock."),
+                               f"SACLockScreenImmediate: CGSSessionScreenIsLocked still false after {budget:g} s")
+        return LockProof("SACLockScreenImmediate", proof)
+
+    def lock_route(self, locker_command: Sequence[str] = ()) -> LockRoute:
+        return LockRoute("SACLockScreenImmediate", "CGSSessionScreenIsLocked")
+
+    def session_active(self) -> bool | None:
+        try:
+            return session_on_console()
+        except (ImportError, OSError) as exc:
+            log.info("cannot tell whether this session is the one at the screen: %s", exc)
+            return None
 
     def screen_locked(self) -> bool | None:
         return session_screen_locked()

@@ -20,6 +20,9 @@ from vigie.platform.base import (
     IdleState,
     InstalledApps,
     LockPolicy,
+    LockProof,
+    LockRoute,
+    LockUnproven,
     NetworkState,
     NotSupported,
     PlatformError,
@@ -33,11 +36,13 @@ from vigie.platform.base import (
     Volume,
     WifiState,
 )
+from vigie.platform.lock_proof import LOCK_PROOF_SECONDS, await_proof
 from vigie.platform.mount_events import EventSource
 
 log = logging.getLogger(__name__)
 
 DESKTOP_SWITCHDESKTOP = 0x0100
+SM_REMOTESESSION = 0x1000
 CONSENT_STORE = r"Software\Microsoft\Windows\CurrentVersion\CapabilityAccessManager\ConsentStore"
 
 
@@ -138,6 +143,28 @@ def input_desktop_locked() -> bool:
         return not user32.SwitchDesktop(desktop)
     finally:
         user32.CloseDesktop(desktop)
+
+
+def windows_lock_proof() -> str | None:
+    return "input desktop" if input_desktop_locked() else None
+
+
+def session_ids() -> tuple[int, int, bool]:
+    """(the session at the physical console, this process's session, this session is remote)."""
+    kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+    ours = ctypes.c_uint32()
+    if not kernel32.ProcessIdToSessionId(kernel32.GetCurrentProcessId(), ctypes.byref(ours)):
+        raise ToolFailed(T("Windows did not say which session this is."), "ProcessIdToSessionId failed")
+    console = kernel32.WTSGetActiveConsoleSessionId() & 0xFFFFFFFF  # 0xFFFFFFFF: none attached (a switch)
+    remote = bool(ctypes.windll.user32.GetSystemMetrics(SM_REMOTESESSION))  # type: ignore[attr-defined]
+    return console, ours.value, remote
+
+
+def session_at_console(console: int, ours: int, remote: bool) -> bool:
+    """A remote (RDP) session sees its client's own readers (smart-card redirection): a card pulled out
+    there is its own. A local one counts only while it is the session at the console: after a user
+    switch, the console's reader belongs to whoever sits there."""
+    return remote or console == ours
 
 
 NETWORK_TIMEOUT = 30.0  # s; PowerShell may take a few seconds to bring every adapter down
@@ -278,9 +305,23 @@ class WindowsPlatform:
     def __init__(self) -> None:
         self._mount_events: EventSource | None = None  # started by the first wait_for_mount_change()
 
-    def lock_screen(self, locker_command: Sequence[str] = ()) -> str:
-        lock_workstation()
-        return "LockWorkStation"
+    def lock_screen(self, locker_command: Sequence[str] = (), budget: float = LOCK_PROOF_SECONDS) -> LockProof:
+        lock_workstation()  # asynchronous: the input desktop changes when the lock is there
+        proof = await_proof(windows_lock_proof, budget)
+        if proof is None:
+            raise LockUnproven(T("Windows was asked to lock the session, but it did not lock."),
+                               f"LockWorkStation: input desktop still the user's after {budget:g} s")
+        return LockProof("LockWorkStation", proof)
+
+    def lock_route(self, locker_command: Sequence[str] = ()) -> LockRoute:
+        return LockRoute("LockWorkStation", "input desktop")
+
+    def session_active(self) -> bool | None:
+        try:
+            return session_at_console(*session_ids())
+        except (OSError, AttributeError, PlatformError) as exc:
+            log.info("cannot tell whether this session is the one at the console: %s", exc)
+            return None
 
     def mounted_volumes(self) -> list[Volume]:
         system = system_drive()

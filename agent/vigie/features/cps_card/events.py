@@ -20,10 +20,13 @@ class CardInserted(Event):
 
 @dataclass(frozen=True)
 class CardRemoved(Event):
-    """The CPS card left a reader: pulled out, or the reader itself was unplugged."""
+    """The CPS card left a reader: pulled out, or the reader itself was unplugged. `session_active`:
+    this session was the one in use at the console then (False: another user's is, so the card was
+    not this session's; None: the OS could not tell)."""
 
     reader: str
     atr_hex: str
+    session_active: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,8 @@ class CpsCardFeature(Feature):
         from vigie.features.cps_card.watch import CardWatcher
 
         self.guard = CpsGuard(self.services)
-        self.watcher = CardWatcher(self.services.submit, card_match(settings))
+        self.watcher = CardWatcher(self.services.submit, card_match(settings),
+                                   session_active=self.services.platform.session_active)
         threading.Thread(target=self.watcher.run, name="vigie-cps", daemon=True).start()
 
     def handle(self, event: Event) -> None:

@@ -46,6 +46,13 @@ class CpsGuard:
             self._act(self.policy.card_inserted(event.reader))
         elif isinstance(event, CardRemoved):
             log.info("cps: card removed")
+            if event.session_active is False:
+                # pcscd is one per machine: the card was pulled out at another user's session.
+                log.info("cps: this session is not the one in use at the console: not locked")
+                self._act(self.policy.card_removed(event.reader, may_lock=False))
+                return
+            if event.session_active is None:
+                log.info("cps: the OS cannot tell which session is in use: locking this one, as always")
             if self.policy.locked and self.services.platform.screen_locked() is False:
                 # Unlocked meanwhile without Vigie being told (Windows, macOS): never skip a lock for that.
                 self._act(self.policy.session_unlocked())

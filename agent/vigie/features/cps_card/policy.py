@@ -3,7 +3,8 @@
 The engine feeds it what happened (card in or out, session locked or unlocked, user idle or back)
 and calls tick() when next_wakeup() says so; every call returns decisions, never acts itself.
 - the card is pulled out while the session is unlocked: lock, after an optional delay of 0–10 s
-  (cancelled if the card comes back within it);
+  (cancelled if the card comes back within it); never when it was pulled out while another user's
+  session was the one in use (`may_lock=False`);
 - the card stayed in the reader while the computer was locked or idle: remind on the user's return;
 - the card is still in the reader at the end-of-day hour: remind, once a day.
 """
@@ -80,9 +81,9 @@ class CardPolicy:
             return [CardDecision(CardDecisionKind.LOCK_CANCELLED, reader)]
         return []
 
-    def card_removed(self, reader: str) -> list[CardDecision]:
+    def card_removed(self, reader: str, may_lock: bool = True) -> list[CardDecision]:
         self._cards.pop(reader, None)
-        if self._locked or not self.settings.lock_on_removal or self._lock_at is not None:
+        if not may_lock or self._locked or not self.settings.lock_on_removal or self._lock_at is not None:
             return []
         if self.delay <= 0:
             return [CardDecision(CardDecisionKind.LOCK_NOW, reader)]

@@ -12,6 +12,10 @@ the cards are compared with those known before: a card that left meanwhile gives
 
 Never touches the card: only the reader states (presence and ATR) are read. This module has no
 connect or transmit call at all, and the tests check that it stays so.
+
+The smart-card service is one per machine: every session's Vigie sees every card. So each removal
+says whether this session was the one in use at the console (`session_active`, asked of the OS on
+this thread, never the engine's); the guard locks only that one.
 """
 
 from __future__ import annotations
@@ -59,8 +63,10 @@ class _Cancelled(Exception):
 class CardWatcher:
     def __init__(self, submit: Callable[[Event], None], match: CardMatch | None = None,
                  pcsc: Pcsc | None = None, backoff: tuple[float, float] = (BACKOFF_FIRST, BACKOFF_MAX),
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 session_active: Callable[[], bool | None] = lambda: None) -> None:
         self.submit = submit
+        self.session_active = session_active
         self.match = match or CardMatch()
         self.clock = clock
         self._pcsc = pcsc
@@ -188,7 +194,7 @@ class CardWatcher:
     def _set_readers(self, pcsc: Pcsc, context: int, readers: list[str], connected: bool = False) -> None:
         """Follow this reader list: cards in readers that went away are removed, new readers are read."""
         for gone in set(self._cards) - set(readers):
-            self.submit(CardRemoved(gone, self._cards.pop(gone)))
+            self._removed(gone, self._cards.pop(gone))
         if connected or tuple(readers) != self._readers:
             log.info("card watch: %d reader(s)", len(readers))
             self._readers = tuple(readers)
@@ -218,12 +224,20 @@ class CardWatcher:
         before = self._cards.get(reader.reader)
         if before is not None and (not counting or before != reader.atr_hex):
             del self._cards[reader.reader]
-            self.submit(CardRemoved(reader.reader, before))
+            self._removed(reader.reader, before)
         if counting and reader.reader not in self._cards:
             self._cards[reader.reader] = reader.atr_hex
             self.submit(CardInserted(reader.reader, reader.atr_hex, initial=initial))
         elif present and not counting and before is None:
             log.debug("card watch: a card that does not count is in %s (ATR %s)", reader.reader, reader.atr_hex)
+
+    def _removed(self, reader: str, atr_hex: str) -> None:
+        try:
+            active = self.session_active()
+        except Exception:  # a bug there must not hide the removal: today's behaviour (lock) then
+            log.exception("card watch: is this session the active one?")
+            active = None
+        self.submit(CardRemoved(reader, atr_hex, session_active=active))
 
     def _outage(self, exc: PcscError) -> None:
         """The connection failed or could not be made: log once per outage, not once per attempt."""

@@ -6,7 +6,7 @@ import threading
 from typing import ClassVar
 
 from vigie.check import Check
-from vigie.events import Event, SessionUnlocked
+from vigie.events import Event, LockFailed, SessionLocked, SessionUnlocked
 from vigie.features.base import Feature, Services
 from vigie.features.idle_lock.check import IdleLockCheck
 from vigie.features.idle_lock.events import IdleEnded, IdleLockDue, IdleLockPostponed, IdleReminderDue, UserReturned
@@ -19,7 +19,7 @@ class IdleLockFeature(Feature):
     id: ClassVar[str] = "idle_lock"
     checks: ClassVar[tuple[Check, ...]] = (IdleLockCheck(), LockPolicyCheck())
     handles: ClassVar[tuple[type[Event], ...]] = (IdleReminderDue, IdleEnded, IdleLockDue, IdleLockPostponed,
-                                                   UserReturned, SessionUnlocked)
+                                                   UserReturned, SessionUnlocked, SessionLocked, LockFailed)
 
     def __init__(self, services: Services) -> None:
         super().__init__(services)
@@ -36,8 +36,10 @@ class IdleLockFeature(Feature):
     def handle(self, event: Event) -> None:
         if isinstance(event, SessionUnlocked):
             self.watcher.wake()  # the screen was just unlocked: look now, not in a minute
-        else:
-            self.guard.handle(event)
+            return
+        if isinstance(event, LockFailed):
+            self.watcher.lock_failed()  # the session is not locked: the watch must not wait for a return
+        self.guard.handle(event)
 
     def act(self, action: str) -> None:
         if action == PRESENT:

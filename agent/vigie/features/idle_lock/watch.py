@@ -1,7 +1,9 @@
 """Idle watch: remind, then lock the unattended computer; never during a teleconsultation.
 
-Threading rules: run() is the watcher thread's body; present() and stop() may be called from any
-thread. The watcher only reads the platform and submits events; the engine does the rest.
+Threading rules: run() is the watcher thread's body; present(), lock_failed(), wake() and stop() may
+be called from any thread. The watcher only reads the platform and submits events; the engine does
+the rest. A lock it asked for counts only once the engine saw it: when it was not seen (lock_failed),
+the watch does not wait for a "return" that means nothing; it tries again at the next idle stretch.
 
 Cheap by construction: the lock threshold cannot be reached earlier than `threshold - idle`, so
 the thread sleeps exactly that long. It polls (every REMINDER_POLL s) only during the reminder,
@@ -33,6 +35,7 @@ class Phase(Enum):
     REMINDED = "reminded"
     POSTPONED = "postponed"  # threshold passed, camera or microphone in use
     LOCKED = "locked"  # locked by Vigie, or found locked: wait for the user's return
+    FAILED = "failed"  # the lock asked for was not seen: no new try until the next idle stretch
 
 
 class IdleWatcher:
@@ -45,6 +48,8 @@ class IdleWatcher:
         self.phase = Phase.ACTIVE
         self._present_at = -1e18
         self._locked_by_vigie = False
+        self._failed_at: float | None = None  # when the lock asked for was reported not seen
+        self._lock_failed = threading.Event()
         self._stop = threading.Event()
         self._wake = threading.Event()
 
@@ -62,6 +67,11 @@ class IdleWatcher:
         """Look now (e.g. the screen was just unlocked)."""
         self._wake.set()
 
+    def lock_failed(self) -> None:
+        """The engine did not see the session locked: it is not (see the module's docstring)."""
+        self._lock_failed.set()
+        self._wake.set()
+
     def present(self) -> None:
         """« Je suis là »: counts as input, wherever the click came from."""
         self._present_at = self.clock()
@@ -74,6 +84,7 @@ class IdleWatcher:
         except PlatformError as exc:
             log.warning("idle time unavailable: %s", exc)
             return UNAVAILABLE_RETRY
+        self._take_lock_failure()
         idle = min(state.seconds, self.clock() - self._present_at)
         remind, lock = self.settings.remind_after_seconds, self.settings.lock_after_seconds
         if idle < min(remind, lock):
@@ -82,10 +93,27 @@ class IdleWatcher:
             return self._found_locked()
         if idle < lock:
             return self._remind(lock - idle)
+        if self.phase == Phase.FAILED and self._failed_during(idle):
+            # The same absence as the failed lock: wait for the next one, looking often enough to
+            # catch its start in time for its own reminder and lock.
+            return min(AWAY_POLL, float(self.settings.lock_after_seconds))
         if self.phase != Phase.LOCKED and self.platform.input_grabbed():
             log.info("idle watch: the screen is already locked by another program")
             return self._found_locked()
         return self._lock()
+
+    def _take_lock_failure(self) -> None:
+        if not self._lock_failed.is_set():
+            return
+        self._lock_failed.clear()
+        if self.phase == Phase.LOCKED and self._locked_by_vigie:  # else: another lock's failure (card, menu)
+            self._locked_by_vigie = False
+            self._failed_at = self.clock()
+            self._enter(Phase.FAILED)
+
+    def _failed_during(self, idle: float) -> bool:
+        """This idle stretch began before the failed lock (nobody came back since)."""
+        return self._failed_at is not None and self.clock() - idle <= self._failed_at
 
     def _found_locked(self) -> float:
         if self.phase in (Phase.REMINDED, Phase.POSTPONED):
@@ -103,7 +131,7 @@ class IdleWatcher:
         return until_threshold
 
     def _remind(self, until_lock: float) -> float:
-        if self.phase == Phase.ACTIVE:
+        if self.phase in (Phase.ACTIVE, Phase.FAILED):  # FAILED: someone came back since, a new absence
             self.submit(IdleReminderDue(seconds_left=round(until_lock)))
             self._enter(Phase.REMINDED)
         return min(REMINDER_POLL, until_lock)
