@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -27,8 +28,18 @@ from support.netns import Namespace
 from support.small_disk import SmallDisk
 from vigie.features.incident import deadlines as dl
 from vigie.features.incident import evidence, network, report, scan
-from vigie.features.incident.contacts import IncidentContacts, contact_list
-from vigie.features.incident.state import STEPS, Action, IncidentError, IncidentStore, Mark, Note
+from vigie.features.incident.contacts import IncidentContacts, contact_list, region_of
+from vigie.features.incident.state import (
+    DECLARED,
+    READ,
+    STEPS,
+    VERIFIED,
+    Action,
+    IncidentError,
+    IncidentStore,
+    Mark,
+    Note,
+)
 from vigie.i18n import render, translator
 from vigie.journal import Journal
 from vigie.platform import linux, parsers
@@ -110,6 +121,28 @@ def test_tooltip_summary_only_while_an_incident_is_open(store, journal):
     assert dl.open_incident_summary(DETECTED + timedelta(hours=81), store) is None
 
 
+def test_the_watch_sees_every_change_and_the_status_card_follows(store, journal):
+    """What the agent's watch (watch.py) and the status window's card read, on a real folder: each open, change
+    and close changes the signature; the card names the step and the countdowns (issue 19, point 4)."""
+    from vigie.features.incident.watch import signature
+
+    empty = signature(store)
+    assert dl.status_card(DETECTED, store) is None
+    incident, _ = store.start(DETECTED, CONTACTS, journal)
+    opened = signature(store)
+    assert opened != empty
+    with store.change(incident.id) as changed:
+        changed.step = "evidence"
+    stepped = signature(store)
+    assert stepped != opened
+    title, left, hint = (render(text, FR) for text in dl.status_card(DETECTED + timedelta(hours=1), store))
+    assert title == "Incident en cours — étape 4 sur 7"
+    assert left == fr("Temps restant — plainte~: 71~h 00~min · CNIL~: 71~h 00~min")
+    assert "«~Reprendre le guide de l’incident~»".replace("~", NBSP) in hint
+    store.close(incident.id, DETECTED + timedelta(hours=2), journal)
+    assert signature(store) not in (stepped, opened) and dl.status_card(DETECTED, store) is None
+
+
 # --- the state on disk ---
 
 def test_opening_records_the_detection_and_resumes_the_same_incident(store, journal):
@@ -130,14 +163,20 @@ def test_every_change_is_persisted_and_read_back(store, journal):
     later = DETECTED + timedelta(minutes=12)
     with store.change(incident.id) as changed:
         changed.step = "dont_pay"
-        changed.mark_step_done("keep_on", later)
-        changed.mark_step_done("keep_on", later + timedelta(hours=1))  # only the first time counts
+        changed.mark_step("keep_on", later)
+        changed.mark_step("keep_on", later + timedelta(hours=1))  # only the first time counts
+        changed.mark_step("cut_network", later, READ)
+        changed.mark_step("cut_network", later + timedelta(minutes=1), VERIFIED)  # a proof replaces « read »
+        changed.mark_step("cut_network", later + timedelta(minutes=2), DECLARED)  # never the other way round
         changed.notes.append(Note(later, "Écran rouge « payez 2 BTC » sur le poste d’accueil"))
         changed.calls.append(Mark("it_provider", later))
         changed.actions.append(Action("network_check", later, {"cut": True, "interfaces": ""}))
     loaded = IncidentStore(store.root).load(incident.id)
     assert loaded == changed
     assert loaded.step_number == 3 and loaded.step_done_at("keep_on") == later
+    assert loaded.step_mark("keep_on").how == READ
+    assert loaded.step_mark("cut_network") == Mark("cut_network", later + timedelta(minutes=1), VERIFIED)
+    assert [m.how for m in loaded.steps_done if m.what == "cut_network"] == [READ, VERIFIED]  # both times kept
     assert loaded.called_at("it_provider") == later and loaded.called_at("insurer") is None
     raw = json.loads((store.folder(incident.id) / "incident.json").read_text(encoding="utf-8"))
     assert raw["schema"] == "vigie-incident/1" and raw["detected_at"] == "2026-11-20T09:30:00+01:00"
@@ -178,13 +217,42 @@ def test_contacts_are_listed_in_calling_order_in_french():
     assert texts == ["Votre prestataire informatique", "17Cyber (police et gendarmerie)",
                      "Votre agence régionale de santé (ARS)", "Votre assureur"]
     lines = {c.key: [render(line, FR) for line in c.lines] for c in listed}
-    assert lines["it_provider"] == [fr("InfoCabinet — téléphone~: 01 23 45 67 89")]
-    assert "En cas d’urgence, composez le 17." in lines["17cyber"]
+    assert lines["it_provider"] == ["Appelez InfoCabinet au 01 23 45 67 89."]
+    assert "En cas d’urgence, appelez le 17." in lines["17cyber"]
     assert any("cybermalveillance.gouv.fr" in line for line in lines["17cyber"])
     assert fr("Numéro de contrat~: CY-2026-0042") in lines["insurer"]
     empty = {c.key: [render(line, FR) for line in c.lines] for c in contact_list(IncidentContacts())}
     assert empty["it_provider"] == [fr("Non renseigné~: cherchez son numéro sur une facture ou sur le contrat "
                                        "de maintenance.")]
+
+
+PHONE = r"\b(?:\d{2}[ .]?){4}\d{2}\b|\b17\b"
+
+
+@pytest.mark.parametrize("contacts", [CONTACTS, IncidentContacts(), IncidentContacts(it_name="InfoCabinet"),
+                                      IncidentContacts(insurer_phone="09 87 65 43 21")], ids=["full", "empty",
+                                                                                             "no-phone", "phone-only"])
+def test_call_is_said_only_before_a_phone_number(contacts):
+    """Issue 19, point 7: « Appelez » above a website sends a frightened user dialling a web address."""
+    for contact in contact_list(contacts):
+        for line in (render(text, FR) for text in contact.lines):
+            calls = "appelez" in line.lower()
+            assert calls == bool(re.search(PHONE, line)), line
+            if ".gouv.fr" in line:
+                assert not calls, line
+
+
+def test_the_ars_is_named_from_the_practice_postal_code():
+    assert region_of("12 rue des Lilas, 33000 Bordeaux") == "Nouvelle-Aquitaine"
+    assert region_of("Cabinet, 2 place du Marché\n20000 Ajaccio") == "Corse"
+    assert region_of("97400 Saint-Denis") == "La Réunion"
+    assert region_of("75011 Paris") == "Île-de-France" and region_of("") is None and region_of("99999 X") is None
+    titled = contact_list(IncidentContacts(address="3 avenue Foch, 69006 Lyon", ars_contact="ars-ara-alerte@exemple"))
+    ars = next(c for c in titled if c.key == "ars")
+    assert render(ars.title, FR) == "Votre agence régionale de santé (ARS Auvergne-Rhône-Alpes)"
+    assert [render(line, FR) for line in ars.lines] == [
+        "Depuis un autre appareil, signalez l’incident sur signalement.social-sante.gouv.fr.",
+        fr("Contact indiqué par votre prestataire~: ars-ara-alerte@exemple")]
 
 
 # --- the network: pure assessment of real captures ---
@@ -247,19 +315,64 @@ def test_psutil_view_agrees_with_ip_on_this_machine():
     assert "lo" not in from_psutil
 
 
-def test_manual_steps_cover_cable_and_wifi_on_every_os():
-    for system, where in (("linux", "en haut à droite"), ("windows", "Mode Avion"), ("macos", "barre des menus")):
-        steps = [render(step, FR) for step in network.manual_steps(system)]
-        assert steps[0] == fr("Câble~: débranchez le câble réseau de l’ordinateur.")
-        assert steps[1].startswith(fr("Wi-Fi~:")) and where in steps[1]
+@pytest.mark.parametrize(("system", "desktop", "where"), [
+    ("linux", "ubuntu:GNOME", "en haut à droite de l’écran (réseau, son, batterie)"),
+    ("linux", "KDE", "près de l’horloge, en bas à droite de l’écran"),
+    ("linux", "X-Cinnamon", "près de l’horloge, en bas à droite de l’écran"),
+    ("linux", "XFCE", "à droite de la barre des tâches (en bas ou en haut de l’écran)"),
+    ("linux", "MATE", "à droite de la barre des tâches (en bas ou en haut de l’écran)"),
+    ("linux", "", "en général à droite d’une barre, en haut ou en bas de l’écran"),
+    ("windows", "", "en bas à droite de l’écran, puis sur «~Mode Avion~»"),
+    ("macos", "", "barre des menus, en haut à droite"),
+])
+def test_where_the_wifi_icon_is_depends_on_the_desktop(system, desktop, where):
+    """Issue 19, point 3: « en haut à droite » is GNOME's place only."""
+    steps = [render(step, FR) for step in network.manual_steps(system, desktop)]
+    assert steps[0].startswith(fr("Câble~: débranchez le câble réseau de l’ordinateur"))
+    assert steps[1].startswith(fr("Wi-Fi~:")) and fr(where) in steps[1], steps[1]
+    if desktop not in ("ubuntu:GNOME", ""):
+        assert "en haut à droite" not in steps[1]
 
 
-def test_cut_without_networkmanager_explains_instead(monkeypatch):
-    monkeypatch.setenv("PATH", "/nonexistent")
-    outcome = network.cut_network(linux.LinuxPlatform())
-    assert not outcome.done
-    assert render(outcome.reason, FR) == fr("NetworkManager n’est pas installé~: Vigie ne peut pas couper le réseau "
-                                            "lui-même sur cet ordinateur.")
+def test_connections_are_named_in_plain_words_from_a_real_capture():
+    """`ip -j -d addr` of a namespace with a veth (the cable) and a tun device (a VPN): each link's kind;
+    Wi-Fi, mobile and a phone come from sysfs facts (no such hardware here: the facts are given)."""
+    doc = json.loads(load_fixture("linux-ip-j-d-netns-kinds.json"))
+    links = {link["ifname"]: link for link in parsers.parse_ip_json(doc["addr"])}
+    assert parsers.linux_connection_kind(links["veth0"], {}) == "wired"
+    assert parsers.linux_connection_kind(links["tun0"], {}) == "vpn"
+    assert parsers.linux_connection_kind(links["veth0"], {"wireless": "1"}) == "wifi"
+    assert parsers.linux_connection_kind(links["veth0"], {"devtype": "wwan"}) == "mobile"
+    assert parsers.linux_connection_kind(links["veth0"], {"driver": "rndis_host"}) == "phone"
+    routes = parsers.parse_ip_json(doc["route4"]) + parsers.parse_ip_json(doc["route6"])
+    state = parsers.assess_linux(links.values(), routes, {"veth0": {}})
+    assert (state.connected, state.kinds) == (("veth0",), (("veth0", "wired"),))
+    assert render(network.connections_text(state), FR) == "câble"
+    assert render(network.connections_text(state, with_names=True), FR) == "câble (veth0)"
+    both = NetworkState(("eth0", "wlan0", "eth1"), (), (("eth0", "wired"), ("wlan0", "wifi"), ("eth1", "wired")))
+    assert render(network.connections_text(both), FR) == "câble, Wi-Fi"
+
+
+def test_windows_and_macos_connections_in_plain_words():
+    """The pure halves of read_network on Windows (adapter aliases, Windows' default names) and macOS (a real
+    `networksetup -listallhardwareports`); the OS calls around them cannot run here."""
+    from vigie.platform import macos, windows
+
+    state = windows.windows_network_state(["Ethernet", "Wi-Fi 2"], ["Wi-Fi 2"])
+    assert state.kinds == (("Wi-Fi 2", "wifi"), ("Ethernet", "wired"))
+    assert parsers.windows_connection_kind("Connexion au réseau local") == "wired"
+    assert parsers.windows_connection_kind("Cellulaire") == "mobile"
+    assert parsers.windows_connection_kind("Bureau") == "other"
+    ports = parsers.parse_hardware_ports(load_fixture("macos-networksetup-listallhardwareports.txt"))
+    mac = macos.macos_network_state(["en0", "utun3"], ["en0"], ports)
+    assert mac.kinds == (("en0", "wifi"), ("utun3", "vpn"))
+
+
+def test_linux_capability_is_read_from_proc_status():
+    status = "Name:\tpython\nCapEff:\t000001fffeffffff\n"
+    assert parsers.has_capability(status, parsers.CAP_NET_ADMIN)
+    assert not parsers.has_capability("CapEff:\t0000000000000000\n", parsers.CAP_NET_ADMIN)
+    assert not parsers.has_capability("CapEff:\tzz\n", parsers.CAP_NET_ADMIN)
 
 
 # --- the network: for real, inside a namespace made by the test ---
@@ -289,7 +402,10 @@ def test_network_check_inside_a_namespace(netns, home_env):
     assert (state.connected, state.default_via, state.cut) == (("veth0",), ("veth0",), False)
     result = vigie_in(netns, home_env, "incident", "network", "--json")
     assert result.returncode == 1, result.stderr
-    assert json.loads(result.stdout) == {"cut": False, "connected": ["veth0"], "default_via": ["veth0"]}
+    assert json.loads(result.stdout) == {"cut": False, "connected": ["veth0"], "default_via": ["veth0"],
+                                         "kinds": {"veth0": "wired"}}
+    said = vigie_in(netns, home_env, "incident", "network")
+    assert said.stdout == fr("Encore connecté~: câble (veth0)\n")
 
     netns.ip("route", "del", "default")
     netns.ip("-6", "route", "del", "default")
@@ -311,8 +427,69 @@ def test_network_check_is_added_to_the_open_incident(netns, home_env):
     assert vigie_in(netns, home_env, "incident", "network").returncode == 1
     netns.ip("link", "set", "veth0", "down")
     assert vigie_in(netns, home_env, "incident", "network").returncode == 0
-    checks = [a.detail for a in store.find_open().actions if a.kind == "network_check"]
-    assert checks == [{"cut": False, "interfaces": "veth0"}, {"cut": True, "interfaces": ""}]
+    incident = store.find_open()
+    checks = [a.detail for a in incident.actions if a.kind == "network_check"]
+    assert checks == [{"cut": False, "interfaces": "veth0", "kinds": "veth0=wired"},
+                      {"cut": True, "interfaces": "", "kinds": ""}]
+    assert incident.step_mark("cut_network").how == VERIFIED  # read as cut by Vigie: step 1 is verified
+
+
+def in_namespace(ns: Namespace, code: str, env: dict[str, str] | None = None,
+                 prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """Python run inside the namespace: anything that cuts a network must never run on the machine's own."""
+    return subprocess.run([*ns.prefix, *prefix, sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_vigie_cuts_a_namespace_with_ip_link_when_it_has_the_right(netns):
+    """As root (CAP_NET_ADMIN) without NetworkManager, ConnMan or rfkill: the button is offered, and the cut
+    is `ip link set … down`, read back as cut."""
+    code = ("from vigie.platform.linux import LinuxPlatform, cut_linux, read_network; p = LinuxPlatform(); "
+            "print(p.can_cut_network()); print(cut_linux()); print(read_network().cut)")
+    result = in_namespace(netns, code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["True", "ip link set dev veth0 down", "True"]
+    assert linux.read_network(netns.prefix).cut
+
+
+def test_without_any_way_to_cut_vigie_does_not_offer_to(netns):
+    """Issue 19, point 2: without CAP_NET_ADMIN (dropped with setpriv), NetworkManager, ConnMan or rfkill,
+    can_cut_network is False (the guide shows no button), and a cut asked anyway says so in one sentence."""
+    drop = ("setpriv", "--inh-caps=-all", "--bounding-set=-net_admin")
+    code = ("from vigie.platform.linux import LinuxPlatform; from vigie.features.incident import network; "
+            "from vigie.i18n import render, translator; p = LinuxPlatform(); print(p.can_cut_network()); "
+            "r = network.cut_network(p); print(r.done, render(r.reason, translator('fr')))")
+    result = in_namespace(netns, code, prefix=drop)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["False", "False Vigie n’a aucun moyen de couper le réseau sur cet "
+                                                   "ordinateur."]
+    assert not linux.read_network(netns.prefix).cut  # nothing was cut
+
+
+FAKE_TOOL = """#!/bin/sh
+echo "$(basename "$0") $*" >> "{log}"
+case "$*" in "-t -f RUNNING general") echo running;; esac
+"""
+
+
+def test_the_network_managers_are_asked_first_then_the_links(netns, tmp_path):
+    """The order: NetworkManager, ConnMan, the links (ip), the radios (rfkill), stopping once the network
+    reads as cut. nmcli and connmanctl are not installed here: stand-ins on PATH record their calls and
+    cut nothing (the only fakes: the tools we cannot run), so the real `ip link` comes last and cuts."""
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    calls = tmp_path / "calls.txt"
+    for name in ("nmcli", "connmanctl", "rfkill"):
+        (tools / name).write_text(FAKE_TOOL.format(log=calls))
+        (tools / name).chmod(0o755)
+    env = dict(os.environ, PATH=f"{tools}:{os.environ['PATH']}")
+    result = in_namespace(netns, "from vigie.platform.linux import cut_linux; print(cut_linux())", env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "nmcli networking off, connmanctl enable offline, ip link set dev veth0 down"
+    assert calls.read_text().splitlines() == ["nmcli -t -f RUNNING general", "connmanctl state",
+                                              "nmcli networking off", "connmanctl enable offline"]
+    assert linux.read_network(netns.prefix).cut
+    assert not linux.rfkill_usable()  # rfkill needs /dev/rfkill, which this machine has not
 
 
 # --- evidence ---
@@ -458,60 +635,232 @@ def pdf_text(path: Path) -> str:
                           timeout=60).stdout
 
 
-def filled_incident(store: IncidentStore, journal: Journal, now: datetime) -> str:
-    incident, _ = store.start(now - timedelta(hours=30), CONTACTS, journal)
+def ransom_screen(size: tuple[int, int]) -> Image.Image:
+    """What a screenshot of a ransom demand looks like: blue, with its message."""
+    from PIL import ImageDraw, ImageFont
+
+    image = Image.new("RGB", size, (0, 0, 170))
+    if size[0] >= 600:
+        font = ImageFont.truetype(str(report.find_font().regular), 40)
+        draw = ImageDraw.Draw(image)
+        draw.text((60, 250), "VOS FICHIERS SONT CHIFFRÉS", fill="white", font=font)
+        draw.text((60, 330), "Payez 2 BTC avant 72 heures", fill=(255, 220, 0), font=font)
+    return image
+
+
+def filled_incident(store: IncidentStore, journal: Journal, now: datetime, contacts: IncidentContacts = CONTACTS,
+                    shot_size: tuple[int, int] = (64, 48)) -> str:
+    """An incident 30 hours old: step 1 left with « Suivant » while a cable and a Wi-Fi were still up."""
+    incident, _ = store.start(now - timedelta(hours=30), contacts, journal)
     folder = store.evidence_dir(incident.id)
-    shot, digest = evidence.capture_screen(folder, now - timedelta(hours=29),
-                                           grab=lambda: Image.new("RGB", (64, 48), (0, 0, 170)))
+    shot, digest = evidence.capture_screen(folder, now - timedelta(hours=29), grab=lambda: ransom_screen(shot_size))
     with store.change(incident.id) as changed:
-        changed.mark_step_done("keep_on", now - timedelta(hours=29, minutes=50))
+        changed.mark_step("cut_network", now - timedelta(hours=29, minutes=50), READ)
         changed.actions.append(Action("network_cut", now - timedelta(hours=29, minutes=45),
-                                      {"done": False, "method": "cut_linux", "reason": "NetworkManager absent"}))
+                                      {"done": False, "method": "linux.cut_network",
+                                       "reason": "Vigie n’a aucun moyen de couper le réseau sur cet ordinateur."}))
         changed.actions.append(Action("network_check", now - timedelta(hours=29, minutes=40),
-                                      {"cut": True, "interfaces": ""}))
+                                      {"cut": False, "interfaces": "eth0, wlan0", "kinds": "eth0=wired, wlan0=wifi"}))
         changed.actions.append(Action("screenshot", now - timedelta(hours=29),
                                       {"file": f"screenshots/{shot.name}", "sha256": digest}))
         changed.notes.append(Note(now - timedelta(hours=28), "Message « vos fichiers sont chiffrés », 2 BTC"))
-        changed.calls.append(Mark("it_provider", now - timedelta(hours=27)))
+        changed.calls.append(Mark("it_provider", now - timedelta(hours=27), DECLARED))
     return incident.id
 
 
-def test_report_cli_writes_a_private_pdf_with_the_timeline(home_env):
-    env = dict(home_env, TZ="Europe/Paris")
+PRACTICE_POLICY = """[practice]
+name = "Cabinet médical des Tilleuls"
+practitioner = "Dr Claire Martin"
+rpps = "10101234567"
+address = "12 rue des Lilas, 33000 Bordeaux"
+"""
+HEADINGS = ["Ce qui a été fait, étape par étape", "Les deux délais de 72~heures", "Chronologie", "Captures d’écran",
+            "Qui a été prévenu", "Fichiers récents suspects", "Annexe~: le journal de Vigie, tel qu’enregistré",
+            "Les fichiers de preuve et leurs empreintes SHA-256", "Comment vérifier que rien n’a changé"]
+EVENT_NAME = r"\b[a-z]+_[a-z_]+\b"  # usb_inserted, network_check, some_future_feature…
+
+
+def reported_pdf(stdout: str) -> str:
+    """The path `vigie incident report` gives in its first line (« Le rapport est prêt : PATH »)."""
+    first = stdout.splitlines()[0]
+    assert first.startswith(fr("Le rapport est prêt~: ")), stdout
+    return first.removeprefix(fr("Le rapport est prêt~: "))
+
+
+def pdf_pages(path: Path) -> list[str]:
+    return pdf_text(path).split("\f")[:-1]
+
+
+def timeline_text(text: str) -> str:
+    """The French timeline of a report: from its heading to the next one."""
+    start = text.index("\nChronologie\n")
+    return text[start:text.index("\nCaptures d’écran\n", start)]
+
+
+def test_report_cli_writes_a_usable_private_pdf(home_env, tmp_path):
+    """Issue 19, points 5 and 6, on the real CLI with the IT provider's policy naming the practice: a French
+    message says where the PDF is; every page names the practice and says « page N sur M »; step 1 says
+    « non vérifié » (read, and still connected); the timeline is in words (no JSON, no event names), the raw
+    journal is kept as an annex; the screenshot is in the PDF (its image, with its SHA-256); the last page lists
+    the evidence files and how to check them; no heading ends a page."""
+    policy = tmp_path / "policy.toml"
+    policy.write_text(PRACTICE_POLICY, encoding="utf-8")
+    env = dict(home_env, TZ="Europe/Paris", VIGIE_POLICY=str(policy))
     now = datetime.now().astimezone()
     make_home(Path(env["HOME"]), now)
     data = Path(env["XDG_DATA_HOME"]) / "Vigie"
     store, journal = IncidentStore(data / "incidents"), Journal(data / "journal.sqlite3")
     try:
-        journal.record("usb_inserted", now - timedelta(days=2), label="CLE_TROUVEE", uuid="AB-CD", size_bytes=1,
-                       fs_type="vfat")
-        incident_id = filled_incident(store, journal, now)
+        journal.record("usb_inserted", now - timedelta(days=2), label="CLE_TROUVEE", uuid="AB-CD",
+                       size_bytes=16_000_000_000, fs_type="vfat")
+        journal.record("usb_choice", now - timedelta(days=2), choice="scan", label="CLE_TROUVEE", uuid="AB-CD")
+        journal.record("agent_stopped", now - timedelta(days=1), session="s", reason="signal", detail="SIGTERM")
+        journal.record("some_future_feature", now - timedelta(days=1), detail={"nested": True})
+        incident_id = filled_incident(store, journal, now, IncidentContacts(), shot_size=(1024, 768))
     finally:
         journal.close()
     result = harness.run_vigie(env, "incident", "report")
     assert result.returncode == 0, result.stderr
-    path = Path(result.stdout.strip())
+    said = result.stdout.splitlines()
+    assert said[0].startswith(fr("Le rapport est prêt~: ")) and said[1].startswith("Il est rangé dans le dossier des "
+                                                                                  "preuves de l’incident")
+    path = Path(said[0].removeprefix(fr("Le rapport est prêt~: ")))
     assert path.parent == store.evidence_dir(incident_id) and path.suffix == ".pdf"
     assert mode(path) == 0o600 and path.read_bytes().startswith(b"%PDF-")
-    text = " ".join(pdf_text(path).split())  # layout spaces and line breaks do not matter here
+    raw = pdf_text(path)
+    text = " ".join(raw.replace(NBSP, " ").split())  # layout spaces and line breaks do not matter here
     shot = next(a for a in store.load(incident_id).actions if a.kind == "screenshot")
     expected = [
-        "Rapport d’incident — cyberattaque présumée", "Chronologie", "Attaque détectée : l’incident est ouvert.",
-        "Étape 1 faite : N’éteignez pas l’ordinateur", "Vérification du réseau : coupé (plus aucune route).",
-        "Vigie n’a pas pu couper le réseau lui-même : NetworkManager absent",
-        "Note : Message « vos fichiers sont chiffrés », 2 BTC", "Prévenu : Votre prestataire informatique",
+        "Rapport d’incident — cyberattaque présumée", "Cabinet médical des Tilleuls", "Dr Claire Martin",
+        "Numéro RPPS 10101234567", "12 rue des Lilas, 33000 Bordeaux", "Chronologie",
+        "Attaque signalée à Vigie : l’incident est ouvert.",
+        "Étape 1 lue (« Suivant » appuyé) : Coupez le réseau, sans éteindre l’ordinateur",
+        "Non vérifié : le réseau était encore connecté (câble (eth0), Wi-Fi (wlan0)) lors de la dernière "
+        "vérification de Vigie",
+        "Réseau vérifié par Vigie : encore connecté (câble (eth0), Wi-Fi (wlan0)).",
+        "Vigie n’a pas pu couper le réseau : Vigie n’a aucun moyen de couper le réseau sur cet ordinateur.",
+        "Note : Message « vos fichiers sont chiffrés », 2 BTC",
+        "Prévenu, selon l’utilisateur : Votre prestataire informatique",
+        "Clé USB « CLE_TROUVEE » branchée (16 Go).", "Clé USB « CLE_TROUVEE » : l’utilisateur a demandé une "
+        "recherche de virus.", "Vigie a été arrêté par le système", "Autre événement noté par Vigie (annexe, ligne",
+        "Votre agence régionale de santé (ARS Nouvelle-Aquitaine)",
         "Plainte (Code des assurances, article L12-10-1)", "Notification à la CNIL (RGPD, article 33)",
         "temps restant à la création de ce rapport : 41 h", shot.detail["file"], shot.detail["sha256"],
-        "HOW_TO_RECOVER_FILES.txt", "dossier-00.docx.qwkz7", "ressemble à une demande de rançon",
-        "CLE_TROUVEE", "CY-2026-0042", "01 23 45 67 89", "notes.txt",
+        "inchangée depuis la capture", "HOW_TO_RECOVER_FILES.txt", "dossier-00.docx.qwkz7",
+        "ressemble à une demande de rançon", "sha256sum -c SHA256SUMS.txt", "Get-FileHash -Algorithm SHA256",
+        "usb_inserted", "Pourquoi signaler ?",
     ]
-    missing = [item for item in expected if fr(item).replace(NBSP, " ") not in text.replace(NBSP, " ")]
+    missing = [item for item in expected if fr(item).replace(NBSP, " ") not in text]
     assert missing == []
+    assert "Étape 1 faite" not in text  # « Suivant » is not « fait »
+    events = timeline_text(raw)
+    assert "{" not in events and "}" not in events, events
+    assert re.findall(EVENT_NAME, events) == []
+    pages = pdf_pages(path)
+    assert len(pages) >= 3
+    for number, page in enumerate(pages, start=1):
+        flat = " ".join(page.replace(NBSP, " ").split())
+        assert f"page {number} sur {len(pages)}" in flat, (number, flat[-200:])
+        assert flat.startswith("Cabinet médical des Tilleuls — Dr Claire Martin — RPPS 10101234567"), flat[:200]
+        body = [line.strip() for line in page.splitlines() if line.strip()][:-1]  # the footer left out
+        assert body[-1] not in [fr(h) for h in HEADINGS], f"page {number} ends with the heading {body[-1]!r}"
+    closing = " ".join(pages[-1].split())
+    assert "Comment vérifier que rien n’a changé" in closing and "notes.txt" in closing
+    images = subprocess.run(["pdfimages", "-list", str(path)], capture_output=True, text=True, check=True,
+                            timeout=60).stdout.splitlines()[2:]
+    assert [line.split()[3:5] for line in images] == [["1024", "768"]]  # the screenshot itself, embedded
+    for old in Path("/tmp").glob("incident-report-page-*.png"):
+        old.unlink()
+    subprocess.run(["pdftoppm", "-r", "70", "-png", str(path), "/tmp/incident-report-page"], check=True, timeout=120)
     assert not any(secret in text for secret in SECRETS)
     assert not any(secret.encode() in path.read_bytes() for secret in SECRETS)
     timeline = [a for a in store.load(incident_id).actions if a.kind == "report"]
     assert [a.detail["file"] for a in timeline] == [path.name]
     assert evidence.verify(store.evidence_dir(incident_id)) == ()
+
+
+def test_a_heading_never_ends_a_page(tmp_path):
+    """Filled to just above the bottom margin, a heading goes to the next page with what follows it."""
+    doc = report.ReportPdf(FR, report.find_font())
+    doc.frame("en-tête", "page {page} sur {nb}")
+    while not doc.pdf.will_page_break(14):
+        doc.line("ligne")
+    doc.heading(dl.T("Timeline"))
+    assert doc.pdf.page_no() == 2 and doc.pdf.get_y() < 40
+
+
+def test_the_report_says_verified_only_with_a_reading_of_the_network(store, journal):
+    """Step 1: « read » and still connected → not verified; declared when the state could not be read; verified,
+    with the time, once Vigie read it as cut; and a connection back up afterwards is said too."""
+    now = datetime(2026, 11, 20, 10, 0, tzinfo=PARIS)
+    incident, _ = store.start(now, CONTACTS, journal)
+    status = lambda: render(report.network_status(store.load(incident.id)), FR)  # noqa: E731
+    assert status() == fr("À l’écran, pas encore terminée. Non vérifié~: Vigie n’a jamais constaté que le réseau "
+                          "était coupé.")
+    with store.change(incident.id) as changed:
+        changed.mark_step("cut_network", now + timedelta(minutes=1), READ)
+        changed.actions.append(Action("network_check", now + timedelta(minutes=2),
+                                      {"cut": False, "interfaces": "eth0", "kinds": "eth0=wired"}))
+    local = lambda minutes: (now + timedelta(minutes=minutes)).astimezone().strftime("%H:%M")  # noqa: E731
+    assert status() == fr(f"Lue à {local(1)} le 20/11/2026. Non vérifié~: le réseau était encore connecté (câble "
+                          f"(eth0)) lors de la dernière vérification de Vigie, à {local(2)}.")
+    with store.change(incident.id) as changed:
+        changed.steps_done.clear()
+        changed.mark_step("cut_network", now + timedelta(minutes=3), DECLARED)
+        changed.actions.append(Action("network_check", now + timedelta(minutes=3), {"cut": None, "error": "?"}))
+    assert status() == fr(f"Faite selon l’utilisateur, à {local(3)}~; non vérifié~: Vigie n’a pas pu lire l’état du "
+                          "réseau.")
+    with store.change(incident.id) as changed:
+        changed.actions.append(Action("network_check", now + timedelta(minutes=4), {"cut": True, "interfaces": ""}))
+        changed.mark_step("cut_network", now + timedelta(minutes=4), VERIFIED)
+    assert status() == fr(f"Faite et vérifiée~: Vigie a constaté que le réseau était coupé, à {local(4)} le "
+                          "20/11/2026.")
+    with store.change(incident.id) as changed:
+        changed.actions.append(Action("network_check", now + timedelta(minutes=9),
+                                      {"cut": False, "interfaces": "wlan0", "kinds": "wlan0=wifi"}))
+    assert status().endswith(fr(f"Mais à {local(9)}, il était de nouveau connecté (Wi-Fi (wlan0)).")), status()
+
+
+def test_export_writes_one_checked_zip_on_a_usb_drive(home_env, make_stick):
+    """Issue 19, point 7: `vigie incident export` onto a real ext4 file system on a loop device, mounted as a
+    USB drive: one zip with the manifest, read back and checked; a changed byte in a zip is caught."""
+    import zipfile
+
+    env = dict(home_env, TZ="Europe/Paris")
+    data = Path(env["XDG_DATA_HOME"]) / "Vigie"
+    store = IncidentStore(data / "incidents")
+    with contextlib.closing(Journal(data / "journal.sqlite3")) as journal:
+        incident_id = filled_incident(store, journal, datetime.now().astimezone())
+    stick = make_stick("CLE PRESTA")
+    stick.mount()
+    result = harness.run_vigie(env, "incident", "export", str(stick.mount_point))
+    assert result.returncode == 0, result.stderr
+    (written,) = stick.mount_point.glob(f"Vigie-incident-{incident_id}-*.zip")
+    assert result.stdout.splitlines() == [
+        fr(f"Preuves écrites et vérifiées~: 3~fichiers, avec leurs empreintes, dans {written}"),
+        fr(f"Empreinte SHA-256 du fichier zip~: {evidence.sha256_file(written)}")]
+    assert mode(written) == 0o600 and not list(stick.mount_point.glob(".*.part"))
+    with zipfile.ZipFile(written) as archive:
+        names = set(archive.namelist())
+        manifest = archive.read(evidence.MANIFEST).decode()
+    assert evidence.MANIFEST in names and "notes.txt" in names and any(n.startswith("screenshots/") for n in names)
+    assert {line.split("  ", 1)[1] for line in manifest.splitlines()} == names - {evidence.MANIFEST}
+    unpacked = stick.mount_point / "unpacked"
+    with zipfile.ZipFile(written) as archive:
+        archive.extractall(unpacked)
+    check = subprocess.run(["sha256sum", "--check", "--strict", evidence.MANIFEST], cwd=unpacked,
+                           capture_output=True, text=True, timeout=30)
+    assert check.returncode == 0, check.stdout + check.stderr
+    export = [a for a in store.find_open().actions if a.kind == "evidence_export"]
+    assert [(a.detail["verified"], a.detail["path"]) for a in export] == [(True, str(written))]
+
+    tampered = stick.mount_point / "tampered.zip"
+    with zipfile.ZipFile(written) as source, zipfile.ZipFile(tampered, "w") as copy:
+        for item in source.infolist():
+            copy.writestr(item, b"changed" if item.filename == "notes.txt" else source.read(item))
+    assert evidence.verify_zip(tampered, evidence.read_manifest(unpacked)) == ("notes.txt",)
+    missing = harness.run_vigie(env, "incident", "export", str(stick.mount_point / "nowhere"))
+    assert missing.returncode == 2 and missing.stderr.startswith("Ce dossier n’existe pas"), missing.stderr
 
 
 def test_report_without_a_unicode_font_still_opens(tmp_path, store, journal):
@@ -652,7 +1001,7 @@ def test_a_file_name_that_is_not_utf8_is_kept_and_shown_readably(home_env):
     assert opened.returncode == 1 and "Traceback" not in opened.stderr, opened.stderr
     result = harness.run_vigie(env, "incident", "report")
     assert result.returncode == 0 and result.stderr == "", result.stderr
-    pdf = Path(result.stdout.strip())
+    pdf = Path(reported_pdf(result.stdout))
     text = pdf_text(pdf)
     assert "facture\\xff\\xfe.pdf.locked" in text and "ordonnance-\\xe9t\\xe9.odt" in text
     assert "SECRET-PATIENT" not in text
@@ -669,7 +1018,7 @@ def test_a_file_name_that_is_not_utf8_is_kept_and_shown_readably(home_env):
     assert again.returncode == 0, again.stderr
     listed = json.loads((evidence_dir / evidence.SUSPICIOUS_FILE).read_text(encoding="utf-8"))
     assert {os.fsencode(item["path"]) for item in listed["files"]} == {first_name, second_name}
-    assert "agenda\\xe9.odt.lockbit" in pdf_text(Path(again.stdout.strip()))
+    assert "agenda\\xe9.odt.lockbit" in pdf_text(Path(reported_pdf(again.stdout)))
     assert evidence.verify(evidence_dir) == ()
 
 
@@ -684,7 +1033,7 @@ def test_the_cli_spells_out_a_non_utf8_evidence_path(home_env):
     assert b"/donn\\xe9es/Vigie/incidents/" in opened.stdout and b"\xe9es" not in opened.stdout
     report_made = run("incident", "report")
     assert report_made.returncode == 0, report_made.stderr
-    printed = report_made.stdout.decode("utf-8").strip()
+    printed = reported_pdf(report_made.stdout.decode("utf-8"))
     assert printed.startswith(home_env["HOME"] + "/donn\\xe9es/Vigie/incidents/") and printed.endswith(".pdf")
     assert Path(printed.replace("\\xe9", "\udce9")).is_file()  # the very file, named with its real bytes
 

@@ -1,4 +1,5 @@
-"""The « Je pense être attaqué » guide: a real child process on a real Xvfb, driven with the real pointer
+"""The « Vous pensez être victime d'une attaque ? » guide: a real child process on a real Xvfb, driven with the
+real pointer
 and keyboard (xdotool), read back through its stdout protocol, its state on disk, its journal, pixels.
 
 Where the buttons are comes from a twin, as in test_usb_popup.py: the same window built by `inspect()`
@@ -30,7 +31,7 @@ import harness
 from support.netns import Namespace
 from vigie.features.incident import evidence
 from vigie.features.incident.contacts import IncidentContacts
-from vigie.features.incident.state import STEPS, IncidentStore, Note
+from vigie.features.incident.state import READ, STEPS, VERIFIED, IncidentStore, Note
 from vigie.features.incident.window import CLASS_NAME, GREEN, RED
 from vigie.journal import Journal
 from vigie.platform import linux
@@ -40,9 +41,10 @@ NBSP = "\u00a0"
 CONTACTS = IncidentContacts(it_name="InfoCabinet", it_phone="01 23 45 67 89", insurer_name="Mutuelle Pro",
                             insurer_phone="09 87 65 43 21", policy_number="CY-2026-0042")
 RANSOM_BLUE = harness.RANSOM_BLUE
-HEADINGS_FR = ["N’éteignez pas l’ordinateur", "Déconnectez l’ordinateur du réseau", "Ne payez pas la rançon",
-               "Gardez des preuves", "Prévenez les bons interlocuteurs", "Plainte et CNIL~: 72~heures",
-               "Continuez à soigner vos patients"]
+HEADINGS_FR = ["Coupez le réseau, sans éteindre l’ordinateur", "Laissez-le allumé et ne vous en servez plus",
+               "Ne payez pas la rançon", "Gardez des preuves", "Prévenez les bons interlocuteurs",
+               "Plainte et CNIL~: 72~heures", "Continuez à soigner vos patients"]
+HEADER_FR = "Vous pensez être victime d’une attaque\u00a0?"
 
 
 def fr(text: str) -> str:
@@ -79,10 +81,12 @@ def seed(env: dict[str, str], step: str = STEPS[0], hours_ago: float = 0.5, note
 class Guide(harness.WindowChild):
     line_timeout = 15.0
 
-    def wait_step(self, number: int, env: dict[str, str]) -> None:
+    def wait_step(self, number: int, env: dict[str, str], band: bool = True) -> None:
+        """band: the countdowns' band is shown (it waits, on step 1, until the network is cut)."""
         line = self.next_line()
         assert line == f"step {number} {STEPS[number - 1]}", line
         hidden = 2 if number == len(STEPS) else 1  # the scroll bar, unneeded; « Suivant » on the last step
+        hidden += 0 if band else 1
         harness.wait_for(lambda: unmapped(env, self.wid) <= hidden, what="every widget of the step mapped")
 
     def finish(self, timeout: float = 15) -> tuple[int, list[str]]:
@@ -97,7 +101,7 @@ class Guide(harness.WindowChild):
 
 
 def open_guide(services: harness.Services, env: dict[str, str], stderr: Path, prefix: tuple[str, ...] = ()) -> Guide:
-    """Started, "ready" printed, its window mapped, its first step shown."""
+    """Started, "ready" printed, its window mapped (its step not waited for: see Guide.wait_step)."""
     before = harness.window_ids(env, CLASS_NAME)
     with stderr.open("w") as sink:
         proc = services.start([*prefix, sys.executable, "-c", CODE, "--lang", "fr"], env, stdin=subprocess.DEVNULL,
@@ -201,7 +205,7 @@ for step in spec["steps"]:
         "title": root.title(),
         "size": [root.winfo_width(), root.winfo_height()],
         "texts": [str(w.cget("text")) for w in shown],
-        "band": [guide.band.cget("text"), str(guide.band.cget("foreground"))],
+        "band": [guide.band.cget("text"), str(guide.band.cget("foreground")), bool(guide.band.winfo_ismapped())],
         "buttons": {key: centre(b) for key, b in guide.buttons.items() if b.winfo_ismapped()},
         "back": centre(guide.back_button), "next": centre(guide.next_button),
         "next_shown": bool(guide.next_button.winfo_ismapped()),
@@ -219,13 +223,14 @@ print("FACTS " + json.dumps(facts))
 
 
 def inspect(env: dict[str, str], tmp_path: Path, steps: list[str] | None = None, lang: str = "fr",
-            invoke: dict[str, list[str]] | None = None) -> dict:
-    """The guide built on this display from a copy of the incident (the real one is left as it is)."""
+            invoke: dict[str, list[str]] | None = None, prefix: tuple[str, ...] = ()) -> dict:
+    """The guide built on this display from a copy of the incident (the real one is left as it is); prefix: run
+    as the guide will be (in a namespace, without a right), so that it offers the same buttons."""
     copy = tmp_path / f"twin-data-{len(list(tmp_path.glob('twin-data-*')))}"
     shutil.copytree(data_dir(env), copy / "Vigie")
     spec = {"steps": steps or list(STEPS), "lang": lang, "invoke": invoke or {}}
-    result = subprocess.run([sys.executable, "-c", INSPECT, json.dumps(spec)], env=dict(env, XDG_DATA_HOME=str(copy)),
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run([*prefix, sys.executable, "-c", INSPECT, json.dumps(spec)],
+                            env=dict(env, XDG_DATA_HOME=str(copy)), capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr, result.stderr
     (line,) = [line for line in result.stdout.splitlines() if line.startswith("FACTS ")]
@@ -238,46 +243,60 @@ def test_each_step_in_french_says_the_essentials_and_nothing_is_cut(env, tmp_pat
     seed(env, notes=2)
     facts = inspect(env, tmp_path)
     essentials = {
+        "cut_network": ["Couper le réseau", "C’est fait~: vérifier",
+                        "N’éteignez pas l’ordinateur et ne le redémarrez pas~: cela effacerait des traces utiles aux "
+                        "experts. Coupez-le seulement du réseau~: l’attaque n’atteint plus alors vos autres appareils, "
+                        "vos dossiers partagés ni vos sauvegardes.",
+                        "Câble~: débranchez le câble réseau de l’ordinateur (sa prise ressemble à une grosse prise de "
+                        "téléphone)."],
         "keep_on": ["Laissez-le allumé et ne le redémarrez pas~: l’éteindre efface des traces utiles aux experts, "
                     "et un redémarrage peut laisser l’attaque aller plus loin."],
-        "cut_network": ["Couper le réseau", "Vérifier", "Câble~: débranchez le câble réseau de l’ordinateur."],
         "dont_pay": ["Payer ne vous rend pas forcément vos données et n’arrête pas le chantage~: sur 10 victimes "
                      "qui paient, 8 sont attaquées une deuxième fois."],
-        "evidence": ["Capturer l’écran", "Ajouter la note", "Copier les preuves", "Qu’avez-vous vu~?"],
-        "alert": ["Votre prestataire informatique", fr("InfoCabinet — téléphone~: 01 23 45 67 89"),
-                  "17Cyber (police et gendarmerie)", "En cas d’urgence, composez le 17.",
-                  "Votre agence régionale de santé (ARS)", "Votre assureur", "Numéro de contrat~: CY-2026-0042"],
+        "evidence": ["Capturer l’écran", "Ajouter la note", "Copier les preuves", "Un seul fichier zip",
+                     "Qu’avez-vous vu~?"],
+        "alert": ["Votre prestataire informatique", "Appelez InfoCabinet au 01 23 45 67 89.",
+                  "17Cyber (police et gendarmerie)", "En cas d’urgence, appelez le 17.",
+                  "Votre agence régionale de santé (ARS)", "Votre assureur", "Numéro de contrat~: CY-2026-0042",
+                  "Prévenez-les dans cet ordre, depuis un autre appareil (un téléphone, un autre ordinateur), puis "
+                  "appuyez sur «~Fait~»."],
         "deadlines": ["Portez plainte sous 72~heures", "Notifiez la CNIL sous 72~heures", "Créer le rapport PDF"],
         "keep_caring": ["Incident terminé"],
     }
     for number, step in enumerate(STEPS, start=1):
         shown = facts[step]
-        assert shown["title"] == "Vigie — Je pense être attaqué"
-        assert shown["texts"][:2] == ["Je pense être attaqué", f"Étape {number} sur 7"]
+        assert shown["title"] == "Vigie — " + HEADER_FR
+        assert shown["texts"][:2] == [HEADER_FR, f"Étape {number} sur 7"]
         assert fr(HEADINGS_FR[number - 1]) in shown["texts"]
         assert {fr(text) for text in essentials[step]} <= set(shown["texts"]), step
-        assert shown["band"][0].startswith(fr("Temps restant — plainte~: 71~h ")), shown["band"]
+        if step == "cut_network":  # nothing cut or passed yet: no countdown on the first screen
+            assert shown["band"][2] is False
+        else:
+            assert shown["band"][2] is True and shown["band"][0].startswith(fr("Temps restant — plainte~: 71~h "))
         assert shown["cut"] == [], step
         assert shown["overflow"] <= 0, f"{step} needs scrolling at 1024x768 ({shown['overflow']} px)"
         assert shown["next_shown"] is (number < 7)
         assert shown["size"][0] == 900 and shown["size"][1] <= 768 - 80
     assert any(text.startswith(fr("2~notes enregistrées, la dernière à ")) for text in facts["evidence"]["texts"])
+    alert = [text for text in facts["alert"]["texts"] if "ppelez" in text]
+    assert alert == ["Appelez InfoCabinet au 01 23 45 67 89.", "En cas d’urgence, appelez le 17.",
+                     "Appelez Mutuelle Pro au 09 87 65 43 21."]  # « appelez » only before a number
     countdowns = facts["deadlines"]["countdowns"]
     assert len(countdowns) == 2 and all(text.startswith(fr("Temps restant~: 71~h ")) for text, _ in countdowns)
 
 
 def test_english_comes_from_the_catalogue(env, tmp_path):
     seed(env)
-    facts = inspect(env, tmp_path, ["keep_on", "alert"], lang="en")
-    assert facts["keep_on"]["title"] == "Vigie — I think I am under attack"
-    assert {"Step 1 of 7", "Do not switch off the computer", "Next", "Back"} <= set(facts["keep_on"]["texts"])
+    facts = inspect(env, tmp_path, ["cut_network", "alert"], lang="en")
+    assert facts["cut_network"]["title"] == "Vigie — Do you think you are under attack?"
+    assert {"Step 1 of 7", "Next", "Back", "Cut the network", "Done: check"} <= set(facts["cut_network"]["texts"])
     assert "Your IT provider" in facts["alert"]["texts"] and "Done" in facts["alert"]["texts"]
 
 
 def test_overdue_deadlines_are_shown_in_red(env, tmp_path):
     seed(env, hours_ago=73)
     facts = inspect(env, tmp_path, ["deadlines"])
-    band, colour = facts["deadlines"]["band"]
+    band, colour, _shown = facts["deadlines"]["band"]
     assert band == fr("Temps restant — plainte~: délai dépassé · CNIL~: délai dépassé") and colour == RED
     for text, colour in facts["deadlines"]["countdowns"]:
         assert text.startswith("Les 72\u00a0heures ont pris fin le ") and colour == RED
@@ -289,7 +308,7 @@ def test_next_and_back_walk_the_seven_steps_and_persist(env, services, tmp_path)
     incident_id = seed(env)
     layout = inspect(env, tmp_path)
     guide = open_guide(services, env, tmp_path / "stderr.txt")
-    guide.wait_step(1, env)
+    guide.wait_step(1, env, band=False)
     g = geometry(env, guide.wid)
     assert [g["WIDTH"], g["HEIGHT"]] == layout["keep_on"]["size"]  # the twin's layout is the child's
     screenshot(env, "step-1", guide.wid)
@@ -303,7 +322,7 @@ def test_next_and_back_walk_the_seven_steps_and_persist(env, services, tmp_path)
         guide.wait_step(number, env)
     incident = store_of(env).load(incident_id)
     assert incident.step == "alert"
-    assert [mark.what for mark in incident.steps_done] == list(STEPS[:6])
+    assert [(mark.what, mark.how) for mark in incident.steps_done] == [(step, READ) for step in STEPS[:6]]
     times = [mark.at for mark in incident.steps_done]
     assert times == sorted(times) and times[0] >= incident.detected_at
     assert not guide.traceback()
@@ -311,12 +330,12 @@ def test_next_and_back_walk_the_seven_steps_and_persist(env, services, tmp_path)
 
 def test_kill_9_mid_incident_resumes_at_the_same_step(env, services, tmp_path):
     incident_id = seed(env)
-    layout = inspect(env, tmp_path, ["keep_on", "cut_network"])
+    layout = inspect(env, tmp_path, ["cut_network", "keep_on"])
     guide = open_guide(services, env, tmp_path / "stderr-1.txt")
-    guide.wait_step(1, env)
-    click(env, guide, layout["keep_on"]["next"])
-    guide.wait_step(2, env)
+    guide.wait_step(1, env, band=False)
     click(env, guide, layout["cut_network"]["next"])
+    guide.wait_step(2, env)
+    click(env, guide, layout["keep_on"]["next"])
     guide.wait_step(3, env)
     guide.proc.send_signal(signal.SIGKILL)
     assert guide.proc.wait(10) == -signal.SIGKILL
@@ -327,7 +346,7 @@ def test_kill_9_mid_incident_resumes_at_the_same_step(env, services, tmp_path):
     restarted.wait_step(3, env)  # the same step, not the first one
     screenshot(env, "after-kill-9", restarted.wid)
     incident = store_of(env).load(incident_id)
-    assert incident.step == "dont_pay" and [m.what for m in incident.steps_done] == ["keep_on", "cut_network"]
+    assert incident.step == "dont_pay" and [m.what for m in incident.steps_done] == ["cut_network", "keep_on"]
     with contextlib.closing(sqlite3.connect(journal_file)) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         events = db.execute("SELECT kind, data FROM events ORDER BY id").fetchall()
@@ -396,28 +415,91 @@ def netns():
 
 
 def test_network_step_inside_a_namespace_turns_green_once_cut(env, services, tmp_path, netns):
-    """The guide itself runs inside the namespace; the cable is pulled out with `ip link set … down`."""
-    seed(env, step="cut_network")
-    layout = inspect(env, tmp_path, ["cut_network"])["cut_network"]
+    """The guide itself runs inside the namespace, as root: it offers « Couper le réseau ». « C'est fait :
+    vérifier » while still connected says so in plain words (« câble »), in red, and proves nothing; the
+    countdowns stay hidden. « Couper le réseau » cuts (ip link), reads it back as cut, in green: step 1 is
+    then verified, with its time, and the countdowns appear."""
+    incident_id = seed(env, step="cut_network")
+    layout = inspect(env, tmp_path, ["cut_network"], prefix=netns.prefix)["cut_network"]
+    assert {"cut", "check"} <= set(layout["buttons"])
     guide = open_guide(services, env, tmp_path / "stderr.txt", prefix=netns.prefix)
-    guide.wait_step(2, env)
+    guide.wait_step(1, env, band=False)
     header = harness.count_near(screenshot(env, "network-before", guide.wid), rgb(RED), 10)  # the red header
     click(env, guide, layout["buttons"]["check"])
     (check,) = wait_for_action(env, "network_check")
-    assert check.detail == {"cut": False, "interfaces": "veth0"}
+    assert check.detail == {"cut": False, "interfaces": "veth0", "kinds": "veth0=wired"}
     harness.wait_for(lambda: harness.count_near(screenshot(env, "network-connected", guide.wid), rgb(RED), 10)
-                     > header + 300, what="« Encore connecté » in red")
-    click(env, guide, layout["buttons"]["cut"])  # no NetworkManager here: Vigie says so, then checks
+                     > header + 300, what="« Encore connecté : câble » in red")
+    shown = inspect(env, tmp_path, ["cut_network"], prefix=netns.prefix)["cut_network"]
+    assert any(text.startswith(fr("Encore connecté~: câble (vérifié à ")) for text in shown["texts"]), shown["texts"]
+    assert store_of(env).load(incident_id).step_mark("cut_network") is None  # « c'est fait » is not believed
+    assert not shown["band"][2] and shown["overflow"] <= 0
+    before = datetime.now().astimezone().replace(microsecond=0)
+    click(env, guide, layout["buttons"]["cut"])
     (cut,) = wait_for_action(env, "network_cut")
-    assert cut.detail["done"] is False and "NetworkManager" in cut.detail["reason"]
-    wait_for_action(env, "network_check", 2)
-    screenshot(env, "network-not-cut-by-vigie", guide.wid)
-    netns.ip("link", "set", "veth0", "down")
-    click(env, guide, layout["buttons"]["check"])
-    checks = wait_for_action(env, "network_check", 3)
-    assert checks[-1].detail == {"cut": True, "interfaces": ""}
+    assert cut.detail == {"done": True, "method": "ip link set dev veth0 down", "reason": None}
+    checks = wait_for_action(env, "network_check", 2)
+    assert checks[-1].detail == {"cut": True, "interfaces": "", "kinds": ""}
+    assert linux.read_network(netns.prefix).cut
+    mark = store_of(env).load(incident_id).step_mark("cut_network")
+    assert mark.how == VERIFIED and before <= mark.at <= datetime.now().astimezone()
     harness.wait_for(lambda: harness.count_near(screenshot(env, "network-cut", guide.wid), rgb(GREEN), 10) > 500,
                      what="« Réseau coupé » in green")
+    harness.wait_for(lambda: unmapped(env, guide.wid) <= 1, what="the countdowns' band shown")
+    after = inspect(env, tmp_path, ["cut_network"], prefix=netns.prefix)["cut_network"]
+    assert after["band"][2] and after["overflow"] <= 0, after["overflow"]  # no scrolling with the band either
+
+
+def test_without_the_right_to_cut_the_guide_offers_no_button(env, services, tmp_path, netns):
+    """Issue 19, point 2: CAP_NET_ADMIN dropped (setpriv), no NetworkManager, ConnMan or rfkill: no
+    « Couper le réseau » button, no NetworkManager in any text, the manual steps with the Wi-Fi icon where
+    this desktop (KDE) has it. « C'est fait : vérifier » still checks."""
+    env = dict(env, XDG_CURRENT_DESKTOP="KDE")
+    seed(env, step="cut_network")
+    drop = (*netns.prefix, "setpriv", "--inh-caps=-all", "--bounding-set=-net_admin")
+    layout = inspect(env, tmp_path, ["cut_network"], prefix=drop)["cut_network"]
+    assert set(layout["buttons"]) == {"check"} and layout["overflow"] <= 0, layout["overflow"]
+    texts = layout["texts"]
+    assert "Couper le réseau" not in texts and not any("NetworkManager" in text for text in texts)
+    assert fr("Vigie ne peut pas couper le réseau lui-même sur cet ordinateur. Faites-le à la main~:") in texts
+    assert fr("Wi-Fi~: cliquez sur l’icône réseau près de l’horloge, en bas à droite de l’écran, puis coupez le "
+              "Wi-Fi ou activez le mode avion.") in texts
+    guide = open_guide(services, env, tmp_path / "stderr.txt", prefix=drop)
+    guide.wait_step(1, env, band=False)
+    screenshot(env, "network-no-right", guide.wid)
+    netns.ip("link", "set", "veth0", "down")  # the cable pulled out by hand
+    click(env, guide, layout["buttons"]["check"])
+    (check,) = wait_for_action(env, "network_check")
+    assert check.detail["cut"] is True
+    assert store_of(env).find_open().step_mark("cut_network").how == VERIFIED
+    assert not guide.traceback()
+
+
+def test_a_second_opener_brings_the_first_guide_forward_and_exits(env, services, tmp_path):
+    """Issue 19, point 4: one window per incident, whichever process opens it."""
+    seed(env)
+    first = open_guide(services, env, tmp_path / "stderr-1.txt")
+    first.wait_step(1, env, band=False)
+    harness.show_ransom_screen(services, env)
+    (other,) = harness.xdo(env, "search", "--onlyvisible", "--name", "vigie-test-ransom").split()
+    subprocess.run(["xdotool", "windowraise", other], env=env, check=True, timeout=10)
+    harness.wait_for(lambda: (o := harness.stacking(env)).index(int(other)) > o.index(first.wid), what="covered")
+    with (tmp_path / "stderr-2.txt").open("w") as sink:
+        second = subprocess.run([sys.executable, "-c", CODE, "--lang", "fr"], env=env, stdout=subprocess.PIPE,
+                                stderr=sink, text=True, timeout=60)
+    assert (second.returncode, second.stdout) == (0, "already-open\n")
+    harness.wait_for(lambda: (o := harness.stacking(env)).index(first.wid) > o.index(int(other)), what="raised")
+    assert harness.window_ids(env, CLASS_NAME) == {first.wid}
+    terminal = harness.run_vigie(env, "incident")  # the same from a terminal, said in French
+    assert terminal.returncode == 0, terminal.stderr
+    assert terminal.stdout.splitlines()[-1] == fr("Le guide de cet incident est déjà ouvert~: Vigie l’a mis au "
+                                                  "premier plan.")
+    assert harness.window_ids(env, CLASS_NAME) == {first.wid}
+    first.proc.send_signal(signal.SIGKILL)  # the lock goes with the process: a new guide may open
+    first.proc.wait(10)
+    again = open_guide(services, env, tmp_path / "stderr-3.txt")
+    again.wait_step(1, env, band=False)
+    assert harness.window_ids(env, CLASS_NAME) == {again.wid}
 
 
 def test_copy_the_evidence_through_the_folder_dialog(env, services, tmp_path):
@@ -444,6 +526,34 @@ def test_copy_the_evidence_through_the_folder_dialog(env, services, tmp_path):
     assert "note 0" in (Path(copy.detail["path"]) / "notes.txt").read_text(encoding="utf-8")
     harness.wait_for(lambda: harness.count_near(screenshot(env, "copied", guide.wid), rgb(GREEN), 10) > 300,
                      what="« Copiées et vérifiées » in green")
+
+
+def test_one_zip_file_for_the_it_provider_through_the_folder_dialog(env, services, tmp_path):
+    """Issue 19, point 7, from the guide: « Un seul fichier zip », a folder chosen in the dialog, the zip read back
+    and checked, said in green."""
+    import zipfile
+
+    incident_id = seed(env, step="evidence", notes=1)
+    layout = inspect(env, tmp_path, ["evidence"])["evidence"]
+    drive = tmp_path / "usb key"
+    drive.mkdir()
+    guide = open_guide(services, env, tmp_path / "stderr.txt")
+    guide.wait_step(4, env)
+    click(env, guide, layout["buttons"]["export"])
+    harness.wait_for(lambda: harness.window_ids(env, "__tk_choosedir"), what="the folder dialog")
+    harness.wait_for(lambda: harness.focused_window(env) != guide.wid, what="the dialog focused")
+    subprocess.run(["xdotool", "type", "--delay", "10", str(drive)], env=env, check=True, timeout=30)
+    for _ in range(2):  # as for the copy: open the folder typed, then choose it
+        subprocess.run(["xdotool", "key", "Return"], env=env, check=True, timeout=10)
+        time.sleep(0.5)
+    (export,) = wait_for_action(env, "evidence_export")
+    (written,) = drive.glob(f"Vigie-incident-{incident_id}-*.zip")
+    assert export.detail["verified"] is True and export.detail["path"] == str(written)
+    assert export.detail["sha256"] == evidence.sha256_file(written)
+    with zipfile.ZipFile(written) as archive:
+        assert {"SHA256SUMS.txt", "notes.txt", "incident.json"} <= set(archive.namelist())
+    harness.wait_for(lambda: harness.count_near(screenshot(env, "zip-written", guide.wid), rgb(GREEN), 10) > 300,
+                     what="« Fichier zip écrit et vérifié » in green")
 
 
 def test_done_after_each_call_is_kept_with_its_time(env, services, tmp_path):
@@ -505,7 +615,7 @@ def test_incident_over_asks_first_then_archives(env, services, tmp_path):
 def test_sigterm_closes_the_window_and_keeps_the_incident(env, services, tmp_path):
     incident_id = seed(env)
     guide = open_guide(services, env, tmp_path / "stderr.txt")
-    guide.wait_step(1, env)
+    guide.wait_step(1, env, band=False)
     guide.proc.terminate()  # what the agent does on Quit
     assert guide.finish() == (0, [])
     assert not guide.traceback()
@@ -515,7 +625,7 @@ def test_sigterm_closes_the_window_and_keeps_the_incident(env, services, tmp_pat
 def test_sigusr1_brings_the_guide_to_the_front(env, services, tmp_path):
     seed(env)
     guide = open_guide(services, env, tmp_path / "stderr.txt")
-    guide.wait_step(1, env)
+    guide.wait_step(1, env, band=False)
     harness.show_ransom_screen(services, env)
     (other,) = harness.xdo(env, "search", "--onlyvisible", "--name", "vigie-test-ransom").split()
     subprocess.run(["xdotool", "windowraise", other], env=env, check=True, timeout=10)

@@ -69,7 +69,8 @@ def _state_tooltip(findings: Mapping[str, Finding]) -> Text:
 def tray_entries(features: Sequence[type[Feature]]) -> list[TrayEntry]:
     """The tray menu: « Verrouiller maintenant » first, urgent feature items, the core's, feature tools."""
     def items(place: Place) -> list[TrayEntry]:
-        return [TrayEntry(i.label, f"{f.id}:{i.action}") for f in features for i in f.menu if i.place == place]
+        return [TrayEntry(i.label, f"{f.id}:{i.action}", only_while=i.only_while, hidden_while=i.hidden_while)
+                for f in features for i in f.menu if i.place == place]
 
     return [TrayEntry(T("Lock now"), LOCK_NOW, default=True), *items(Place.URGENT),
             TrayEntry(T("Security status…"), SHOW_STATUS), TrayEntry(T("Check now"), CHECK_NOW), *items(Place.TOOLS)]
@@ -189,6 +190,7 @@ class Agent:
         findings = status.findings
         self.tray.show(overall_severity(findings), render(tooltip(findings, status.notes), self.tr))
         self.tray.show_menu_line(render(status.menu_line, self.tr) if status.menu_line else "")
+        self.tray.show_notes(frozenset(status.notes))  # menu items shown while a note is set
         checks = [self.engine.checks[i] for i in findings]
         document = report.to_json(checks, list(findings.values()), self.loaded, self.platform.name,
                                   self.language, self.tr, now())

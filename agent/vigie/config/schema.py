@@ -121,6 +121,18 @@ class Contacts(Section):
     insurance_policy_number: Annotated[str, msgspec.Meta(max_length=60)] = ""
 
 
+class Practice(Section):
+    """Who the practice is, for the incident report's header (issue 19, point 6). Optional, usually set by
+    the IT provider's policy; an empty value is left out of the report."""
+
+    name: Annotated[str, msgspec.Meta(max_length=120)] = ""  # « Cabinet médical des Tilleuls »
+    practitioner: Annotated[str, msgspec.Meta(max_length=120)] = ""  # « Dr Claire Martin »
+    rpps: Annotated[str, msgspec.Meta(pattern=r"^(\d{11})?$")] = ""  # the 11-digit RPPS number
+    address: Annotated[str, msgspec.Meta(max_length=300)] = ""  # its postal code names the ARS
+    phone: Annotated[str, msgspec.Meta(max_length=40)] = ""
+    ars_contact: Annotated[str, msgspec.Meta(max_length=200)] = ""  # the region's health agency, if known
+
+
 class Lock(Section):
     # Used when the desktop offers no way to lock (e.g. "i3lock -n", "xsecurelock"). Linux only.
     locker_command: Annotated[str, msgspec.Meta(max_length=300)] = ""
@@ -179,6 +191,7 @@ class Config(msgspec.Struct, kw_only=True):
     wifi_security: WifiSecuritySettings = msgspec.field(default_factory=WifiSecuritySettings)
     password_manager: PasswordManagerSettings = msgspec.field(default_factory=PasswordManagerSettings)
     tips: TipsSettings = msgspec.field(default_factory=TipsSettings)
+    practice: Practice = msgspec.field(default_factory=Practice)
 
 
 SECTIONS: dict[str, type[Section]] = {

@@ -65,6 +65,8 @@ class MenuItem:
     label: Text
     action: str  # the feature's own action name: act(action) is called on the engine thread
     place: Place = Place.TOOLS
+    only_while: str | None = None  # shown only while the tooltip note with this key is set (Services.set_note)
+    hidden_while: str | None = None  # hidden while it is set
 
 
 @dataclass(frozen=True)

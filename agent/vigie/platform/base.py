@@ -118,12 +118,18 @@ class ScanResult:
         return bool(self.findings)
 
 
+# What a connection is, in the words the user knows (NetworkState.kinds): the guide names these, never
+# an interface name (issue 19, point 2).
+WIRED, WIFI, MOBILE, PHONE, VPN, OTHER = "wired", "wifi", "mobile", "phone", "vpn", "other"
+
+
 @dataclass(frozen=True)
 class NetworkState:
     """Is this computer still connected? ("cut": no default route, no routable address in use.)"""
 
     connected: tuple[str, ...]  # interfaces with a routable address and a route through them
     default_via: tuple[str, ...]  # interfaces that carry a default route
+    kinds: tuple[tuple[str, str], ...] = ()  # (interface, WIRED | WIFI | …) where the platform knows it
 
     @property
     def cut(self) -> bool:
@@ -132,6 +138,9 @@ class NetworkState:
     @property
     def interfaces(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys((*self.default_via, *self.connected)))
+
+    def kind_of(self, interface: str) -> str:
+        return dict(self.kinds).get(interface, OTHER)
 
     def detail(self) -> dict[str, str | bool]:
         return {"cut": self.cut, "connected": ", ".join(self.connected), "default_via": ", ".join(self.default_via)}
@@ -276,6 +285,11 @@ class Platform(Protocol):
 
     def network_state(self) -> NetworkState:
         """Which interfaces still connect this computer. Raise PlatformError when it cannot be read."""
+        ...
+
+    def can_cut_network(self) -> bool:
+        """Whether Vigie has a way, and the right, to cut the network here (the guide offers its button
+        only then). Quick: looks for the tools and rights, cuts nothing."""
         ...
 
     def cut_network(self, timeout: float) -> str:

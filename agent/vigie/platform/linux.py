@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import select
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from vigie.bounded import bounded_call
@@ -331,6 +333,9 @@ class _LockAttempts:
 
 NETWORK_TIMEOUT = 30.0  # s; nmcli may take a few seconds to bring everything down
 NETWORK_CHECK_TIMEOUT = 10.0
+PROBE_TIMEOUT = 3.0  # s; "is NetworkManager / ConnMan running here?": the guide waits for the answer
+NO_WAY_TO_CUT = T("Vigie has no way to cut the network on this computer.")
+CUT_REFUSED = T("The system refused to cut the network.")
 
 
 def linux_ip_json(args: Sequence[str], prefix: Sequence[str] = (), timeout: float = NETWORK_CHECK_TIMEOUT) -> str:
@@ -338,18 +343,151 @@ def linux_ip_json(args: Sequence[str], prefix: Sequence[str] = (), timeout: floa
     return proc.run([*prefix, "ip", "-j", *args], timeout).stdout
 
 
+def sysfs_net_facts(interface: str, root: Path = Path("/sys/class/net")) -> dict[str, str]:
+    """What the kernel says of an interface beyond `ip`: wireless or not, its device type, its driver."""
+    folder = root / interface
+    facts: dict[str, str] = {}
+    if (folder / "wireless").exists() or (folder / "phy80211").exists():
+        facts["wireless"] = "1"
+    try:
+        for line in (folder / "uevent").read_text().splitlines():
+            key, _, value = line.partition("=")
+            if key == "DEVTYPE":
+                facts["devtype"] = value
+    except OSError:
+        pass
+    with contextlib.suppress(OSError):
+        facts["driver"] = os.path.basename(os.readlink(folder / "device" / "driver"))
+    return facts
+
+
 def read_network(prefix: Sequence[str] = ()) -> NetworkState:
-    links = parsers.parse_ip_json(linux_ip_json(["addr", "show"], prefix))
+    """`ip` for addresses and routes (-d: the link kind, veth, tun…); sysfs for Wi-Fi and drivers, except
+    under a prefix (another namespace: this process's /sys is not that namespace's)."""
+    links = parsers.parse_ip_json(linux_ip_json(["-d", "addr", "show"], prefix))
     routes = parsers.parse_ip_json(linux_ip_json(["-4", "route", "show"], prefix))
     routes += parsers.parse_ip_json(linux_ip_json(["-6", "route", "show"], prefix))
-    return parsers.assess_linux(links, routes)
+    facts = {} if prefix else {str(link.get("ifname")): sysfs_net_facts(str(link.get("ifname"))) for link in links
+                               if link.get("ifname")}
+    return parsers.assess_linux(links, routes, facts)
 
 
-def cut_linux(timeout: float = NETWORK_TIMEOUT) -> str:
+# --- cutting: every way the system may offer, each one OS call in a small function ---
+
+def nmcli_running(timeout: float = PROBE_TIMEOUT) -> bool:
     if shutil.which("nmcli") is None:
-        raise NotSupported(T("NetworkManager is not installed: Vigie cannot cut the network by itself here."))
-    proc.run(["nmcli", "networking", "off"], timeout)
+        return False
+    try:
+        return proc.run(["nmcli", "-t", "-f", "RUNNING", "general"], timeout, env=_tool_env()).stdout.strip() == \
+            "running"
+    except PlatformError as exc:
+        log.info("network: NetworkManager not usable: %s", exc.log_detail or exc)
+        return False
+
+
+def nmcli_networking_off(timeout: float) -> str:
+    proc.run(["nmcli", "networking", "off"], timeout, env=_tool_env())
     return "nmcli networking off"
+
+
+def connman_running(timeout: float = PROBE_TIMEOUT) -> bool:
+    if shutil.which("connmanctl") is None:
+        return False
+    try:
+        proc.run(["connmanctl", "state"], timeout, env=_tool_env())
+    except PlatformError as exc:
+        log.info("network: ConnMan not usable: %s", exc.log_detail or exc)
+        return False
+    return True
+
+
+def connman_offline(timeout: float) -> str:
+    proc.run(["connmanctl", "enable", "offline"], timeout, env=_tool_env())
+    return "connmanctl enable offline"
+
+
+def own_status() -> str:
+    return Path("/proc/self/status").read_text()
+
+
+def may_set_links_down() -> bool:
+    """`ip link set … down` needs CAP_NET_ADMIN (root has it, unless it was dropped)."""
+    if shutil.which("ip") is None:
+        return False
+    try:
+        return parsers.has_capability(own_status(), parsers.CAP_NET_ADMIN)
+    except OSError:
+        return False
+
+
+def ip_link_down(interface: str, timeout: float) -> str:
+    proc.run(["ip", "link", "set", "dev", interface, "down"], timeout)
+    return f"ip link set dev {interface} down"
+
+
+def rfkill_usable() -> bool:
+    """rfkill switches radios off (Wi-Fi, mobile); /dev/rfkill is writable by the logged-in user on
+    most desktops (logind gives it), never otherwise."""
+    return shutil.which("rfkill") is not None and os.access("/dev/rfkill", os.W_OK)
+
+
+def rfkill_block(kind: str, timeout: float) -> str:
+    proc.run(["rfkill", "block", kind], timeout)
+    return f"rfkill block {kind}"
+
+
+@dataclass(frozen=True)
+class CutMethod:
+    name: str
+    run: Callable[[NetworkState, float], list[str]]  # the state read just before; returns what it did
+
+
+def _links_down(state: NetworkState, timeout: float) -> list[str]:
+    return [ip_link_down(interface, timeout) for interface in state.interfaces]
+
+
+def cut_methods() -> list[CutMethod]:
+    """In the order tried: the network managers first (they would bring a link back up), then the
+    links themselves, then the radios."""
+    found = []
+    if nmcli_running():
+        found.append(CutMethod("nmcli", lambda _state, timeout: [nmcli_networking_off(timeout)]))
+    if connman_running():
+        found.append(CutMethod("connman", lambda _state, timeout: [connman_offline(timeout)]))
+    if may_set_links_down():
+        found.append(CutMethod("ip", _links_down))
+    if rfkill_usable():
+        found.append(CutMethod("rfkill", lambda _state, timeout: [rfkill_block("wifi", timeout),
+                                                                  rfkill_block("wwan", timeout)]))
+    return found
+
+
+def cut_linux(timeout: float = NETWORK_TIMEOUT, methods: Sequence[CutMethod] | None = None,
+              read: Callable[[], NetworkState] = read_network) -> str:
+    """Each available way in turn until the network reads as cut; returns what was done (the caller
+    checks the state again: a method may succeed and leave a connection up). NotSupported when there is
+    no way at all; ToolFailed when every way was refused."""
+    methods = cut_methods() if methods is None else methods
+    if not methods:
+        raise NotSupported(NO_WAY_TO_CUT, "no nmcli, connman, CAP_NET_ADMIN or rfkill")
+    done: list[str] = []
+    refused: list[str] = []
+    for method in methods:
+        try:
+            done += method.run(read(), timeout)
+        except PlatformError as exc:
+            log.warning("network: %s did not cut: %s", method.name, exc.log_detail or exc)
+            refused.append(f"{method.name}: {exc.log_detail or exc}")
+            continue
+        try:
+            if read().cut:
+                break
+        except PlatformError:  # cannot tell: the next way costs nothing
+            continue
+    if not done:
+        raise ToolFailed(CUT_REFUSED, "; ".join(refused))
+    log.info("network: cut with %s", ", ".join(done))
+    return ", ".join(done)
 
 
 class LinuxPlatform:
@@ -570,6 +708,9 @@ class LinuxPlatform:
 
     def network_state(self) -> NetworkState:
         return read_network()
+
+    def can_cut_network(self) -> bool:
+        return bool(cut_methods())
 
     def cut_network(self, timeout: float) -> str:
         return cut_linux(timeout)

@@ -7,6 +7,7 @@ import logging
 import os
 import platform
 import re
+import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -112,7 +113,26 @@ def macos_route_get(family: str, timeout: float = NETWORK_CHECK_TIMEOUT) -> str:
 
 def read_network() -> NetworkState:
     routes = [parsers.parse_route_get(macos_route_get(family)) for family in ("-inet", "-inet6")]
-    return NetworkState(addressed_interfaces(), tuple(dict.fromkeys(r for r in routes if r)))
+    try:
+        ports = parsers.parse_hardware_ports(_networksetup("-listallhardwareports"))
+    except PlatformError as exc:  # the state is still right; the connections are then named "other"
+        log.warning("network: hardware ports unreadable: %s", exc)
+        ports = []
+    return macos_network_state(addressed_interfaces(), [r for r in routes if r], ports)
+
+
+def macos_network_state(connected: Sequence[str], routes: Sequence[str],
+                        ports: Sequence[tuple[str, str]]) -> NetworkState:
+    """Pure: tested on a real `networksetup -listallhardwareports`."""
+    default_via = tuple(dict.fromkeys(routes))
+    kinds = parsers.macos_connection_kinds(ports)
+    used = dict.fromkeys((*default_via, *connected))
+    return NetworkState(tuple(connected), default_via, tuple((name, parsers.macos_kind(name, kinds)) for name in used))
+
+
+def can_cut_network() -> bool:
+    """networksetup turns Wi-Fi off for any user (the services may need an administrator)."""
+    return shutil.which("networksetup") is not None
 
 
 def _networksetup(*args: str, timeout: float = NETWORK_CHECK_TIMEOUT) -> str:
@@ -240,6 +260,9 @@ class MacPlatform:
 
     def network_state(self) -> NetworkState:
         return read_network()
+
+    def can_cut_network(self) -> bool:
+        return can_cut_network()
 
     def cut_network(self, timeout: float) -> str:
         return cut_network(timeout)

@@ -9,7 +9,19 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from vigie.model import T
-from vigie.platform.base import BackupRecord, NetworkState, PendingUpdate, ToolFailed, Volume
+from vigie.platform.base import (
+    MOBILE,
+    OTHER,
+    PHONE,
+    VPN,
+    WIFI,
+    WIRED,
+    BackupRecord,
+    NetworkState,
+    PendingUpdate,
+    ToolFailed,
+    Volume,
+)
 
 # --- apt -------------------------------------------------------------------------------------
 # "Inst librsvg2-2 [2.40.16-1+b1] (2.40.21-0+deb9u1 Debian-Security:9/oldstable [amd64]) []"
@@ -674,9 +686,12 @@ def _usable(route: Mapping) -> bool:
             and not dst.startswith(("fe80:", "ff00:")))
 
 
-def assess_linux(links: Iterable[Mapping], routes: Iterable[Mapping]) -> NetworkState:
-    """From `ip -j addr` and `ip -j route` (IPv4 and IPv6 together)."""
+def assess_linux(links: Iterable[Mapping], routes: Iterable[Mapping],
+                 facts: Mapping[str, Mapping[str, str]] | None = None) -> NetworkState:
+    """From `ip -j -d addr` and `ip -j route` (IPv4 and IPv6 together); facts: sysfs, per interface."""
     links = list(links)
+    kinds = {str(link.get("ifname")): linux_connection_kind(link, (facts or {}).get(str(link.get("ifname")), {}))
+             for link in links}
     loopbacks = {"lo"} | {str(link.get("ifname")) for link in links if _is_loopback(link)}
     links = [link for link in links if not _is_loopback(link)]
     usable = [route for route in routes if _usable(route)]
@@ -685,7 +700,80 @@ def assess_linux(links: Iterable[Mapping], routes: Iterable[Mapping]) -> Network
                       if _is_live(link) and _routable(link) and link.get("ifname") in routed)
     default_via = tuple(dict.fromkeys(dev for route in usable if route.get("dst") == "default"
                                       for dev in _route_devices(route) if dev not in loopbacks))
-    return NetworkState(connected, default_via)
+    used = dict.fromkeys((*default_via, *connected))
+    return NetworkState(connected, default_via, tuple((name, kinds.get(name, OTHER)) for name in used))
+
+
+_VPN_KINDS = {"tun", "wireguard", "ipip", "gre", "gretap", "sit", "ip6tnl", "vti", "vti6", "ip6gre", "xfrm"}
+_PHONE_DRIVERS = {"rndis_host", "ipheth"}  # Android and iPhone sharing their connection over USB
+_MOBILE_DRIVERS = {"qmi_wwan", "cdc_mbim", "huawei_cdc_ncm", "sierra_net"}
+
+
+def linux_connection_kind(link: Mapping, facts: Mapping[str, str]) -> str:
+    """A link of `ip -j -d addr`, and what sysfs says of it (sysfs_net_facts), in the user's words."""
+    info = link.get("linkinfo") if isinstance(link.get("linkinfo"), Mapping) else {}
+    if facts.get("wireless") or facts.get("devtype") == "wlan":
+        return WIFI
+    if facts.get("devtype") == "wwan" or facts.get("driver") in _MOBILE_DRIVERS:
+        return MOBILE
+    if facts.get("driver") in _PHONE_DRIVERS:
+        return PHONE
+    if info.get("info_kind") in _VPN_KINDS or link.get("link_type") in ("none", "ppp"):
+        return VPN
+    return WIRED if link.get("link_type") == "ether" else OTHER
+
+
+CAP_NET_ADMIN = 12
+
+
+def has_capability(status_text: str, bit: int) -> bool:
+    """/proc/self/status: is capability `bit` in the effective set (CapEff, hexadecimal)?"""
+    for line in status_text.splitlines():
+        key, _, value = line.partition(":")
+        if key == "CapEff":
+            try:
+                return bool(int(value.strip(), 16) >> bit & 1)
+            except ValueError:
+                return False
+    return False
+
+
+def macos_connection_kinds(ports: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """`networksetup -listallhardwareports` pairs → device: kind. Devices it does not list (utun, ppp)
+    are VPNs or modems: see macos_kind."""
+    kinds = {}
+    for port, device in ports:
+        name = port.lower()
+        if name in ("wi-fi", "airport"):
+            kinds[device] = WIFI
+        elif "iphone" in name or "ipad" in name or "bluetooth" in name:
+            kinds[device] = PHONE
+        elif "ethernet" in name or "lan" in name or "thunderbolt" in name:
+            kinds[device] = WIRED
+    return kinds
+
+
+def macos_kind(device: str, kinds: Mapping[str, str]) -> str:
+    if device in kinds:
+        return kinds[device]
+    return VPN if device.startswith(("utun", "ipsec", "ppp")) else OTHER
+
+
+def windows_connection_kind(alias: str) -> str:
+    """Windows names its adapters « Ethernet », « Wi-Fi », « Cellular » (« Cellulaire »), « Connexion au réseau
+    local »… by default; the user may rename them: then the kind is unknown."""
+    name = alias.lower()
+    if any(word in name for word in ("wi-fi", "wifi", "wlan", "wireless", "sans fil")):
+        return WIFI
+    if any(word in name for word in ("cellular", "cellulaire", "mobile", "wwan")):
+        return MOBILE
+    if "bluetooth" in name:
+        return PHONE
+    if any(word in name for word in ("vpn", "wireguard", "openvpn", "tap-", "forticlient")):
+        return VPN
+    if any(word in name for word in ("ethernet", "local area connection", "réseau local")):
+        return WIRED
+    return OTHER
 
 
 def addressed_interfaces(stats: Mapping[str, object], addresses: Mapping[str, Iterable[object]]) -> tuple[str, ...]:

@@ -257,7 +257,20 @@ def file_security(path: str) -> tuple[str, list[tuple[int, int, int, str]] | Non
 
 def read_network() -> NetworkState:
     routes = parsers.parse_windows_routes(_powershell(WINDOWS_DEFAULT_ROUTES, NETWORK_CHECK_TIMEOUT * 3))
-    return NetworkState(addressed_interfaces(), routes)
+    return windows_network_state(addressed_interfaces(), routes)
+
+
+def windows_network_state(connected: Sequence[str], routes: Sequence[str]) -> NetworkState:
+    """psutil and Get-NetRoute both name adapters by their alias (« Ethernet », « Wi-Fi »): the kind comes
+    from it (pure: tested on Windows' default names)."""
+    used = dict.fromkeys((*routes, *connected))
+    return NetworkState(tuple(connected), tuple(routes),
+                        tuple((name, parsers.windows_connection_kind(name)) for name in used))
+
+
+def can_cut_network() -> bool:
+    """Disable-NetAdapter needs an administrator: the guide offers its button only then."""
+    return windows_is_admin()
 
 
 def cut_network(timeout: float = NETWORK_TIMEOUT) -> str:
@@ -387,6 +400,9 @@ class WindowsPlatform:
 
     def network_state(self) -> NetworkState:
         return read_network()
+
+    def can_cut_network(self) -> bool:
+        return can_cut_network()
 
     def cut_network(self, timeout: float) -> str:
         return cut_network(timeout)

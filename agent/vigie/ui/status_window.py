@@ -135,6 +135,19 @@ def load_snapshot(path: Path) -> Report | Fault:
         return Fault.UNREADABLE
 
 
+def incident_key() -> object:
+    """Changes when an incident's state changes on disk, and every minute while one is open."""
+    from vigie.features.incident.state import IncidentStore  # light: no Tk, no PDF
+    from vigie.features.incident.watch import signature
+
+    try:
+        found = signature(IncidentStore())
+    except Exception:  # an unreadable incidents folder: no card, never a crash
+        log.exception("status window: incidents folder unreadable")
+        return None
+    return (found, datetime.now().strftime("%H:%M")) if found else None
+
+
 def stat_key(path: Path) -> tuple[int, int, int] | None:
     """Changes whenever the agent replaces the file (new inode) or rewrites it."""
     try:
@@ -254,8 +267,9 @@ class StatusWindow:
     # content, rebuilt on every change
 
     def refresh(self) -> None:
-        """Re-read the snapshot if it changed since the last look (one stat call otherwise)."""
-        key = stat_key(self.snapshot)
+        """Re-read the snapshot if it changed since the last look (one stat call otherwise), or the
+        incident's state (a few stat calls), or the minute while an incident is open (its countdowns)."""
+        key = (stat_key(self.snapshot), incident_key())
         if key != self._key:
             self._key = key
             self.render(load_snapshot(self.snapshot))
@@ -266,6 +280,7 @@ class StatusWindow:
             child.destroy()
         self.canvas.yview_moveto(0)
         try:
+            self._incident_card()
             if isinstance(state, Report):
                 self._render_report(state)
             else:
@@ -283,6 +298,24 @@ class StatusWindow:
         for check in sorted_checks(report):
             self._check_card(check)
         self._set_notice([safe_text(problem.message) for problem in report.config.problems])
+
+    def _incident_card(self) -> None:
+        """While an incident is open, a red card on top: its step, its countdowns, how to resume the guide
+        (issue 19, point 4). Read from the incident's own state, which the agent follows too."""
+        from vigie.features.incident.deadlines import status_card
+
+        try:
+            card = status_card(datetime.now().astimezone())
+        except Exception:  # a damaged incident file must not take the window down
+            log.exception("status window: incident state unreadable")
+            return
+        if card is None:
+            return
+        title, left, hint = (render(text, self.tr) for text in card)
+        body = self._card(Severity.CRITICAL)
+        self._wrapping(ttk.Label(body, text=safe_text(title), style="Heading.TLabel"), 0).pack(anchor="w")
+        self._wrapping(ttk.Label(body, text=safe_text(left), style="Strong.TLabel"), 0).pack(anchor="w", pady=(4, 0))
+        self._wrapping(ttk.Label(body, text=safe_text(hint), style="Body.TLabel"), 0).pack(anchor="w", pady=(4, 0))
 
     def _render_fault(self, fault: Fault) -> None:
         head, message, hint = (render(text, self.tr) for text in FAULT_TEXTS[fault])

@@ -73,6 +73,8 @@ class TrayEntry:
     label: Text
     action: str  # handed to on_action: a core command or "feature:action"
     default: bool = False  # the left click (GTK) / bold item
+    only_while: str | None = None  # shown only while this tooltip note is set (see show_notes)
+    hidden_while: str | None = None  # hidden while it is set
 
 
 class Tray:
@@ -82,6 +84,7 @@ class Tray:
         self._on_action = on_action
         self._on_quit = on_quit
         self._menu_line = ""  # e.g. « Carte CPS : dans le lecteur »; "" hides the line
+        self._notes: frozenset[str] = frozenset()  # keys of the tooltip notes set now (an incident is open)
         self.stopped_by: str | None = None  # the signal that stopped it (SIGTERM...), for the journal
         self._pystray, self.backend = load_pystray()
         self._icon = self._pystray.Icon("vigie", draw_icon(ICON_SIZE, Severity.UNKNOWN),
@@ -91,10 +94,17 @@ class Tray:
         item, menu = self._pystray.MenuItem, self._pystray.Menu
         return menu(
             item(lambda _: self._menu_line, None, enabled=False, visible=lambda _: bool(self._menu_line)),
-            *(item(render(e.label, self.tr), self._command(e.action), default=e.default) for e in entries),
+            *(item(render(e.label, self.tr), self._command(e.action), default=e.default,
+                   visible=self._visibility(e)) for e in entries),
             menu.SEPARATOR,
             item(render(T("Quit"), self.tr), self._quit),
         )
+
+    def _visibility(self, entry: TrayEntry) -> bool | Callable[[object], bool]:
+        if entry.only_while is None and entry.hidden_while is None:
+            return True
+        return lambda _item: ((entry.only_while is None or entry.only_while in self._notes)
+                              and (entry.hidden_while is None or entry.hidden_while not in self._notes))
 
     def _command(self, action: str) -> Callable[[object, object], None]:
         def callback(icon: object, item: object) -> None:  # pystray allows at most two parameters
@@ -149,6 +159,12 @@ class Tray:
         """The inactive line at the top of the menu ("" hides it: nothing to say)."""
         if text != self._menu_line:
             self._menu_line = text
+            self._icon.update_menu()
+
+    def show_notes(self, keys: frozenset[str]) -> None:
+        """The tooltip notes set now: the menu is rebuilt when that changes items shown only with one."""
+        if keys != self._notes:
+            self._notes = keys
             self._icon.update_menu()
 
     def stop(self) -> None:

@@ -10,6 +10,7 @@ import json
 import logging
 import sys
 from datetime import datetime
+from pathlib import Path
 
 from vigie import filenames
 from vigie.features.incident import network
@@ -18,7 +19,9 @@ from vigie.features.incident.deadlines import Deadline, deadlines, remaining_tex
 from vigie.features.incident.report import STEP_TITLES, format_when, write_report
 from vigie.features.incident.state import (
     DISK_FULL,
+    NETWORK_STEP,
     STEPS,
+    VERIFIED,
     Action,
     Incident,
     IncidentError,
@@ -27,7 +30,7 @@ from vigie.features.incident.state import (
 )
 from vigie.i18n import render, resolve_language, translator
 from vigie.journal import open_journal
-from vigie.model import T, Text
+from vigie.model import TN, T, Text
 from vigie.platform.base import PlatformError
 
 log = logging.getLogger(__name__)
@@ -36,12 +39,15 @@ NO_INCIDENT = T("No incident is open.")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    incident = sub.add_parser("incident", help="« Je pense être attaqué » : ouvrir le guide (sans action), "
-                                               "suivre l’incident, créer le rapport")
+    incident = sub.add_parser("incident", help="« Vous pensez être victime d’une attaque ? » : ouvrir le guide "
+                                               "(sans action), suivre l’incident, créer le rapport")
     incident.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS)
     actions = incident.add_subparsers(dest="action", metavar="ACTION")
     actions.add_parser("status", help="l’incident en cours et le temps restant pour la plainte et la CNIL")
-    actions.add_parser("report", help="créer le rapport PDF de l’incident et afficher son chemin")
+    actions.add_parser("report", help="créer le rapport PDF de l’incident et dire où il est")
+    export = actions.add_parser("export", help="écrire les preuves en un seul fichier .zip (avec leurs empreintes) "
+                                               "dans DOSSIER, une clé USB par exemple, puis le vérifier")
+    export.add_argument("destination", type=Path, metavar="DOSSIER")
     actions.add_parser("close", help="terminer l’incident (il est archivé, jamais effacé)")
     check = actions.add_parser("network", help="vérifier que le poste n’a plus aucune connexion réseau")
     check.add_argument("--json", action="store_true", help="sortie JSON")
@@ -64,7 +70,9 @@ def run_command(args: argparse.Namespace) -> int:
         if args.action == "status":
             return print_status(store, tr)
         if args.action == "report":
-            return make_report(store, tr)
+            return make_report(store, tr, configured_contacts(loaded.config))
+        if args.action == "export":
+            return export(store, args.destination, tr)
         if args.action == "close":
             return close(store, tr)
         return open_guide(store, language, configured_contacts(loaded.config), tr)
@@ -125,12 +133,13 @@ def deadline_state(deadline: Deadline, tr: gettext.NullTranslations) -> Text:
     return T("{left} left, until {when}", left=remaining_text(deadline), when=when)
 
 
-def make_report(store: IncidentStore, tr: gettext.NullTranslations) -> int:
+def make_report(store: IncidentStore, tr: gettext.NullTranslations, contacts: IncidentContacts | None = None) -> int:
     from vigie.features.incident import evidence
 
     incident = store.find_open()
     if incident is None:
         return _fail(NO_INCIDENT, tr)
+    incident = store.update_contacts(incident, contacts)  # the practice as named in the settings now
     journal, _problem = open_journal()
     try:
         evidence.collect(store, incident.id, now(), journal)
@@ -142,7 +151,36 @@ def make_report(store: IncidentStore, tr: gettext.NullTranslations) -> int:
         return _fail(T("The report could not be written: {reason}", reason=exc.strerror or str(exc)), tr)
     finally:
         journal.close()
-    print(filenames.readable(str(path)))
+    _say(T("The report is ready: {path}", path=str(path)), tr)
+    _say(T("It sits in the incident's evidence folder, with the screenshots, the notes and their fingerprints."),
+         tr)
+    _say(T("To hand everything to your IT provider or an expert, on a USB drive for example: "
+           "vigie incident export FOLDER"), tr)
+    return EXIT_OK
+
+
+def export(store: IncidentStore, destination: Path, tr: gettext.NullTranslations) -> int:
+    """The evidence as one zip file, read back and checked (issue 19, point 7)."""
+    from vigie.features.incident import evidence
+
+    incident = store.find_open()
+    if incident is None:
+        return _fail(NO_INCIDENT, tr)
+    if not destination.is_dir():
+        return _fail(T("This folder does not exist: {path}", path=str(destination)), tr)
+    try:
+        result = evidence.export_zip(store, incident.id, destination, now())
+    except evidence.EvidenceError as exc:
+        return _fail(exc.reason, tr)
+    if not result.verified:
+        _fail(TN("The zip file was written, but {n} file differs once read back: use another drive.",
+                 "The zip file was written, but {n} files differ once read back: use another drive.",
+                 len(result.problems)), tr)
+        return EXIT_ERROR
+    _say(TN("Evidence written and checked: {n} file, with their fingerprints, in {path}",
+            "Evidence written and checked: {n} files, with their fingerprints, in {path}", result.files,
+            path=str(result.path)), tr)
+    _say(T("SHA-256 of the zip file: {digest}", digest=result.sha256), tr)
     return EXIT_OK
 
 
@@ -168,24 +206,27 @@ def check_network(as_json: bool, tr: gettext.NullTranslations) -> int:
     _note_check(state)
     if as_json:
         print(json.dumps({"cut": state.cut, "connected": list(state.connected),
-                          "default_via": list(state.default_via)}))
+                          "default_via": list(state.default_via), "kinds": dict(state.kinds)}))
     elif state.cut:
         _say(T("Network cut: no connection left."), tr)
     else:
-        _say(T("Still connected: {interfaces}", interfaces=", ".join(state.interfaces)), tr)
+        _say(T("Still connected: {connections}", connections=network.connections_text(state, with_names=True)), tr)
     return EXIT_OK if state.cut else EXIT_CONNECTED
 
 
 def _note_check(state: network.NetworkState) -> None:
-    """A check made during an incident goes into its timeline."""
+    """A check made during an incident goes into its timeline; a cut read here verifies step 1 (the IT
+    provider may run it remotely)."""
     store = IncidentStore()
     incident = store.find_open()
     if incident is None:
         return
+    at = now()
     try:
         with store.change(incident.id) as changed:
-            changed.actions.append(Action("network_check", now(), {"cut": state.cut,
-                                                                   "interfaces": ", ".join(state.interfaces)}))
+            changed.actions.append(Action("network_check", at, network.check_detail(state)))
+            if state.cut:
+                changed.mark_step(NETWORK_STEP, at, VERIFIED)
     except (OSError, IncidentError) as exc:
         log.warning("network check not added to the incident: %s", exc)
 

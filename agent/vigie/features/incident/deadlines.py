@@ -12,7 +12,7 @@ import enum
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from vigie.features.incident.state import IncidentNotSaved, IncidentStore
+from vigie.features.incident.state import STEPS, IncidentNotSaved, IncidentStore
 from vigie.model import T, Text
 
 WINDOW = timedelta(hours=72)
@@ -74,3 +74,21 @@ def open_incident_summary(now: datetime, store: IncidentStore | None = None) -> 
     except IncidentNotSaved as exc:
         return summary(exc.detected_at, now, exc.short_reason)
     return None if incident is None else summary(incident.detected_at, now)
+
+
+def status_card(now: datetime, store: IncidentStore | None = None) -> tuple[Text, Text, Text] | None:
+    """The status window's top card while an incident is open (read only): a title, the countdowns and what
+    to do; None when there is none."""
+    found = (store or IncidentStore()).peek()
+    if found is None:
+        return None
+    detected_at = found if isinstance(found, datetime) else found.detected_at
+    complaint, cnil = deadlines(detected_at, now)
+    left = T("Time left — complaint: {complaint} · CNIL: {cnil}", complaint=remaining_text(complaint),
+             cnil=remaining_text(cnil))
+    if isinstance(found, datetime):
+        return (T("Incident not saved yet (disk full)"), left,
+                T("Free some space, then choose “Resume the incident guide” in Vigie's menu."))
+    return (T("Incident in progress — step {n} of {total}", n=found.step_number, total=len(STEPS)), left,
+            T("The guide goes on where you left it: “Resume the incident guide” in Vigie's menu (the icon next "
+              "to the clock)."))

@@ -9,6 +9,7 @@ to the very names, the manifest holds the raw bytes as `sha256sum` expects them.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import hashlib
 import io
@@ -16,6 +17,7 @@ import logging
 import os
 import platform
 import shutil
+import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -266,6 +268,107 @@ def _copy_once(folder: Path, destination: Path, incident_id: str) -> CopyResult:
         raise EvidenceError(T("The evidence could not be copied there: {reason}", reason=exc.strerror or str(exc)),
                             str(exc)) from exc
     return CopyResult(target, verify(target))
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    files: int  # evidence files in the zip, the manifest not counted
+    sha256: str  # of the zip file as read back from the drive
+    problems: tuple[str, ...]  # names missing, extra or different in the zip, as read back
+
+    @property
+    def verified(self) -> bool:
+        return not self.problems
+
+
+def export_zip(store: IncidentStore, incident_id: str, destination: Path, now: datetime,
+               attempts: int = 2) -> ExportResult:
+    """The evidence folder as one zip file, DESTINATION/Vigie-incident-ID-TIME.zip, with SHA256SUMS.txt in it,
+    for the IT provider or the expert (issue 19, point 7). Written under a temporary name, flushed to the
+    drive, renamed; then read back from the drive and every file checked against the manifest. Like
+    copy_evidence, written outside the incident's lock: a file changed meanwhile makes it start again."""
+    folder = sync(store, store.load(incident_id))  # the notes and the state as they are now
+    for attempt in range(1, max(attempts, 1) + 1):
+        with store.lock(incident_id):
+            write_manifest(folder)
+            expected = read_manifest(folder)
+        result = _zip_once(folder, destination, f"Vigie-incident-{incident_id}-{stamp(now)}", attempt, expected)
+        if result.verified:
+            break
+        log.warning("evidence: the zip differs (%s); writing it again", ", ".join(result.problems[:5]))
+    with store.change(incident_id) as changed:
+        changed.actions.append(Action("evidence_export", now, {"path": str(result.path), "files": result.files,
+                                                               "sha256": result.sha256,
+                                                               "verified": result.verified}))
+    sync(store, changed)
+    return result
+
+
+def _zip_once(folder: Path, destination: Path, name: str, attempt: int, expected: dict[str, str]) -> ExportResult:
+    target = destination / f"{name}.zip" if attempt == 1 else destination / f"{name}-{attempt}.zip"
+    partial = destination / f".{target.name}.part"
+    files = sorted(expected)
+    try:
+        _write_zip(partial, folder, [MANIFEST, *files])
+        os.replace(partial, target)
+        _sync_folder(destination)
+    except (OSError, ValueError) as exc:  # ValueError: a name zip cannot hold
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        log.error("evidence: zip to %s failed: %s", destination, exc)
+        raise EvidenceError(T("The zip file could not be written there: {reason}",
+                              reason=getattr(exc, "strerror", None) or str(exc)), str(exc)) from exc
+    problems = verify_zip(target, expected)
+    log.info("evidence: %s written, %d files, problems: %s", target, len(files), problems or "none")
+    return ExportResult(target, len(files), sha256_file(target), problems)
+
+
+def _write_zip(path: Path, folder: Path, names: list[str]) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for name in names:
+                archive.write(folder / name, name)
+        handle.flush()
+        os.fsync(handle.fileno())  # on the drive before it is called written: it may be pulled out next
+
+
+def _sync_folder(folder: Path) -> None:
+    """The rename itself on the drive (POSIX); Windows has no directory handle for this, and needs none."""
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def verify_zip(path: Path, expected: dict[str, str]) -> tuple[str, ...]:
+    """Read the zip back: its CRCs, its own manifest equal to the folder's, every file's SHA-256 equal to
+    the manifest's, nothing missing, nothing extra."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if (broken := archive.testzip()) is not None:
+                return (broken,)
+            inside = set(archive.namelist()) - {MANIFEST}
+            if MANIFEST not in archive.namelist():
+                return (MANIFEST,)
+            text = archive.read(MANIFEST).decode("utf-8", "surrogateescape")
+            listed = {name: digest for digest, _, name in (line.partition("  ") for line in text.splitlines()) if name}
+            problems = sorted((inside ^ expected.keys()) | ({MANIFEST} if listed != expected else set()))
+            for name in sorted(inside & expected.keys()):
+                digest = hashlib.sha256()
+                with archive.open(name) as member:
+                    while chunk := member.read(CHUNK):
+                        digest.update(chunk)
+                if digest.hexdigest() != expected[name]:
+                    problems.append(name)
+            return tuple(problems)
+    except (OSError, zipfile.BadZipFile) as exc:
+        log.error("evidence: the zip cannot be read back: %s", exc)
+        return (path.name,)
 
 
 def _private_tree(root: Path) -> None:

@@ -1,4 +1,5 @@
-"""The incident feature: « Je pense être attaqué », an offline guide, evidence and a report."""
+"""The incident feature: « Vous pensez être victime d'une attaque ? », an offline guide, evidence and a report.
+While an incident is open the menu offers « Reprendre le guide » in place of the question."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import ClassVar
 
 from vigie.events import Event
 from vigie.features.base import CliContext, Feature, MenuItem, Place, Services, Window
-from vigie.features.incident.events import IncidentChanged
+from vigie.features.incident.events import NOTE_KEY, IncidentChanged
 from vigie.model import T
 
 OPEN = "open"
@@ -22,15 +23,21 @@ def _guide(args: argparse.Namespace) -> int:
 class IncidentFeature(Feature):
     id: ClassVar[str] = "incident"
     handles: ClassVar[tuple[type[Event], ...]] = (IncidentChanged,)
-    menu: ClassVar[tuple[MenuItem, ...]] = (MenuItem(T("I think I am under attack"), OPEN, Place.URGENT),)
-    windows: ClassVar[tuple[Window, ...]] = (Window("incident", "guide « Je pense être attaqué »", _guide),)
+    menu: ClassVar[tuple[MenuItem, ...]] = (
+        MenuItem(T("Do you think you are under attack?"), OPEN, Place.URGENT, hidden_while=NOTE_KEY),
+        MenuItem(T("Resume the incident guide"), OPEN, Place.URGENT, only_while=NOTE_KEY),
+    )
+    windows: ClassVar[tuple[Window, ...]] = (
+        Window("incident", "guide « Vous pensez être victime d’une attaque ? »", _guide),)
     command: ClassVar[str | None] = "incident"
 
     def __init__(self, services: Services) -> None:
         super().__init__(services)
         from vigie.features.incident.guard import IncidentGuard  # the agent's part: not for `vigie check`
+        from vigie.features.incident.watch import IncidentWatch
 
         self.guard = IncidentGuard(services)
+        self.watch = IncidentWatch(services.submit)
 
     @staticmethod
     def add_cli(sub: argparse._SubParsersAction) -> None:
@@ -46,6 +53,10 @@ class IncidentFeature(Feature):
 
     def start(self) -> None:
         self.services.submit(IncidentChanged())  # an incident may still be open from before
+        self.watch.start()
+
+    def stop(self) -> None:
+        self.watch.stop()
 
     def handle(self, event: Event) -> None:
         self.guard.refresh()

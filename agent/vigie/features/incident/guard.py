@@ -1,7 +1,9 @@
-"""Incident guard: « Je pense être attaqué » from the tray, and the tooltip's countdowns while one is open.
+"""Incident guard: « Vous pensez être victime d'une attaque ? » (or « Reprendre le guide ») from the tray, and
+the tooltip's countdowns while one is open.
 
 Threading rules: every method runs on the engine thread; the guide is a child window whose
-"closed" message comes back as IncidentChanged through the engine's queue.
+"closed" message comes back as IncidentChanged through the engine's queue, as does any change of the
+incident's state on disk, whoever made it (watch.py).
 
 A full disk: the detection time stays in memory here (and on disk if it fits, see state.py), the
 user is told in a notification, and every RETRY_SECONDS the incident is saved again until it is.
@@ -14,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from vigie.features.base import Services
-from vigie.features.incident.events import IncidentChanged
+from vigie.features.incident.events import NOTE_KEY, IncidentChanged
 from vigie.i18n import render
 from vigie.model import Severity, T, Text
 from vigie.notify import Notification
@@ -25,7 +27,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 REFRESH_SECONDS = 60.0
 RETRY_SECONDS = 10.0  # an incident not saved yet: try again soon after space comes back
-NOTE_KEY = "incident"
 
 
 class IncidentGuard:

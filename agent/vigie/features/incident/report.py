@@ -1,8 +1,13 @@
 """`vigie incident report`: the PDF for the complaint, the CNIL and the insurer (fpdf2).
 
-The timeline (detection, steps with their times, network cut, screenshots with their SHA-256, notes,
-contacts called), the two deadlines, the suspicious file names, Vigie's journal and the evidence
-manifest. Never the contents of a user's file: only what evidence.py wrote, which holds none.
+Written for a gendarme, an insurer or an expert who never saw Vigie (issue 19, point 6): every page says
+whose practice it is and « page N sur M »; the first page identifies the practice, the practitioner and the
+computer; then what was done, step by step, each as *done and verified* (Vigie checked it), *done by the
+user (declared)* or *read* (issue 19, point 5); the two deadlines; a French timeline (« 10:42 — Clé USB
+« CLE » branchée »), Vigie's journal included; the screenshots themselves with their SHA-256 (checked
+again now); the suspicious file names; Vigie's raw journal as an annex; and a closing page listing every
+evidence file with its fingerprint and how to check them. A heading never ends a page.
+Never the contents of a user's file: only what evidence.py wrote, which holds none.
 A Unicode TrueType font is embedded (accents, « », €); without one, the PDF falls back to a core
 font and the few characters it lacks are replaced.
 """
@@ -21,9 +26,21 @@ from pathlib import Path
 
 from vigie import filenames
 from vigie.features.incident import evidence
-from vigie.features.incident.contacts import contact_list
+from vigie.features.incident.contacts import WHY_REPORT, IncidentContacts, contact_list
 from vigie.features.incident.deadlines import Deadline, Kind, deadlines, remaining_text
-from vigie.features.incident.state import STEPS, Action, Incident, IncidentStore, date_text, when_text
+from vigie.features.incident.journal_words import journal_sentence
+from vigie.features.incident.network import connections_from_detail, join_texts
+from vigie.features.incident.state import (
+    DECLARED,
+    NETWORK_STEP,
+    STEPS,
+    VERIFIED,
+    Action,
+    Incident,
+    IncidentStore,
+    date_text,
+    when_text,
+)
 from vigie.i18n import render
 from vigie.model import TN, T, Text
 
@@ -31,12 +48,14 @@ log = logging.getLogger(__name__)
 
 MAX_FILES_LISTED = 200
 MAX_JOURNAL_LISTED = 300
-MAX_DATA_CHARS = 160
+MAX_DATA_CHARS = 300
 FAMILY = "vigie"
+SHOT_WIDTH, SHOT_MAX_HEIGHT = 150.0, 105.0  # mm: a screenshot fits beside its caption on one page
+KEEP_WITH_HEADING = 22.0  # mm of what follows a heading that must fit on the same page
 
 STEP_TITLES: dict[str, Text] = {
-    "keep_on": T("Do not switch off the computer"),
-    "cut_network": T("Disconnect from the network"),
+    "cut_network": T("Cut the network, without switching the computer off"),
+    "keep_on": T("Leave it on, and stop using it"),
     "dont_pay": T("Do not pay the ransom"),
     "evidence": T("Keep evidence"),
     "alert": T("Alert the right people"),
@@ -57,8 +76,12 @@ def format_when(at: datetime, tr: gettext.NullTranslations) -> str:
 
 
 def format_stamp(at: datetime, tr: gettext.NullTranslations) -> str:
-    """« 22/11/2026 14:30:05 », for the timeline."""
+    """« 22/11/2026 14:30:05 »."""
     return f"{local_date(at, tr)} {at.astimezone().strftime('%H:%M:%S')}"
+
+
+def hour(at: datetime) -> str:
+    return at.astimezone().strftime("%H:%M")
 
 
 def utc_offset(at: datetime) -> str:
@@ -113,16 +136,46 @@ def latin1(text: str) -> str:
 
 # --- the document ---
 
+def _pdf_class() -> type:
+    from fpdf import FPDF  # only the report needs it
+
+    class Pdf(FPDF):
+        """Every page: who it is about at the top, « page N sur M » at the bottom."""
+
+        header_text = ""
+        footer_text = ""  # {page} is replaced here, {nb} by fpdf once the pages are counted
+        family = "helvetica"
+
+        def header(self) -> None:
+            if not self.header_text:
+                return
+            self.set_font(self.family, "", 8)
+            self.set_text_color(82, 96, 109)
+            self.multi_cell(0, 4, self.header_text, new_x="LMARGIN", new_y="NEXT", align="L")
+            y = self.get_y() + 1
+            self.set_draw_color(213, 217, 223)
+            self.line(self.l_margin, y, self.w - self.r_margin, y)
+            self.set_y(y + 4)
+            self.set_text_color(0, 0, 0)
+
+        def footer(self) -> None:
+            self.set_y(-12)
+            self.set_font(self.family, "", 8)
+            self.set_text_color(82, 96, 109)
+            self.cell(0, 5, self.footer_text.replace("{page}", str(self.page_no())), align="C")
+            self.set_text_color(0, 0, 0)
+
+    return Pdf
+
+
 class ReportPdf:
     def __init__(self, tr: gettext.NullTranslations, font: FontFiles | None) -> None:
-        from fpdf import FPDF  # only the report needs it
-
         self.tr = tr
-        self.pdf = FPDF(format="A4")
-        self.pdf.set_auto_page_break(True, margin=15)
-        self.pdf.set_margins(18, 16, 18)
+        self.pdf = _pdf_class()(format="A4")
+        self.pdf.set_auto_page_break(True, margin=18)
+        self.pdf.set_margins(18, 14, 18)
         self.family, self.unicode = self._fonts(font)
-        self.pdf.add_page()
+        self.pdf.family = self.family
 
     def _fonts(self, font: FontFiles | None) -> tuple[str, bool]:
         if font is None:
@@ -142,6 +195,11 @@ class ReportPdf:
         shown = filenames.readable(text if isinstance(text, str) else render(text, self.tr))
         return shown if self.unicode else latin1(shown)
 
+    def frame(self, header: str, footer: str) -> None:
+        """The running header and footer, then the first page."""
+        self.pdf.header_text, self.pdf.footer_text = self._t(header), self._t(footer)
+        self.pdf.add_page()
+
     def title(self, text: Text, subtitle: str) -> None:
         self.pdf.set_font(self.family, "B", 18)
         self.pdf.multi_cell(0, 9, self._t(text), new_x="LMARGIN", new_y="NEXT", align="L")
@@ -149,10 +207,25 @@ class ReportPdf:
         self.pdf.multi_cell(0, 5, self._t(subtitle), new_x="LMARGIN", new_y="NEXT", align="L")
         self.pdf.ln(3)
 
-    def heading(self, text: Text) -> None:
+    def keep(self, height: float) -> None:
+        """A new page unless `height` mm still fit on this one."""
+        if self.pdf.will_page_break(height):
+            self.pdf.add_page()
+
+    def heading(self, text: Text, keep: float = KEEP_WITH_HEADING) -> None:
+        """Never alone at the bottom of a page: it moves to the next with what follows it."""
+        self.keep(3 + 8 + keep)
         self.pdf.ln(3)
         self.pdf.set_font(self.family, "B", 13)
         self.pdf.multi_cell(0, 7, self._t(text), new_x="LMARGIN", new_y="NEXT", align="L")
+        self.pdf.ln(1)
+        self.pdf.set_font(self.family, "", 10)
+
+    def subheading(self, text: str) -> None:
+        self.keep(2 + 6 + 10)
+        self.pdf.ln(2)
+        self.pdf.set_font(self.family, "B", 10.5)
+        self.pdf.multi_cell(0, 6, self._t(text), new_x="LMARGIN", new_y="NEXT", align="L")
         self.pdf.set_font(self.family, "", 10)
 
     def line(self, text: Text | str, size: float = 10, bold: bool = False, indent: float = 0) -> None:
@@ -160,13 +233,28 @@ class ReportPdf:
         self.pdf.set_x(self.pdf.l_margin + indent)
         self.pdf.multi_cell(0, size * 0.5, self._t(text), new_x="LMARGIN", new_y="NEXT", align="L")
 
-    def entry(self, label: str, text: str, width: float = 42) -> None:
+    def entry(self, label: str, text: str, width: float = 42, size: float = 10) -> None:
         """A row: the label (a time) in bold on the left, the text beside it, wrapped in its column."""
-        self.pdf.set_font(self.family, "B", 10)
+        self.pdf.set_font(self.family, "B", size)
         self.pdf.set_x(self.pdf.l_margin)
-        self.pdf.cell(width, 5, self._t(label))
-        self.pdf.set_font(self.family, "", 10)
-        self.pdf.multi_cell(0, 5, self._t(text), new_x="LMARGIN", new_y="NEXT", align="L")
+        self.pdf.cell(width, size * 0.5, self._t(label))
+        self.pdf.set_font(self.family, "", size)
+        self.pdf.multi_cell(0, size * 0.5, self._t(text), new_x="LMARGIN", new_y="NEXT", align="L")
+
+    def image(self, path: Path, width_px: int, height_px: int) -> None:
+        """Scaled to fit SHOT_WIDTH x SHOT_MAX_HEIGHT, centred, with a thin frame."""
+        scale = min(SHOT_WIDTH / max(width_px, 1), SHOT_MAX_HEIGHT / max(height_px, 1))
+        w, h = width_px * scale, height_px * scale
+        self.keep(h + 4)
+        x = self.pdf.l_margin + (self.pdf.epw - w) / 2
+        y = self.pdf.get_y() + 1
+        self.pdf.image(str(path), x=x, y=y, w=w, h=h)
+        self.pdf.set_draw_color(160, 160, 160)
+        self.pdf.rect(x, y, w, h)
+        self.pdf.set_y(y + h + 3)
+
+    def page_break(self) -> None:
+        self.pdf.add_page()
 
     def output(self) -> bytes:
         return bytes(self.pdf.output())
@@ -178,18 +266,25 @@ def _action_text(action: Action) -> Text:
     detail = action.detail
     if action.kind == "network_cut":
         if detail.get("done"):
-            return T("Network cut by Vigie ({method}).", method=str(detail.get("method", "")))
-        return T("Vigie could not cut the network itself: {reason}", reason=str(detail.get("reason", "")))
+            return T("Vigie cut the network ({method}).", method=str(detail.get("method", "")))
+        return T("Vigie could not cut the network: {reason}", reason=str(detail.get("reason") or ""))
     if action.kind == "network_check":
+        if detail.get("cut") is None:
+            return T("Network check impossible: {reason}", reason=str(detail.get("error") or ""))
         if detail.get("cut"):
-            return T("Network check: cut (no route left).")
-        return T("Network check: still connected ({interfaces}).", interfaces=str(detail.get("interfaces", "")))
+            return T("Network checked by Vigie: cut, no connection left.")
+        return T("Network checked by Vigie: still connected ({connections}).",
+                 connections=connections_from_detail(detail, with_names=True))
     if action.kind == "screenshot":
         return T("Screenshot saved: {file}", file=str(detail.get("file", "")))
     if action.kind == "evidence_copy":
         if detail.get("verified"):
             return T("Evidence copied and checked: {path}", path=str(detail.get("path", "")))
         return T("Evidence copied with differences: {path}", path=str(detail.get("path", "")))
+    if action.kind == "evidence_export":
+        if detail.get("verified"):
+            return T("Evidence exported as a zip file and checked: {path}", path=str(detail.get("path", "")))
+        return T("Evidence exported as a zip file, with differences: {path}", path=str(detail.get("path", "")))
     if action.kind == "report":
         return T("Incident report created: {file}", file=str(detail.get("file", "")))
     if action.kind == "facts":
@@ -197,22 +292,125 @@ def _action_text(action: Action) -> Text:
         return TN("Vigie looked through the user's folders: {n} suspicious recent file.",
                   "Vigie looked through the user's folders: {n} suspicious recent files.",
                   found if isinstance(found, int) else 0)
-    return T("{kind}: {detail}", kind=action.kind, detail=json.dumps(detail, ensure_ascii=False))
+    return T("Other action recorded by Vigie (see the incident's state file, incident.json).")
 
 
-def timeline(incident: Incident) -> list[tuple[datetime, Text]]:
+def _step_mark_text(number: int, step: str, how: str) -> Text:
+    title = STEP_TITLES[step]
+    if how == VERIFIED:
+        return T("Step {number} done and verified by Vigie: {title}", number=number, title=title)
+    if how == DECLARED:
+        return T("Step {number} done, on the user's word (not verified): {title}", number=number, title=title)
+    return T("Step {number} read (“Next” pressed): {title}", number=number, title=title)
+
+
+def timeline(incident: Incident, journal: list | None = None) -> list[tuple[datetime, Text]]:
+    """The incident's own entries and, in French sentences, Vigie's journal (its raw form is the annex)."""
     contacts = {contact.key: contact.title for contact in contact_list(incident.contacts)}
-    entries: list[tuple[datetime, Text]] = [(incident.detected_at, T("Attack detected: the incident is opened."))]
+    entries: list[tuple[datetime, Text]] = [(incident.detected_at, T("Attack reported: the incident is opened."))]
     for mark in incident.steps_done:
         if mark.what in STEP_TITLES:
-            entries.append((mark.at, T("Step {number} done: {title}", number=STEPS.index(mark.what) + 1,
-                                       title=STEP_TITLES[mark.what])))
+            entries.append((mark.at, _step_mark_text(STEPS.index(mark.what) + 1, mark.what, mark.how)))
     entries += [(action.at, _action_text(action)) for action in incident.actions]
     entries += [(note.at, T("Note: {text}", text=note.text)) for note in incident.notes]
-    entries += [(mark.at, T("Contacted: {who}", who=contacts.get(mark.what, mark.what))) for mark in incident.calls]
+    entries += [(mark.at, T("Contacted, on the user's word: {who}", who=contacts.get(mark.what, mark.what)))
+                for mark in incident.calls]
     if incident.closed and incident.closed_at:
         entries.append((incident.closed_at, T("Incident closed.")))
+    for number, event in enumerate(journal or [], start=1):
+        at = _parse_time(event.get("at")) if isinstance(event, dict) else None
+        if at is None or (event.get("data") or {}).get("id") == incident.id:
+            continue  # the incident's own opening and closing are already there
+        entries.append((at, journal_sentence(str(event.get("kind", "")), event.get("data") or {}, number)))
     return sorted(entries, key=lambda entry: entry[0])
+
+
+def step_statuses(incident: Incident, system: dict) -> list[tuple[Text, Text]]:
+    """Each step, and what the record shows of it: verified, declared, read, or not reached."""
+    rows = []
+    for number, step in enumerate(STEPS, start=1):
+        title = T("{number}. {title}", number=number, title=STEP_TITLES[step])
+        rows.append((title, _step_status(incident, step, system)))
+    return rows
+
+
+def _read_or_not(incident: Incident, step: str) -> Text:
+    mark = incident.step_mark(step)
+    if mark is not None:
+        return T("Read at {time} on {date}.", time=hour(mark.at), date=date_text(mark.at))
+    if incident.step == step:
+        return T("On screen, not finished yet.")
+    return T("Not reached yet.")
+
+
+def _step_status(incident: Incident, step: str, system: dict) -> Text:
+    if step == NETWORK_STEP:
+        return network_status(incident)
+    if step == "keep_on":
+        return _keep_on_status(incident, system)
+    if step == "evidence":
+        shots = sum(1 for action in incident.actions if action.kind == "screenshot")
+        if shots or incident.notes:
+            return T("Done: {shots} and {notes}, saved by Vigie with their time and fingerprint.",
+                     shots=TN("{n} screenshot", "{n} screenshots", shots),
+                     notes=TN("{n} note", "{n} notes", len(incident.notes)))
+    if step == "alert":
+        titles = dict(_titles(incident.contacts))
+        called = [T("{who} at {time}", who=titles.get(mark.what, mark.what), time=hour(mark.at))
+                  for mark in incident.calls]
+        if called:
+            return T("Done, on the user's word (not verified): {list}.", list=join_texts(called))
+    if step == "deadlines":
+        reports = [action for action in incident.actions if action.kind == "report"]
+        if reports:
+            return T("{read} A report was made at {time}.", read=_read_or_not(incident, step),
+                     time=hour(reports[0].at))
+    return _read_or_not(incident, step)
+
+
+def _titles(contacts: IncidentContacts) -> list[tuple[str, Text]]:
+    return [(contact.key, contact.title) for contact in contact_list(contacts)]
+
+
+def network_status(incident: Incident) -> Text:
+    """Step 1 as the record shows it. « Verified » only when Vigie read the network as cut; the last check
+    is told too when it came after (a connection back up)."""
+    checks = incident.network_checks()
+    isolated = incident.isolated_at()
+    last = checks[-1] if checks else None
+    if isolated is not None:
+        text = T("Done and verified: Vigie read the network as cut at {time} on {date}.", time=hour(isolated),
+                 date=date_text(isolated))
+        if last is not None and last.detail.get("cut") is False:
+            text = T("{text} But at {time} it was connected again ({connections}).", text=text, time=hour(last.at),
+                     connections=connections_from_detail(last.detail, with_names=True))
+        return text
+    mark = incident.step_mark(NETWORK_STEP)
+    if mark is not None and mark.how == DECLARED:
+        return T("Done, on the user's word at {time}; not verified: Vigie could not read the state of the "
+                 "network.", time=hour(mark.at))
+    read = _read_or_not(incident, NETWORK_STEP)
+    if last is not None and last.detail.get("cut") is False:
+        return T("{read} Not verified: the network was still connected ({connections}) when Vigie last checked, "
+                 "at {time}.", read=read, connections=connections_from_detail(last.detail, with_names=True),
+                 time=hour(last.at))
+    return T("{read} Not verified: Vigie never read the network as cut.", read=read)
+
+
+def _keep_on_status(incident: Incident, system: dict) -> Text:
+    booted = _parse_time(system.get("booted_at"))
+    read = _read_or_not(incident, "keep_on")
+    if booted is None:
+        return read
+    if booted <= incident.detected_at:
+        return T("{read} Verified: the computer has not restarted since the attack was reported (on since "
+                 "{when}).", read=read, when=format_stamp_text(booted))
+    return T("{read} The computer restarted after the attack was reported (on since {when}).", read=read,
+             when=format_stamp_text(booted))
+
+
+def format_stamp_text(at: datetime) -> Text:
+    return T("{date} at {time}", date=date_text(at), time=hour(at))
 
 
 def deadline_texts(detected_at: datetime, now: datetime, tr: gettext.NullTranslations) -> list[tuple[Text, str]]:
@@ -228,6 +426,7 @@ def _deadline_line(deadline: Deadline, tr: gettext.NullTranslations) -> str:
 
 
 def journal_text(event: dict) -> str:
+    """The annex's raw line: the event's name and its data, as stored."""
     data = json.dumps(event.get("data", {}), ensure_ascii=False, sort_keys=True)
     if len(data) > MAX_DATA_CHARS:
         data = data[: MAX_DATA_CHARS - 1] + "…"
@@ -241,72 +440,155 @@ def _load_json(path: Path, default: object) -> object:
         return default
 
 
+def _parse_time(value: object) -> datetime | None:
+    try:
+        at = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else at.astimezone()
+
+
 # --- putting it together ---
 
 def build(incident: Incident, folder: Path, now: datetime, tr: gettext.NullTranslations,
           font: FontFiles | None) -> bytes:
     doc = ReportPdf(tr, font)
     system = _load_json(folder / evidence.SYSTEM_FILE, {})
+    system = system if isinstance(system, dict) else {}
+    journal = _load_json(folder / evidence.JOURNAL_FILE, [])
+    journal = journal if isinstance(journal, list) else []
+    doc.frame(render(running_header(incident.contacts, incident.id), tr),
+              render(T("Incident report {id} — page {page} of {total}", id=incident.id, page="{page}",
+                       total="{nb}"), tr))
     doc.title(T("Incident report — suspected cyberattack"),
               render(T("Made by Vigie on {when}, for the complaint, the CNIL and the insurer.",
                        when=format_when(now, tr)), tr))
-    _summary(doc, incident, system if isinstance(system, dict) else {}, tr)
+    _identity(doc, incident, system, tr)
+    doc.heading(T("What was done, step by step"))
+    doc.line(T("“Verified”: Vigie checked it itself. “On the user's word”: the user said it was done. “Read”: the "
+               "step was shown, and the user went on."), size=8.5)
+    doc.pdf.ln(1)
+    for title, status in step_statuses(incident, system):
+        doc.keep(12)
+        doc.line(title, bold=True)
+        doc.line(status, size=9.5, indent=5)
     doc.heading(T("The two 72-hour deadlines"))
     for name, text in deadline_texts(incident.detected_at, now, tr):
         doc.line(name, bold=True)
-        doc.line(text, indent=4)
-    doc.heading(T("Timeline"))
-    doc.line(T("Local time of this computer ({offset}).", offset=utc_offset(now)), size=9)
-    for at, text in timeline(incident):
-        doc.entry(format_stamp(at, tr), render(text, tr))
-    _screenshots(doc, incident, folder)
+        doc.line(text, indent=5)
+    _timeline(doc, incident, journal[-MAX_JOURNAL_LISTED:], now, tr)
+    _screenshots(doc, incident, folder, tr)
     _contacts(doc, incident, tr)
     _suspicious(doc, _load_json(folder / evidence.SUSPICIOUS_FILE, None), tr)
-    _journal(doc, _load_json(folder / evidence.JOURNAL_FILE, []), tr)
+    _journal(doc, journal, tr)
     _manifest(doc, folder)
     return doc.output()
 
 
-def _summary(doc: ReportPdf, incident: Incident, system: dict, tr: gettext.NullTranslations) -> None:
+def running_header(contacts: IncidentContacts, incident_id: str) -> Text:
+    who = [part for part in (contacts.practice_name, contacts.practitioner) if part]
+    if contacts.rpps:
+        who.append(f"RPPS {contacts.rpps}")
+    if not who:
+        return T("Incident report {id} — practice not named in Vigie's settings", id=incident_id)
+    return T("{who} — incident report {id}", who=" — ".join(who), id=incident_id)
+
+
+def _identity(doc: ReportPdf, incident: Incident, system: dict, tr: gettext.NullTranslations) -> None:
+    practice = incident.contacts
+    unknown = render(T("not filled in"), tr)
     booted = _parse_time(system.get("booted_at"))
     rows = [
-        (T("Detected"), f"{format_stamp(incident.detected_at, tr)} ({utc_offset(incident.detected_at)})"),
-        (T("Incident number"), incident.id),
+        (T("Practice"), practice.practice_name or unknown),
+        (T("Address"), practice.address or unknown),
+        (T("Phone"), practice.practice_phone),
+        (T("Practitioner"), practice.practitioner or unknown),
+        (T("RPPS number"), practice.rpps or unknown),
         (T("Computer"), str(system.get("host", ""))),
+        (T("User session"), str(system.get("user", ""))),
         (T("System"), " ".join(str(system.get(k, "")) for k in ("os", "os_release")).strip()),
+        (T("Attack reported"), f"{format_stamp(incident.detected_at, tr)} ({utc_offset(incident.detected_at)})"),
         (T("Switched on since"), format_stamp(booted, tr) if booted else ""),
+        (T("Incident number"), incident.id),
         (T("Incident"), render(T("closed") if incident.closed else T("in progress"), tr)),
     ]
     for label, value in rows:
         if value:
             doc.entry(render(label, tr), value)
+    if not (practice.practice_name or practice.practitioner):
+        doc.line(T("The practice's identity is set in Vigie's settings (section “practice”), usually by the IT "
+                   "provider."), size=8.5)
 
 
-def _parse_time(value: object) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
+def _timeline(doc: ReportPdf, incident: Incident, journal: list, now: datetime, tr: gettext.NullTranslations) -> None:
+    doc.heading(T("Timeline"))
+    doc.line(T("Local time of this computer ({offset}). Vigie's journal from {days} days before the attack is "
+               "included; its raw form is in the annex.", offset=utc_offset(now), days=evidence.JOURNAL_DAYS),
+             size=8.5)
+    day = None
+    for at, text in timeline(incident, journal):
+        today = local_date(at, tr)
+        if today != day:
+            day = today
+            doc.subheading(today)
+        doc.entry(hour(at), render(T("— {what}", what=text), tr), width=13)
 
 
-def _screenshots(doc: ReportPdf, incident: Incident, folder: Path) -> None:
+def _screenshots(doc: ReportPdf, incident: Incident, folder: Path, tr: gettext.NullTranslations) -> None:
     shots = [a for a in incident.actions if a.kind == "screenshot"]
-    doc.heading(T("Screenshots and their SHA-256 fingerprints"))
+    doc.heading(T("Screenshots"), keep=40 if shots else KEEP_WITH_HEADING)
     if not shots:
         doc.line(T("No screenshot was taken."))
     for action in shots:
-        doc.line(str(action.detail.get("file", "")), bold=True)
-        doc.line(str(action.detail.get("sha256", "")), size=8, indent=4)
+        name, recorded = str(action.detail.get("file", "")), str(action.detail.get("sha256", ""))
+        path = folder / name
+        size = _image_size(path)
+        height = size[1] * min(SHOT_WIDTH / max(size[0], 1), SHOT_MAX_HEIGHT / max(size[1], 1)) if size else 0
+        doc.keep(24 + height)
+        doc.line(T("{file} — taken on {when}", file=name, when=format_stamp(action.at, tr)), bold=True)
+        doc.line(T("SHA-256: {digest}", digest=recorded), size=8)
+        doc.line(_shot_check(path, recorded), size=8)
+        if size is not None:
+            try:
+                doc.image(path, *size)
+            except Exception as exc:  # fpdf/Pillow raise many kinds on a damaged image
+                log.warning("report: screenshot %s not embedded: %s", name, exc)
+                doc.line(T("The image could not be shown here; the file is in the evidence folder."), size=8.5)
+
+
+def _image_size(path: Path) -> tuple[int, int] | None:
+    try:
+        from PIL import Image
+
+        with Image.open(path) as image:
+            return image.size
+    except Exception as exc:  # missing or damaged: the caption says so
+        log.warning("report: screenshot %s unreadable: %s", path.name, exc)
+        return None
+
+
+def _shot_check(path: Path, recorded: str) -> Text:
+    try:
+        actual = evidence.sha256_file(path)
+    except OSError:
+        return T("The file is missing from the evidence folder.")
+    if actual == recorded:
+        return T("Fingerprint checked again when this report was made: unchanged since the capture.")
+    return T("Warning: the file changed since the capture (fingerprint now: {digest}).", digest=actual)
 
 
 def _contacts(doc: ReportPdf, incident: Incident, tr: gettext.NullTranslations) -> None:
     doc.heading(T("Who was alerted"))
     for contact in contact_list(incident.contacts):
         called = incident.called_at(contact.key)
-        status = T("contacted on {when}", when=format_when(called, tr)) if called else T("not yet")
+        status = T("contacted on {when}, on the user's word", when=format_when(called, tr)) if called else \
+            T("not yet")
+        doc.keep(14)
         doc.line(T("{who}: {status}", who=contact.title, status=status), bold=True)
         for line in contact.lines[:2]:
-            doc.line(line, size=9, indent=4)
+            doc.line(line, size=9, indent=5)
+    doc.pdf.ln(2)
+    doc.line(WHY_REPORT, size=9)
 
 
 def _suspicious(doc: ReportPdf, scan: object, tr: gettext.NullTranslations) -> None:
@@ -333,26 +615,49 @@ def _suspicious(doc: ReportPdf, scan: object, tr: gettext.NullTranslations) -> N
         doc.line(T("… and {n} more in the evidence folder.", n=len(files) - MAX_FILES_LISTED), size=8)
 
 
-def _journal(doc: ReportPdf, events: object, tr: gettext.NullTranslations) -> None:
-    doc.heading(T("Vigie's journal (USB drives, backups, locks, alerts)"))
-    events = events if isinstance(events, list) else []
+def _journal(doc: ReportPdf, events: list, tr: gettext.NullTranslations) -> None:
+    doc.heading(T("Annex: Vigie's journal as recorded"))
+    doc.line(T("For the experts: each event with its name and data as Vigie stored them (file vigie-journal.json "
+               "in the evidence folder). The timeline above says the same in words."), size=8.5)
     if not events:
         doc.line(T("Nothing recorded."))
     for event in events[-MAX_JOURNAL_LISTED:]:
         if isinstance(event, dict):
             at = _parse_time(event.get("at"))
-            doc.line(f"{format_stamp(at, tr) if at else ''}  {journal_text(event)}", size=8)
+            doc.line(f"{format_stamp(at, tr) if at else ''}  {journal_text(event)}", size=7.5)
 
 
 def _manifest(doc: ReportPdf, folder: Path) -> None:
-    doc.heading(T("Evidence folder: SHA-256 fingerprints of every file"))
-    doc.line(str(folder), size=8)
+    """The closing page: every evidence file, its fingerprint, and how anyone can check them."""
+    doc.page_break()
+    doc.heading(T("Evidence files and their SHA-256 fingerprints"))
+    doc.line(T("Evidence folder on this computer: {path}", path=str(folder)), size=8.5)
     try:
         entries = evidence.read_manifest(folder)
     except OSError:
         entries = {}
+    doc.pdf.ln(1)
     for name, digest in entries.items():
-        doc.line(f"{digest}  {name}", size=7)
+        doc.keep(9)
+        doc.line(name, size=8.5, bold=True)
+        doc.line(digest, size=7.5, indent=5)
+    doc.line(T("This report is added to SHA256SUMS.txt right after it is made: its own fingerprint is therefore "
+               "not in the list above."), size=8.5)
+    doc.heading(T("How to check that nothing changed"), keep=40)
+    doc.line(T("The file SHA256SUMS.txt, in the evidence folder (and in the zip file made for the IT provider), "
+               "holds these fingerprints. Open a terminal in that folder, then:"), size=9.5)
+    for label, command in (
+        (T("Linux:"), "sha256sum -c SHA256SUMS.txt"),
+        (T("macOS:"), "shasum -a 256 -c SHA256SUMS.txt"),
+        (T("Windows (PowerShell):"), "Get-Content SHA256SUMS.txt | ForEach-Object { $h, $f = $_ -split '\\s+', 2; "
+                                     "\"$f : $((Get-FileHash -Algorithm SHA256 -LiteralPath $f).Hash -eq $h)\" }"),
+    ):
+        doc.keep(12)
+        doc.line(label, size=9.5, bold=True)
+        doc.line(command, size=8.5, indent=5)
+    doc.line(T("Linux and macOS print “OK” after each file that is unchanged; Windows prints “True”. Any other "
+               "answer means the file is missing or was changed. For one file on Windows: "
+               "Get-FileHash -Algorithm SHA256 FILE, then compare with the list above."), size=9)
 
 
 def write_report(store: IncidentStore, incident_id: str, now: datetime, tr: gettext.NullTranslations,

@@ -43,13 +43,26 @@ STATE_FILE = "incident.json"
 EVIDENCE_DIR = "evidence"
 ARCHIVE_DIR = "archive"
 LOCK_TIMEOUT = 10.0  # s; a writer holds the lock for milliseconds
-# The seven screens of the guide, in order (issue 8).
-STEPS = ("keep_on", "cut_network", "dont_pay", "evidence", "alert", "deadlines", "keep_caring")
+# The seven screens of the guide, in order: disconnect first, without switching off (issue 19, point 1).
+STEPS = ("cut_network", "keep_on", "dont_pay", "evidence", "alert", "deadlines", "keep_caring")
+NETWORK_STEP = "cut_network"
+# How a step was done, for the report (issue 19, point 5), weakest first: shown and left with « Suivant »;
+# done by the user on their word; done and checked by Vigie (the network read back as cut).
+READ, DECLARED, VERIFIED = "read", "declared", "verified"
+_STRENGTH = {READ: 0, DECLARED: 1, VERIFIED: 2}
 _ID = re.compile(r"\d{8}-\d{6}(-\d{1,3})?")  # from the detection time; never a path
 PENDING_PREFIX = "detected-"
 _PENDING_TIME = "%Y%m%dT%H%M%S.%f%z"  # no colon: a valid file name on every system
 _PENDING = re.compile(r"detected-\d{8}T\d{6}\.\d{6}[+-]\d{4}")
 DISK_FULL = frozenset({errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)})  # Windows' "disk full" is ENOSPC
+
+
+def is_incident_name(name: str) -> bool:
+    return _ID.fullmatch(name) is not None
+
+
+def is_pending_name(name: str) -> bool:
+    return _PENDING.fullmatch(name) is not None
 
 
 class IncidentError(VigieError):
@@ -108,10 +121,13 @@ class Note(msgspec.Struct, frozen=True):
 
 
 class Mark(msgspec.Struct, frozen=True):
-    """Something done at a time: a step passed, a contact called."""
+    """Something done at a time: a step passed (`how`: READ, DECLARED or VERIFIED), a contact called
+    (always DECLARED: the user pressed « Fait »). Marks written before `how` existed read as READ:
+    all the guide knew then was that « Suivant » was pressed."""
 
     what: str
     at: datetime
+    how: str = READ
 
 
 class Action(msgspec.Struct, frozen=True):
@@ -140,11 +156,33 @@ class Incident(msgspec.Struct, kw_only=True):
         return STEPS.index(self.step) + 1 if self.step in STEPS else 1
 
     def step_done_at(self, step: str) -> datetime | None:
-        return next((mark.at for mark in self.steps_done if mark.what == step), None)
+        mark = self.step_mark(step)
+        return mark.at if mark else None
 
-    def mark_step_done(self, step: str, at: datetime) -> None:
-        if self.step_done_at(step) is None:
-            self.steps_done.append(Mark(step, at))
+    def step_mark(self, step: str) -> Mark | None:
+        """The strongest mark of a step (the first of them): what the report says of it."""
+        marks = [mark for mark in self.steps_done if mark.what == step]
+        return max(marks, key=lambda mark: _STRENGTH.get(mark.how, 0), default=None)
+
+    def mark_step(self, step: str, at: datetime, how: str = READ) -> None:
+        """Recorded once per step and kind of proof; a stronger one is added after a weaker one (read at 10:41,
+        verified at 10:43: the timeline keeps both), never a weaker after a stronger."""
+        mark = self.step_mark(step)
+        if mark is None or _STRENGTH.get(how, 0) > _STRENGTH.get(mark.how, 0):
+            self.steps_done.append(Mark(step, at, how))
+
+    def network_checks(self) -> list[Action]:
+        return [action for action in self.actions if action.kind == "network_check"]
+
+    def isolated_at(self) -> datetime | None:
+        """When Vigie first read the network as cut (the proof of step 1), or None."""
+        return next((action.at for action in self.network_checks() if action.detail.get("cut") is True), None)
+
+    def countdowns_shown(self) -> bool:
+        """The 72-hour countdowns wait until the computer is isolated, or the user went past step 1:
+        the first minutes are for cutting the network, not for reading deadlines."""
+        return (self.step != NETWORK_STEP or self.step_mark(NETWORK_STEP) is not None
+                or self.isolated_at() is not None)
 
     def called_at(self, contact: str) -> datetime | None:
         return next((mark.at for mark in self.calls if mark.what == contact), None)
@@ -211,6 +249,15 @@ class IncidentStore:
         self.save_pending()
         return self._find_saved()
 
+    def peek(self) -> Incident | datetime | None:
+        """Read only (the status window): the open incident, else the detection time kept while the disk
+        was full, else None."""
+        incident = self._find_saved()
+        if incident is not None:
+            return incident
+        pending = self.pending()
+        return pending[0][1] if pending else None
+
     def _find_saved(self) -> Incident | None:
         found = []
         for folder in self._incident_folders(self.root):
@@ -274,6 +321,10 @@ class IncidentStore:
         _record(journal, "incident_opened", now, id=incident.id)
         log.info("incident %s opened", incident.id)
         return incident, True
+
+    def update_contacts(self, incident: Incident, contacts: IncidentContacts | None) -> Incident:
+        """The settings as they are now (the IT provider may have named the practice since it opened)."""
+        return self._update_contacts(incident, contacts)
 
     def _update_contacts(self, incident: Incident, contacts: IncidentContacts | None) -> Incident:
         if contacts is None or contacts.is_empty() or contacts == incident.contacts:

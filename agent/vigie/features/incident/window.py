@@ -1,11 +1,17 @@
-"""« Je pense être attaqué »: the step-by-step incident guide, one step per screen, usable offline.
+"""« Vous pensez être victime d'une attaque ? »: the step-by-step incident guide, one step per screen,
+usable offline.
 
 Runs in its own process (`vigie ui incident [--lang fr|en]`, or `vigie incident` from a terminal).
 On start it opens the incident, or resumes the open one at the step it was left on: the state is
 written at every change (vigie.features.incident.state), so a crash, a kill -9 or a restart loses nothing.
+One window per incident (guide_lock.py): a second opener brings the first one to the front and exits.
+The first step cuts the network; the 72-hour countdowns wait until it is cut or the user went past it.
+Each step is recorded as read (« Suivant »), declared (the user says it is done) or verified (Vigie
+read the network back as cut): the report states only what happened.
 
 Protocol on stdout, one flushed line each (the agent may ignore all but "ready"):
     ready               once SIGUSR1 only brings the window to the front
+    already-open        another process shows this incident's guide (brought to the front); exit 0
     step N NAME         each time a step is shown (N from 1 to 7)
     closed              the user ended the incident (« Incident terminé »), just before exiting 0
 SIGTERM closes the window quietly; the incident stays open.
@@ -18,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import getpass
+import gettext
 import logging
 import os
 import queue
@@ -32,12 +39,18 @@ from tkinter import font as tkfont
 
 from vigie import filenames
 from vigie.features.incident import evidence, network
-from vigie.features.incident.contacts import Contact, configured_contacts, contact_list
+from vigie.features.incident.contacts import WHY_REPORT, Contact, configured_contacts, contact_list
 from vigie.features.incident.deadlines import deadlines, remaining_text
+from vigie.features.incident.guide_lock import GuideLock
 from vigie.features.incident.report import STEP_TITLES, format_when, write_report
 from vigie.features.incident.scan import ScanResult
 from vigie.features.incident.state import (
+    DECLARED,
+    NETWORK_STEP,
+    READ,
+    STATE_FILE,
     STEPS,
+    VERIFIED,
     Action,
     Incident,
     IncidentError,
@@ -66,6 +79,7 @@ CLASS_NAME = "vigie-incident"
 WIDTH, HEIGHT = 900, 688  # px: fits a 1366x768 laptop with its task bar; smaller screens scroll
 PAD = 28
 TICK_MS = 30_000  # the countdowns move by the minute; every 30 s is enough
+WATCH_MS = 500  # a second opener's request to come to the front, a change made elsewhere: two stat calls
 POLL_MS = 100  # worker results
 SHOT_DELAY_MS = 600  # the guide hides itself before the screenshot: give the screen time to redraw
 
@@ -76,9 +90,11 @@ FONT_SPECS = {  # name: (size, weight); large: people read this frightened, mayb
     "title": (16, "bold"), "band": (13, "bold"),
 }
 
-TITLE = T("Vigie — I think I am under attack")
+HEADER = T("Do you think you are under attack?")
+TITLE = T("Vigie — Do you think you are under attack?")
 NO_DISPLAY = T("Vigie: the incident guide cannot open (no display available). The incident is recorded; "
                "`vigie incident status` shows it.")
+ALREADY_OPEN = T("The guide for this incident is already open: Vigie brought it to the front.")
 
 
 def suggested_copy_folder() -> str | None:
@@ -138,10 +154,15 @@ class IncidentGuide:
     Every change goes to the incident's state at once (see _record)."""
 
     def __init__(self, root: tk.Tk, store: IncidentStore, incident_id: str, language: str,
-                 clock: Callable[[], datetime] = lambda: datetime.now().astimezone()) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now().astimezone(),
+                 can_cut: network.CutAvailability | None = None, lock: GuideLock | None = None) -> None:
         self.root, self.store, self.incident_id, self.clock = root, store, incident_id, clock
         self.tr = translator(language)
+        self.can_cut = can_cut or network.CutAvailability()
+        self.lock = lock
+        self._raise_key = lock.raise_key() if lock else None
         self.incident = store.load(incident_id)
+        self._state_key = self._stat_state()
         self.fonts = make_fonts(root, FONT_SPECS)
         self.worker = Worker(root)
         self.status: dict[str, tk.Label] = {}  # result lines of the current step, by action
@@ -160,9 +181,10 @@ class IncidentGuide:
         root.protocol("WM_DELETE_WINDOW", root.destroy)  # the incident stays open; the tray reopens it
 
     def start(self) -> None:
-        """The step the incident was left on, then the countdowns."""
+        """The step the incident was left on, then the countdowns and the watch."""
         self.show(self.incident.step if self.incident.step in STEPS else STEPS[0])
         self._tick()
+        self.root.after(WATCH_MS, self._watch)
 
     # helpers
 
@@ -181,6 +203,7 @@ class IncidentGuide:
         with self.change() as incident:
             update(incident)
         self.incident = incident
+        self._state_key = self._stat_state()  # our own change: nothing to reload
         try:
             evidence.sync(self.store, incident)
         except OSError as exc:
@@ -192,7 +215,7 @@ class IncidentGuide:
         header = tk.Frame(self.root, background=RED, padx=PAD, pady=12)
         header.grid(row=0, column=0, sticky="ew")
         header.columnconfigure(0, weight=1)
-        tk.Label(header, text=self.t(T("I think I am under attack")), font=self.fonts["title"], foreground="#ffffff",
+        tk.Label(header, text=self.t(HEADER), font=self.fonts["title"], foreground="#ffffff",
                  background=RED).grid(row=0, column=0, sticky="w")
         self.progress_label = tk.Label(header, font=self.fonts["band"], foreground="#ffffff", background=RED)
         self.progress_label.grid(row=0, column=1, sticky="e")
@@ -270,9 +293,9 @@ class IncidentGuide:
     def go(self, delta: int) -> None:
         index = STEPS.index(self.incident.step)
         target = min(max(index + delta, 0), len(STEPS) - 1)
-        if delta > 0:
+        if delta > 0:  # « Suivant » says the step was read, nothing more (a stronger mark is kept)
             now = self.clock()
-            self._record(lambda incident: incident.mark_step_done(STEPS[index], now))
+            self._record(lambda incident: incident.mark_step(STEPS[index], now, READ))
         if target != index:
             self.show(STEPS[target])
 
@@ -331,24 +354,19 @@ class IncidentGuide:
             label.configure(text=text if isinstance(text, str) else self.t(text), foreground=colour,
                             font=self.fonts[font])
 
-    # 1 — do not switch off
-
-    def _step_keep_on(self) -> None:
-        self._para(T("Leave it on and do not restart it: switching off erases traces the experts need, "
-                     "and a restart can let the attack go further."))
-        self._para(T("Apart from this guide, stop using the computer and do not let anyone else use it "
-                     "until your IT provider has looked at it."))
-        self._para(T("Vigie notes the time of each step for the incident report. You can come back to any step."),
-                   "small", MUTED)
-
-    # 2 — cut the network
+    # 1 — disconnect, without switching off
 
     def _step_cut_network(self) -> None:
-        self._para(T("Cutting the network stops the attack from reaching your other computers, your shared "
-                     "drives and your backups, and cuts the attacker off."))
-        self._action_row([("cut", T("Cut the network"), self.cut_network),
-                          ("check", T("Check"), self.check_network)], "network", below=True)
-        self._para(T("In every case, also do it by hand:"), "bold")
+        self._para(T("Do not switch the computer off and do not restart it: that would erase traces the experts "
+                     "need. Only cut it off from the network: the attack then no longer reaches your other "
+                     "devices, your shared drives or your backups."))
+        can_cut = self.can_cut.wait()
+        actions = [("cut", T("Cut the network"), self.cut_network)] if can_cut else []
+        actions.append(("check", T("Done: check"), self.check_network))
+        self._action_row(actions, "network", below=True,
+                         hint=T("Vigie then checks that no connection is left, and notes the time."))
+        self._para(T("By hand, in every case:") if can_cut else
+                   T("Vigie cannot cut the network itself on this computer. Do it by hand:"), "bold")
         for step in network.manual_steps():
             self._para(step, "base", indent=16)
         last = next((a for a in reversed(self.incident.actions) if a.kind == "network_check"), None)
@@ -357,44 +375,82 @@ class IncidentGuide:
 
     def cut_network(self) -> None:
         self._say("network", T("Cutting the network…"))
-        self.worker.start("cut", lambda: (network.cut_network(), network.read_state()), self._cut_done)
+
+        def job() -> object:
+            outcome = network.cut_network()
+            try:
+                return outcome, network.read_state()
+            except Exception as exc:  # the cut happened (or not); the check failed: both are said
+                return outcome, exc
+
+        self.worker.start("cut", job, self._cut_done)
 
     def _cut_done(self, result: object) -> None:
-        if isinstance(result, Exception):
-            self._say("network", T("Vigie could not cut the network itself: do it by hand as shown below."), RED)
+        if not isinstance(result, tuple):
+            self._say("network", T("Vigie could not cut the network: do it by hand as shown below."), RED)
             return
-        outcome, state = result if isinstance(result, tuple) else (None, result)
-        if not isinstance(outcome, network.CutResult):
-            return
+        outcome, state = result
         now = self.clock()
         detail = {"done": outcome.done, "method": outcome.method,
                   "reason": render(outcome.reason, self.tr) if outcome.reason else None}
         self._record(lambda incident: incident.actions.append(Action("network_cut", now, detail)))
-        self._checked(state, now, cut_reason=None if outcome.done else outcome.reason)
+        self._checked(state, now, outcome)
 
     def check_network(self) -> None:
+        """« C'est fait : vérifier »: the user says it is done; Vigie reads the state to know. Declared only
+        when the state cannot be read: a reading that shows a connection is believed over the user."""
         self._say("network", T("Checking…"))
-        self.worker.start("check", network.read_state, lambda state: self._checked(state, self.clock()))
+        self.worker.start("check", network.read_state,
+                          lambda state: self._checked(state, self.clock(), declared=True))
 
-    def _checked(self, state: object, now: datetime, cut_reason: Text | None = None) -> None:
-        if not isinstance(state, network.NetworkState):
-            reason = getattr(state, "reason", network.UNREADABLE)
-            self._say("network", T("The check is not possible: {reason}", reason=reason), RED)
-            return
-        detail = {"cut": state.cut, "interfaces": ", ".join(state.interfaces)}
-        self._record(lambda incident: incident.actions.append(Action("network_check", now, detail)))
-        self._show_check(detail, now, cut_reason)
+    def _checked(self, state: object, now: datetime, outcome: network.CutResult | None = None,
+                 declared: bool = False) -> None:
+        if isinstance(state, network.NetworkState):
+            detail: dict[str, str | int | bool | None] = network.check_detail(state)
+        else:
+            reason = getattr(state, "reason", None) or network.UNREADABLE
+            detail = {"cut": None, "error": render(reason, self.tr)}
 
-    def _show_check(self, detail: dict, at: datetime, cut_reason: Text | None = None) -> None:
-        if detail.get("cut"):
+        def update(incident: Incident) -> None:
+            incident.actions.append(Action("network_check", now, detail))
+            if detail["cut"] is True:
+                incident.mark_step(NETWORK_STEP, now, VERIFIED)
+            elif detail["cut"] is None and declared:
+                incident.mark_step(NETWORK_STEP, now, DECLARED)
+
+        self._record(update)
+        self._show_check(detail, now, outcome, declared)
+        self._refresh_band()
+
+    def _show_check(self, detail: dict, at: datetime, outcome: network.CutResult | None = None,
+                    declared: bool = False) -> None:
+        if detail.get("cut") is True:
             self._say("network", T("Network cut: no connection left (checked at {time}).", time=self.when(at)),
                       GREEN, "bold")
             return
-        text = self.t(T("Still connected: {interfaces} (checked at {time}).",
-                        interfaces=str(detail.get("interfaces", "")), time=self.when(at)))
-        if cut_reason is not None:
-            text = f"{self.t(cut_reason)}\n{text}"
-        self._say("network", text, RED, "bold")
+        if detail.get("cut") is None:
+            problem = T("Vigie cannot read the state of the network ({reason}).", reason=str(detail.get("error")))
+            if declared:
+                problem = T("{problem} Noted as done by you, without a check.", problem=problem)
+            self._say("network", problem, RED, "bold")
+            return
+        lines = [T("Still connected: {connections} (checked at {time}).",
+                   connections=network.connections_from_detail(detail), time=self.when(at))]
+        if outcome is not None and outcome.done:
+            lines.insert(0, T("Vigie turned off what it could, but a connection is left: unplug it by hand."))
+        elif outcome is not None and outcome.reason is not None:
+            lines.insert(0, T("Vigie could not cut the network: {reason}", reason=outcome.reason))
+        self._say("network", "\n".join(self.t(line) for line in lines), RED, "bold")
+
+    # 2 — leave it on, stop using it
+
+    def _step_keep_on(self) -> None:
+        self._para(T("Leave it on and do not restart it: switching off erases traces the experts need, "
+                     "and a restart can let the attack go further."))
+        self._para(T("Apart from this guide, stop using the computer and do not let anyone else use it "
+                     "until your IT provider has looked at it."))
+        self._para(T("Vigie notes the time of each step for the incident report. You can come back to any step."),
+                   "small", MUTED)
 
     # 3 — do not pay
 
@@ -415,8 +471,10 @@ class IncidentGuide:
         self._para(T("Vigie adds by itself the names and dates of suspicious files (never their contents), "
                      "its own journal and the computer's details."), "small", MUTED)
         self.status["facts"] = self._label("", "small", MUTED, pady=(0, 10))
-        self._action_row([("copy", T("Copy the evidence"), self.copy_evidence)], "copy",
-                         hint=T("Use an empty USB drive, then keep it away from the other computers."))
+        self._action_row([("copy", T("Copy the evidence"), self.copy_evidence),
+                          ("export", T("One zip file"), self.export_evidence)], "copy",
+                         hint=T("On an empty USB drive, kept away from the other computers. The zip file is "
+                                "for your IT provider or the expert."))
         if self.scan_summary is not None:
             self._say("facts", self.scan_summary)
         else:
@@ -513,6 +571,27 @@ class IncidentGuide:
         self.worker.start("copy", lambda: evidence.copy_evidence(self.store, self.incident_id, Path(chosen)),
                           self._copied)
 
+    def export_evidence(self) -> None:
+        """The evidence folder as one zip file with its manifest, checked once written (issue 19, point 7)."""
+        chosen = filedialog.askdirectory(parent=self.root, title=self.t(T("Where to write the zip file?")),
+                                         initialdir=suggested_copy_folder(), mustexist=True)
+        if not chosen:
+            return
+        self._say("copy", T("Writing the zip file…"))
+        self.worker.start("export", lambda: evidence.export_zip(self.store, self.incident_id, Path(chosen),
+                                                                self.clock()), self._exported)
+
+    def _exported(self, result: object) -> None:
+        if not isinstance(result, evidence.ExportResult):
+            reason = getattr(result, "reason", None) or T("The zip file could not be written.")
+            self._say("copy", reason, RED)
+            return
+        self.incident = self.store.load(self.incident_id)
+        if result.verified:
+            self._say("copy", T("Zip file written and checked: {path}", path=str(result.path)), GREEN)
+        else:
+            self._say("copy", T("The zip file differs from the evidence: try another drive."), RED)
+
     def _copied(self, result: object) -> None:
         if not isinstance(result, evidence.CopyResult):
             reason = getattr(result, "reason", None) or T("The evidence could not be copied.")
@@ -530,7 +609,8 @@ class IncidentGuide:
     # 5 — alert
 
     def _step_alert(self) -> None:
-        self._para(T("Call them from another phone, in this order, then press “Done”."))
+        self._para(T("Alert them in this order, from another device (a phone, another computer), then press "
+                     "“Done”."))
         for contact in contact_list(self.incident.contacts):
             self._contact_block(contact)
 
@@ -558,7 +638,7 @@ class IncidentGuide:
 
         def update(incident: Incident) -> None:
             if incident.called_at(key) is None:
-                incident.calls.append(Mark(key, now))
+                incident.calls.append(Mark(key, now, DECLARED))
 
         self._record(update)
         self.show("alert")
@@ -579,6 +659,7 @@ class IncidentGuide:
             self._para(title, "bold")
             self.countdowns.append((self._label("", "title", ORANGE, pady=(0, 4)), index))
             self._para(text, "small", INK)
+        self._para(WHY_REPORT, "small", MUTED)
         self._action_row([("report", T("Create the PDF report"), self.make_report)], "report",
                          hint=T("The report gathers the timeline and the evidence: bring it to the police, "
                                 "and send it to the CNIL and your insurer."))
@@ -647,23 +728,49 @@ class IncidentGuide:
     # the countdowns
 
     def _tick(self) -> None:
-        """Every TICK_MS: countdowns; and if the incident was closed elsewhere, the guide closes too."""
-        try:
-            self.incident = self.store.load(self.incident_id)
-        except IncidentError:
-            log.info("incident guide: incident %s closed elsewhere", self.incident_id)
-            emit("closed")
-            self.root.destroy()
-            return
+        """Every TICK_MS: the countdowns move on."""
         self._refresh_band()
         self._refresh_countdowns()
         self.root.after(TICK_MS, self._tick)
 
+    def _stat_state(self) -> tuple[int, int, int] | None:
+        try:
+            st = (self.store.folder(self.incident_id) / STATE_FILE).stat()
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_ino, st.st_size
+
+    def _watch(self) -> None:
+        """Every WATCH_MS: a second opener asked for the window (it comes to the front); the state changed
+        elsewhere (`vigie incident network` or `close` in a terminal): read again, or close with it."""
+        if self.lock is not None and (key := self.lock.raise_key()) != self._raise_key:
+            self._raise_key = key
+            log.info("incident guide: brought to the front (opened again elsewhere)")
+            self.raise_window()
+        if (key := self._stat_state()) != self._state_key:
+            self._state_key = key
+            try:
+                self.incident = self.store.load(self.incident_id)
+            except IncidentError:
+                self.incident.closed = True
+            if self.incident.closed:
+                log.info("incident guide: incident %s closed elsewhere", self.incident_id)
+                emit("closed")
+                self.root.destroy()
+                return
+            self._refresh_band()
+        self.root.after(WATCH_MS, self._watch)
+
     def _refresh_band(self) -> None:
+        """Hidden until the computer is isolated or the user went past step 1 (issue 19, point 1)."""
+        if not self.incident.countdowns_shown():
+            self.band.grid_remove()
+            return
         complaint, cnil = deadlines(self.incident.detected_at, self.clock())
         self.band.configure(text=self.t(T("Time left — complaint: {complaint} · CNIL: {cnil}",
                                           complaint=remaining_text(complaint), cnil=remaining_text(cnil))),
                             foreground=RED if complaint.overdue else INK)
+        self.band.grid()
 
     def _refresh_countdowns(self) -> None:
         both = deadlines(self.incident.detected_at, self.clock())
@@ -717,6 +824,20 @@ def run(language: str = "fr", raisable: bool = False, store: IncidentStore | Non
         print(filenames.readable(render(exc.reason, tr)), file=sys.stderr)
         return 2
     log.info("incident guide: incident %s %s", incident.id, "opened" if created else "resumed")
+    lock = GuideLock(incident.id)
+    if not lock.acquire():
+        lock.ask_to_raise()
+        emit("already-open") if announce else print(render(ALREADY_OPEN, tr))
+        return 0
+    try:
+        return _show(incident, store, language, tr, lock, raisable, announce)
+    finally:
+        lock.release()
+
+
+def _show(incident: Incident, store: IncidentStore, language: str, tr: gettext.NullTranslations, lock: GuideLock,
+          raisable: bool, announce: bool) -> int:
+    can_cut = network.CutAvailability()  # asked while Tk starts
     try:
         evidence.sync(store, incident)
     except OSError as exc:  # done again at the next change, or by the report
@@ -724,7 +845,7 @@ def run(language: str = "fr", raisable: bool = False, store: IncidentStore | Non
 
     def build(root: tk.Tk) -> IncidentGuide:
         root.withdraw()
-        guide = IncidentGuide(root, store, incident.id, language)
+        guide = IncidentGuide(root, store, incident.id, language, can_cut=can_cut, lock=lock)
         guide.place()
         return guide
 
@@ -738,7 +859,8 @@ def run(language: str = "fr", raisable: bool = False, store: IncidentStore | Non
 def main(argv: list[str] | None = None) -> int:
     raisable = install_signal_handlers()
     try:
-        parser = argparse.ArgumentParser(prog="vigie ui incident", description="Guide « Je pense être attaqué ».")
+        parser = argparse.ArgumentParser(prog="vigie ui incident",
+                                         description="Guide « Vous pensez être victime d’une attaque ? ».")
         parser.add_argument("--lang", choices=LANGUAGES, help="langue de la fenêtre (sinon VIGIE_LANG, puis fr)")
         args = parser.parse_args(argv)
         setup_logging()
