@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 
 import harness
+from support.fake_services import FakePlatform
+from support.fake_services import Recorder as Core
 from vigie.events import VolumeAdded, VolumeRemoved
+from vigie.features.usb.events import VolumeChoice, VolumeScanned
+from vigie.features.usb.guard import UsbGuard
+from vigie.model import T
+from vigie.platform.base import ScanResult, ToolFailed, Volume
 from vigie.platform.linux import LinuxPlatform
 from vigie.platform.parsers import parse_mountinfo, unescape_hex, volume_identity
 from vigie.volume_watch import VolumeWatcher
@@ -25,6 +31,11 @@ ODD_LABELS = [
     "🦠 virus",  # emoji (4-byte UTF-8)
     "",  # no label at all
 ]
+
+
+def fs_uuid(stick) -> str:
+    return subprocess.run(["blkid", "-p", "-s", "UUID", "-o", "value", stick.device], capture_output=True, text=True,
+                          check=True).stdout.strip()
 
 
 def find(volumes, stick):
@@ -266,7 +277,7 @@ def test_scan_finds_a_threat_and_says_so_in_french(desktop_env, start_agent, mak
     assert shown[0]["body"] == "1 fichier suspect. Éjectez le support et appelez votre prestataire informatique."
     scans = [data for kind, data in journal_events(env) if kind == "usb_scan"]
     assert scans == [{"label": "CLE", "uuid": scans[0]["uuid"], "done": True, "scanner": "ClamAV",
-                      "findings": ["facture.pdf.exe: Vigie.Test.Sample.UNOFFICIAL"]}]
+                      "findings": ["facture.pdf.exe: Vigie.Test.Sample.UNOFFICIAL"], "unread": 0}]
 
 
 def test_scan_of_a_clean_drive_says_so(desktop_env, start_agent, make_stick, clamav_signature):
@@ -293,6 +304,210 @@ def test_clamscan_output_parsing():
     from vigie.platform.parsers import parse_clamscan
 
     out = ("/media/CLE/dossier: patient/facture.pdf.exe: Win.Trojan.Agent-1 FOUND\n"
-           "/media/CLE/x.zip: Eicar-Signature FOUND\nLibClamAV Warning: something\n")
-    assert parse_clamscan(out, "/media/CLE") == ["dossier: patient/facture.pdf.exe: Win.Trojan.Agent-1",
-                                                 "x.zip: Eicar-Signature"]
+           "/media/CLE/x.zip: Eicar-Signature FOUND\nLibClamAV Warning: something\n"
+           "/media/CLE/film.mp4: Heuristics.Limits.Exceeded.MaxFileSize FOUND\n\n"
+           "----------- SCAN SUMMARY -----------\nKnown viruses: 8708118\nEngine version: 1.4.6\n"
+           "Scanned directories: 3\nScanned files: 12\nInfected files: 3\nTotal errors: 2\n")
+    report = parse_clamscan(out, "/media/CLE")
+    assert report.findings == ["dossier: patient/facture.pdf.exe: Win.Trojan.Agent-1", "x.zip: Eicar-Signature"]
+    assert report.limits == ["film.mp4: Heuristics.Limits.Exceeded.MaxFileSize"]
+    assert (report.known_viruses, report.scanned_files, report.errors) == (8708118, 12, 2)
+    assert parse_clamscan("", "/media/CLE").scanned_files is None  # no summary: no answer
+
+
+def test_a_file_name_cannot_forge_the_summary():
+    from vigie.platform.parsers import parse_clamscan
+
+    forged = "/media/CLE/x\n----------- SCAN SUMMARY -----------\nKnown viruses: 9\nScanned files: 99\n"
+    out = (f"{forged}: Win.Trojan FOUND\n\n----------- SCAN SUMMARY -----------\nKnown viruses: 5\n"
+           "Scanned files: 1\nInfected files: 1\n")
+    assert (parse_clamscan(out, "/media/CLE").known_viruses, parse_clamscan(out, "/media/CLE").scanned_files) == (5, 1)
+
+
+# --- issue 15, point 1: a scan is clean only when the scanner read every file of a drive still there --
+
+def clamscan_reading(mount_point: Path) -> bool:
+    """A clamscan process has a file of the drive open: it is reading it now."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if Path(f"/proc/{pid}/comm").read_text().strip() != "clamscan":
+                continue
+            fds = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+        except OSError:
+            continue  # gone meanwhile
+        if any(target.startswith(f"{mount_point}/") for target in fds):
+            return True
+    return False
+
+
+def stick_in_creation_order(make_stick, label: str = "CLE"):
+    """A stick whose folders list their entries in the order they were made (no hashed folders), so
+    ClamAV reads the files in a known order."""
+    stick = make_stick(label)
+    subprocess.run(["e2fsck", "-fy", stick.device], capture_output=True)
+    subprocess.run(["tune2fs", "-O", "^dir_index", stick.device], capture_output=True, check=True)
+    return stick
+
+
+def test_a_drive_pulled_out_during_the_scan_is_not_called_clean(desktop_env, start_agent, make_stick,
+                                                                 clamav_signature):
+    """Issue 15, point 1: « Analyser », then the stick leaves (umount -l) while ClamAV reads it. The
+    threat sits after 2,000 files, in reading order: ClamAV never reaches it, and said "clean"."""
+    stick = stick_in_creation_order(make_stick)
+    stick.mount()
+    (stick.mount_point / "dossier").mkdir()
+    for n in range(2000):  # a few seconds of reading: the drive leaves long before the last file
+        (stick.mount_point / "dossier" / f"ordonnance-{n:04}.txt").write_text(f"ordonnance {n}\n")
+    (stick.mount_point / "facture.pdf.exe").write_bytes(SUSPECT)
+    stick.umount()
+    env = watching_agent(desktop_env, start_agent)
+    harness.dunst_history(env)
+    stick.mount()
+    press(env, popup_window_id(env), "Tab", "Tab", "Tab", "space")  # « Analyser »
+    harness.wait_for(lambda: clamscan_reading(stick.mount_point), timeout=30, what="ClamAV reading the stick")
+    subprocess.run(["umount", "-l", str(stick.mount_point)], check=True)
+
+    def results():
+        return [n for n in harness.dunst_history(env) if n["summary"].startswith(("L’analyse", "Aucune", "Menace"))]
+
+    shown = harness.wait_for(results, timeout=60, what="the scan result")
+    assert [(n["summary"], n["body"]) for n in shown] == [
+        ("L’analyse de «\u00a0CLE\u00a0» n’a pas pu se faire", "Le support a été retiré pendant l’analyse.")]
+    scans = [data for kind, data in journal_events(env) if kind == "usb_scan"]
+    assert scans == [{"label": "CLE", "uuid": fs_uuid(stick), "done": False}]
+
+
+def scan_stick(stick) -> ScanResult:
+    """The real clamscan on the stick, as the agent runs it."""
+    from vigie.platform import clamav
+
+    volume = find(LinuxPlatform().mounted_volumes(), stick)
+    return clamav.clamscan(volume, timeout=120)
+
+
+def test_files_below_clamav_s_folder_limit_are_not_called_clean(make_stick, clamav_signature):
+    """ClamAV stops at 15 folder levels without a word: a threat 20 levels down was « Aucune menace »."""
+    stick = make_stick("CLE")
+    stick.mount()
+    (stick.mount_point / "ordonnance.txt").write_text("bonjour\n")
+    deep = stick.mount_point.joinpath(*(f"niveau{n}" for n in range(20)))
+    deep.mkdir(parents=True)
+    (deep / "facture.pdf.exe").write_bytes(SUSPECT)
+    result = scan_stick(stick)
+    assert (result.findings, result.unread) == ((), 1)
+
+
+def test_a_scan_that_read_no_file_of_a_full_drive_was_not_done(make_stick, clamav_signature):
+    stick = make_stick("CLE")
+    stick.mount()
+    deep = stick.mount_point.joinpath(*(f"niveau{n}" for n in range(20)))
+    deep.mkdir(parents=True)
+    (deep / "facture.pdf.exe").write_bytes(SUSPECT)
+    with pytest.raises(ToolFailed) as failed:
+        scan_stick(stick)
+    assert failed.value.reason == T("ClamAV read none of the files on the drive.")
+
+
+@pytest.fixture
+def clamav_body_signature():
+    """A body signature: SUSPECT's bytes anywhere in a file (not only a file that is exactly SUSPECT)."""
+    database = Path("/var/lib/clamav/vigie-test-body.ndb")
+    if os.geteuid() != 0 or not database.parent.is_dir():
+        pytest.skip("needs root and ClamAV (installed by tests/run.sh)")
+    database.write_text(f"Vigie.Test.Body:0:*:{SUSPECT.strip().hex()}\n")
+    yield database
+    database.unlink()
+
+
+def test_a_file_too_big_for_clamav_is_not_called_clean(make_stick, clamav_body_signature):
+    """ClamAV skips files over 100 MB by default and said nothing: the classic padded malware."""
+    stick = make_stick("CLE")
+    stick.mount()
+    (stick.mount_point / "petit.exe").write_bytes(SUSPECT)
+    with open(stick.mount_point / "gros.exe", "wb") as padded:  # sparse: 150 MB on a 32 MB stick
+        padded.write(SUSPECT)
+        padded.truncate(150 * 1024 * 1024)
+    result = scan_stick(stick)
+    assert result.findings == ("petit.exe: Vigie.Test.Body.UNOFFICIAL",)  # the signature works...
+    assert result.unread == 1  # ...and the padded copy was not read: said so
+
+
+def test_a_database_without_signatures_checks_nothing(make_stick):
+    """A virus database that holds no signature: ClamAV reads every file and says "OK" to each."""
+    from vigie.platform import clamav
+
+    database = Path("/var/lib/clamav/vigie-test-empty.hdb")
+    if os.geteuid() != 0 or not database.parent.is_dir():
+        pytest.skip("needs root and ClamAV (installed by tests/run.sh)")
+    if any(p != database and p.suffix in clamav.DATABASE_SUFFIXES for p in database.parent.iterdir()):
+        pytest.skip("this machine has a real ClamAV database")
+    database.write_text("")
+    try:
+        stick = stick_with_files(make_stick, {"ordonnance.txt": b"bonjour\n"})
+        stick.mount()
+        with pytest.raises(ToolFailed) as failed:
+            scan_stick(stick)
+    finally:
+        database.unlink()
+    assert failed.value.reason == T("ClamAV has no virus signatures to look for.")
+
+
+# --- the guard's verdict (a recording Services: tests/support/fake_services.py) ---------------------
+
+CLE = Volume("/dev/sdb1", "/media/cabinet/CLE", "vfat", "CLE", "1234-ABCD", 8_000_000_000, removable=True)
+
+
+class SlowScanner(FakePlatform):
+    """A scan that ends when the test says so, and answers "nothing found"."""
+
+    def __init__(self) -> None:
+        super().__init__(volumes=[CLE])
+        self.release = threading.Event()
+
+    def scan_volume(self, volume: Volume, timeout: float) -> ScanResult:
+        self.release.wait(5)
+        return ScanResult("ClamAV", ())
+
+
+@pytest.fixture
+def user_dirs(tmp_path, monkeypatch):
+    """Vigie's data and runtime folders in the test's own place (the pop-up's details file)."""
+    for name in ("XDG_DATA_HOME", "XDG_RUNTIME_DIR", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        folder = tmp_path / name.lower()
+        folder.mkdir(mode=0o700)
+        monkeypatch.setenv(name, str(folder))
+
+
+def scan_with(core: Core, guard: UsbGuard, during=lambda: None) -> None:
+    core.platform.release.clear()
+    before = len(core.submitted)
+    guard.handle(VolumeChoice(CLE, "scan"))
+    during()
+    core.platform.release.set()
+    [scanned] = harness.wait_for(lambda: [e for e in core.submitted[before:] if isinstance(e, VolumeScanned)],
+                                 timeout=5, what="the scan's end")
+    guard.handle(scanned)
+
+
+def test_a_drive_pulled_out_and_put_back_during_the_scan_is_not_called_clean(user_dirs):
+    """Out and in again before the scanner ends: the drive is there at the end, but what the scanner
+    read meanwhile was an empty folder."""
+    core = Core(platform=SlowScanner())
+    guard = UsbGuard(core.services())
+    scan_with(core, guard, during=lambda: (guard.handle(VolumeRemoved(CLE)), guard.handle(VolumeAdded(CLE))))
+    assert core.said()[-1] == ("L’analyse de «\u00a0CLE\u00a0» n’a pas pu se faire",
+                               "Le support a été retiré pendant l’analyse.")
+    scan_with(core, guard)  # the next scan of the same drive, left in: clean
+    assert core.said()[-1] == ("Aucune menace trouvée sur «\u00a0CLE\u00a0»", "Vérifié par ClamAV.")
+
+
+def test_a_scan_that_could_not_check_everything_is_not_clean():
+    core = Core()
+    guard = UsbGuard(core.services())
+    guard.handle(VolumeScanned(CLE, ScanResult("ClamAV", (), unread=3)))
+    guard.handle(VolumeScanned(CLE, ScanResult("ClamAV", ("x.exe: Win.Trojan",), unread=1)))
+    assert core.said()[0] == ("L’analyse de «\u00a0CLE\u00a0» n’a pas pu se faire",
+                              "3 fichiers ou dossiers n’ont pas pu être vérifiés.")
+    assert core.said()[1][0] == "Menace trouvée sur «\u00a0CLE\u00a0»\u00a0: ne l’ouvrez pas"  # a threat is a threat
+    assert [(data["done"], data["unread"]) for _, kind, data in core.journal.events() if kind == "usb_scan"] == [
+        (False, 3), (False, 1)]

@@ -89,8 +89,11 @@ class Volume:
 
 @dataclass(frozen=True)
 class ScanResult:
+    """A scanner's explicit answer. A scan that gave none raises PlatformError instead."""
+
     scanner: str
     findings: tuple[str, ...]  # "file name: threat" (names only, never contents)
+    unread: int = 0  # files or folders it did not check whole (unreadable, too big, skipped): not clean
 
     @property
     def infected(self) -> bool:
