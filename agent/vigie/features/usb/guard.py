@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 
 from vigie import paths
-from vigie.events import Event, VolumeAdded, VolumeRemoved
+from vigie.events import Event, MountChangeUnseen, VolumeAdded, VolumeRemoved
 from vigie.features.base import Services
 from vigie.features.usb.events import VolumeChoice, VolumeScanned
 from vigie.i18n import render
@@ -60,6 +60,8 @@ class UsbGuard:
             self.chose(event.volume, event.choice)
         elif isinstance(event, VolumeScanned):
             self.scanned(event.volume, event.result, event.error)
+        elif isinstance(event, MountChangeUnseen):  # which drive it was, nobody can tell: that it happened
+            self.journal.record("mount_unseen", self.clock())
 
     def added(self, volume: Volume) -> None:
         self.journal.record("usb_inserted", self.clock(), label=volume.label, uuid=volume.uuid,
