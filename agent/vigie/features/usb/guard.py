@@ -49,7 +49,8 @@ class UsbGuard:
         self.clock = services.clock
         self.scan_timeout = config.usb_storage.scan_timeout_minutes * 60
         self.claimed = services.volume_claimed  # a feature's own drive (an enrolled backup drive)
-        self._scanning: dict[tuple[str, str], bool] = {}  # volume being scanned → removed meanwhile
+        self._scans = 0
+        self._scanning: dict[int, tuple[tuple[str, str], bool]] = {}  # scan → (its drive, pulled out meanwhile)
 
     def handle(self, event: Event) -> None:
         if isinstance(event, VolumeAdded):
@@ -59,7 +60,7 @@ class UsbGuard:
         elif isinstance(event, VolumeChoice):
             self.chose(event.volume, event.choice)
         elif isinstance(event, VolumeScanned):
-            self.scanned(event.volume, event.result, event.error)
+            self.scanned(event.volume, event.result, event.error, event.scan)
         elif isinstance(event, MountChangeUnseen):  # which drive it was, nobody can tell: that it happened
             self.journal.record("mount_unseen", self.clock())
 
@@ -74,8 +75,9 @@ class UsbGuard:
             self._pop_up(volume)
 
     def removed(self, volume: Volume) -> None:
-        if _key(volume) in self._scanning:
-            self._scanning[_key(volume)] = True
+        for scan, (key, _) in self._scanning.items():
+            if key == _key(volume):
+                self._scanning[scan] = (key, True)
         self.windows.close(window_name(volume))
         self._details_file(volume).unlink(missing_ok=True)
         self.journal.record("usb_removed", self.clock(), label=volume.label, uuid=volume.uuid)
@@ -90,8 +92,8 @@ class UsbGuard:
         elif choice == "scan":
             self._start_scan(volume)
 
-    def scanned(self, volume: Volume, result: ScanResult | None, error: Text | None) -> None:
-        left = self._scanning.pop(_key(volume), False)  # pulled out, even if put back since
+    def scanned(self, volume: Volume, result: ScanResult | None, error: Text | None, scan: int = 0) -> None:
+        _, left = self._scanning.pop(scan, (None, False))  # pulled out, even if put back since
         if left and result is not None and not result.infected:
             result, error = None, DRIVE_LEFT  # what was not read yet is unknown, not clean
         label = self._label(volume)
@@ -123,20 +125,22 @@ class UsbGuard:
 
     def _start_scan(self, volume: Volume) -> None:
         """A scan takes minutes: it runs on its own thread and reports back through the engine."""
+        self._scans += 1
+        number = self._scans
+        self._scanning[number] = (_key(volume), False)
 
         def scan() -> None:
             try:
                 result = self.platform.scan_volume(volume, self.scan_timeout)
             except PlatformError as exc:
                 log.error("usb: scan failed: %s", exc)
-                self.submit(VolumeScanned(volume, None, exc.reason))
+                self.submit(VolumeScanned(volume, None, exc.reason, number))
                 return
             if not result.infected and not self._still_mounted(volume):
                 log.warning("usb: the drive was no longer mounted when the scan ended")
                 result = None
-            self.submit(VolumeScanned(volume, result, DRIVE_LEFT if result is None else None))
+            self.submit(VolumeScanned(volume, result, DRIVE_LEFT if result is None else None, number))
 
-        self._scanning[_key(volume)] = False
         threading.Thread(target=scan, name="vigie-usb-scan", daemon=True).start()
         self.notify(Notification(render(T("Scanning “{label}”…", label=self._label(volume)), self.tr),
                                  render(T("Vigie will tell you the result. Do not open its files meanwhile."),
