@@ -20,7 +20,7 @@ import pytest
 
 from vigie.i18n import render, translator
 from vigie.platform import macos, mount_events, proc, windows
-from vigie.platform.base import NotSupported, ToolFailed, Volume
+from vigie.platform.base import MountChange, NotSupported, ToolFailed, Volume
 from vigie.platform.macos import MacPlatform
 from vigie.platform.mount_events import ChangeSignal, EventSource
 from vigie.platform.windows import WindowsPlatform
@@ -48,9 +48,9 @@ def waiter_thread(signal: ChangeSignal | EventSource, timeout: float | None) -> 
 def test_nothing_happens_the_wait_times_out() -> None:
     signal = ChangeSignal(settle=0)
     started = time.monotonic()
-    assert signal.wait(0.2) is False
+    assert signal.wait(0.2) is MountChange.NONE
     assert time.monotonic() - started >= 0.19
-    assert signal.wait(0) is False
+    assert signal.wait(0) is MountChange.NONE
 
 
 def test_a_signal_from_another_thread_wakes_the_waiter() -> None:
@@ -58,17 +58,17 @@ def test_a_signal_from_another_thread_wakes_the_waiter() -> None:
     thread, results = waiter_thread(signal, None)  # no timeout: only the signal can end it
     signal.signal()
     thread.join(5)
-    assert results == [True]
+    assert results == [MountChange.CHANGED]
 
 
 def test_a_signal_before_the_wait_is_not_lost_and_counts_once() -> None:
     signal = ChangeSignal(settle=0)
     for _ in range(5):
         signal.signal()
-    assert signal.wait(0) is True
-    assert signal.wait(0) is False  # the five were one change
+    assert signal.wait(0) is MountChange.CHANGED
+    assert signal.wait(0) is MountChange.NONE  # the five were one change
     signal.signal()  # after the look at the volumes: a new change
-    assert signal.wait(0) is True
+    assert signal.wait(0) is MountChange.CHANGED
 
 
 def test_a_burst_is_waited_out_then_counts_once() -> None:
@@ -77,15 +77,15 @@ def test_a_burst_is_waited_out_then_counts_once() -> None:
     signal.signal()  # the disk...
     signal.signal()  # ...then its mount, well within the settle time
     thread.join(5)
-    assert results == [True]
-    assert signal.wait(0) is False
+    assert results == [MountChange.CHANGED]
+    assert signal.wait(0) is MountChange.NONE
 
 
 def test_the_quiet_time_comes_before_the_answer() -> None:
     signal = ChangeSignal(settle=0.3, max_settle=5)
     signal.signal()
     started = time.monotonic()
-    assert signal.wait(5) is True
+    assert signal.wait(5) is MountChange.CHANGED
     assert 0.29 <= time.monotonic() - started < 2
 
 
@@ -101,7 +101,7 @@ def test_a_steady_stream_cannot_hold_the_waiter_for_ever() -> None:
     streamer.start()
     try:
         started = time.monotonic()
-        assert signal.wait(10) is True
+        assert signal.wait(10) is MountChange.CHANGED
         assert time.monotonic() - started < 2
     finally:
         stop.set()
@@ -123,7 +123,7 @@ def test_a_change_before_the_failure_is_still_reported_once() -> None:
     signal = ChangeSignal(settle=0)
     signal.signal()
     signal.fail(mount_events.unavailable("test"))
-    assert signal.wait(0) is True
+    assert signal.wait(0) is MountChange.CHANGED
     with pytest.raises(NotSupported):
         signal.wait(0)
 
@@ -150,10 +150,10 @@ def test_event_source_starts_once_on_first_wait() -> None:
     loop = FakeLoop()
     source = EventSource(loop, "vigie-test-events", signal=ChangeSignal(settle=0))
     assert loop.calls == 0  # nothing runs before it is needed
-    assert source.wait(0) is False
+    assert source.wait(0) is MountChange.NONE
     loop.items.put(lambda on_change: on_change())
-    assert source.wait(5) is True
-    assert source.wait(0) is False
+    assert source.wait(5) is MountChange.CHANGED
+    assert source.wait(0) is MountChange.NONE
     assert (loop.calls, loop.thread_names) == (1, ["vigie-test-events"])
     loop.items.put(None)  # the loop ends: the watch has to poll from now on
     with pytest.raises(NotSupported) as caught:
@@ -263,16 +263,16 @@ def test_windows_waits_for_the_volume_broadcast(monkeypatch) -> None:
     monkeypatch.setattr(windows, "device_change_window", window)
     platform = WindowsPlatform()
     try:
-        assert platform.wait_for_mount_change(0.1) is False
+        assert platform.wait_for_mount_change(0.1) is MountChange.NONE
         port, _ = broadcast_volume(1 << 4, devicetype=DBT_DEVTYP_PORT)
         window.send(windows.WM_DEVICECHANGE, windows.DBT_DEVICEARRIVAL, port)
         window.send(windows.WM_DEVICECHANGE, DBT_DEVNODES_CHANGED)
-        assert platform.wait_for_mount_change(0.3) is False
+        assert platform.wait_for_mount_change(0.3) is MountChange.NONE
         volume, _ = broadcast_volume(1 << 4)
         window.send(windows.WM_DEVICECHANGE, windows.DBT_DEVICEARRIVAL, volume)
-        assert platform.wait_for_mount_change(5) is True
+        assert platform.wait_for_mount_change(5) is MountChange.CHANGED
         window.send(windows.WM_DEVICECHANGE, windows.DBT_DEVICEREMOVECOMPLETE, volume)
-        assert platform.wait_for_mount_change(5) is True
+        assert platform.wait_for_mount_change(5) is MountChange.CHANGED
     finally:
         window.messages.put(None)
 
@@ -408,7 +408,7 @@ def disk_arbitration(monkeypatch):
 def test_mac_mount_and_unmount_wake_the_watch(disk_arbitration) -> None:
     arbitration, foundation = disk_arbitration
     platform = MacPlatform()
-    assert platform.wait_for_mount_change(0.1) is False
+    assert platform.wait_for_mount_change(0.1) is MountChange.NONE
     assert foundation.running.is_set()
     assert arbitration.scheduled == ("session", "run loop of vigie-disk-arbitration", "kCFRunLoopDefaultMode")
     assert arbitration.watched_keys == FakeDiskArbitration.kDADiskDescriptionWatchVolumePath
@@ -416,10 +416,10 @@ def test_mac_mount_and_unmount_wake_the_watch(disk_arbitration) -> None:
 
     arbitration.callbacks["appeared"]("disk4", None)  # the stick...
     arbitration.callbacks["described"]("disk4s1", ["DAVolumePath"], None)  # ...then its mount
-    assert platform.wait_for_mount_change(5) is True
-    assert platform.wait_for_mount_change(0) is False  # one burst, one look
+    assert platform.wait_for_mount_change(5) is MountChange.CHANGED
+    assert platform.wait_for_mount_change(0) is MountChange.NONE  # one burst, one look
     arbitration.callbacks["disappeared"]("disk4s1", None)  # pulled out
-    assert platform.wait_for_mount_change(5) is True
+    assert platform.wait_for_mount_change(5) is MountChange.CHANGED
 
     foundation.stop.set()  # the run loop ends: polling from then on
     with pytest.raises(NotSupported):

@@ -12,8 +12,9 @@ import plistlib
 import pytest
 
 from fixture_files import load_fixture
+from vigie.model import T
 from vigie.platform import macos, parsers, proc, windows
-from vigie.platform.base import NotSupported, ToolFailed, Volume
+from vigie.platform.base import NotSupported, ScanResult, ToolFailed, Volume
 from vigie.platform.macos import MacPlatform
 from vigie.platform.windows import WindowsPlatform
 
@@ -275,3 +276,98 @@ def test_windows_eject_refuses_anything_but_a_letter(monkeypatch: pytest.MonkeyP
     with pytest.raises(ToolFailed):
         WindowsPlatform().eject(Volume(device, "E:\\", "exFAT"))
     assert run.calls == []
+
+
+# --- Microsoft Defender: only its explicit answer counts (issue 15, point 1) -----------------------
+
+THREAT_CAPTURE = ("win-mpcmdrun-scan-threat-rbtree.txt", "C:\\Users\\rbtree\\Desktop\\Test\\test.html")
+CLEAN_CAPTURE = ("win-mpcmdrun-scan-clean.txt", "C:\\temp\\tempFiles\\P1090487.JPG")
+FAILED = load_fixture("win-mpcmdrun-scan-failed-80508023-zweilosec.txt")
+DISABLED = load_fixture("win-mpcmdrun-scan-disabled-yolofy.txt")
+STICK_E = Volume("E:", "E:\\", "FAT32", "CLE", "D44E-9303", 8_000_000_000, True)
+
+
+def on_drive_e(capture: tuple[str, str]) -> str:
+    """CONSTRUCTED from a real capture: the path it scanned replaced by the drive's root."""
+    name, scanned = capture
+    return load_fixture(name).replace(scanned, "E:\\")
+
+
+def test_mpcmdrun_answers_in_real_captures() -> None:
+    assert parsers.parse_mpcmdrun_scan(load_fixture(THREAT_CAPTURE[0]), THREAT_CAPTURE[1]) == 1
+    assert parsers.parse_mpcmdrun_scan(load_fixture(CLEAN_CAPTURE[0]), CLEAN_CAPTURE[1]) == 0
+    assert parsers.parse_mpcmdrun_scan(load_fixture(CLEAN_CAPTURE[0]), CLEAN_CAPTURE[1].lower()) == 0  # no case
+    assert parsers.parse_mpcmdrun_scan(load_fixture(CLEAN_CAPTURE[0]), "E:\\") is None  # about another path
+    assert parsers.parse_mpcmdrun_scan(FAILED, "\\\\10.10.14.187\\test") is None  # hr = 0x80508023
+    assert parsers.parse_mpcmdrun_scan(DISABLED, "E:\\") is None  # Defender switched off
+    assert parsers.parse_mpcmdrun_scan("", "E:\\") is None
+
+
+class MpCmdRun:
+    """Stands in for proc.run at the OS edge: MpCmdRun's exit code and output; `then` runs before it
+    answers (the drive pulled out meanwhile)."""
+
+    def __init__(self, returncode: int, stdout: str, then=lambda: None) -> None:
+        self.answer = proc.Result(returncode, stdout, "")
+        self.then = then
+        self.argv: list[str] = []
+
+    def __call__(self, argv, timeout, **kwargs) -> proc.Result:
+        self.argv = list(argv)
+        self.then()
+        return self.answer
+
+
+@pytest.mark.parametrize(("returncode", "stdout", "threats"), [
+    (0, on_drive_e(CLEAN_CAPTURE), 0),
+    (2, on_drive_e(THREAT_CAPTURE), 1),
+], ids=["clean", "threat"])
+def test_defender_explicit_answers(monkeypatch: pytest.MonkeyPatch, returncode: int, stdout: str,
+                                   threats: int) -> None:
+    run = MpCmdRun(returncode, stdout)
+    monkeypatch.setattr(proc, "run", run)
+    result = WindowsPlatform().scan_volume(STICK_E, 60)
+    assert result == ScanResult("Microsoft Defender", ("Windows Security",) * threats, unread=0)
+    assert run.argv[1:] == ["-Scan", "-ScanType", "3", "-File", "E:\\", "-DisableRemediation"]
+
+
+@pytest.mark.parametrize(("returncode", "stdout"), [
+    (2, FAILED),  # the scan failed: exit 2, as for threats, was read as « Menace trouvée »
+    (2, DISABLED),  # Defender switched off by another antivirus: exit 2 as well
+    (0, ""),  # nothing said: was « Aucune menace trouvée »
+    (0, "Scan starting...\n"),  # cut short
+    (2, on_drive_e(CLEAN_CAPTURE)),  # "no threats" with the threats' exit code: no clear answer
+    (0, on_drive_e(THREAT_CAPTURE)),
+], ids=["failed-0x80508023", "defender-off", "empty", "cut-short", "clean-with-exit-2", "threat-with-exit-0"])
+def test_defender_without_an_explicit_answer_is_no_result(monkeypatch: pytest.MonkeyPatch, returncode: int,
+                                                          stdout: str) -> None:
+    monkeypatch.setattr(proc, "run", MpCmdRun(returncode, stdout))
+    with pytest.raises(ToolFailed) as failed:
+        WindowsPlatform().scan_volume(STICK_E, 60)
+    assert failed.value.reason == T("Microsoft Defender gave no result for the drive.")
+
+
+def test_defender_clean_but_the_drive_left_meanwhile_is_not_clean(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows end to end through the USB guard: Defender says "found no threats", but the drive letter
+    went while it read. Only GetLogicalDrives & co (ctypes) and MpCmdRun (proc.run) are stood in for."""
+    import harness
+    from support.fake_services import Recorder as Core
+    from vigie.features.usb.events import VolumeChoice, VolumeScanned
+    from vigie.features.usb.guard import UsbGuard
+
+    system = {"C:": {"type": 3, "info": ("Windows", 0x11112222, "NTFS"), "size": 500, "bus": 17}}
+    fake_windows(monkeypatch, {**system, "E:": {"type": 2, "info": ("CLE", 0xD44E9303, "FAT32"),
+                                                 "size": 8_000_000_000, "bus": 7}})
+    monkeypatch.setattr(proc, "run", MpCmdRun(0, on_drive_e(CLEAN_CAPTURE),
+                                              then=lambda: fake_windows(monkeypatch, system)))
+    [stick] = [v for v in WindowsPlatform().mounted_volumes() if v.removable]
+    core = Core(platform=WindowsPlatform())
+    guard = UsbGuard(core.services())
+    guard.handle(VolumeChoice(stick, "scan"))
+    [scanned] = harness.wait_for(lambda: [e for e in core.submitted if isinstance(e, VolumeScanned)],
+                                 timeout=5, what="the scan's end")
+    guard.handle(scanned)
+    assert core.said()[-1] == ("L’analyse de «\u00a0CLE\u00a0» n’a pas pu se faire",
+                               "Le support a été retiré pendant l’analyse.")
+    assert [data for _, kind, data in core.journal.events() if kind == "usb_scan"] == [
+        {"label": "CLE", "uuid": "D44E-9303", "done": False}]

@@ -91,3 +91,9 @@ class VolumeRemoved(Event):
     """A removable file system went away (unmounted or pulled out)."""
 
     volume: Volume
+
+
+@dataclass(frozen=True)
+class MountChangeUnseen(Event):
+    """Mounts changed and changed back between two looks: a drive may have been plugged in and out
+    too fast to be identified. Only Linux tells; which mount it was, nobody can tell any more."""

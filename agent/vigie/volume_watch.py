@@ -4,6 +4,10 @@ Threading rules: run() is the watcher thread's body (a daemon: it may block in t
 ever while nothing is plugged in). On Linux it sleeps in poll() on /proc/self/mountinfo, so it
 does not wake up at all while no device changes; where the OS offers no such event it compares
 snapshots every POLL_SECONDS.
+
+Every mount change it sees gives one event, and the journal one row: it only submits, and a look
+is quick (the platform identifies new mounts only). A mount that came and went between two looks
+cannot be identified any more; Linux still tells it happened: that gives MountChangeUnseen.
 """
 
 from __future__ import annotations
@@ -12,8 +16,8 @@ import logging
 import threading
 from collections.abc import Callable
 
-from vigie.events import Event, VolumeAdded, VolumeRemoved
-from vigie.platform.base import NotSupported, Platform, PlatformError, Volume
+from vigie.events import Event, MountChangeUnseen, VolumeAdded, VolumeRemoved
+from vigie.platform.base import MountChange, NotSupported, Platform, PlatformError, Volume
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 2.0
@@ -34,18 +38,23 @@ class VolumeWatcher:
             return
         log.info("volume watch: started with %d removable volume(s) mounted", len(self._known))
         while not self._stop.is_set():
-            self._wait()
-            if not self._stop.is_set():
-                self._compare()
+            change = self._wait()
+            if self._stop.is_set():
+                break
+            if change is MountChange.UNSEEN:
+                log.warning("volume watch: mounts changed and changed back before they could be read")
+                self.submit(MountChangeUnseen())
+            self._compare()
 
     def stop(self) -> None:
         self._stop.set()
 
-    def _wait(self) -> None:
+    def _wait(self) -> MountChange:
         try:
-            self.platform.wait_for_mount_change(None)
+            return MountChange(self.platform.wait_for_mount_change(None))
         except NotSupported:
             self._stop.wait(POLL_SECONDS)
+            return MountChange.CHANGED  # nobody says: look anyway
 
     def _compare(self) -> None:
         try:

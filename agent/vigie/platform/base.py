@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import IntEnum
 from typing import Protocol
 
 from vigie.errors import VigieError
@@ -108,10 +109,21 @@ class Volume:
         return self.uuid or f"{self.label}|{self.size_bytes}|{self.fs_type}"
 
 
+class MountChange(IntEnum):
+    """What Platform.wait_for_mount_change() saw."""
+
+    NONE = 0  # the timeout passed
+    CHANGED = 1  # the mounts changed: look at them
+    UNSEEN = 2  # the OS said they changed, yet they read as at the last look: a mount came and went between
+
+
 @dataclass(frozen=True)
 class ScanResult:
+    """A scanner's explicit answer. A scan that gave none raises PlatformError instead."""
+
     scanner: str
     findings: tuple[str, ...]  # "file name: threat" (names only, never contents)
+    unread: int = 0  # files or folders it did not check whole (unreadable, too big, skipped): not clean
 
     @property
     def infected(self) -> bool:
@@ -256,9 +268,10 @@ class Platform(Protocol):
         """Mounted file systems that may be removable media (system ones excluded)."""
         ...
 
-    def wait_for_mount_change(self, timeout: float | None) -> bool:
-        """Block until the set of mounts changes (True) or the timeout passes (False).
-        Raise NotSupported where the OS has no such event: the caller polls instead."""
+    def wait_for_mount_change(self, timeout: float | None) -> MountChange:
+        """Block until the set of mounts changes (CHANGED) or the timeout passes (NONE); UNSEEN where
+        the OS tells of changes gone before they could be read (Linux). Raise NotSupported where
+        the OS has no such event: the caller polls instead."""
         ...
 
     def eject(self, volume: Volume) -> None:

@@ -1,12 +1,19 @@
-"""ClamAV's clamscan, on Linux and macOS: a scan is only offered when a virus database exists."""
+"""ClamAV's clamscan, on Linux and macOS: a scan is only offered when a virus database exists.
+
+Only clamscan's own summary is an answer, and only for what it says it read: ClamAV silently skips
+what is below 15 folder levels, and files it no longer finds (a drive pulled out mid-scan), so
+Vigie counts the files itself and compares.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
+from vigie.model import T
 from vigie.platform import parsers, proc
-from vigie.platform.base import ScanResult, Volume
+from vigie.platform.base import ScanResult, ToolFailed, Volume
 
 DATABASE_DIRS = (Path("/var/lib/clamav"), Path("/usr/local/var/lib/clamav"), Path("/opt/homebrew/var/lib/clamav"))
 DATABASE_SUFFIXES = {".cvd", ".cld", ".cud", ".hdb", ".hsb", ".ndb", ".ldb", ".mdb", ".msb", ".cdb"}
@@ -21,7 +28,40 @@ def clamscan_available() -> bool:
 
 
 def clamscan(volume: Volume, timeout: float) -> ScanResult:
-    # Exit codes: 0 clean, 1 something found, 2 error (raised by proc.run as ToolFailed).
-    result = proc.run(["clamscan", "-r", "--no-summary", "--infected", "--", volume.mount_point], timeout,
-                      ok_codes=(0, 1))
-    return ScanResult("ClamAV", tuple(parsers.parse_clamscan(result.stdout, volume.mount_point)))
+    # Exit codes: 0 nothing found, 1 something found, 2 errors (some files or folders unreadable).
+    result = proc.run(["clamscan", "-r", "--infected", "--alert-exceeds-max=yes", "--", volume.mount_point],
+                      timeout, ok_codes=(0, 1, 2))
+    report = parsers.parse_clamscan(result.stdout, volume.mount_point)
+    detail = (f"exit {result.returncode}, signatures {report.known_viruses}, scanned {report.scanned_files}, "
+              f"errors {report.errors}: {result.stderr.strip()[-300:]!r}")  # no file names in the log
+    if report.scanned_files is None:
+        raise ToolFailed(T("ClamAV gave no result."), detail)
+    if not report.known_viruses:
+        raise ToolFailed(T("ClamAV has no virus signatures to look for."), detail)
+    if result.returncode == 2 and not report.errors:
+        raise ToolFailed(T("The program {tool} failed (code {code}).", tool="clamscan", code=2), detail)
+    files = files_to_scan(volume.mount_point)  # afterwards: a drive that hangs is left to clamscan's timeout
+    if files and not report.scanned_files and not report.errors:
+        raise ToolFailed(T("ClamAV read none of the files on the drive."), f"{files} files there; {detail}")
+    skipped = max(0, files - report.scanned_files - report.errors)  # not read, not said
+    return ScanResult("ClamAV", tuple(report.findings), unread=report.errors + len(report.limits) + skipped)
+
+
+def files_to_scan(root: str) -> int:
+    """What clamscan counts as "Scanned files": regular files that are not empty, links not followed.
+    A folder that cannot be listed is left out: clamscan counts it among its own errors."""
+    count, folders = 0, [root]
+    while folders:  # a loop, not recursion: a drive may hold folders thousands of levels deep
+        try:
+            with os.scandir(folders.pop()) as entries:
+                for entry in entries:
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            folders.append(entry.path)
+                        elif entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_size:
+                            count += 1
+                    except OSError:
+                        continue
+        except OSError:
+            continue
+    return count

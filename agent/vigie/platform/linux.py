@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import select
 import shutil
 import socket
 import subprocess
@@ -25,6 +24,7 @@ from vigie.platform.base import (
     LockProof,
     LockRoute,
     LockUnproven,
+    MountChange,
     NetworkState,
     NotSupported,
     PendingUpdate,
@@ -41,6 +41,7 @@ from vigie.platform.base import (
     WifiState,
 )
 from vigie.platform.lock_proof import LOCK_PROOF_SECONDS, await_proof
+from vigie.platform.mount_events import MountinfoWatch
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +213,18 @@ def udev_properties(major_minor: str) -> dict[str, str]:
         return {}
 
 
+def medium_sequence(device: str) -> str | None:
+    """The kernel's disk sequence number (Linux 5.15+), new for each medium a device holds (a stick
+    plugged in, a card put in a reader, a loop device attached); a partition asks its disk."""
+    block = Path("/sys/class/block") / Path(device).name
+    for candidate in (block, block.resolve().parent):
+        try:
+            return (candidate / "diskseq").read_text().strip()
+        except OSError:
+            continue
+    return None
+
+
 def blkid_properties(device: str) -> dict[str, str]:
     """Read the label straight from the file system (when udev has not): needs read access to it."""
     try:
@@ -220,21 +233,17 @@ def blkid_properties(device: str) -> dict[str, str]:
         return {}
 
 
-def filesystem_size(mount_point: str) -> int | None:
+def filesystem_size(mount_point: str, major_minor: str) -> int | None:
+    """None once unmounted: the folder left there belongs to another file system, and its size
+    is not the drive's."""
     try:
+        device = os.stat(mount_point).st_dev
         stats = os.statvfs(mount_point)
     except OSError:
         return None  # vanished meanwhile: not an error
+    if f"{os.major(device)}:{os.minor(device)}" != major_minor:
+        return None
     return stats.f_blocks * stats.f_frsize
-
-
-def wait_for_mountinfo_change(mountinfo, poller: select.poll, timeout: float | None) -> bool:
-    """The kernel flags /proc/self/mountinfo with POLLPRI on every mount change: no polling loop."""
-    if not poller.poll(None if timeout is None else int(timeout * 1000)):
-        return False
-    mountinfo.seek(0)
-    mountinfo.read()  # re-arm
-    return True
 
 
 def unmount(volume_device: str, mount_point: str) -> None:
@@ -500,8 +509,9 @@ class LinuxPlatform:
         self._logind_error = ""
         self._idle_source: str | None = None  # the first source that answered is kept
         self._unlock_listeners: list[Callable[[], None]] = []
-        self._mountinfo = None  # opened on first wait_for_mount_change()
-        self._mount_poller: select.poll | None = None
+        self._mounts = MountinfoWatch()
+        self._identified: dict[tuple[str, str, str, str], Volume] = {}  # mountinfo row → its volume
+        self._probed: dict[tuple[str, str], dict[str, str]] = {}  # (device, medium) → what blkid read
 
     def pending_updates(self, timeout: float) -> UpdateStatus:
         if shutil.which("apt-get"):
@@ -659,32 +669,44 @@ class LinuxPlatform:
         return audio_recording()
 
     def mounted_volumes(self) -> list[Volume]:
-        volumes, seen = [], set()
-        for major_minor, mount_point, fs_type, source in parsers.parse_mountinfo(read_mountinfo()):
+        """A mount already listed by the last call keeps its identity: only new ones are identified
+        (a blkid process each where udev has no record), so a look stays quick enough to see
+        drives plugged in and out in quick succession."""
+        volumes, seen, identified = [], set(), {}
+        for row in parsers.parse_mountinfo(read_mountinfo()):
+            major_minor, mount_point, fs_type, source = row
             if not source.startswith("/dev/") or source in seen:
                 continue  # not a block device, or a bind mount of one already listed
             seen.add(source)
-            volumes.append(self._volume(device_number(source) or major_minor, source, mount_point, fs_type))
+            volume = self._identified.get(row) or self._volume(major_minor, source, mount_point, fs_type)
+            identified[row] = volume
+            volumes.append(volume)
+        self._identified = identified  # one assignment: calls from other threads see either table
         return volumes
 
-    @staticmethod
-    def _volume(major_minor: str, device: str, mount_point: str, fs_type: str) -> Volume:
-        removable = block_is_removable(major_minor)
+    def _volume(self, major_minor: str, device: str, mount_point: str, fs_type: str) -> Volume:
+        block = device_number(device) or major_minor
+        removable = block_is_removable(block)
         label = uuid = ""
         if removable:  # identity only matters for removable media; blkid costs a process
-            properties = udev_properties(major_minor)
+            properties = udev_properties(block)
             if "ID_FS_UUID" not in properties:
-                properties = blkid_properties(device)
+                properties = self._blkid(device)
             label, uuid, _ = parsers.volume_identity(properties)
-        return Volume(device, mount_point, fs_type, label, uuid, filesystem_size(mount_point), removable)
+        return Volume(device, mount_point, fs_type, label, uuid, filesystem_size(mount_point, major_minor), removable)
 
-    def wait_for_mount_change(self, timeout: float | None) -> bool:
-        if self._mount_poller is None:
-            self._mountinfo = open("/proc/self/mountinfo", "rb")  # noqa: SIM115 - kept open to be polled
-            self._mountinfo.read()
-            self._mount_poller = select.poll()
-            self._mount_poller.register(self._mountinfo, select.POLLPRI | select.POLLERR)
-        return wait_for_mountinfo_change(self._mountinfo, self._mount_poller, timeout)
+    def _blkid(self, device: str) -> dict[str, str]:
+        """blkid once per medium: the same stick mounted again is not probed again (a relabelling
+        without unplugging shows when it is plugged in again)."""
+        medium = medium_sequence(device)
+        if medium is None:
+            return blkid_properties(device)
+        if (device, medium) not in self._probed:
+            self._probed[(device, medium)] = blkid_properties(device)
+        return self._probed[(device, medium)]
+
+    def wait_for_mount_change(self, timeout: float | None) -> MountChange:
+        return self._mounts.wait(timeout)
 
     def eject(self, volume: Volume) -> None:
         unmount(volume.device, volume.mount_point)

@@ -1,20 +1,25 @@
-"""Mount changes reported by an OS callback thread (Windows, macOS), waited for by the volume watch.
+"""Mount changes, waited for by the volume watch.
 
-The OS-specific part is one `watch(on_change, ready)` function that sets up its event source on the
-calling thread, calls ready() once listening, then runs the OS loop for ever, calling on_change()
-from that loop. EventSource runs it on a daemon thread started by the first wait(); ChangeSignal
-hands the events to the waiter. Any failure becomes NotSupported: the watch then polls instead.
+Linux: MountinfoWatch sleeps in poll() on /proc/self/mountinfo, which the kernel flags on every
+mount change; no thread.
+
+Windows, macOS: an OS callback thread. The OS-specific part is one `watch(on_change, ready)`
+function that sets up its event source on the calling thread, calls ready() once listening, then
+runs the OS loop for ever, calling on_change() from that loop. EventSource runs it on a daemon
+thread started by the first wait(); ChangeSignal hands the events to the waiter. Any failure
+becomes NotSupported: the watch then polls instead.
 """
 
 from __future__ import annotations
 
 import logging
+import select
 import threading
 import time
 from collections.abc import Callable
 
 from vigie.model import T
-from vigie.platform.base import NotSupported, PlatformError
+from vigie.platform.base import MountChange, NotSupported, PlatformError
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +30,8 @@ MAX_SETTLE_SECONDS = 1.0
 START_SECONDS = 5.0
 
 Watch = Callable[[Callable[[], None], Callable[[], None]], None]
+MOUNTINFO = "/proc/self/mountinfo"
+MAX_REREADS = 100  # changes arriving while the table is read: read again, but not for ever
 
 
 def unavailable(detail: str) -> NotSupported:
@@ -54,11 +61,11 @@ class ChangeSignal:
             self._failure = error
             self._condition.notify_all()
 
-    def wait(self, timeout: float | None) -> bool:
-        """True once something changed (and the burst it belongs to is over), False on timeout."""
+    def wait(self, timeout: float | None) -> MountChange:
+        """CHANGED once something changed (and the burst it belongs to is over), NONE on timeout."""
         with self._condition:
             if not self._condition.wait_for(self._woken, timeout):
-                return False
+                return MountChange.NONE
             if self._failure is not None and not self._pending:
                 raise self._failure
             deadline = time.monotonic() + self._max_settle
@@ -66,7 +73,7 @@ class ChangeSignal:
                 self._pending = False
                 quiet = min(self._settle, deadline - time.monotonic())
                 if quiet <= 0 or self._failure is not None or not self._condition.wait_for(self._woken, quiet):
-                    return True  # a failure meanwhile is raised by the next wait
+                    return MountChange.CHANGED  # a failure meanwhile is raised by the next wait
 
     def _woken(self) -> bool:
         return self._pending or self._failure is not None
@@ -87,7 +94,7 @@ class EventSource:
         self._failure: NotSupported | None = None
         self._startup_error: NotSupported | None = None
 
-    def wait(self, timeout: float | None) -> bool:
+    def wait(self, timeout: float | None) -> MountChange:
         self._start()
         return self._signal.wait(timeout)
 
@@ -127,3 +134,38 @@ class EventSource:
         else:
             self._startup_error = error
             started.set()
+
+
+class MountinfoWatch:
+    """Linux: the kernel flags /proc/self/mountinfo (POLLPRI) on every mount change. One flag may
+    stand for several changes: when the table then reads exactly as at the last look, mounts came
+    and went in between, and that is said (UNSEEN) rather than nothing. One waiter (the volume watch)."""
+
+    def __init__(self, path: str = MOUNTINFO) -> None:
+        self._path = path
+        self._file = None  # opened on the first wait(), kept open to be polled
+        self._poller = select.poll()
+        self._last = b""
+
+    def wait(self, timeout: float | None) -> MountChange:
+        if self._file is None:
+            self._file = open(self._path, "rb")  # noqa: SIM115 - kept open to be polled
+            self._poller.register(self._file, select.POLLPRI | select.POLLERR)
+            self._last = self._read()
+        if not self._poller.poll(None if timeout is None else int(timeout * 1000)):
+            return MountChange.NONE
+        table = self._read()
+        if table == self._last:
+            return MountChange.UNSEEN
+        self._last = table
+        return MountChange.CHANGED
+
+    def _read(self) -> bytes:
+        """The table, read again while changes are flagged meanwhile: the next flag then means a
+        change after this read, never one it already holds."""
+        for _ in range(MAX_REREADS):
+            self._file.seek(0)
+            table = self._file.read()
+            if not self._poller.poll(0):
+                return table
+        return table

@@ -6,6 +6,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from vigie.model import T
@@ -409,17 +410,58 @@ def volume_from_diskutil_text(text: str) -> Volume | None:
 
 
 # --- antivirus ------------------------------------------------------------------------------
-def parse_clamscan(stdout: str, root: str) -> list[str]:
-    """`clamscan --infected --no-summary`: "PATH: SIGNATURE FOUND" lines → "relative/path: SIGNATURE"."""
-    found = []
+_CLAMSCAN_SUMMARY = "----------- SCAN SUMMARY -----------"
+_CLAMSCAN_LIMIT = "Heuristics.Limits.Exceeded"  # --alert-exceeds-max: a file it did not check whole
+
+
+@dataclass(frozen=True)
+class ClamscanReport:
+    findings: list[str]  # "relative/path: SIGNATURE"
+    limits: list[str]  # files ClamAV says it did not check whole (too big, too deep an archive...)
+    known_viruses: int | None  # None: no summary at all, so no answer
+    scanned_files: int | None
+    errors: int  # files or folders it could not open ("Total errors", absent when none)
+
+
+def parse_clamscan(stdout: str, root: str) -> ClamscanReport:
+    """`clamscan --infected --alert-exceeds-max=yes`: "PATH: SIGNATURE FOUND" lines, then the summary.
+    The summary is the last one printed: a file name cannot forge it, as names come before it."""
+    body, sep, summary = stdout.rpartition(_CLAMSCAN_SUMMARY)
+    if not sep:
+        body, summary = stdout, ""
+    counts = dict(re.findall(r"^(Known viruses|Scanned files|Total errors): (\d+)$", summary, re.MULTILINE))
+    findings, limits = [], []
     prefix = root.rstrip("/") + "/"
-    for line in stdout.splitlines():
+    for line in body.splitlines():
         if not line.endswith(" FOUND"):
             continue
-        path, sep, threat = line[: -len(" FOUND")].rpartition(": ")
-        if sep:
-            found.append(f"{path.removeprefix(prefix)}: {threat}")
-    return found
+        path, found, threat = line[: -len(" FOUND")].rpartition(": ")
+        if found:
+            kind = limits if threat.startswith(_CLAMSCAN_LIMIT) else findings
+            kind.append(f"{path.removeprefix(prefix)}: {threat}")
+
+    def count(name: str) -> int | None:
+        return int(counts[name]) if name in counts else None
+
+    return ClamscanReport(findings, limits, count("Known viruses"), count("Scanned files"), count("Total errors") or 0)
+
+
+# MpCmdRun writes "Scan finished." then "Scanning E:\ found no threats." (or "found 2 threats."). It
+# exits 2 when it found threats, but also when the scan failed ("CmdTool: Failed with hr = 0x80508023")
+# or Defender is switched off: the code alone is no answer.
+_MPCMDRUN_RESULT = re.compile(r"Scanning (?P<path>.+) found (?P<count>no|\d+) threats?\.")
+
+
+def parse_mpcmdrun_scan(stdout: str, target: str) -> int | None:
+    """How many threats `MpCmdRun -Scan -ScanType 3 -File target` found; None without its explicit answer."""
+    lines = [line.strip() for line in stdout.splitlines()]
+    if "Scan finished." not in lines:
+        return None
+    for line in lines:
+        match = _MPCMDRUN_RESULT.fullmatch(line)
+        if match and match["path"].rstrip("\\").casefold() == target.rstrip("\\").casefold():
+            return 0 if match["count"] == "no" else int(match["count"])
+    return None
 
 
 # --- the OS's own backup tools ---------------------------------------------------------------

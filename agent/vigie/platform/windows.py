@@ -645,13 +645,18 @@ def defender_command_line() -> Path:
 
 
 def defender_scan(drive: str, timeout: float) -> ScanResult:
-    """Microsoft Defender, custom scan of the drive. Exit code 2 = threats found (its text output is
-    translated, so only the code is read); the threats themselves are listed in Windows Security."""
+    """Microsoft Defender, custom scan of the drive. Only its explicit answer counts ("Scanning E:\\
+    found no threats." / "found 2 threats."): it exits 2 for threats, but also when the scan failed
+    or Defender is switched off. The threats themselves are listed in Windows Security."""
     if not re.fullmatch("[A-Z]:", drive):
         raise ToolFailed(T("The program {tool} could not be started.", tool="MpCmdRun.exe"), f"bad drive {drive!r}")
     argv = [str(defender_command_line()), "-Scan", "-ScanType", "3", "-File", drive + "\\", "-DisableRemediation"]
     result = proc.run(argv, timeout, ok_codes=(0, 2))
-    return ScanResult("Microsoft Defender", ("Windows Security",) if result.returncode == 2 else ())
+    threats = parsers.parse_mpcmdrun_scan(result.stdout, drive + "\\")
+    if threats is None or (threats > 0) != (result.returncode == 2):
+        last = result.stdout.strip().splitlines()[-1:]  # "CmdTool: Failed with hr = 0x…", not file names
+        raise ToolFailed(T("Microsoft Defender gave no result for the drive."), f"exit {result.returncode}: {last}")
+    return ScanResult("Microsoft Defender", ("Windows Security",) * threats)
 
 
 EJECT_CONFIRM_SECONDS = 5.0  # Explorer's "Eject" returns at once; the letter goes when it is done

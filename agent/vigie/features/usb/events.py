@@ -24,3 +24,4 @@ class VolumeScanned(Event):
     volume: Volume
     result: ScanResult | None
     error: Text | None = None
+    scan: int = 0  # which of the guard's scans: to know whether its drive left meanwhile

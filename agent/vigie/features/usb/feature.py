@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import ClassVar
 
-from vigie.events import Event, VolumeAdded, VolumeRemoved
+from vigie.events import Event, MountChangeUnseen, VolumeAdded, VolumeRemoved
 from vigie.features.base import Feature, Services, Window
 from vigie.features.usb.events import VolumeChoice, VolumeScanned
 
@@ -23,7 +23,8 @@ def _popup(args: argparse.Namespace) -> int:
 
 class UsbFeature(Feature):
     id: ClassVar[str] = "usb"
-    handles: ClassVar[tuple[type[Event], ...]] = (VolumeAdded, VolumeRemoved, VolumeChoice, VolumeScanned)
+    handles: ClassVar[tuple[type[Event], ...]] = (VolumeAdded, VolumeRemoved, MountChangeUnseen, VolumeChoice,
+                                                  VolumeScanned)
     windows: ClassVar[tuple[Window, ...]] = (Window("usb", "alerte : nouveau support USB", _popup, _popup_arguments),)
 
     def __init__(self, services: Services) -> None:
