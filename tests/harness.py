@@ -79,8 +79,22 @@ def stop(proc: subprocess.Popen, timeout: float = 5) -> None:
             proc.wait()
 
 
+# Protection checks (issue 20): they report on the machine itself (its disk's encryption, its antivirus,
+# its firewall, its system's age), which differs from one test machine to the next. The isolated env
+# turns them off the way an IT provider would (a policy file), so that the other features' tests do not
+# depend on the machine; tests/test_protection.py turns them back on (protection_env).
+MACHINE_CHECKS = ("disk_encryption", "antivirus", "firewall", "os_support")
+
+
+def machine_checks_off(base: Path) -> str:
+    policy = base / "machine-checks-off.toml"
+    policy.write_text("".join(f"[{name}]\nenabled = false\n" for name in MACHINE_CHECKS), encoding="utf-8")
+    return str(policy)
+
+
 def isolated_env(base: Path) -> dict[str, str]:
-    """A fresh HOME and XDG tree: nothing of the machine's user leaks in or out."""
+    """A fresh HOME and XDG tree: nothing of the machine's user leaks in or out (nor, through the
+    protection checks, the machine's own state: see MACHINE_CHECKS)."""
     home = base / "home"
     runtime = base / "run"
     for path in (home, runtime):
@@ -95,6 +109,7 @@ def isolated_env(base: Path) -> dict[str, str]:
     )
     env.pop("PYTHON_KEYRING_BACKEND", None)
     env.pop("VIGIE_LANG", None)
+    env["VIGIE_POLICY"] = machine_checks_off(base)
     return env
 
 

@@ -13,8 +13,11 @@ from vigie.features.cps_card.feature import CpsCardFeature
 from vigie.features.idle_lock.feature import IdleLockFeature
 from vigie.features.incident.feature import IncidentFeature
 from vigie.features.os_updates.feature import OsUpdatesFeature
+from vigie.features.protection.feature import ProtectionFeature  # Protection checks (issue 20)
 from vigie.features.usb.feature import UsbFeature
 
 ALL_FEATURES: tuple[type[Feature], ...] = (OsUpdatesFeature, BackupFeature, IdleLockFeature, CpsCardFeature,
                                            UsbFeature, IncidentFeature)
+# Protection checks (issue 20)
+ALL_FEATURES += (ProtectionFeature,)
 ALL_CHECKS: tuple[Check, ...] = tuple(check for feature in ALL_FEATURES for check in feature.checks)
