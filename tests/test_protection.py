@@ -210,8 +210,11 @@ def test_windows_suspended_and_other_language_and_no_rights(monkeypatch):
     german = load_fixture("win-manage-bde-status-de-off-inprogress-on.txt").split("----- next capture -----")[2]
     finding = DiskEncryptionCheck().evaluate(Tick(), context(windows_with(monkeypatch, german)))
     assert finding.severity == Severity.UNKNOWN
-    denied = ToolFailed(windows.T("The program {tool} failed (code {code}).", tool="manage-bde", code=-1),
-                        "ERROR: An attempt to access a required resource was denied.")
+    # Not elevated: exit code -2147217405 with this text (captured), so proc.run raises ToolFailed.
+    not_admin = load_fixture("win-manage-bde-status-en-not-admin.txt")
+    assert parsers.parse_manage_bde(not_admin, "C:").state == "unknown"  # never "not encrypted" from a refusal
+    denied = ToolFailed(windows.T("The program {tool} failed (code {code}).", tool="manage-bde", code=-2147217405),
+                        not_admin)
     finding = DiskEncryptionCheck().evaluate(Tick(), context(windows_with(monkeypatch, denied)))
     assert finding.severity == Severity.UNKNOWN
     assert "Seul un administrateur peut lire l’état de BitLocker" in french(finding)["detail"]
@@ -604,3 +607,35 @@ def test_every_table_row_has_a_source_and_the_table_a_date():
 def test_table_edges(version, status):
     """Versions the captures do not cover, judged on the table alone (no OS output involved)."""
     assert judge(version, load_table(), START.date()).status == status
+
+
+# --- the status window lists them, each with its action -----------------------------------------------
+
+PROTECTION_IDS = ("disk_encryption", "antivirus", "firewall", "os_support")
+
+
+def test_status_window_shows_each_protection_check_with_its_action(display, protection_env, tmp_path):
+    """A real `vigie check --json` of this machine, shown by the status window on Xvfb (built in this
+    process, as tests/test_status_window.py does, to read its labels)."""
+    import tkinter as tk
+
+    from test_status_window import texts
+    from vigie.ui.status_window import StatusWindow
+
+    result = harness.run_vigie(protection_env, "check", "--json", timeout=120)
+    report = json.loads(result.stdout)
+    mine = [c for c in report["checks"] if c["id"] in PROTECTION_IDS]
+    assert [c["id"] for c in mine] == list(PROTECTION_IDS)
+    snapshot = tmp_path / "status.json"
+    snapshot.write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
+    root = tk.Tk(screenName=display, className="vigie-protection")
+    try:
+        StatusWindow(root, snapshot, FR)
+        harness.wait_for(lambda: root.update() or root.winfo_ismapped(), what="window mapped")
+        root.update()
+        shown = set(texts(root))
+    finally:
+        root.destroy()
+    for check in mine:
+        assert {text for text in (check["label"], check["title"], check["detail"], check["fix"]) if text} <= shown
+    assert {"Chiffrement du disque", "Antivirus", "Pare-feu", "Système encore suivi"} <= shown
