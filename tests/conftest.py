@@ -7,7 +7,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -189,18 +188,20 @@ def pcscd(tmp_path: Path) -> Iterator[pcsc.Pcscd]:
     assert daemon.apdus() == [], "a command was sent to a card"
 
 
-ROOT_ONLY_BASE = Path("/run/vigie-test-policies")
-
-
 @pytest.fixture
 def policy_dir() -> Iterator[Path]:
-    """A root-owned 0755 folder: the only kind of place where Vigie trusts an IT provider's policy."""
+    """A root-owned 0755 folder: the only kind of place where Vigie trusts an IT provider's policy.
+    Write the policy with harness.policy_file(text, policy_dir) so the machine checks stay off."""
     if os.geteuid() != 0:
         pytest.skip("a policy is trusted only in folders owned by root (CI runs as root)")
-    ROOT_ONLY_BASE.mkdir(mode=0o755, exist_ok=True)
-    base = ROOT_ONLY_BASE.lstat()
+    folder = harness.trusted_folder()
+    base = harness.ROOT_ONLY_BASE.lstat()
     assert stat.S_ISDIR(base.st_mode) and base.st_uid == 0 and stat.S_IMODE(base.st_mode) == 0o755
-    folder = Path(tempfile.mkdtemp(dir=ROOT_ONLY_BASE, prefix="vigie-"))
-    folder.chmod(0o755)
     yield folder
     shutil.rmtree(folder)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The policies the isolated envs wrote (harness.trusted_folder) go with the session."""
+    if os.geteuid() == 0:
+        shutil.rmtree(harness.session_policies(), ignore_errors=True)

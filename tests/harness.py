@@ -12,6 +12,7 @@ import queue
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -79,8 +80,50 @@ def stop(proc: subprocess.Popen, timeout: float = 5) -> None:
             proc.wait()
 
 
+# The checks that report on the machine itself (its disk's encryption, antivirus, firewall, system age,
+# remote access, sign-in, Wi-Fi, password manager) differ from one test machine to the next. The
+# isolated env turns them off the way an IT provider would, with a policy file, so that the other
+# features' tests do not depend on the machine; their own tests turn them back on.
+MACHINE_CHECKS = ("disk_encryption", "antivirus", "firewall", "os_support",
+                  "remote_access", "sign_in", "wifi_security", "password_manager")
+# Vigie trusts a policy only where root alone can write it and every folder above it
+# (config/policy_file.py): /run is such a place; pytest's temporary folders are not.
+ROOT_ONLY_BASE = Path("/run/vigie-test-policies")
+
+
+def session_policies() -> Path:
+    """This process's own folder under ROOT_ONLY_BASE: two test runs at once never share one."""
+    return ROOT_ONLY_BASE / str(os.getpid())
+
+
+def trusted_folder() -> Path:
+    """A fresh root-owned 0755 folder under session_policies() (needs root, as CI runs)."""
+    for folder in (ROOT_ONLY_BASE, session_policies()):
+        folder.mkdir(mode=0o755, exist_ok=True)
+        folder.chmod(0o755)
+    folder = Path(tempfile.mkdtemp(dir=session_policies(), prefix="vigie-"))
+    folder.chmod(0o755)
+    return folder
+
+
+def policy_file(text: str = "", folder: Path | None = None) -> Path:
+    """An IT provider's policy.toml holding `text`, with every machine check not named in it turned off."""
+    named = set(re.findall(r"^\[([\w.]+)\]", text, flags=re.MULTILINE))
+    off = "".join(f"\n[{name}]\nenabled = false\n" for name in MACHINE_CHECKS if name not in named)
+    path = (folder or trusted_folder()) / "policy.toml"
+    path.write_text(text + off, encoding="utf-8")
+    path.chmod(0o644)
+    return path
+
+
+def policy_env(env: Mapping[str, str], text: str = "") -> dict[str, str]:
+    """env with VIGIE_POLICY pointing at a trusted policy file holding `text` (see policy_file)."""
+    return dict(env, VIGIE_POLICY=str(policy_file(text)))
+
+
 def isolated_env(base: Path) -> dict[str, str]:
-    """A fresh HOME and XDG tree: nothing of the machine's user leaks in or out."""
+    """A fresh HOME and XDG tree: nothing of the machine's user leaks in or out (nor, through the
+    protection checks, the machine's own state: see MACHINE_CHECKS)."""
     home = base / "home"
     runtime = base / "run"
     for path in (home, runtime):
@@ -95,6 +138,8 @@ def isolated_env(base: Path) -> dict[str, str]:
     )
     env.pop("PYTHON_KEYRING_BACKEND", None)
     env.pop("VIGIE_LANG", None)
+    # As an ordinary user the policy cannot be trusted anyway: then it stays where the test is.
+    env["VIGIE_POLICY"] = str(policy_file(folder=None if os.geteuid() == 0 else base))
     return env
 
 

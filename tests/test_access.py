@@ -32,7 +32,7 @@ NOBODY = 65534
 def policy(env: dict[str, str], folder: Path, only: str, extra: str = "") -> dict[str, str]:
     """An IT-provider policy that turns off every check but `only` (plus `extra` TOML)."""
     others = "".join(f"[{c.id}]\nenabled = false\n" for c in ALL_CHECKS if c.id != only)
-    path = folder / "policy.toml"
+    path = harness.trusted_folder() / "policy.toml"  # where Vigie trusts a policy; `folder` is the test's
     path.write_text(others + extra)
     path.chmod(0o644)
     return dict(env, VIGIE_POLICY=str(path))

@@ -43,8 +43,7 @@ def check_text(env: dict[str, str]) -> str:
 
 
 def protected(env: dict[str, str], policy_dir: Path) -> dict[str, str]:
-    path = policy_dir / "policy.toml"
-    path.write_text(f'[agent]\nquit_code = "{policy.hash_code(CODE, iterations=20_000)}"\n', encoding="utf-8")
+    path = harness.policy_file(f'[agent]\nquit_code = "{policy.hash_code(CODE, iterations=20_000)}"\n', policy_dir)
     return dict(env, VIGIE_POLICY=str(path))
 
 

@@ -361,8 +361,8 @@ def test_a_machine_wide_entry_is_on_and_each_user_can_switch_it_off(xdg, tmp_pat
 
 
 def protected_env(home_env: dict[str, str], tmp_path: Path, policy_dir: Path, code: str = "4321") -> dict[str, str]:
-    policy_file = policy_dir / "policy.toml"
-    policy_file.write_text(f'[agent]\nquit_code = "{policy.hash_code(code, iterations=20_000)}"\n', encoding="utf-8")
+    policy_file = harness.policy_file(f'[agent]\nquit_code = "{policy.hash_code(code, iterations=20_000)}"\n',
+                                      policy_dir)
     return dict(home_env, VIGIE_POLICY=str(policy_file), XDG_CONFIG_DIRS=str(tmp_path / "no-system-entry"))
 
 

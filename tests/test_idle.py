@@ -205,8 +205,7 @@ def test_the_desktops_screen_saver_locks_and_is_seen_locked(desktop_env, start_a
 
 def test_the_it_providers_policy_chooses_the_locker(desktop_env, start_agent, tmp_path):
     """lock.locker_command is a setting like any other: the policy file fixes it over the user's own."""
-    policy = tmp_path / "policy.toml"
-    policy.write_text('[lock]\nlocker_command = "i3lock -n -c 112233"\n', encoding="utf-8")
+    policy = harness.policy_file('[lock]\nlocker_command = "i3lock -n -c 112233"\n')
     harness.secret_store(desktop_env, "lock", json.dumps({"schema_version": 1, "data": {"locker_command": "true"}}))
     env = dict(desktop_env, VIGIE_POLICY=str(policy))
     refused = harness.run_vigie(env, "config", "set", "lock.locker_command", "true")

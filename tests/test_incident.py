@@ -703,8 +703,7 @@ def test_report_cli_writes_a_usable_private_pdf(home_env, tmp_path):
     « non vérifié » (read, and still connected); the timeline is in words (no JSON, no event names), the raw
     journal is kept as an annex; the screenshot is in the PDF (its image, with its SHA-256); the last page lists
     the evidence files and how to check them; no heading ends a page."""
-    policy = tmp_path / "policy.toml"
-    policy.write_text(PRACTICE_POLICY, encoding="utf-8")
+    policy = harness.policy_file(PRACTICE_POLICY)
     env = dict(home_env, TZ="Europe/Paris", VIGIE_POLICY=str(policy))
     now = datetime.now().astimezone()
     make_home(Path(env["HOME"]), now)

@@ -153,9 +153,8 @@ def test_one_guide_per_incident_followed_live_by_the_agent_and_an_honest_report(
     from vigie.platform import linux
     from vigie.ui.colours import COLOURS
 
-    policy = tmp_path / "policy.toml"
-    policy.write_text('[practice]\nname = "Cabinet des Tilleuls"\npractitioner = "Dr Claire Martin"\n'
-                      'rpps = "10101234567"\naddress = "12 rue des Lilas, 33000 Bordeaux"\n', encoding="utf-8")
+    policy = harness.policy_file('[practice]\nname = "Cabinet des Tilleuls"\npractitioner = "Dr Claire Martin"\n'
+                                 'rpps = "10101234567"\naddress = "12 rue des Lilas, 33000 Bordeaux"\n')
     env = dict(desktop_env, TZ="Europe/Paris", VIGIE_POLICY=str(policy), APT_CONFIG=apt_config,
                PYSTRAY_BACKEND="appindicator")
     services.start([*netns.prefix, sys.executable, "-m", "vigie"], env)

@@ -15,6 +15,7 @@ TEST_PKGS=(xvfb x11-utils xdotool imagemagick x11-apps trayer haskell-gtk-sni-tr
   dunst xprintidle xsecurelock mate-screensaver dbus apt-utils dpkg-dev gettext desktop-file-utils
   gsettings-desktop-schemas libglib2.0-bin btrfs-progs clamav
   restic borgbackup pcsc-tools vsmartcard-vpcd poppler-utils iproute2
+  cryptsetup nftables  # the protection checks (issue 20): LUKS drives, firewall rules in a namespace
   binutils  # PyInstaller (objcopy) and the bundle build (strip, readelf)
   openssh-server network-manager python3-dbusmock)  # access checks (issue 20): sshd in a namespace, nmcli + stand-in
 

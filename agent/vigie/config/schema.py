@@ -170,6 +170,36 @@ class TipsSettings(Section):
 
     enabled: bool = True
     every_days: Annotated[int, msgspec.Meta(ge=1, le=60)] = 7
+# --- Protection checks (issue 20) ---------------------------------------------------------------
+
+
+class DiskEncryptionSettings(Section):
+    """The system disk and every enrolled backup drive (backup_age.destinations)."""
+
+    enabled: bool = True
+    interval_minutes: Annotated[int, msgspec.Meta(ge=15, le=7 * 24 * 60)] = 720
+    timeout_seconds: Annotated[int, msgspec.Meta(ge=5, le=600)] = 60
+
+
+class AntivirusSettings(Section):
+    enabled: bool = True
+    interval_minutes: Annotated[int, msgspec.Meta(ge=15, le=7 * 24 * 60)] = 240
+    warning_days: Annotated[int, msgspec.Meta(ge=1, le=60)] = 7  # virus list older than this: Attention
+    critical_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 30  # … and Urgent beyond this
+    timeout_seconds: Annotated[int, msgspec.Meta(ge=5, le=600)] = 60
+
+
+class FirewallSettings(Section):
+    enabled: bool = True
+    interval_minutes: Annotated[int, msgspec.Meta(ge=15, le=7 * 24 * 60)] = 240
+    timeout_seconds: Annotated[int, msgspec.Meta(ge=5, le=600)] = 60
+
+
+class OsSupportSettings(Section):
+    enabled: bool = True
+    interval_minutes: Annotated[int, msgspec.Meta(ge=15, le=7 * 24 * 60)] = 1440
+    # Vigie's table of end dates older than this: the check says it may be out of date.
+    table_max_age_months: Annotated[int, msgspec.Meta(ge=1, le=60)] = 12
 
 
 class Config(msgspec.Struct, kw_only=True):
@@ -192,6 +222,11 @@ class Config(msgspec.Struct, kw_only=True):
     password_manager: PasswordManagerSettings = msgspec.field(default_factory=PasswordManagerSettings)
     tips: TipsSettings = msgspec.field(default_factory=TipsSettings)
     practice: Practice = msgspec.field(default_factory=Practice)
+    # Protection checks (issue 20)
+    disk_encryption: DiskEncryptionSettings = msgspec.field(default_factory=DiskEncryptionSettings)
+    antivirus: AntivirusSettings = msgspec.field(default_factory=AntivirusSettings)
+    firewall: FirewallSettings = msgspec.field(default_factory=FirewallSettings)
+    os_support: OsSupportSettings = msgspec.field(default_factory=OsSupportSettings)
 
 
 SECTIONS: dict[str, type[Section]] = {

@@ -7,18 +7,18 @@ in config/schema.py.
 """
 
 from vigie.check import Check
-from vigie.features.access.feature import AccessFeature  # Access checks (issue 20)
+from vigie.features.access.feature import AccessFeature
 from vigie.features.backup.feature import BackupFeature
 from vigie.features.base import Feature
 from vigie.features.cps_card.feature import CpsCardFeature
 from vigie.features.idle_lock.feature import IdleLockFeature
 from vigie.features.incident.feature import IncidentFeature
 from vigie.features.os_updates.feature import OsUpdatesFeature
-from vigie.features.tips.feature import TipsFeature  # Access checks (issue 20): weekly tips
+from vigie.features.protection.feature import ProtectionFeature
+from vigie.features.tips.feature import TipsFeature
 from vigie.features.usb.feature import UsbFeature
 
 ALL_FEATURES: tuple[type[Feature], ...] = (OsUpdatesFeature, BackupFeature, IdleLockFeature, CpsCardFeature,
-                                           UsbFeature, IncidentFeature)
-# Access checks (issue 20): the access checks, and the weekly tips
-ALL_FEATURES += (AccessFeature, TipsFeature)
+                                           UsbFeature, IncidentFeature, ProtectionFeature, AccessFeature,
+                                           TipsFeature)
 ALL_CHECKS: tuple[Check, ...] = tuple(check for feature in ALL_FEATURES for check in feature.checks)

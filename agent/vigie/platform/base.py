@@ -330,3 +330,90 @@ class Platform(Protocol):
     def installed_apps(self) -> InstalledApps:
         """The applications installed here (for the password manager check)."""
         ...
+    # Protection checks (issue 20)
+    def disk_encryption(self, folder: str | None, timeout: float) -> DiskEncryption:
+        """Encryption of the volume holding `folder` (None: the system disk). Raise PlatformError
+        when it cannot be read (no right to ask, tool missing)."""
+        ...
+
+    def antivirus_status(self, timeout: float) -> AntivirusStatus:
+        """The antivirus protecting this computer. Raise PlatformError when it cannot be read."""
+        ...
+
+    def firewall_status(self, timeout: float) -> FirewallStatus:
+        """The firewall's state, per profile. Raise PlatformError when it cannot be read."""
+        ...
+
+    def os_version(self) -> OsVersion:
+        """The running system's name and version. Raise PlatformError when it cannot be read."""
+        ...
+
+
+# --- Protection checks (issue 20) ----------------------------------------------------------------
+# What the disk_encryption, antivirus, firewall and os_support checks ask of the OS. Each value
+# keeps what was read (`detail`) for the log and the JSON facts.
+
+ENCRYPTED = "encrypted"
+NOT_ENCRYPTED = "not_encrypted"
+ENCRYPTING = "encrypting"  # conversion under way: not yet protecting everything
+SUSPENDED = "suspended"  # encrypted, but the key is left in clear (BitLocker protection off)
+ENCRYPTION_UNKNOWN = "unknown"  # the tool answered something Vigie cannot read (another language...)
+
+
+@dataclass(frozen=True)
+class DiskEncryption:
+    """Is the volume that holds a folder encrypted at rest?"""
+
+    state: str  # one of the constants above
+    method: str = ""  # "LUKS2", "dm-crypt", "BitLocker", "FileVault"
+    volume: str = ""  # what holds the folder: a device, a drive letter
+    detail: str = ""
+    percent: float | None = None  # BitLocker's "Percentage Encrypted", FileVault's progress
+
+
+@dataclass(frozen=True)
+class AntivirusProduct:
+    name: str
+    enabled: bool | None  # real-time protection on; None: not said
+    up_to_date: bool | None = None  # signatures current, as the product or Windows says
+    signature_age_days: int | None = None
+    tamper_protected: bool | None = None
+    detail: str = ""
+    signatures_date: datetime | None = None  # when its virus list was built (ClamAV), or last updated (XProtect)
+
+
+@dataclass(frozen=True)
+class AntivirusStatus:
+    """`source`: "defender", "security_center", "clamav", "xprotect"; "none" when no product is there."""
+
+    source: str
+    products: tuple[AntivirusProduct, ...] = ()
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class FirewallProfile:
+    name: str  # Windows "Domain", "Private", "Public"; elsewhere one profile per firewall read
+    enabled: bool | None
+
+
+@dataclass(frozen=True)
+class FirewallStatus:
+    """`source`: "windows", "netsh", "socketfilterfw", "nftables", "ufw", "firewalld"; "none"."""
+
+    source: str
+    profiles: tuple[FirewallProfile, ...] = ()
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class OsVersion:
+    """The running system, as the OS itself names it."""
+
+    system: str  # "windows", "macos", or os-release's ID ("debian", "ubuntu", "fedora"...)
+    version: str  # Windows DisplayVersion ("22H2"), macOS ProductVersion, os-release VERSION_ID
+    name: str  # for the user: "Windows 10 Pro 22H2", "macOS 14.8.9", PRETTY_NAME
+    build: str = ""  # Windows CurrentBuild ("19045"), macOS BuildVersion
+    edition: str = ""  # Windows EditionID ("Professional", "Core", "Enterprise"...)
+    support_end: str = ""  # os-release SUPPORT_END (YYYY-MM-DD) when the system states it
+    like: tuple[str, ...] = ()  # os-release ID_LIKE

@@ -17,7 +17,12 @@ from vigie.bounded import bounded_call
 from vigie.model import T
 from vigie.platform import clamav, dbus, parsers, pcsc, proc
 from vigie.platform.base import (
+    ENCRYPTION_UNKNOWN,
+    AntivirusStatus,
     BackupRecord,
+    DiskEncryption,
+    FirewallProfile,
+    FirewallStatus,
     IdleState,
     InstalledApps,
     LockPolicy,
@@ -27,6 +32,7 @@ from vigie.platform.base import (
     MountChange,
     NetworkState,
     NotSupported,
+    OsVersion,
     PendingUpdate,
     PlatformError,
     RemoteAccess,
@@ -760,6 +766,18 @@ class LinuxPlatform:
 
     def installed_apps(self) -> InstalledApps:
         return linux_installed_apps()
+    # Protection checks (issue 20)
+    def disk_encryption(self, folder: str | None, timeout: float) -> DiskEncryption:
+        return linux_disk_encryption(folder or "/", timeout)
+
+    def antivirus_status(self, timeout: float) -> AntivirusStatus:
+        return clamav.signature_status()
+
+    def firewall_status(self, timeout: float) -> FirewallStatus:
+        return linux_firewall(timeout)
+
+    def os_version(self) -> OsVersion:
+        return parsers.os_version_from_os_release(parsers.parse_os_release(os_release_text()))
 
 
 # Idle sources, most precise first; each answers (milliseconds idle, screen saver on).
@@ -1098,3 +1116,132 @@ def path_executables() -> set[str]:
 
 def linux_installed_apps() -> InstalledApps:
     return InstalledApps(frozenset(desktop_entry_names(xdg_data_dirs()) | path_executables()), ("desktop", "path"))
+
+# --- Protection checks (issue 20) ----------------------------------------------------------------
+# Disk encryption from lsblk (a dm-crypt mapping between the disk and the mount) and the
+# device-mapper UUIDs; the firewall from nftables, ufw or firewalld; the system from os-release.
+
+LSBLK_COLUMNS = "NAME,TYPE,FSTYPE,MOUNTPOINTS"
+PROTECTION_TIMEOUT = 10.0
+
+
+def lsblk_json(timeout: float = PROTECTION_TIMEOUT) -> str:
+    return proc.run(["lsblk", "-J", "-o", LSBLK_COLUMNS], timeout, env=_tool_env()).stdout
+
+
+def dm_uuids() -> dict[str, str]:
+    """Device-mapper name -> UUID of every mapping ("CRYPT-LUKS2-<uuid>-<name>" for LUKS2)."""
+    found = {}
+    for mapping in Path("/sys/block").glob("dm-*/dm"):
+        try:
+            found[(mapping / "name").read_text().strip()] = (mapping / "uuid").read_text().strip()
+        except OSError:
+            continue  # removed meanwhile
+    return found
+
+
+def mount_point_of(folder: str) -> str:
+    path = Path(folder).resolve()
+    while not os.path.ismount(path) and path != path.parent:
+        path = path.parent
+    return str(path)
+
+
+def mount_fs_type(mount_point: str) -> str:
+    return next((fs for _, point, fs, _ in parsers.parse_mountinfo(read_mountinfo()) if point == mount_point), "")
+
+
+def linux_disk_encryption(folder: str, timeout: float = PROTECTION_TIMEOUT) -> DiskEncryption:
+    mount_point = mount_point_of(folder)
+    devices = parsers.parse_lsblk_json(lsblk_json(timeout))
+    found = parsers.lsblk_encryption(devices, mount_point, dm_uuids())
+    if found is not None:
+        return found
+    # A network share, a tmpfs, a container's overlay: no local disk Vigie can look at.
+    fs_type = mount_fs_type(mount_point)
+    return DiskEncryption(ENCRYPTION_UNKNOWN, "", mount_point, f"no disk mounted at {mount_point} ({fs_type or '?'})")
+
+
+def nft_ruleset(timeout: float = PROTECTION_TIMEOUT) -> str:
+    """Needs CAP_NET_ADMIN (root): a user's Vigie reads ufw's or firewalld's state instead."""
+    return proc.run(["nft", "-j", "list", "ruleset"], timeout, env=_tool_env()).stdout
+
+
+def ufw_status(timeout: float = PROTECTION_TIMEOUT) -> str:
+    return proc.run(["ufw", "status"], timeout, env=_tool_env()).stdout
+
+
+UFW_CONF = Path("/etc/ufw/ufw.conf")
+
+
+def ufw_conf_text() -> str | None:
+    try:
+        return UFW_CONF.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return None
+
+
+def firewalld_state(timeout: float = PROTECTION_TIMEOUT) -> str:
+    """"running", or "not running" with exit code 252."""
+    return proc.run(["firewall-cmd", "--state"], timeout, ok_codes=(0, 252), env=_tool_env()).stdout.strip()
+
+
+def _nft_status(timeout: float) -> FirewallStatus | None:
+    return parsers.nft_firewall(nft_ruleset(timeout)) if shutil.which("nft") else None
+
+
+def _ufw_status(timeout: float) -> FirewallStatus | None:
+    if shutil.which("ufw") is None:
+        return None
+    try:
+        active = parsers.parse_ufw_status(ufw_status(timeout))
+        source = "ufw status"
+    except PlatformError:  # "You need to be root": its settings file says whether it starts
+        active, source = None, ""
+    if active is None:
+        text = ufw_conf_text()
+        if text is None:
+            raise ToolFailed(T("The state of the firewall could not be read."), "ufw: no status and no ufw.conf")
+        active, source = parsers.parse_ufw_conf(text), "ufw.conf"
+    return FirewallStatus("ufw", (FirewallProfile("ufw", active),), f"{source}: {'active' if active else 'inactive'}")
+
+
+def _firewalld_status(timeout: float) -> FirewallStatus | None:
+    if shutil.which("firewall-cmd") is None:
+        return None
+    state = firewalld_state(timeout)
+    return FirewallStatus("firewalld", (FirewallProfile("firewalld", state == "running"),), f"firewall-cmd: {state}")
+
+
+def linux_firewall(timeout: float = PROTECTION_TIMEOUT) -> FirewallStatus:
+    """The first firewall found that filters; else what was read (nftables shows what is missing).
+    Several are asked because nft needs root, and legacy iptables rules do not show in nft."""
+    read, failures = [], []
+    for source in (_nft_status, _ufw_status, _firewalld_status):
+        try:
+            status = source(timeout)
+        except PlatformError as exc:
+            failures.append(f"{source.__name__}: {exc.log_detail or exc}")
+            continue
+        if status is not None:
+            read.append(status)
+    for status in read:
+        if any(profile.enabled for profile in status.profiles):
+            return status
+    if read:
+        return read[0]
+    if failures:
+        raise NotSupported(T("Only an administrator can read this computer's firewall rules."), "; ".join(failures))
+    return FirewallStatus("none", (), "no nft, ufw or firewalld")
+
+
+OS_RELEASE_FILES = (Path("/etc/os-release"), Path("/usr/lib/os-release"))  # os-release(5)'s order
+
+
+def os_release_text() -> str:
+    for path in OS_RELEASE_FILES:
+        try:
+            return path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            continue
+    raise ToolFailed(T("The version of the system could not be read."), "no os-release file")

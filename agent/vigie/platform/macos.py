@@ -9,12 +9,18 @@ import platform
 import re
 import shutil
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from vigie.model import T
 from vigie.platform import clamav, parsers, pcsc, proc
 from vigie.platform.base import (
+    AntivirusProduct,
+    AntivirusStatus,
     BackupRecord,
+    DiskEncryption,
+    FirewallProfile,
+    FirewallStatus,
     IdleState,
     InstalledApps,
     LockPolicy,
@@ -22,6 +28,7 @@ from vigie.platform.base import (
     LockRoute,
     LockUnproven,
     NetworkState,
+    OsVersion,
     PlatformError,
     RemoteAccess,
     RemoteAccessReport,
@@ -294,6 +301,21 @@ class MacPlatform:
     def installed_apps(self) -> InstalledApps:
         folders = (Path("/Applications"), Path.home() / "Applications")
         return InstalledApps(frozenset(application_names(folders)), ("applications",))
+    # Protection checks (issue 20)
+    def disk_encryption(self, folder: str | None, timeout: float) -> DiskEncryption:
+        return mac_disk_encryption(folder, timeout)
+
+    def antivirus_status(self, timeout: float) -> AntivirusStatus:
+        return mac_antivirus(timeout)
+
+    def firewall_status(self, timeout: float) -> FirewallStatus:
+        enabled = parsers.parse_socketfilterfw(socketfilterfw_global_state(timeout))
+        if enabled is None:
+            raise ToolFailed(T("The state of the firewall could not be read."), "socketfilterfw: no State")
+        return FirewallStatus("socketfilterfw", (FirewallProfile("macOS", enabled),))
+
+    def os_version(self) -> OsVersion:
+        return parsers.parse_sw_vers(sw_vers())
 
 
 # --- macOS's own automatic lock (read for the lock_policy check) ------------------------------
@@ -572,3 +594,67 @@ def application_names(folders: Sequence[Path]) -> set[str]:
         except OSError:
             continue
     return names
+
+# --- Protection checks (issue 20) ----------------------------------------------------------------
+# FileVault (fdesetup) for the startup disk, diskutil for a backup drive; XProtect (always on, its
+# list updated by Apple) and Gatekeeper (spctl); the application firewall (socketfilterfw).
+
+PROTECTION_TIMEOUT = 20.0
+SOCKETFILTERFW = "/usr/libexec/ApplicationFirewall/socketfilterfw"
+XPROTECT_PLISTS = (Path("/Library/Apple/System/Library/CoreServices/XProtect.bundle/Contents/Info.plist"),
+                   Path("/System/Library/CoreServices/XProtect.bundle/Contents/Info.plist"))  # before Catalina
+
+
+def fdesetup_status(timeout: float = PROTECTION_TIMEOUT) -> str:
+    return proc.run(["fdesetup", "status"], timeout).stdout
+
+
+def diskutil_info_text(mount_point: str, timeout: float = PROTECTION_TIMEOUT) -> str:
+    return proc.run(["diskutil", "info", mount_point], timeout).stdout
+
+
+def mac_mount_point(folder: str) -> str:
+    path = Path(folder).resolve()
+    while not os.path.ismount(path) and path != path.parent:
+        path = path.parent
+    return str(path)
+
+
+def mac_disk_encryption(folder: str | None, timeout: float = PROTECTION_TIMEOUT) -> DiskEncryption:
+    mount_point = "/" if folder is None else mac_mount_point(folder)
+    if mount_point in ("/", "/System/Volumes/Data"):  # the startup disk: FileVault
+        return parsers.parse_fdesetup_status(fdesetup_status(timeout))
+    return parsers.diskutil_encryption(diskutil_info_text(mount_point, timeout))
+
+
+def spctl_status(timeout: float = PROTECTION_TIMEOUT) -> str:
+    result = proc.run(["spctl", "--status"], timeout, ok_codes=(0, 1))
+    return result.stdout + result.stderr
+
+
+def xprotect_updated() -> datetime | None:
+    """When Apple last updated XProtect's list (its bundle's Info.plist is replaced each time)."""
+    for plist in XPROTECT_PLISTS:
+        try:
+            return datetime.fromtimestamp(plist.stat().st_mtime, UTC)
+        except OSError:
+            continue
+    return None
+
+
+def mac_antivirus(timeout: float = PROTECTION_TIMEOUT) -> AntivirusStatus:
+    gatekeeper = parsers.parse_spctl_status(spctl_status(timeout))
+    updated = xprotect_updated()
+    products = (AntivirusProduct("XProtect", True if updated else None, signatures_date=updated,
+                                 detail="bundle found" if updated else "no XProtect bundle"),
+                AntivirusProduct("Gatekeeper", gatekeeper, detail=f"spctl: {gatekeeper}"))
+    return AntivirusStatus("xprotect", products)
+
+
+def socketfilterfw_global_state(timeout: float = PROTECTION_TIMEOUT) -> str:
+    """Any user may ask (no root)."""
+    return proc.run([SOCKETFILTERFW, "--getglobalstate"], timeout).stdout
+
+
+def sw_vers(timeout: float = PROTECTION_TIMEOUT) -> str:
+    return proc.run(["sw_vers"], timeout).stdout

@@ -5,20 +5,31 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import unicodedata  # Protection checks (issue 20): localised manage-bde
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from vigie.model import T
 from vigie.platform.base import (
+    ENCRYPTED,
+    ENCRYPTING,
+    ENCRYPTION_UNKNOWN,
     MOBILE,
+    NOT_ENCRYPTED,
     OTHER,
     PHONE,
+    SUSPENDED,
     VPN,
     WIFI,
     WIRED,
+    AntivirusProduct,
     BackupRecord,
+    DiskEncryption,
+    FirewallProfile,
+    FirewallStatus,
     NetworkState,
+    OsVersion,
     PendingUpdate,
     ToolFailed,
     Volume,
@@ -1148,3 +1159,491 @@ def airport_current_network(text: str) -> tuple[str, str] | None:
                 mode = str(current.get("spairport_security_mode", ""))
                 return str(current.get("_name", "")), mode.removeprefix(_AIRPORT_MODE)
     return None
+
+# --- Protection checks (issue 20) ----------------------------------------------------------------
+# Disk encryption, antivirus, firewall and system version: pure parsers, each tested on captured
+# outputs (tests/test_protection_parsers.py).
+
+# --- disk encryption: Linux (lsblk, device-mapper) ---------------------------------------------
+
+
+def parse_lsblk_json(text: str) -> list[dict]:
+    """`lsblk -J ...`: the top-level block devices, children nested under their parents."""
+    try:
+        devices = json.loads(text)["blockdevices"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ToolFailed(T("The list of disks could not be read."), f"lsblk: {exc}") from exc
+    if not isinstance(devices, list):
+        raise ToolFailed(T("The list of disks could not be read."), "lsblk: blockdevices is not a list")
+    return devices
+
+
+def _mount_points(device: Mapping) -> list[str]:
+    """util-linux 2.37+ gives a list (MOUNTPOINTS, [null] when unmounted); older, one string."""
+    points = device.get("mountpoints")
+    if points is None:
+        points = [device.get("mountpoint")]
+    return [p for p in points if isinstance(p, str) and p]
+
+
+def dm_crypt_kind(dm_uuid: str) -> str:
+    """The device-mapper UUID cryptsetup gives a mapping, "CRYPT-<TYPE>-<uuid>-<name>" (LUKS1,
+    LUKS2, PLAIN, BITLK, TCRYPT...): its TYPE; "" when the mapping is not dm-crypt."""
+    parts = dm_uuid.strip().split("-")
+    return parts[1] if len(parts) > 1 and parts[0] == "CRYPT" and parts[1] else ""
+
+
+def lsblk_encryption(devices: Iterable[Mapping], mount_point: str,
+                     dm_uuids: Mapping[str, str] | None = None) -> DiskEncryption | None:
+    """Encryption of what is mounted at mount_point: encrypted when every path from a disk down to
+    it goes through a dm-crypt mapping (TYPE "crypt"); None when lsblk shows nothing mounted there.
+    A device on several parents (LVM over two disks) appears under each: all must be encrypted."""
+    paths: list[list[Mapping]] = []
+
+    def walk(device: Mapping, above: list[Mapping]) -> None:
+        chain = [*above, device]
+        if mount_point in _mount_points(device):
+            paths.append(chain)
+        for child in device.get("children") or ():
+            walk(child, chain)
+
+    for device in devices:
+        walk(device, [])
+    if not paths:
+        return None
+    mounted = paths[0][-1]
+    crypts = [[d for d in chain if d.get("type") == "crypt"] for chain in paths]
+    volume = str(mounted.get("name", ""))
+    if not all(crypts):
+        return DiskEncryption(NOT_ENCRYPTED, "", volume, _lsblk_chain(paths[0]))
+    mapping = crypts[0][-1]
+    kind = dm_crypt_kind((dm_uuids or {}).get(str(mapping.get("name", "")), ""))
+    under = [d for d in paths[0] if d.get("fstype") == "crypto_LUKS"]
+    method = kind or ("LUKS" if under else "dm-crypt")
+    return DiskEncryption(ENCRYPTED, method, volume, _lsblk_chain(paths[0]))
+
+
+def _lsblk_chain(chain: list[Mapping]) -> str:
+    return " > ".join(f"{d.get('name')}({d.get('type')}{'/' + d['fstype'] if d.get('fstype') else ''})"
+                      for d in chain)
+
+
+# --- disk encryption: Windows (manage-bde -status, English and French) --------------------------
+# manage-bde's labels and values follow the display language, and its output reaches Vigie through
+# the console code page: accents may come as "?" or U+FFFD. Text is folded to plain ASCII first
+# ("État" -> "etat", "d?exploitation" stays), and French patterns use "." where an accent was.
+# Any other language gives "unknown": never "encrypted" from a guess.
+
+_BDE_VOLUME = re.compile(r'^\s*volume\s+"?([a-z]:)', re.IGNORECASE)
+_BDE_LABELS = {
+    "protection": re.compile(r"^(protection status|.?tat de la protection)$"),
+    "percent": re.compile(r"^(percentage encrypted|pourcentage chiffr.)$"),
+    "conversion": re.compile(r"^(conversion status|.?tat de la conversion)$"),
+    "lock": re.compile(r"^(lock status|.?tat du verrouillage)$"),
+}
+_BDE_PROTECTION = (
+    (re.compile(r"^protection on$|^protection activ.e$"), "on"),
+    (re.compile(r"^protection off$|^protection d.sactiv.e$"), "off"),
+)
+_BDE_UNLOCKED = re.compile(r"^unlocked$|^d.verrouill.e?$")
+_BDE_LOCKED = re.compile(r"^locked$|^verrouill.e?$")
+_PERCENT = re.compile(r"(\d+(?:[.,]\d+)?)\s*%")
+
+
+def _fold(text: str) -> str:
+    """Lower-case ASCII: accents dropped, no-break spaces made spaces, anything else "?"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    ascii_only = "".join(c if c.isascii() else "?" for c in plain)
+    return " ".join(ascii_only.split()).lower()
+
+
+def _bde_blocks(text: str) -> list[tuple[str, dict[str, str]]]:
+    """(drive letter or "", {label: value}) per volume; a volume block without its "Volume X:"
+    header (a pasted excerpt) counts as one volume with no letter."""
+    blocks: list[tuple[str, dict[str, str]]] = []
+    current: dict[str, str] | None = None
+    for line in text.splitlines():
+        header = _BDE_VOLUME.match(line)
+        if header:
+            current = {}
+            blocks.append((header.group(1).upper(), current))
+            continue
+        label, sep, value = line.partition(":")
+        if not sep:
+            continue
+        folded = _fold(label)
+        for key, pattern in _BDE_LABELS.items():
+            if pattern.match(folded):
+                if current is None:
+                    current = {}
+                    blocks.append(("", current))
+                current[key] = _fold(value)
+    return blocks
+
+
+def parse_manage_bde(text: str, drive: str) -> DiskEncryption:
+    """`manage-bde -status X:`: the state of drive X (e.g. "C:")."""
+    blocks = _bde_blocks(text)
+    chosen = [values for letter, values in blocks if letter == drive.upper()]
+    if not chosen and len(blocks) == 1 and not blocks[0][0]:
+        chosen = [blocks[0][1]]
+    if not chosen or "protection" not in chosen[0]:
+        return DiskEncryption(ENCRYPTION_UNKNOWN, "BitLocker", drive,
+                              "manage-bde output not understood (neither English nor French?)")
+    values = chosen[0]
+    protection = next((name for pattern, name in _BDE_PROTECTION if pattern.match(values["protection"])), "unknown")
+    percent_match = _PERCENT.search(values.get("percent", ""))
+    percent = float(percent_match.group(1).replace(",", ".")) if percent_match else None
+    lock = values.get("lock", "")
+    detail = "; ".join(f"{k}={v}" for k, v in values.items())
+    if protection == "on" or (_BDE_LOCKED.match(lock) and not _BDE_UNLOCKED.match(lock)):
+        state = ENCRYPTED
+    elif protection == "off":
+        state = _bde_unprotected(percent, values.get("conversion", ""))
+    else:
+        state = ENCRYPTION_UNKNOWN
+    return DiskEncryption(state, "BitLocker", drive, detail, percent)
+
+
+def _bde_unprotected(percent: float | None, conversion: str) -> str:
+    """Protection off: nothing encrypted, encryption under way, or all encrypted with the key left
+    in clear (suspended, or Windows' automatic device encryption not finished)."""
+    if not percent:
+        return NOT_ENCRYPTED
+    if "decrypt" in conversion or "dechiffrement" in conversion or "d?chiffrement" in conversion:
+        return NOT_ENCRYPTED
+    return SUSPENDED if percent >= 100 else ENCRYPTING
+
+
+# --- disk encryption: macOS (fdesetup, diskutil) ------------------------------------------------
+
+_FDE_PROGRESS = re.compile(r"(Encryption|Decryption) in progress.*?Percent completed = ([\d.]+)", re.S)
+
+
+def parse_fdesetup_status(text: str) -> DiskEncryption:
+    """`fdesetup status`: FileVault on the startup disk."""
+    progress = _FDE_PROGRESS.search(text)
+    if progress:
+        state = ENCRYPTING if progress.group(1) == "Encryption" else NOT_ENCRYPTED
+        return DiskEncryption(state, "FileVault", "/", text.strip()[:200], float(progress.group(2)))
+    if "FileVault is On." in text:
+        return DiskEncryption(ENCRYPTED, "FileVault", "/", text.strip()[:200])
+    if "FileVault is Off." in text:
+        return DiskEncryption(NOT_ENCRYPTED, "FileVault", "/", text.strip()[:200])
+    return DiskEncryption(ENCRYPTION_UNKNOWN, "FileVault", "/", text.strip()[:200])
+
+
+def diskutil_encryption(text: str) -> DiskEncryption:
+    """`diskutil info MOUNT_POINT`: an APFS volume says "FileVault: Yes|No" (or "Encrypted:");
+    a FAT, exFAT or NTFS drive has no such line: macOS cannot encrypt it, so it is not."""
+    fields = parse_diskutil_info_text(text)
+    device = fields.get("Device Node", "")
+    if not device:
+        return DiskEncryption(ENCRYPTION_UNKNOWN, "", "", "diskutil info gave no Device Node")
+    said = fields.get("FileVault") or fields.get("Encrypted") or ""
+    kind = fields.get("Type (Bundle)") or fields.get("File System Personality", "")
+    detail = f"FileVault={said or '-'} type={kind or '-'}"
+    if said.startswith("Yes"):
+        return DiskEncryption(ENCRYPTED, "APFS", device, detail)
+    return DiskEncryption(NOT_ENCRYPTED, "", device, detail)
+
+
+# --- antivirus ----------------------------------------------------------------------------------
+
+_PS_FIELD = re.compile(r"^(?P<key>[A-Za-z][\w]*)\s*: ?(?P<value>.*)$")
+NEVER = 4294967295  # Defender's "age" of something that never happened (UInt32 max)
+
+
+def parse_ps_list(text: str) -> list[dict[str, str]]:
+    """PowerShell's Format-List view: one dict per object, objects separated by blank lines.
+    Property names are never translated, and True/False neither."""
+    records: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    for line in text.splitlines():
+        match = _PS_FIELD.match(line.rstrip())
+        if match:
+            current[match["key"]] = match["value"].strip()
+        elif not line.strip() and current:
+            records.append(current)
+            current = {}
+    if current:
+        records.append(current)
+    return records
+
+
+def _ps_bool(value: str | None) -> bool | None:
+    folded = (value or "").strip().lower()
+    return True if folded == "true" else False if folded == "false" else None
+
+
+def _ps_int(value: str | None) -> int | None:
+    try:
+        number = int((value or "").strip())
+    except ValueError:
+        return None
+    return None if number >= NEVER else number
+
+
+def defender_product(record: Mapping[str, str]) -> AntivirusProduct:
+    """Get-MpComputerStatus. Real-time protection counts only while Defender is the active
+    antivirus (AMRunningMode "Normal"): "Passive Mode" means another product protects."""
+    mode = record.get("AMRunningMode", "")
+    service = _ps_bool(record.get("AMServiceEnabled"))
+    realtime = _ps_bool(record.get("RealTimeProtectionEnabled"))
+    enabled = None if service is None or realtime is None else (service and realtime and mode in ("Normal", ""))
+    out_of_date = _ps_bool(record.get("DefenderSignaturesOutOfDate"))
+    detail = (f"AMRunningMode={mode or '-'} AMServiceEnabled={record.get('AMServiceEnabled', '-')} "
+              f"RealTimeProtectionEnabled={record.get('RealTimeProtectionEnabled', '-')} "
+              f"AntivirusSignatureAge={record.get('AntivirusSignatureAge', '-')}")
+    return AntivirusProduct(
+        "Microsoft Defender", enabled, None if out_of_date is None else not out_of_date,
+        _ps_int(record.get("AntivirusSignatureAge")), _ps_bool(record.get("IsTamperProtected")), detail)
+
+
+def decode_product_state(state: int) -> tuple[bool | None, bool | None]:
+    """Security Center's productState (undocumented by Microsoft; the community decoding used by
+    RMM scripts): bits 12-15 the product's state (1 on, 0 off, 2 snoozed, 3 expired), bits 4-7 the
+    signatures (0 up to date, 1 out of date). Returns (enabled, up to date); None: unknown value."""
+    product = (state >> 12) & 0xF
+    signatures = (state >> 4) & 0xF
+    enabled = True if product == 1 else False if product in (0, 2, 3) else None
+    up_to_date = True if signatures == 0 else False if signatures == 1 else None
+    return enabled, up_to_date
+
+
+def security_center_products(records: Iterable[Mapping[str, str]]) -> list[AntivirusProduct]:
+    """`Get-CimInstance -Namespace root/SecurityCenter2 -ClassName AntiVirusProduct` (Format-List)."""
+    products = []
+    for record in records:
+        name = record.get("displayName", "").strip()
+        raw = record.get("productState", "").strip()
+        if not name or not raw.isdigit():
+            continue
+        enabled, up_to_date = decode_product_state(int(raw))
+        products.append(AntivirusProduct(name, enabled, up_to_date, detail=f"productState={raw} (0x{int(raw):06X})"))
+    return products
+
+
+def parse_cvd_header(raw: bytes) -> tuple[datetime, int, str]:
+    """The 512-byte header of a ClamAV database (.cvd, .cld, .cud): "ClamAV-VDB:<build time>:
+    <version>:<signatures>:<level>:<md5>:<signature>:<builder>:<build time in seconds>".
+    Returns (build time, version, builder); ValueError when it is not such a header."""
+    text = raw[:512].decode("ascii", "replace").rstrip("\x00 \n")
+    fields = text.split(":")
+    if len(fields) < 4 or fields[0] != "ClamAV-VDB":
+        raise ValueError("not a ClamAV database header")
+    version = int(fields[2])
+    builder = fields[7] if len(fields) > 7 else ""
+    seconds = fields[8].strip() if len(fields) > 8 else ""
+    if seconds.isdigit():
+        built = datetime.fromtimestamp(int(seconds), UTC)
+    else:
+        built = datetime.strptime(fields[1].strip(), "%d %b %Y %H-%M %z")
+    return built, version, builder
+
+
+def parse_spctl_status(text: str) -> bool | None:
+    """`spctl --status`: Gatekeeper "assessments enabled" / "assessments disabled"."""
+    folded = text.strip().lower()
+    return True if "assessments enabled" in folded else False if "assessments disabled" in folded else None
+
+
+# --- firewall -----------------------------------------------------------------------------------
+
+
+def firewall_profiles_windows(text: str) -> list[FirewallProfile]:
+    """Get-NetFirewallProfile, as a list (Format-List) or a table (Format-Table Name,Enabled);
+    names and True/False are the same in every language."""
+    records = [r for r in parse_ps_list(text) if "Name" in r and "Enabled" in r]
+    if records:
+        return [FirewallProfile(r["Name"], _ps_bool(r["Enabled"])) for r in records]
+    profiles, in_table = [], False
+    for line in text.splitlines():
+        words = line.split()
+        if words[:2] == ["Name", "Enabled"]:
+            in_table = True
+        elif in_table and len(words) == 2 and not set(words[0]) <= {"-"}:
+            profiles.append(FirewallProfile(words[0], _ps_bool(words[1])))
+        elif in_table and not words and profiles:
+            break
+    return profiles
+
+
+_NETSH_PROFILE = (
+    (re.compile(r"^domain profile settings"), "Domain"),
+    (re.compile(r"^private profile settings"), "Private"),
+    (re.compile(r"^public profile settings"), "Public"),
+    (re.compile(r"^param.tres profil de domaine"), "Domain"),
+    (re.compile(r"^param.tres profil priv."), "Private"),
+    (re.compile(r"^param.tres profil public"), "Public"),
+)
+_NETSH_STATE = re.compile(r"^(state|.?tat)\s+(\S+)$")
+_NETSH_ON = {"on", "actif"}
+_NETSH_OFF = {"off", "inactif"}
+
+
+def parse_netsh_profiles(text: str) -> list[FirewallProfile]:
+    """`netsh advfirewall show allprofiles` in English or French; another language gives no profile."""
+    profiles, current = [], None
+    for line in text.splitlines():
+        folded = _fold(line)
+        named = next((name for pattern, name in _NETSH_PROFILE if pattern.match(folded)), None)
+        if named:
+            current = named
+            continue
+        state = _NETSH_STATE.match(folded)
+        if state and current:
+            value = state.group(2)
+            profiles.append(FirewallProfile(current, True if value in _NETSH_ON else False if value in _NETSH_OFF
+                                            else None))
+            current = None
+    return profiles
+
+
+_SOCKETFILTER_STATE = re.compile(r"\(State = (\d+)\)")
+
+
+def parse_socketfilterfw(text: str) -> bool | None:
+    """`socketfilterfw --getglobalstate`: State 1 (on) or 2 (block all) is on, 0 off."""
+    state = _SOCKETFILTER_STATE.search(text)
+    if state:
+        return int(state.group(1)) >= 1
+    if "Firewall is enabled" in text:
+        return True
+    return False if "Firewall is disabled" in text else None
+
+
+def _nft_has_verdict(node: object, verdicts: set[str]) -> bool:
+    if isinstance(node, dict):
+        return any(key in verdicts or _nft_has_verdict(value, verdicts) for key, value in node.items())
+    if isinstance(node, list):
+        return any(_nft_has_verdict(item, verdicts) for item in node)
+    return False
+
+
+def _nft_jumps(expr: object) -> list[str]:
+    found: list[str] = []
+    if isinstance(expr, dict):
+        for key, value in expr.items():
+            if key in ("jump", "goto") and isinstance(value, dict) and isinstance(value.get("target"), str):
+                found.append(value["target"])
+            else:
+                found += _nft_jumps(value)
+    elif isinstance(expr, list):
+        for item in expr:
+            found += _nft_jumps(item)
+    return found
+
+
+def nft_firewall(text: str) -> FirewallStatus:
+    """`nft -j list ruleset`: IPv4 and IPv6 are filtered when an input-hook chain of their family
+    (ip, ip6, or inet for both) drops by default or holds a rule that drops or rejects (directly or
+    in a chain it jumps to). Accept-only chains filter nothing."""
+    try:
+        items = json.loads(text)["nftables"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ToolFailed(T("The firewall rules could not be read."), f"nft -j: {exc}") from exc
+    chains = {(c["family"], c["table"], c["name"]): c for i in items if isinstance(i, dict)
+              for c in [i.get("chain")] if isinstance(c, dict) and {"family", "table", "name"} <= c.keys()}
+    rules: dict[tuple[str, str, str], list] = {}
+    for item in items:
+        rule = item.get("rule") if isinstance(item, dict) else None
+        if isinstance(rule, dict):
+            rules.setdefault((rule.get("family"), rule.get("table"), rule.get("chain")), []).append(rule.get("expr"))
+
+    def filters(key: tuple[str, str, str], seen: set) -> bool:
+        if key in seen:
+            return False
+        seen.add(key)
+        exprs = rules.get(key, [])
+        if any(_nft_has_verdict(e, {"drop", "reject"}) for e in exprs):
+            return True
+        return any(filters((key[0], key[1], target), seen) for e in exprs for target in _nft_jumps(e))
+
+    covered = {"IPv4": False, "IPv6": False}
+    names = []
+    for key, chain in chains.items():
+        if chain.get("hook") != "input" or key[0] not in ("ip", "ip6", "inet"):
+            continue
+        names.append(f"{key[0]} {key[1]} {key[2]} policy={chain.get('policy', 'accept')}")
+        if chain.get("policy") == "drop" or filters(key, set()):
+            for family in {"ip": ("IPv4",), "ip6": ("IPv6",), "inet": ("IPv4", "IPv6")}[key[0]]:
+                covered[family] = True
+    detail = "; ".join(names) or "no input chain"
+    return FirewallStatus("nftables", tuple(FirewallProfile(n, on) for n, on in covered.items()), detail)
+
+
+_UFW_STATUS = re.compile(r"^Status: (active|inactive)\s*$", re.M)
+_UFW_ENABLED = re.compile(r"^\s*ENABLED\s*=\s*(\S+)", re.M)
+
+
+def parse_ufw_status(text: str) -> bool | None:
+    """`ufw status [verbose]` (root only): "Status: active" / "Status: inactive"."""
+    match = _UFW_STATUS.search(text)
+    return None if match is None else match.group(1) == "active"
+
+
+def parse_ufw_conf(text: str) -> bool:
+    """/etc/ufw/ufw.conf (readable by all): ENABLED=yes starts ufw at boot."""
+    match = _UFW_ENABLED.search(text)
+    return match is not None and match.group(1).strip("'\"").lower() == "yes"
+
+
+# --- system version -----------------------------------------------------------------------------
+
+
+def parse_os_release(text: str) -> dict[str, str]:
+    """os-release(5): KEY=value lines, values optionally quoted with shell-style escapes."""
+    fields = {}
+    for line in text.splitlines():
+        key, sep, value = line.strip().partition("=")
+        if not sep or not key or key.startswith("#"):
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+        fields[key] = value
+    return fields
+
+
+def os_version_from_os_release(fields: Mapping[str, str]) -> OsVersion:
+    return OsVersion(
+        system=fields.get("ID", "linux").lower(),
+        version=fields.get("VERSION_ID", ""),
+        name=fields.get("PRETTY_NAME") or fields.get("NAME") or "Linux",
+        build=fields.get("VERSION_CODENAME", ""),
+        support_end=fields.get("SUPPORT_END", ""),
+        like=tuple(fields.get("ID_LIKE", "").split()),
+    )
+
+
+def parse_sw_vers(text: str) -> OsVersion:
+    """`sw_vers`: "Key:<tabs>value" lines (ProductVersionExtra, a Rapid Security Response, is its own key)."""
+    fields = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() in ("ProductName", "ProductVersion", "ProductVersionExtra", "BuildVersion"):
+            fields[key.strip()] = value.strip()
+    version = fields.get("ProductVersion", "")
+    if not version:
+        raise ToolFailed(T("The version of macOS could not be read."), f"sw_vers: {text.strip()[:200]!r}")
+    extra = f" {fields['ProductVersionExtra']}" if fields.get("ProductVersionExtra") else ""
+    return OsVersion("macos", version, f"macOS {version}{extra}", fields.get("BuildVersion", ""))
+
+
+WINDOWS_11_FIRST_BUILD = 22000  # Windows 11 still says "Windows 10" in ProductName
+
+
+def windows_os_version(values: Mapping[str, object]) -> OsVersion:
+    """HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion: CurrentBuild tells 10 from 11;
+    DisplayVersion (20H2 and later) or ReleaseId (older) is the feature release."""
+    build = str(values.get("CurrentBuild") or values.get("CurrentBuildNumber") or "").strip()
+    if not build.isdigit():
+        raise ToolFailed(T("The version of Windows could not be read."), f"CurrentBuild={build!r}")
+    release = str(values.get("DisplayVersion") or values.get("ReleaseId") or "").strip()
+    edition = str(values.get("EditionID") or "").strip()
+    product = str(values.get("ProductName") or "Windows").strip()
+    if int(build) >= WINDOWS_11_FIRST_BUILD:
+        product = product.replace("Windows 10", "Windows 11")
+    return OsVersion("windows", release, f"{product} {release}".strip(), build, edition)

@@ -16,7 +16,11 @@ from pathlib import Path
 from vigie.model import T
 from vigie.platform import parsers, pcsc, proc
 from vigie.platform.base import (
+    ENCRYPTION_UNKNOWN,
+    AntivirusStatus,
     BackupRecord,
+    DiskEncryption,
+    FirewallStatus,
     IdleState,
     InstalledApps,
     LockPolicy,
@@ -25,6 +29,7 @@ from vigie.platform.base import (
     LockUnproven,
     NetworkState,
     NotSupported,
+    OsVersion,
     PlatformError,
     RemoteAccess,
     RemoteAccessReport,
@@ -431,6 +436,19 @@ class WindowsPlatform:
 
     def installed_apps(self) -> InstalledApps:
         return InstalledApps(frozenset(name.lower() for name in uninstall_display_names()), ("uninstall",))
+    # Protection checks (issue 20)
+    def disk_encryption(self, folder: str | None, timeout: float) -> DiskEncryption:
+        return windows_disk_encryption(folder, timeout)
+
+    def antivirus_status(self, timeout: float) -> AntivirusStatus:
+        return windows_antivirus(timeout)
+
+    def firewall_status(self, timeout: float) -> FirewallStatus:
+        return windows_firewall(timeout)
+
+    def os_version(self) -> OsVersion:
+        values = registry_values("HKEY_LOCAL_MACHINE", CURRENT_VERSION_KEY, CURRENT_VERSION_VALUES)
+        return parsers.windows_os_version(values)
 
 
 # --- Windows' own automatic lock (read for the lock_policy check) -----------------------------
@@ -1049,3 +1067,92 @@ def uninstall_display_names() -> list[str]:
         except OSError:
             continue
     return names
+
+# --- Protection checks (issue 20) ----------------------------------------------------------------
+# BitLocker through manage-bde (its text is localised: English and French are read, any other
+# language is "unknown"); Defender and Security Center, and the firewall profiles, through
+# PowerShell objects whose property names and True/False are never translated.
+
+PROTECTION_TIMEOUT = 60.0  # PowerShell's first start on a busy PC can take many seconds
+UTF8_OUTPUT = "[Console]::OutputEncoding = [System.Text.Encoding]::UTF8; "  # product names may be Chinese...
+DEFENDER_STATUS = (UTF8_OUTPUT + "Get-MpComputerStatus | Format-List AMRunningMode,AMServiceEnabled,"
+                   "RealTimeProtectionEnabled,AntivirusSignatureAge,DefenderSignaturesOutOfDate,IsTamperProtected")
+SECURITY_CENTER_ANTIVIRUS = (UTF8_OUTPUT + "Get-CimInstance -Namespace root/SecurityCenter2 "
+                             "-ClassName AntiVirusProduct | Format-List displayName,productState")
+FIREWALL_PROFILES = (UTF8_OUTPUT + "Get-NetFirewallProfile -PolicyStore ActiveStore "
+                     "| Format-Table -AutoSize Name,Enabled")
+DEFENDER_NAMES = {"windows defender", "microsoft defender", "microsoft defender antivirus"}
+CURRENT_VERSION_KEY = r"SOFTWARE\Microsoft\Windows NT\CurrentVersion"
+CURRENT_VERSION_VALUES = ("ProductName", "DisplayVersion", "ReleaseId", "CurrentBuild", "CurrentBuildNumber",
+                          "EditionID")
+BITLOCKER_NEEDS_ADMIN = T("Only an administrator can read the BitLocker state: ask your IT provider to run "
+                          "“vigie check” as administrator (their RMM tool can).")
+
+
+def manage_bde_status(drive: str, timeout: float) -> str:
+    return proc.run(["manage-bde", "-status", drive], timeout).stdout
+
+
+def folder_drive(folder: str | None) -> str | None:
+    """The drive letter holding folder ("C:"); None for a network share (\\\\server\\share)."""
+    if folder is None:
+        return system_drive()
+    drive = os.path.splitdrive(folder)[0].upper()
+    return drive if DRIVE_LETTER.fullmatch(drive) else None
+
+
+def windows_disk_encryption(folder: str | None, timeout: float = PROTECTION_TIMEOUT) -> DiskEncryption:
+    drive = folder_drive(folder)
+    if drive is None:
+        return DiskEncryption(ENCRYPTION_UNKNOWN, "", folder or "", "a network folder: no local drive to look at")
+    try:
+        return parsers.parse_manage_bde(manage_bde_status(drive, timeout), drive)
+    except ToolFailed as exc:  # "An attempt to access a required resource was denied" (not elevated)
+        raise NotSupported(BITLOCKER_NEEDS_ADMIN, exc.log_detail) from exc
+
+
+def windows_antivirus(timeout: float = PROTECTION_TIMEOUT) -> AntivirusStatus:
+    """Defender while it is the active antivirus; else what Security Center lists (a third-party
+    product registers there and Defender steps aside). Windows Server has no Security Center."""
+    defender, failures = None, []
+    try:
+        records = parsers.parse_ps_list(_powershell(DEFENDER_STATUS, timeout))
+        defender = parsers.defender_product(records[0]) if records else None
+    except PlatformError as exc:
+        failures.append(f"Get-MpComputerStatus: {exc.log_detail or exc}")
+    if defender is not None and defender.enabled:
+        return AntivirusStatus("defender", (defender,), defender.detail)
+    try:
+        listed = parsers.parse_ps_list(_powershell(SECURITY_CENTER_ANTIVIRUS, timeout))
+        products = parsers.security_center_products(listed)
+    except PlatformError as exc:
+        failures.append(f"SecurityCenter2: {exc.log_detail or exc}")
+        products = None
+    others = [p for p in products or () if p.name.strip().lower() not in DEFENDER_NAMES]
+    if any(p.enabled for p in others):
+        return AntivirusStatus("security_center", tuple(others), "; ".join(f"{p.name}: {p.detail}" for p in others))
+    if defender is not None:
+        return AntivirusStatus("defender", (defender, *others), defender.detail)
+    if products is not None:
+        return AntivirusStatus("security_center" if products else "none", tuple(products))
+    raise ToolFailed(T("The state of the antivirus could not be read."), "; ".join(failures))
+
+
+def netsh_firewall_profiles(timeout: float) -> str:
+    """Localised text (English and French are read): only when Get-NetFirewallProfile cannot answer."""
+    return proc.run(["netsh", "advfirewall", "show", "allprofiles"], timeout).stdout
+
+
+def windows_firewall(timeout: float = PROTECTION_TIMEOUT) -> FirewallStatus:
+    try:
+        profiles = parsers.firewall_profiles_windows(_powershell(FIREWALL_PROFILES, timeout))
+        if profiles:
+            return FirewallStatus("windows", tuple(profiles), "Get-NetFirewallProfile")
+    except PlatformError as exc:
+        log.warning("Get-NetFirewallProfile failed, asking netsh: %s", exc)
+    text = netsh_firewall_profiles(timeout)
+    profiles = parsers.parse_netsh_profiles(text)
+    if not profiles:
+        raise ToolFailed(T("The state of the firewall could not be read."), "netsh output not understood: "
+                         + text.strip()[:200])
+    return FirewallStatus("netsh", tuple(profiles), "netsh advfirewall show allprofiles")

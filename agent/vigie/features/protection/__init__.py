@@ -1,0 +1,1 @@
+"""Protection checks (issue 20): disk encryption, antivirus, firewall, end-of-life system."""
