@@ -26,7 +26,9 @@ from vigie.platform.base import LockProof, NotSupported, Volume
 
 @dataclass(frozen=True)
 class Knocked(Event):
-    """A feature's own event."""
+    """A feature's own event; its field may hold a name (a volume, a file): personal data."""
+
+    name: str = ""
 
 
 class DoorCheck:
@@ -118,6 +120,14 @@ def test_an_event_reaches_the_features_that_declared_it_and_the_checks_it_trigge
     harness.wait_for(lambda: notified, timeout=5, what="the warning's notification")
     buttons = [(b.label, b.action) for b in notified[0].buttons]
     assert buttons == [("Éjecter", "door:open"), ("Voir l’état", SHOW_STATUS)]
+
+
+def test_a_feature_failing_on_an_event_logs_its_type_never_its_names(engine, caplog):
+    core, statuses, _, _ = engine()
+    core.submit(Knocked("Dupont Jeanne - compte rendu.pdf"))
+    harness.wait_for(lambda: statuses and statuses[-1].findings.get("os_updates"), timeout=5, what="the check")
+    assert "feature broken failed on Knocked" in caplog.text  # the bug is in the log, with its traceback
+    assert "Dupont" not in caplog.text
 
 
 def test_commands_are_routed_to_the_core_or_to_their_feature(engine):

@@ -131,7 +131,8 @@ class Engine:
             try:
                 self._handle(event)
             except Exception:  # the engine must outlive any single event
-                log.exception("event %r failed", event)
+                # The type only: an event's fields may hold file or volume names (personal data).
+                log.exception("event %s failed", type(event).__name__)
 
     def _handle(self, event: Event) -> None:
         if isinstance(event, CheckEvaluated):
@@ -153,7 +154,7 @@ class Engine:
             try:
                 feature.handle(event)
             except Exception:  # one feature's bug must not keep the event from the others
-                log.exception("feature %s failed on %r", feature.id, event)
+                log.exception("feature %s failed on %s", feature.id, type(event).__name__)
 
     def _command(self, action: str) -> None:
         if action == CHECK_NOW:
