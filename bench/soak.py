@@ -41,6 +41,7 @@ import harness  # noqa: E402 - the same real services as the tests
 from agent_resources import desktop  # noqa: E402
 from conftest import Stick  # noqa: E402
 
+STICK = "CLE USB"
 REMIND, LOCK = 20, 40  # idle seconds: one remind → lock → unlock cycle a minute or so
 DISK_BOUND = 16 * 2**20
 RSS_GROWTH_BOUND = 2 * 2**20
@@ -165,7 +166,7 @@ def configure(env: dict[str, str], drive: Stick, originals: Path) -> None:
 def soak(env: dict[str, str], workdir: Path, minutes: float, services: harness.Services) -> dict:
     for name in ("drive", "stick"):
         (workdir / name).mkdir()
-    drive, stick = Stick(workdir / "drive", "SAUVEGARDE"), Stick(workdir / "stick", "CLE USB")
+    drive, stick = Stick(workdir / "drive", "SAUVEGARDE"), Stick(workdir / "stick", STICK)
     try:
         configure(env, drive, Path(env["HOME"]) / "Documents")
         agent_proc = subprocess.Popen([sys.executable, "-m", "vigie"], env=env, stdout=subprocess.DEVNULL,
@@ -206,6 +207,9 @@ def journal_counts(env: dict[str, str]) -> dict[str, int]:
     path = Path(env["XDG_DATA_HOME"]) / "Vigie" / "journal.sqlite3"
     with sqlite3.connect(path) as db:
         counts = dict(db.execute("SELECT kind, COUNT(*) FROM events GROUP BY kind").fetchall())
+        # Only the soak's own stick: the mount table is the machine's, other runs may plug theirs.
+        counts.update(db.execute("SELECT kind || ' ' || json_extract(data, '$.label'), COUNT(*) FROM events "
+                                 "WHERE kind IN ('usb_inserted', 'usb_removed') GROUP BY 1").fetchall())
         outcomes = db.execute("SELECT json_extract(data, '$.outcome'), COUNT(*) FROM events "
                               "WHERE kind = 'restore_drill' GROUP BY 1").fetchall()
     counts["drill outcomes"] = ", ".join(f"{outcome} {n}" for outcome, n in outcomes) or "none"
@@ -219,8 +223,11 @@ def report(result: dict, minutes: float) -> bool:
     hours = max((samples[-1]["t"] - after_two[0]["t"]) / 3600, 1e-9)
     journal = result["journal"]
     print(f"soak {minutes:g} min, loadavg {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"  mount changes: {result['mounts']} mounts, {result['unmounts']} unmounts; journal usb_inserted "
-          f"{journal.get('usb_inserted', 0)}, usb_removed {journal.get('usb_removed', 0)}")
+    ours = journal.get("usb_inserted " + STICK, 0), journal.get("usb_removed " + STICK, 0)
+    print(f"  mount changes of the soak's stick: {result['mounts']} mounts, {result['unmounts']} unmounts; journal "
+          f"usb_inserted {ours[0]}, usb_removed {ours[1]}"
+          f" (all drives: {journal.get('usb_inserted', 0)} / {journal.get('usb_removed', 0)}, "
+          f"mount_unseen {journal.get('mount_unseen', 0)})")
     print(f"  drills clicked {result['clicks']}, journaled restore_drill {journal.get('restore_drill', 0)}; "
           f"unlocks by the user {result['unlocks']}")
     print(f"  drill outcomes: {journal['drill outcomes']}")
@@ -236,8 +243,7 @@ def report(result: dict, minutes: float) -> bool:
     verdicts = {
         "disk bounded": max(disks) <= DISK_BOUND,
         "no orphan": not result["leftovers"],
-        "journal complete": journal.get("usb_inserted", 0) == result["mounts"]
-        and journal.get("usb_removed", 0) == result["unmounts"],
+        "journal complete": ours == (result["mounts"], result["unmounts"]),
         "every drill journaled": journal.get("restore_drill", 0) >= result["clicks"],
         "RSS growth <= 2 MB": growth <= RSS_GROWTH_BOUND,
     }
