@@ -66,6 +66,18 @@ def display(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         running.close()
 
 
+@pytest.fixture(scope="session")
+def inprocess_display(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The Xvfb for Tk windows built inside the pytest process itself. Tk keeps a display connection
+    open after root.destroy(); if that X server went away with its module, the next Tk call in this
+    process dies in Xlib's I/O error handler (exit 1, the output lost). So it lives for the session."""
+    running = harness.Services()
+    try:
+        yield harness.start_xvfb(running, harness.isolated_env(tmp_path_factory.mktemp("xvfb-inprocess")))
+    finally:
+        running.close()
+
+
 @pytest.fixture
 def gui_env(tmp_path: Path, display: str) -> dict[str, str]:
     return dict(harness.isolated_env(tmp_path), DISPLAY=display)

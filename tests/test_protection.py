@@ -614,7 +614,7 @@ def test_table_edges(version, status):
 PROTECTION_IDS = ("disk_encryption", "antivirus", "firewall", "os_support")
 
 
-def test_status_window_shows_each_protection_check_with_its_action(display, protection_env, tmp_path):
+def test_status_window_shows_each_protection_check_with_its_action(inprocess_display, protection_env, tmp_path):
     """A real `vigie check --json` of this machine, shown by the status window on Xvfb (built in this
     process, as tests/test_status_window.py does, to read its labels)."""
     import tkinter as tk
@@ -628,7 +628,7 @@ def test_status_window_shows_each_protection_check_with_its_action(display, prot
     assert [c["id"] for c in mine] == list(PROTECTION_IDS)
     snapshot = tmp_path / "status.json"
     snapshot.write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
-    root = tk.Tk(screenName=display, className="vigie-protection")
+    root = tk.Tk(screenName=inprocess_display, className="vigie-protection")
     try:
         StatusWindow(root, snapshot, FR)
         harness.wait_for(lambda: root.update() or root.winfo_ismapped(), what="window mapped")

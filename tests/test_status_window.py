@@ -267,8 +267,8 @@ def test_module_does_not_import_the_tray_toolkit(home_env):
 # --- the widgets, built in this process on the same Xvfb ---
 
 @pytest.fixture
-def tk_root(display: str) -> Iterator[tk.Tk]:
-    root = tk.Tk(screenName=display, className="vigie-inprocess")
+def tk_root(inprocess_display: str) -> Iterator[tk.Tk]:
+    root = tk.Tk(screenName=inprocess_display, className="vigie-inprocess")
     yield root
     with contextlib.suppress(tk.TclError):
         root.destroy()
