@@ -15,7 +15,8 @@ TEST_PKGS=(xvfb x11-utils xdotool imagemagick x11-apps trayer haskell-gtk-sni-tr
   dunst xprintidle xsecurelock dbus apt-utils dpkg-dev gettext desktop-file-utils
   gsettings-desktop-schemas libglib2.0-bin btrfs-progs clamav
   restic borgbackup pcsc-tools vsmartcard-vpcd poppler-utils iproute2
-  binutils)  # PyInstaller (objcopy) and the bundle build (strip, readelf)
+  binutils  # PyInstaller (objcopy) and the bundle build (strip, readelf)
+  wine wine64 libwine unzip)  # the Windows lane: a real Windows CPython under Wine (tests/windows/setup-prefix.sh)
 
 pkgs=("${RUNTIME_PKGS[@]}")
 lock="requirements/linux-runtime.txt"  # extras gtk
