@@ -30,9 +30,9 @@ SCREEN = "1280x800"
 USER = "root" if os.geteuid() == 0 else os.environ.get("USER", "root")  # Wine names C:\users\<unix user>
 
 
-def template_prefix(timeout: float = 1800) -> Path:
-    """The cached prefix, built first if needed (about 2 to 5 minutes from scratch)."""
-    out = subprocess.run(["bash", str(SETUP)], capture_output=True, text=True, timeout=timeout)
+def template_prefix(kind: str = "test", timeout: float = 1800) -> Path:
+    """The cached prefix (setup-prefix.sh's test, build or bare), built first if needed (2 to 5 minutes)."""
+    out = subprocess.run(["bash", str(SETUP), kind], capture_output=True, text=True, timeout=timeout)
     if out.returncode != 0:
         raise RuntimeError(f"setup-prefix.sh failed ({out.returncode}):\n{out.stderr[-3000:]}")
     prefix = Path(out.stdout.strip().splitlines()[-1])
@@ -95,6 +95,12 @@ class Wine:
         """Run Windows' python.exe; stdout and stderr come back as bytes, exactly as written."""
         return subprocess.run(["wine", PYTHONW if pythonw else PYTHON, *args], env=dict(self.env, **(env or {})),
                               input=stdin, stdin=None if stdin is not None else subprocess.DEVNULL,
+                              capture_output=True, timeout=timeout, cwd=ROOT)
+
+    def run(self, *argv: str, timeout: float = 600,
+            env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess:
+        """Any Windows program (an installer, vigie-cli.exe), output in pipes as bytes."""
+        return subprocess.run(["wine", *argv], env=dict(self.env, **(env or {})), stdin=subprocess.DEVNULL,
                               capture_output=True, timeout=timeout, cwd=ROOT)
 
     def vigie(self, *args: str, **kwargs) -> subprocess.CompletedProcess:

