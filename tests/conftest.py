@@ -13,16 +13,21 @@ from pathlib import Path
 import pytest
 
 import harness
-from support import pcsc
+
+WINDOWS = sys.platform == "win32"  # the Windows lane (tests/test_windows_lane.py) runs the portable tests under Wine
+collect_ignore = [] if WINDOWS else ["windows"]  # tests/windows/: Windows-only tests, run by that lane
 
 REQUIRED_TOOLS = ["Xvfb", "dbus-daemon", "gdbus", "dunst", "dunstctl", "gnome-keyring-daemon", "secret-tool",
                   "trayer", "gtk-sni-tray-standalone", "status-notifier-watcher", "apt-ftparchive", "dpkg-deb",
-                  "gsettings", "i3lock", "mate-screensaver", "xdotool", "pcscd", "restic", "borg"]
+                  "gsettings", "i3lock", "mate-screensaver", "xdotool", "pcscd", "restic", "borg", "wine",
+                  "wineserver"]
 REQUIRED_FILES = ["/usr/lib/pcsc/drivers/serial/libifdvpcd.so"]  # vsmartcard-vpcd: virtual card readers
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     # The suite runs on real services; a missing one is a setup error, not a reason to skip.
+    if WINDOWS:  # the Windows lane runs only tests that need none of them
+        return
     missing = [tool for tool in REQUIRED_TOOLS if shutil.which(tool) is None]
     missing += [path for path in REQUIRED_FILES if not Path(path).exists()]
     if missing:
@@ -191,8 +196,10 @@ def make_stick(tmp_path: Path) -> Iterator:
 
 
 @pytest.fixture
-def pcscd(tmp_path: Path) -> Iterator[pcsc.Pcscd]:
+def pcscd(tmp_path: Path) -> Iterator:
     """pcscd with two vpcd virtual readers (tests/support/pcsc.py); no command may reach a card."""
+    from support import pcsc  # Linux only (signals, /run/pcscd)
+
     daemon = pcsc.Pcscd(tmp_path / "pcscd")
     daemon.start()
     yield daemon

@@ -277,6 +277,8 @@ def test_windows_waits_for_the_volume_broadcast(monkeypatch) -> None:
         window.messages.put(None)
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="off Windows only: on Windows the window is real "
+                    "(tests/test_windows_lane.py, the USB pop-up)")
 def test_windows_without_a_window_falls_back_to_polling() -> None:
     """Off Windows (user32 cannot be loaded) the real device_change_window fails: NotSupported, and
     the volume watch polls GetLogicalDrives instead."""

@@ -63,10 +63,23 @@ class Autostart(Protocol):
 
 
 def agent_command() -> list[str]:
-    """What starts the agent: the frozen executable, or this interpreter with `-m vigie`."""
+    """What starts the agent: the frozen executable, or this interpreter with `-m vigie` (on Windows
+    its windowless twin)."""
     if getattr(sys, "frozen", False):
         return [sys.executable]
-    return [sys.executable, "-m", "vigie"]
+    return [windowless_interpreter(sys.executable), "-m", "vigie"]
+
+
+def windowless_interpreter(executable: str, windows: bool = sys.platform == "win32") -> str:
+    """Windows: pythonw.exe beside python.exe (installs and venvs have both). python.exe would open a
+    console window at every login, and closing it would end Vigie."""
+    path = Path(executable)
+    if windows and path.name.lower() == "python.exe":
+        twin = path.with_name("pythonw.exe")
+        if twin.is_file():
+            return str(twin)
+        log.warning("no pythonw.exe beside %s: Vigie will start with a console window", executable)
+    return executable
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

@@ -83,7 +83,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def utf8_streams() -> None:
+    """What Vigie reads from or writes to a pipe or a file is UTF-8, on every OS: an IT provider's tool
+    reading `vigie check --json`, the agent reading `vigie config export`, the windows' messages. Windows
+    would use its ANSI code page (cp1252) whenever the stream is not a console: accents garbled, and an
+    emoji raising UnicodeEncodeError. A console keeps what Python chose (its own Unicode API on Windows)."""
+    for stream in (sys.stdin, sys.stdout, sys.stderr):
+        if stream is None or not hasattr(stream, "reconfigure") or stream.encoding.lower().replace("-", "") == "utf8":
+            continue  # pythonw without handles: None
+        try:
+            if not stream.isatty():
+                stream.reconfigure(encoding="utf-8", errors=stream.errors)
+        except (OSError, ValueError) as exc:  # a closed or odd handle: keep what Python chose
+            log.debug("cannot make %s UTF-8: %s", stream, exc)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    utf8_streams()
     args = build_parser().parse_args(argv)
     setup_logging()
     if args.command in (None, "run"):

@@ -1,4 +1,6 @@
-"""Notifier facade: desktop-notifier first (native, with buttons), plyer second, the log last.
+"""Notifier facade: desktop-notifier first (native, with buttons), then a fallback that can say whether
+it showed something (plyer on Linux when a server owns the bus name; on Windows a balloon from the
+notification area), the log last. "notification shown" is logged only after a backend proved it.
 
 `send()` never blocks and never raises: notifications are queued to one worker thread that
 runs an asyncio loop (desktop-notifier is async and needs a live loop for button callbacks).
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +27,7 @@ Icons = Mapping[Severity, Path]
 
 log = logging.getLogger(__name__)
 SEND_TIMEOUT = 5.0
+BALLOON_SECONDS = 10  # how long a Windows balloon's own notification-area icon stays
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,66 @@ class PlyerBackend:
         """plyer cannot take a notification back; it expires on its own."""
 
 
+class WindowsBalloonBackend:
+    """Windows, when toasts fail (no registered AppUserModelID, or no WinRT as under Wine): a balloon
+    from the notification area, through plyer's WindowsBalloonTip. That class loads its icon with
+    LoadImage(IMAGE_ICON): it needs an .ico (a PNG is refused and nothing shows), so one is made beside
+    each PNG. plyer's own notify() fires a thread and never reports failure; here send() returns only
+    once Shell_NotifyIconW accepted the balloon, and raises otherwise."""
+
+    name = "windows-balloon"
+
+    def __init__(self, icons: Icons) -> None:
+        self._icons = {severity: ico for severity, png in icons.items() if (ico := ico_beside(png))}
+
+    async def send(self, notification: Notification) -> None:
+        await asyncio.to_thread(self._show, notification)
+
+    async def withdraw(self, tag: str) -> None:
+        """A balloon cannot be taken back; it goes after BALLOON_SECONDS."""
+
+    def _show(self, notification: Notification) -> None:
+        from plyer.platforms.win.libs.balloontip import WindowsBalloonTip
+
+        accepted = threading.Event()
+        failures: list[BaseException] = []
+
+        class Balloon(WindowsBalloonTip):
+            def notify(self, title: str, message: str, app_name: str) -> None:
+                super().notify(title, message, app_name)  # raises if Shell_NotifyIconW refused it
+                accepted.set()
+
+        icon = self._icons.get(notification.severity)
+
+        def life() -> None:  # the balloon lives as long as this thread (plyer sleeps, then removes it)
+            try:
+                Balloon(title=notification.title, message=notification.body, app_name=APP_NAME,
+                        app_icon=str(icon) if icon else "", timeout=BALLOON_SECONDS)
+            except Exception as exc:  # "Could not load icon", "Shell_NotifyIconW failed."
+                failures.append(exc)
+                accepted.set()
+
+        threading.Thread(target=life, name="vigie-balloon", daemon=True).start()
+        if not accepted.wait(SEND_TIMEOUT):
+            raise TimeoutError("the notification area did not answer")
+        if failures:
+            raise RuntimeError(f"balloon refused: {failures[0]}")
+
+
+def ico_beside(png: Path) -> Path | None:
+    """The .ico twin of a notification PNG (Windows' LoadImage reads no PNG file), made once."""
+    ico = png.with_suffix(".ico")
+    try:
+        from PIL import Image
+
+        with Image.open(png) as image:
+            image.save(ico, format="ICO", sizes=[(16, 16), (24, 24), (32, 32), (48, 48), (64, 64)])
+        return ico
+    except (OSError, ValueError) as exc:
+        log.warning("cannot make the notification icon %s: %s", ico, exc)
+        return None
+
+
 class Notifier:
     def __init__(self, backends: Sequence[Backend]) -> None:
         self.backends = list(backends)
@@ -137,7 +201,10 @@ class Notifier:
             backends.append(DesktopNotifierBackend(icons, on_action))
         except Exception as exc:  # missing module or platform support: the next backend will do
             log.warning("desktop-notifier unavailable: %s", exc)
-        backends.append(PlyerBackend(icons, server_present))
+        if sys.platform == "win32":  # plyer's own Windows path reports nothing: it would log "shown" regardless
+            backends.append(WindowsBalloonBackend(icons))
+        else:
+            backends.append(PlyerBackend(icons, server_present))
         return cls(backends)
 
     def send(self, notification: Notification) -> None:

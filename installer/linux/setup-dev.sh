@@ -17,7 +17,11 @@ TEST_PKGS=(xvfb x11-utils xdotool imagemagick x11-apps trayer haskell-gtk-sni-tr
   restic borgbackup pcsc-tools vsmartcard-vpcd poppler-utils iproute2
   cryptsetup nftables  # the protection checks (issue 20): LUKS drives, firewall rules in a namespace
   binutils  # PyInstaller (objcopy) and the bundle build (strip, readelf)
-  openssh-server network-manager python3-dbusmock)  # access checks (issue 20): sshd in a namespace, nmcli + stand-in
+  openssh-server network-manager python3-dbusmock  # access checks (issue 20): sshd in a namespace, nmcli + stand-in
+  locales  # localedef: the Windows lane's console code pages
+  # The Windows lane: a real Windows CPython under Wine (tests/windows/setup-prefix.sh). wine32 too: Inno
+  # Setup's compiler and the setup programs it makes are 32-bit (installer/windows/build.sh).
+  wine wine64 libwine wine32:i386 unzip)
 
 pkgs=("${RUNTIME_PKGS[@]}")
 lock="requirements/linux-runtime.txt"  # extras gtk
@@ -33,6 +37,9 @@ done
 if ((${#missing[@]})); then
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
   echo "Installing system packages: ${missing[*]}"
+  if [[ " ${missing[*]} " == *":i386 "* ]] && ! dpkg --print-foreign-architectures | grep -qx i386; then
+    $SUDO dpkg --add-architecture i386  # wine32
+  fi
   $SUDO apt-get update -q >/dev/null
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi

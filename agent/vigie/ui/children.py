@@ -1,8 +1,9 @@
 """Windows run as child processes (`vigie ui …`): Tk must not share a process with the tray's
 GTK loop. Children are reaped as they exit and terminated when the agent stops.
 
-A window prints "ready" on its stdout once SIGUSR1 brings it to the front; before that, the
-signal's default action would end it, so a second click only raises a window that said so."""
+A window prints "ready" on its stdout once it can be brought to the front: SIGUSR1, or on Windows
+(no SIGUSR1) a "raise" line on its stdin. Before "ready", SIGUSR1's default action would end it, so a
+second click only raises a window that said so. Both pipes are UTF-8 on every OS (cli.utf8_streams)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import threading
 from collections.abc import Callable
 
 log = logging.getLogger(__name__)
+RAISE = "raise"  # agent -> window on its stdin: come to the front (Windows: no SIGUSR1)
 
 
 def vigie_command(*args: str) -> list[str]:
@@ -27,6 +29,16 @@ class _Child:
         self.process = process
         self.ready = threading.Event()
         self.on_message = on_message
+
+    def bring_to_front(self) -> None:
+        if hasattr(signal, "SIGUSR1"):
+            self.process.send_signal(signal.SIGUSR1)
+            return
+        try:
+            self.process.stdin.write(RAISE + "\n")
+            self.process.stdin.flush()
+        except (OSError, ValueError, AttributeError) as exc:  # it is closing
+            log.info("cannot bring window pid %s to the front: %s", self.process.pid, exc)
 
     def follow(self) -> None:
         """Reader thread: notes "ready", hands other lines to on_message, reaps the process."""
@@ -51,12 +63,12 @@ class ChildWindows:
         with self._lock:
             child = self._children.get(name)
             if child is not None and child.process.poll() is None:
-                if child.ready.is_set() and hasattr(signal, "SIGUSR1"):
-                    child.process.send_signal(signal.SIGUSR1)
+                if child.ready.is_set():
+                    child.bring_to_front()
                 return  # still starting: it will come up in front anyway
             try:
-                process = subprocess.Popen(vigie_command("ui", window or name, *args), stdin=subprocess.DEVNULL,
-                                           stdout=subprocess.PIPE, text=True)
+                process = subprocess.Popen(vigie_command("ui", window or name, *args), stdin=subprocess.PIPE,
+                                           stdout=subprocess.PIPE, text=True, encoding="utf-8", errors="replace")
             except OSError as exc:
                 log.error("cannot open window %s: %s", name, exc)
                 return

@@ -1,8 +1,9 @@
-"""What every Vigie window (a Tk child process of the agent) shares: fonts, the signals the agent
-sends (SIGUSR1 = come to the front, SIGTERM = close quietly), and logging of Tk callback errors.
+"""What every Vigie window (a Tk child process of the agent) shares: fonts, what the agent sends
+(come to the front; SIGTERM = close quietly), and logging of Tk callback errors.
 
-Protocol with vigie.ui.children: a window prints READY on stdout once SIGUSR1 is handled; before
-that the signal's default action would end it.
+Protocol with vigie.ui.children: a window prints READY on stdout once it can be brought to the front;
+before that, SIGUSR1's default action would end it. "Come to the front" is SIGUSR1 where it exists;
+Windows has no SIGUSR1, so there the agent writes a RAISE line to the window's standard input.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ import os
 import re
 import signal
 import sys
+import threading
 import tkinter as tk
 from collections.abc import Callable, Mapping
 from tkinter import font as tkfont
 from types import FrameType, TracebackType
 from typing import Protocol
+
+from vigie.ui.children import RAISE  # the agent's side of the protocol (no tkinter there)
 
 READY = "ready"
 _UNDRAWABLE = re.compile("[\U00010000-\U0010ffff\ud800-\udfff]")
@@ -40,17 +44,24 @@ def _on_sigterm(_signum: int, _frame: FrameType | None) -> None:
 
 def install_signal_handlers() -> bool:
     """As early as possible in the child: until this runs, SIGUSR1 or SIGTERM would end the process
-    by their default action. Returns whether SIGUSR1 exists (not on Windows)."""
+    by their default action. Returns whether the window can be brought to the front: always, now that
+    Windows, which has no SIGUSR1, reads RAISE lines instead (listen_for_signals)."""
     signal.signal(signal.SIGTERM, _on_sigterm)
-    if not hasattr(signal, "SIGUSR1"):
-        return False
-    signal.signal(signal.SIGUSR1, lambda _signum, _frame: None)
+    if hasattr(signal, "SIGUSR1"):
+        signal.signal(signal.SIGUSR1, lambda _signum, _frame: None)
     return True
 
 
-def listen_for_signals(root: tk.Tk, on_raise: Callable[[], None]) -> None:
+def listen_for_signals(root: tk.Tk, on_raise: Callable[[], None], from_agent: bool = True) -> None:
     """Wake Tk's event loop when a signal arrives, without polling: the C-level handler writes to a
-    pipe Tk watches. SIGUSR1 → on_raise; SIGTERM's Python handler runs here and raises Terminated."""
+    pipe Tk watches. SIGUSR1 → on_raise; SIGTERM's Python handler runs here and raises Terminated.
+    Windows (no SIGUSR1, and Tk watches no pipe there): a thread reads the agent's RAISE lines, and only
+    when the agent started us (from_agent), never a terminal's input."""
+    if not hasattr(signal, "SIGUSR1"):
+        if from_agent and sys.stdin is not None:
+            threading.Thread(target=_read_raise_requests, args=(root, on_raise), name="vigie-raise",
+                             daemon=True).start()
+        return
     read_fd, write_fd = os.pipe()
     for fd in (read_fd, write_fd):
         os.set_blocking(fd, False)
@@ -66,6 +77,19 @@ def listen_for_signals(root: tk.Tk, on_raise: Callable[[], None]) -> None:
             on_raise()
 
     root.tk.createfilehandler(read_fd, tk.READABLE, on_readable)
+
+
+def _read_raise_requests(root: tk.Tk, on_raise: Callable[[], None]) -> None:
+    """Until the agent closes our standard input. Tcl is built with threads, so tkinter hands the
+    after() call to Tk's own thread, which wakes up for it."""
+    log = logging.getLogger("vigie.ui")
+    try:
+        for line in sys.stdin:
+            if line.strip() == RAISE:
+                log.info("window brought to the front")
+                root.after(0, on_raise)
+    except (OSError, ValueError, RuntimeError, tk.TclError) as exc:  # the window is closing
+        log.debug("no longer reading the agent's requests: %s", exc)
 
 
 def make_fonts(root: tk.Tk, specs: Mapping[str, tuple[int, str]]) -> dict[str, tkfont.Font]:
@@ -123,9 +147,9 @@ def run_window(label: str, class_name: str, no_display: str, build: Callable[[tk
         root.report_callback_exception = callback_error_logger(label)
         window = build(root)
         if raisable:
-            listen_for_signals(root, window.raise_window)  # also lets SIGTERM end an idle Tk loop
+            listen_for_signals(root, window.raise_window, announce)  # also lets SIGTERM end an idle Tk loop
             if announce:
-                emit(READY, label)  # the agent may now send SIGUSR1 (see ui.children)
+                emit(READY, label)  # the agent may now ask us to come to the front (see ui.children)
         shown(window)
         root.mainloop()
     except Terminated:

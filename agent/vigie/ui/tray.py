@@ -1,7 +1,10 @@
 """The tray icon and its menu: the only module that imports pystray.
 
 Threading rules: `run()` blocks on the main thread (GTK, Win32 and AppKit want it there);
-`show()` and `stop()` may be called from any thread (pystray marshals them to its loop).
+`show()` and `stop()` may be called from any thread (pystray marshals them to its loop). Making the
+icon visible and changing its image are serialised (`_state_lock`): pystray's `visible = True` builds
+the icon's handle, then adds it, then marks it visible; an image set in between was never shown
+(Windows: the first state stayed grey « ? », issue 17).
 Linux backends: AppIndicator (StatusNotifierItem) first, GTK (XEmbed) second, never `xorg`:
 it has no menu and its clicks never reach the callbacks.
 """
@@ -37,7 +40,7 @@ def load_pystray() -> tuple[ModuleType, str]:
     if not sys.platform.startswith("linux"):
         import pystray
 
-        return pystray, type(pystray.Icon).__module__
+        return pystray, pystray.Icon.__module__  # "pystray._win32", "pystray._darwin"
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         raise TrayUnavailable(T("There is no graphical session here."), "no DISPLAY")
     forced = os.environ.get("PYSTRAY_BACKEND")
@@ -86,6 +89,7 @@ class Tray:
         self._menu_line = ""  # e.g. « Carte CPS : dans le lecteur »; "" hides the line
         self._notes: frozenset[str] = frozenset()  # keys of the tooltip notes set now (an incident is open)
         self.stopped_by: str | None = None  # the signal that stopped it (SIGTERM...), for the journal
+        self._state_lock = threading.Lock()  # visible = True vs a new image: see the module's docstring
         self._pystray, self.backend = load_pystray()
         self._icon = self._pystray.Icon("vigie", draw_icon(ICON_SIZE, Severity.UNKNOWN),
                                         render(T("Vigie: checking…"), tr), self._menu(entries))
@@ -125,7 +129,8 @@ class Tray:
         def setup(icon: object) -> None:
             if failed.is_set():
                 return
-            self._icon.visible = True
+            with self._state_lock:  # an image set by show() meanwhile is the one added
+                self._icon.visible = True
             shown.set()
             on_visible(self.backend)
 
@@ -152,8 +157,10 @@ class Tray:
         self.stop()
 
     def show(self, severity: Severity, tooltip: str) -> None:
-        self._icon.icon = draw_icon(ICON_SIZE, severity)
-        self._icon.title = tooltip
+        image = draw_icon(ICON_SIZE, severity)
+        with self._state_lock:
+            self._icon.icon = image
+            self._icon.title = tooltip
 
     def show_menu_line(self, text: str) -> None:
         """The inactive line at the top of the menu ("" hides it: nothing to say)."""

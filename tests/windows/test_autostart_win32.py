@@ -1,0 +1,45 @@
+"""`vigie autostart` on Windows, under Wine: the real HKCU Run key through winreg."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import winreg
+from pathlib import Path
+
+from vigie import autostart
+
+WAIT = 180
+
+
+def run_value() -> str | None:
+    try:
+        with winreg.OpenKey(winreg.HKEY_CURRENT_USER, autostart.RUN_KEY) as key:
+            return winreg.QueryValueEx(key, autostart.RUN_VALUE_NAME)[0]
+    except FileNotFoundError:
+        return None
+
+
+def test_from_source_the_run_value_starts_pythonw_not_a_console():
+    """Issue 17: from source, the Run value named python.exe: a console window at every login (and
+    closing it ended Vigie). It must name pythonw.exe, beside the interpreter."""
+    out = subprocess.run([sys.executable, "-m", "vigie", "autostart", "enable"], capture_output=True, timeout=WAIT)
+    try:
+        assert out.returncode == 0, out.stderr
+        command = autostart.split_windows_command(run_value())
+        assert Path(command[0]).name.lower() == "pythonw.exe" and Path(command[0]).is_file()
+        assert Path(command[0]).parent == Path(sys.executable).parent
+        assert command[1:] == ["-m", "vigie"]
+        assert autostart.WindowsRunKey().status().enabled
+    finally:
+        subprocess.run([sys.executable, "-m", "vigie", "autostart", "disable"], capture_output=True, timeout=WAIT)
+    assert run_value() is None
+
+
+def test_the_windowless_twin_only_replaces_python_exe(tmp_path: Path):
+    (tmp_path / "python.exe").write_bytes(b"")
+    (tmp_path / "pythonw.exe").write_bytes(b"")
+    assert autostart.windowless_interpreter(str(tmp_path / "python.exe")) == str(tmp_path / "pythonw.exe")
+    assert autostart.windowless_interpreter(str(tmp_path / "vigie.exe")) == str(tmp_path / "vigie.exe")
+    (tmp_path / "pythonw.exe").unlink()
+    assert autostart.windowless_interpreter(str(tmp_path / "python.exe")) == str(tmp_path / "python.exe")

@@ -1,0 +1,78 @@
+"""Notifications on Windows, under Wine: what really reaches the notification area, and a log that says so.
+
+Wine has no WinRT toasts (desktop-notifier fails with 0x80040154, class not registered): that path is
+only proven on a real Windows. The fallback, a balloon from the notification area, is real here:
+Shell_NotifyIconW of Wine's shell desktop (its taskbar is on the lane's display).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import pytest
+
+from vigie import notify
+from vigie.model import Severity
+from vigie.ui.icons import draw_icon
+
+WAIT = 60
+
+
+@pytest.fixture
+def icons(tmp_path: Path) -> dict[Severity, Path]:
+    """What the agent hands the notifier: one PNG per state (app.py, _notification_icons)."""
+    made = {}
+    for severity in Severity:
+        made[severity] = tmp_path / f"vigie-{severity.name.lower()}.png"
+        draw_icon(128, severity).save(made[severity])
+    return made
+
+
+def deliver(notifier: notify.Notifier, caplog: pytest.LogCaptureFixture, title: str) -> str:
+    """Send one notification and return the notifier's verdict line from the log."""
+    notifier.send(notify.Notification(title, "Corps du message : é à ç 🩺", Severity.WARNING))
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        verdicts = [r.getMessage() for r in caplog.records if r.name == "vigie.notify"
+                    and ("shown via" in r.getMessage() or "not shown" in r.getMessage())]
+        if verdicts:
+            return verdicts[-1]
+        time.sleep(0.05)
+    raise TimeoutError("the notifier said nothing")
+
+
+def test_the_windows_fallback_is_a_balloon_that_really_shows(icons, caplog):
+    caplog.set_level(logging.INFO, logger="vigie.notify")
+    notifier = notify.Notifier.default(icons, on_action=lambda action: None)
+    try:
+        assert [b.name for b in notifier.backends][-1] == "windows-balloon"
+        assert deliver(notifier, caplog, "Vigie : sauvegarde à vérifier") == "notification shown via windows-balloon"
+    finally:
+        notifier.stop()
+    assert icons[Severity.WARNING].with_suffix(".ico").read_bytes()[:4] == b"\0\0\1\0"  # an ICO header
+
+
+def test_a_balloon_that_cannot_show_is_logged_as_not_shown(icons, caplog):
+    """Issue 17: plyer's balloon was handed the PNG, LoadImage(IMAGE_ICON) refused it, nothing showed,
+    and the log said "shown". Handed the PNG again (what the old code did), the log must say "not shown"."""
+    caplog.set_level(logging.INFO, logger="vigie.notify")
+    balloon = notify.WindowsBalloonBackend(icons)
+    balloon._icons = dict(icons)  # the PNGs instead of their .ico twins
+    notifier = notify.Notifier([balloon])
+    try:
+        verdict = deliver(notifier, caplog, "Vigie : le verrouillage a échoué")
+    finally:
+        notifier.stop()
+    assert verdict.startswith("notification not shown")
+    assert any("Could not load icon" in r.getMessage() for r in caplog.records)
+
+
+def test_plyers_own_windows_path_is_not_used(icons):
+    """plyer.notification on Windows starts a thread and returns: it can never report a failure."""
+    notifier = notify.Notifier.default(icons, on_action=lambda action: None)
+    try:
+        assert "plyer" not in [b.name for b in notifier.backends]
+    finally:
+        notifier.stop()

@@ -1,0 +1,142 @@
+"""The Windows lane's harness: a real Windows CPython under Wine, driven from the Linux test run.
+
+tests/windows/setup-prefix.sh builds (once, cached outside the clone) a Wine prefix holding CPython
+3.11 for Windows and Vigie's locked Windows test dependencies. A `Wine` here is one private copy of
+that prefix (hard links for the big read-only files, real copies of the registry), its own Xvfb, and
+its own wineserver: two runs never share Windows state (Credential Manager, registry, mutexes).
+Vigie runs from this checkout (PYTHONPATH points Windows' Python at agent/ through the Z: drive).
+
+Wine's known gaps are in shared/notes/windows-wine.md; the ones that shape this module:
+- the standard handles of a Windows Python must be pipes (a regular file breaks its start under Wine 8);
+- WINEDLLOVERRIDES keeps Mono/Gecko prompts and winedbg away (a crash just ends the process);
+- Wine is slow on 2 shared cores: every bound here is generous, and nothing waits on a fixed sleep.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+import harness
+
+ROOT = harness.ROOT
+SETUP = ROOT / "tests" / "windows" / "setup-prefix.sh"
+PYTHON = r"C:\Python311\python.exe"
+PYTHONW = r"C:\Python311\pythonw.exe"
+SCREEN = "1280x800"
+USER = "root" if os.geteuid() == 0 else os.environ.get("USER", "root")  # Wine names C:\users\<unix user>
+
+
+def template_prefix(kind: str = "test", timeout: float = 1800) -> Path:
+    """The cached prefix (setup-prefix.sh's test, build or bare), built first if needed (2 to 5 minutes)."""
+    out = subprocess.run(["bash", str(SETUP), kind], capture_output=True, text=True, timeout=timeout)
+    if out.returncode != 0:
+        raise RuntimeError(f"setup-prefix.sh failed ({out.returncode}):\n{out.stderr[-3000:]}")
+    prefix = Path(out.stdout.strip().splitlines()[-1])
+    (prefix.parent / ".complete").touch()  # in use: not pruned
+    return prefix
+
+
+def win_path(path: Path | str) -> str:
+    """A Linux path as Windows sees it through Wine's Z: drive."""
+    return "Z:" + str(path).replace("/", "\\")
+
+
+class Wine:
+    """One private Windows: a copy of the template prefix, an Xvfb, a wineserver, Wine's shell desktop."""
+
+    def __init__(self, workdir: Path, template: Path) -> None:
+        self.workdir = workdir
+        self.prefix = workdir / "prefix"
+        self.services = harness.Services()
+        _copy_prefix(template, self.prefix)
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("WINE", "PYTHON", "VIGIE_"))}
+        self.env.update(
+            WINEPREFIX=str(self.prefix), WINEDEBUG="-all",
+            WINEDLLOVERRIDES="mscoree,mshtml=;winedbg.exe=d",
+            PYTHONPATH=win_path(ROOT / "agent"),
+            PYTHONPYCACHEPREFIX=win_path(workdir / "pycache"),  # never Windows bytecode in the checkout
+            # Importing keyring's Windows backend takes 3 to 5 s under Wine on a loaded machine.
+            VIGIE_KEYRING_TIMEOUT="60",
+            LANG="fr_FR.UTF-8", TZ="Europe/Paris",
+        )
+        self.env.pop("DISPLAY", None)
+        self.env.pop("LC_ALL", None)
+
+    # Paths inside the prefix, seen from Linux.
+    @property
+    def drive_c(self) -> Path:
+        return self.prefix / "drive_c"
+
+    @property
+    def local_appdata(self) -> Path:
+        return self.drive_c / "users" / USER / "AppData" / "Local"
+
+    def vigie_log(self) -> str:
+        path = self.local_appdata / "Vigie" / "Logs" / "vigie.log"
+        return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+
+    def start_display(self) -> str:
+        """An Xvfb of the desktop's size; Wine's "shell" desktop (taskbar, notification area) opens on it
+        with the first window."""
+        read_fd, write_fd = os.pipe()
+        self.services.start(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{SCREEN}x24", "-nolisten", "tcp"],
+                            self.env, pass_fds=(write_fd,))
+        os.close(write_fd)
+        with os.fdopen(read_fd) as pipe:
+            self.env["DISPLAY"] = ":" + pipe.readline().strip()
+        return self.env["DISPLAY"]
+
+    def python(self, *args: str, timeout: float = 180, env: Mapping[str, str] | None = None,
+               stdin: bytes | None = None, pythonw: bool = False) -> subprocess.CompletedProcess:
+        """Run Windows' python.exe; stdout and stderr come back as bytes, exactly as written."""
+        return subprocess.run(["wine", PYTHONW if pythonw else PYTHON, *args], env=dict(self.env, **(env or {})),
+                              input=stdin, stdin=None if stdin is not None else subprocess.DEVNULL,
+                              capture_output=True, timeout=timeout, cwd=ROOT)
+
+    def run(self, *argv: str, timeout: float = 600,
+            env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess:
+        """Any Windows program (an installer, vigie-cli.exe), output in pipes as bytes."""
+        return subprocess.run(["wine", *argv], env=dict(self.env, **(env or {})), stdin=subprocess.DEVNULL,
+                              capture_output=True, timeout=timeout, cwd=ROOT)
+
+    def vigie(self, *args: str, **kwargs) -> subprocess.CompletedProcess:
+        return self.python("-m", "vigie", *args, **kwargs)
+
+    def start(self, *args: str, env: Mapping[str, str] | None = None) -> subprocess.Popen:
+        """A long-running Windows program (the agent), its output in pipes read by the caller."""
+        return self.services.start(["wine", *args], dict(self.env, **(env or {})), stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT)
+
+    def reg_query(self, key: str, value: str) -> str | None:
+        out = subprocess.run(["wine", "reg", "query", key, "/v", value], env=self.env, capture_output=True,
+                             stdin=subprocess.DEVNULL, timeout=120)
+        for line in out.stdout.decode("utf-8", "replace").splitlines():
+            parts = line.split(None, 2)
+            if len(parts) == 3 and parts[0] == value:
+                return parts[2].strip()
+        return None
+
+    def screenshot(self, path: Path) -> Path:
+        subprocess.run(["import", "-window", "root", str(path)], env=self.env, check=True, timeout=60)
+        return path
+
+    def close(self) -> None:
+        """End this prefix's wineserver (and so every Windows process of it), then the display."""
+        for argv in (["wineserver", "-k"], ["wineserver", "-w"]):
+            subprocess.run(argv, env=self.env, capture_output=True, timeout=120)
+        self.services.close()
+        shutil.rmtree(self.prefix, ignore_errors=True)
+
+
+def _copy_prefix(template: Path, target: Path) -> None:
+    """Hard links for the 900 MB of files Wine and Python only read (1 s instead of 9), real copies of
+    what Wine rewrites in place: the registry hives."""
+    subprocess.run(["cp", "-al", str(template), str(target)], check=True, timeout=300)
+    for hive in target.glob("*.reg"):
+        hive.unlink()
+        shutil.copy2(template / hive.name, hive)
+
