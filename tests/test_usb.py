@@ -182,14 +182,14 @@ def watching_agent(desktop_env, start_agent):
 
 
 def journal_events(env) -> list[tuple[str, dict]]:
-    """The USB rows of the journal (the agent's own agent_started / agent_stopped rows are not the test's)."""
+    """The journal's rows but the agent's own agent_started / agent_stopped (not the test's)."""
     import json
     import sqlite3
 
     db = sqlite3.connect(Path(env["XDG_DATA_HOME"]) / "Vigie" / "journal.sqlite3")
     try:
         return [(kind, json.loads(data)) for kind, data in
-                db.execute("SELECT kind, data FROM events WHERE kind LIKE 'usb\\_%' ESCAPE '\\' ORDER BY id")]
+                db.execute("SELECT kind, data FROM events WHERE kind NOT LIKE 'agent\\_%' ESCAPE '\\' ORDER BY id")]
     finally:
         db.close()
 
