@@ -52,8 +52,10 @@ def xdg(tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture
 def registry(monkeypatch) -> dict[str, object]:
-    """HKCU as a dict: only the four one-call registry functions are replaced."""
-    store: dict[str, object] = {}
+    """HKCU as a dict, HKLM as registry["machine"]: only the five one-call registry functions are
+    replaced (tests/windows/test_autostart_win32.py runs them for real under Wine)."""
+    store = _Registry()
+    machine = store.machine
     keys = {autostart.RUN_KEY: "Run", autostart.APPROVED_KEY: "StartupApproved"}
     assert autostart.RUN_VALUE_NAME == "Vigie"
 
@@ -66,7 +68,17 @@ def registry(monkeypatch) -> dict[str, object]:
     monkeypatch.setattr(windows_os, "read_user_value", read)
     monkeypatch.setattr(windows_os, "write_user_string", lambda key, name, value: store.__setitem__(keys[key], value))
     monkeypatch.setattr(windows_os, "delete_user_value", delete)
+    monkeypatch.setattr(windows_os, "read_machine_value",
+                        lambda key, name: machine.get(keys[key]) if name == "Vigie" else None)
     return store
+
+
+class _Registry(dict):
+    """The user's values as items, the machine's in .machine."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.machine: dict[str, object] = {}
 
 
 def cli(argv: list[str]) -> argparse.Namespace:
@@ -274,6 +286,36 @@ def test_startup_approved_says_whether_the_user_switched_it_off(registry, first_
     state = WindowsRunKey().status()
     assert state.disabled_by_user is vetoed
     assert state.enabled is not vetoed
+
+
+INSTALLED = r'"C:\Program Files\Vigie\vigie.exe"'
+
+
+def test_the_installers_machine_wide_value_is_read(registry):
+    """The installer writes HKLM's Run value: an installed Vigie starts at login, and says so (it
+    used to read HKCU only: « off » on every installed machine)."""
+    registry.machine["Run"] = INSTALLED
+    state = WindowsRunKey().status()
+    assert state == AutostartStatus(True, WindowsRunKey.machine_location, [r"C:\Program Files\Vigie\vigie.exe"])
+    registry.machine["StartupApproved"] = bytes([0x03]) + bytes(11)  # switched off in Task Manager
+    assert WindowsRunKey().status().disabled_by_user and not WindowsRunKey().status().enabled
+
+
+def test_enable_over_the_installers_value_adds_no_second_start(registry):
+    registry.machine["Run"] = INSTALLED
+    registry["Run"] = r"C:\Python311\pythonw.exe -m vigie"  # from an earlier run from source
+    assert WindowsRunKey().enable([r"C:\Python311\pythonw.exe", "-m", "vigie"]) == WindowsRunKey.machine_location
+    assert "Run" not in registry
+
+
+def test_disable_of_the_installers_value_is_refused_in_french(registry, capsys, monkeypatch):
+    registry.machine["Run"] = INSTALLED
+    monkeypatch.setattr(autostart, "get_autostart", WindowsRunKey)
+    code = autostart.run_command(cli(["autostart", "disable"]), translator("fr"))
+    err = capsys.readouterr().err
+    assert code == autostart.EXIT_ERROR
+    assert "pour tous les utilisateurs" in err and "administrateur" in err
+    assert registry.machine["Run"] == INSTALLED
 
 
 def test_get_autostart_follows_vigie_platform(monkeypatch):

@@ -22,6 +22,7 @@ import pytest
 
 import harness
 import wine
+from vigie.platform.windows_mutex import APP_USER_MODEL_ID
 
 WAIT = 600
 ROOT = wine.ROOT
@@ -29,6 +30,7 @@ SOURCES = ["agent", "installer", "assets", "requirements/pip.txt", "requirements
            "pyproject.toml", "tests/windows/setup-prefix.sh"]
 PROGRAM = r"C:\Program Files\Vigie"
 RUN_KEY = r"HKLM\Software\Microsoft\Windows\CurrentVersion\Run"
+AUMID_KEY = rf"HKLM\Software\Classes\AppUserModelId\{APP_USER_MODEL_ID}"
 POLICY = '[contacts]\nit_provider_name = "InfoSanté 35"\n'
 
 
@@ -82,9 +84,6 @@ def _agent_running(windows: wine.Wine) -> bool:
     return b"vigie.exe" in out.stdout.lower()
 
 
-@pytest.mark.skip(reason="not yet passing under Wine 8: the 32-bit Setup logs the HKLM Run and Uninstall values "
-                         "as set in 64-bit mode, yet neither is in the registry afterwards (regedit /E), while "
-                         "its AppUserModelId key is; files, policy copy and icacls are there (issue 17, point 3)")
 def test_silent_install_upgrade_over_a_running_agent_and_uninstall(windows, setup_exe, tmp_path):
     print(f"installer: {setup_exe} ({setup_exe.stat().st_size / 2**20:.1f} MiB)")
     policy = tmp_path / "policy.toml"
@@ -98,6 +97,7 @@ def test_silent_install_upgrade_over_a_running_agent_and_uninstall(windows, setu
     for name in ("vigie.exe", "vigie-cli.exe", "unins000.exe", "vigie.png"):
         assert (program / name).is_file(), name
     assert windows.reg_query(RUN_KEY, "Vigie") == f'"{PROGRAM}\\vigie.exe"'
+    assert windows.reg_query(AUMID_KEY, "DisplayName") == "Vigie"  # toasts named "Vigie" for every user
     assert (windows.drive_c / "ProgramData" / "Vigie" / "policy.toml").read_text(encoding="utf-8") == POLICY
     assert "icacls on the policy folder: exit code" in log  # the ACL itself: not provable under Wine
 
@@ -105,6 +105,10 @@ def test_silent_install_upgrade_over_a_running_agent_and_uninstall(windows, setu
     checked = windows.run(f"{PROGRAM}\\vigie-cli.exe", "check", "--json", timeout=WAIT)
     document = json.loads(checked.stdout.decode("utf-8"))
     assert document["platform"] == "windows" and checked.returncode == document["exit_code"]
+
+    # The installed Vigie knows it starts at every login (it used to read HKCU only: « off »).
+    status = windows.run(f"{PROGRAM}\\vigie-cli.exe", "autostart", "status", timeout=WAIT)
+    assert RUN_KEY + "\\Vigie" in status.stdout.decode("utf-8"), status.stdout
 
     # 3. The agent as the Run value starts it, at login: its icon appears.
     agent = windows.services.start(["wine", f"{PROGRAM}\\vigie.exe"], windows.env, stdin=subprocess.DEVNULL)
@@ -128,6 +132,6 @@ def test_silent_install_upgrade_over_a_running_agent_and_uninstall(windows, setu
     harness.wait_for(lambda: not (program / "vigie.exe").exists(), WAIT, "the program files to go")
     assert not program.exists() or not any(program.iterdir())
     assert windows.reg_query(RUN_KEY, "Vigie") is None
-    assert windows.reg_query(r"HKLM\Software\Classes\AppUserModelId\Vigie", "DisplayName") is None
+    assert windows.reg_query(AUMID_KEY, "DisplayName") is None
     assert not (windows.drive_c / "ProgramData" / "Vigie" / "policy.toml").exists()
     assert user_data.is_dir() and any(user_data.rglob("vigie.log"))

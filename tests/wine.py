@@ -112,7 +112,9 @@ class Wine:
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT)
 
     def reg_query(self, key: str, value: str) -> str | None:
-        out = subprocess.run(["wine", "reg", "query", key, "/v", value], env=self.env, capture_output=True,
+        """A value in the registry's 64-bit view, where a 64-bit install writes. `wine reg` is the 32-bit
+        reg.exe when wine32 is installed: without /reg:64 it reads Wow6432Node and finds nothing."""
+        out = subprocess.run(["wine", "reg", "query", key, "/v", value, "/reg:64"], env=self.env, capture_output=True,
                              stdin=subprocess.DEVNULL, timeout=120)
         for line in out.stdout.decode("utf-8", "replace").splitlines():
             parts = line.split(None, 2)

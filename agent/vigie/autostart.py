@@ -2,7 +2,8 @@
 
 One small class per OS, all with the same three methods:
 - Linux: `$XDG_CONFIG_HOME/autostart/vigie.desktop` (XDG Autostart spec);
-- Windows: the per-user Run key; Task Manager may veto it through `StartupApproved\\Run`;
+- Windows: the machine-wide Run value the installer writes (HKLM: every user's login) or, from
+  source, the per-user one (HKCU); Task Manager may veto either through `StartupApproved\\Run`;
 - macOS: `~/Library/LaunchAgents/fr.vigie.agent.plist` (read by launchd at the next login).
 The file and value contents come from pure generators, tested on every OS. The registry and
 launchctl calls are the platform's (platform/windows.py, platform/macos.py): one small function
@@ -272,23 +273,49 @@ def startup_approved_disables(data: bytes | None) -> bool:
     return bool(data) and data[0] in (0x03, 0x07)
 
 
+class MachineWideStart(Exception):
+    """Vigie's start at login is the installer's, for every user: only an administrator removes it."""
+
+
 class WindowsRunKey:
+    """The installer's HKLM value when there is one (it starts Vigie at every user's login), otherwise
+    the user's HKCU value (`vigie autostart enable` when run from source). Task Manager's veto is kept
+    beside the value it vetoes: HKLM's StartupApproved for the installer's, HKCU's for the user's."""
+
     location = rf"HKCU\{RUN_KEY}\{RUN_VALUE_NAME}"
+    machine_location = rf"HKLM\{RUN_KEY}\{RUN_VALUE_NAME}"
 
     def enable(self, command: list[str]) -> str:
+        if self._machine_value() is not None:
+            windows_os.delete_user_value(RUN_KEY, RUN_VALUE_NAME)  # a second value would start it twice
+            return self.machine_location
         windows_os.write_user_string(RUN_KEY, RUN_VALUE_NAME, windows_run_value(command))
         return self.location
 
     def disable(self) -> bool:
+        if self._machine_value() is not None:
+            raise MachineWideStart(self.machine_location)
         return windows_os.delete_user_value(RUN_KEY, RUN_VALUE_NAME)
 
     def status(self) -> AutostartStatus:
+        machine = self._machine_value()
+        if machine is not None:
+            return self._status(machine, windows_os.read_machine_value(APPROVED_KEY, RUN_VALUE_NAME),
+                                self.machine_location)
         value = windows_os.read_user_value(RUN_KEY, RUN_VALUE_NAME)
         if not isinstance(value, str):
             return AutostartStatus(False, self.location)
-        approved = windows_os.read_user_value(APPROVED_KEY, RUN_VALUE_NAME)
+        return self._status(value, windows_os.read_user_value(APPROVED_KEY, RUN_VALUE_NAME), self.location)
+
+    @staticmethod
+    def _machine_value() -> str | None:
+        value = windows_os.read_machine_value(RUN_KEY, RUN_VALUE_NAME)
+        return value if isinstance(value, str) else None
+
+    @staticmethod
+    def _status(value: str, approved: object, location: str) -> AutostartStatus:
         vetoed = startup_approved_disables(approved if isinstance(approved, bytes) else None)
-        return AutostartStatus(not vetoed, self.location, split_windows_command(value), disabled_by_user=vetoed)
+        return AutostartStatus(not vetoed, location, split_windows_command(value), disabled_by_user=vetoed)
 
 
 # --- macOS: LaunchAgent -------------------------------------------------------------------------
@@ -371,6 +398,11 @@ def run_command(args: argparse.Namespace, tr) -> int:
     autostart = get_autostart()
     try:
         messages = _ACTIONS[args.action](autostart)
+    except MachineWideStart as exc:
+        log.warning("autostart %s refused: set for every user by the installer (%s)", args.action, exc)
+        print(render(T("Vigie was installed to start for every user of this computer: only an administrator "
+                       "can change that, by uninstalling it."), tr), file=sys.stderr)
+        return EXIT_ERROR
     except OSError as exc:
         log.error("autostart %s failed at %s: %s", args.action, autostart.location, exc)
         print(render(_problem(args.action, autostart.location), tr), file=sys.stderr)

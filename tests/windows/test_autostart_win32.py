@@ -43,3 +43,25 @@ def test_the_windowless_twin_only_replaces_python_exe(tmp_path: Path):
     assert autostart.windowless_interpreter(str(tmp_path / "vigie.exe")) == str(tmp_path / "vigie.exe")
     (tmp_path / "pythonw.exe").unlink()
     assert autostart.windowless_interpreter(str(tmp_path / "python.exe")) == str(tmp_path / "python.exe")
+
+
+def test_the_installers_machine_wide_value_is_read_and_kept():
+    """The installer writes HKLM's Run value (64-bit view): `vigie autostart status` says « on » from it,
+    and `disable` is refused (only an administrator removes a start for every user)."""
+    access = winreg.KEY_SET_VALUE | winreg.KEY_WOW64_64KEY
+    installed = r'"C:\Program Files\Vigie\vigie.exe"'
+    with winreg.CreateKeyEx(winreg.HKEY_LOCAL_MACHINE, autostart.RUN_KEY, 0, access) as key:
+        winreg.SetValueEx(key, autostart.RUN_VALUE_NAME, 0, winreg.REG_SZ, installed)
+    try:
+        state = autostart.WindowsRunKey().status()
+        assert state.enabled and state.location.startswith("HKLM\\")
+        assert state.command == [r"C:\Program Files\Vigie\vigie.exe"]
+        refused = subprocess.run([sys.executable, "-m", "vigie", "--lang", "fr", "autostart", "disable"],
+                                 capture_output=True, timeout=WAIT)
+        assert refused.returncode == autostart.EXIT_ERROR
+        assert "administrateur" in refused.stderr.decode("utf-8")
+        assert autostart.WindowsRunKey().status().enabled
+    finally:
+        with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, autostart.RUN_KEY, 0, access) as key:
+            winreg.DeleteValue(key, autostart.RUN_VALUE_NAME)
+    assert not autostart.WindowsRunKey().status().enabled

@@ -297,6 +297,19 @@ def read_user_value(key_path: str, name: str) -> str | bytes | None:
     return bytes(value) if isinstance(value, bytes | bytearray) else str(value)
 
 
+def read_machine_value(key_path: str, name: str) -> str | bytes | None:
+    """A value under HKEY_LOCAL_MACHINE, in the 64-bit view (where the installer writes, whatever the
+    bitness of the reader); None when absent."""
+    import winreg
+
+    try:
+        with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, key_path, 0, winreg.KEY_READ | winreg.KEY_WOW64_64KEY) as key:
+            value, _kind = winreg.QueryValueEx(key, name)
+    except FileNotFoundError:
+        return None
+    return bytes(value) if isinstance(value, bytes | bytearray) else str(value)
+
+
 def write_user_string(key_path: str, name: str, value: str) -> None:
     import winreg
 
