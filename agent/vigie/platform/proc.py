@@ -155,6 +155,11 @@ def stop_all(grace: float = GRACE_SECONDS) -> None:
         _ended.wait_for(lambda: not _running.intersection(running), timeout=DRAIN_SECONDS)
 
 
+def stopping() -> bool:
+    """stop_all() was called: this process is quitting."""
+    return _stopping
+
+
 def end_programs_on_termination() -> None:
     """For a command-line run: SIGTERM or SIGHUP (a script's or an RMM's time limit, a closed
     terminal) unwinds like Ctrl-C, so the program run() waits on is ended with its group instead of

@@ -47,6 +47,7 @@ from vigie.features.backup.safe_read import (
     sha256_of_fd,
 )
 from vigie.model import T, Text
+from vigie.platform import proc
 from vigie.platform.base import PlatformError, Volume
 
 log = logging.getLogger(__name__)
@@ -430,6 +431,8 @@ def _start_work(root: Path) -> Path:
 
 def _end_work(work: Path) -> None:
     remove_tree(work)
+    if _closing.is_set() or proc.stopping():  # the agent's quitting ended this drill (its tool killed)
+        log.info("drill: stopped at exit, restored copies removed")
     with _changed:
         _active.discard(work)
         _changed.notify_all()
@@ -449,7 +452,6 @@ def stop_all(timeout: float = 5.0) -> None:
     for work in stuck:  # a drive that stopped answering holds the drill's thread: remove what is there
         log.warning("drill: still running at exit; its copies are removed anyway")
         remove_tree(work)
-    if works:
         log.info("drill: stopped at exit, restored copies removed")
 
 
