@@ -220,7 +220,25 @@ def policy_dir() -> Iterator[Path]:
     shutil.rmtree(folder)
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The Wine tests run last; what they need (Wine prefixes, the installer: minutes of CPU) is built
+    meanwhile, in the background at the lowest priority (tests/wine.py)."""
+    if WINDOWS or session.config.option.collectonly:
+        return
+    files = {item.path.name for item in session.items}
+    if files & {"test_windows_lane.py", "test_windows_install.py"}:
+        import wine
+
+        wine.CACHE.mkdir(parents=True, exist_ok=True)
+        wine.prepare_in_background("test_windows_install.py" in files, wine.CACHE / f"prepare-{os.getpid()}.log")
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """The policies the isolated envs wrote (harness.trusted_folder) go with the session."""
+    """The policies the isolated envs wrote (harness.trusted_folder) go with the session; so does an
+    unfinished background preparation of the Wine tests."""
+    if not WINDOWS:
+        import wine
+
+        wine.stop_background()
     if os.geteuid() == 0:
         shutil.rmtree(harness.session_policies(), ignore_errors=True)

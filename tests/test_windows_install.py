@@ -11,9 +11,7 @@ keeps no ACLs on files. The test checks that Setup ran icacls and logged its exi
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,37 +24,17 @@ from vigie.platform.windows_mutex import APP_USER_MODEL_ID
 
 WAIT = 600
 ROOT = wine.ROOT
-SOURCES = ["agent", "installer", "assets", "requirements/pip.txt", "requirements/windows-build.txt",
-           "pyproject.toml", "tests/windows/setup-prefix.sh"]
 PROGRAM = r"C:\Program Files\Vigie"
 RUN_KEY = r"HKLM\Software\Microsoft\Windows\CurrentVersion\Run"
 AUMID_KEY = rf"HKLM\Software\Classes\AppUserModelId\{APP_USER_MODEL_ID}"
 POLICY = '[contacts]\nit_provider_name = "InfoSanté 35"\n'
 
 
-def _sources_hash() -> str:
-    files = subprocess.run(["git", "ls-files", "-z", "--", *SOURCES], cwd=ROOT, capture_output=True, check=True,
-                           timeout=60).stdout.split(b"\0")
-    digest = hashlib.sha256()
-    for name in sorted(filter(None, files)):
-        path = ROOT / os.fsdecode(name)
-        if path.is_file():
-            digest.update(name + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
 @pytest.fixture(scope="module")
 def setup_exe() -> Path:
-    cache = Path(os.environ.get("VIGIE_WINE_CACHE") or Path.home() / ".cache" / "vigie-wine") / "installers"
-    out = cache / _sources_hash()
-    found = sorted(out.glob("vigie-setup-*.exe"))
-    if not found:
-        built = subprocess.run(["bash", str(ROOT / "installer" / "windows" / "build.sh"), "--out", str(out)],
-                               capture_output=True, text=True, timeout=3600)
-        assert built.returncode == 0, built.stderr[-4000:]
-        found = sorted(out.glob("vigie-setup-*.exe"))
-    assert found
-    return found[-1]
+    """The installer of these sources: built early in the session beside the other tests (conftest,
+    wine.prepare_in_background), else now."""
+    return wine.installer()
 
 
 @pytest.fixture(scope="module")

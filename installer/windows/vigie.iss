@@ -99,8 +99,11 @@ begin
   if not CheckForMutexes('{#AppMutex}') then
     Exit;
   Log('Vigie is running: stopping it (silent mode)');
-  Exec(ExpandConstant('{sys}\taskkill.exe'), '/F /T /IM vigie.exe /IM vigie-cli.exe', '', SW_HIDE,
-       ewWaitUntilTerminated, ResultCode);
+  // One image per call and no /T: every process of Vigie's is vigie.exe or vigie-cli.exe (its windows
+  // too), and Wine's taskkill refuses /T and a second /IM (the upgrade test showed it).
+  Exec(ExpandConstant('{sys}\taskkill.exe'), '/F /IM vigie.exe', '', SW_HIDE, ewWaitUntilTerminated, ResultCode);
+  Log(Format('taskkill vigie.exe: exit code %d', [ResultCode]));
+  Exec(ExpandConstant('{sys}\taskkill.exe'), '/F /IM vigie-cli.exe', '', SW_HIDE, ewWaitUntilTerminated, ResultCode);
   Waited := 0;
   while CheckForMutexes('{#AppMutex}') and (Waited < WaitForQuitMs) do begin
     Sleep(250);
