@@ -38,11 +38,21 @@ STICK = Volume("/dev/sdb1", "/media/cabinet/CLE", "vfat", "CLE", "1234-ABCD", 8_
 
 @pytest.fixture
 def user_dirs(tmp_path, monkeypatch):
-    """Vigie's data and runtime folders in the test's own place."""
+    """Vigie's data and runtime folders in the test's own place. On Windows platformdirs asks the shell
+    for the known folders (no variable moves them): its functions are pointed at the test's place, or a
+    test's incident would be left open in the user's real %LOCALAPPDATA% (the Windows lane's agent,
+    started in the same Windows afterwards, showed « Incident en cours »)."""
     for name in ("XDG_DATA_HOME", "XDG_RUNTIME_DIR", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
         folder = tmp_path / name.lower()
         folder.mkdir(mode=0o700)
         monkeypatch.setenv(name, str(folder))
+    if sys.platform == "win32":
+        import platformdirs
+
+        for kind in ("data", "log", "runtime", "cache", "state", "config"):
+            place = tmp_path / f"windows-{kind}"
+            monkeypatch.setattr(platformdirs, f"user_{kind}_path",
+                                lambda *args, place=place, **kwargs: place.mkdir(exist_ok=True) or place)
     return tmp_path
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from vigie.errors import VigieError
 from vigie.i18n import render
 from vigie.model import T, Text
 from vigie.platform import PlatformError, platform_name
@@ -273,8 +274,12 @@ def startup_approved_disables(data: bytes | None) -> bool:
     return bool(data) and data[0] in (0x03, 0x07)
 
 
-class MachineWideStart(Exception):
+class MachineWideStart(VigieError):
     """Vigie's start at login is the installer's, for every user: only an administrator removes it."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(T("Vigie was installed to start for every user of this computer: only an administrator "
+                           "can change that, by uninstalling it."), location)
 
 
 class WindowsRunKey:
@@ -399,9 +404,8 @@ def run_command(args: argparse.Namespace, tr) -> int:
     try:
         messages = _ACTIONS[args.action](autostart)
     except MachineWideStart as exc:
-        log.warning("autostart %s refused: set for every user by the installer (%s)", args.action, exc)
-        print(render(T("Vigie was installed to start for every user of this computer: only an administrator "
-                       "can change that, by uninstalling it."), tr), file=sys.stderr)
+        log.warning("autostart %s refused: set for every user by the installer (%s)", args.action, exc.log_detail)
+        print(render(exc.reason, tr), file=sys.stderr)
         return EXIT_ERROR
     except OSError as exc:
         log.error("autostart %s failed at %s: %s", args.action, autostart.location, exc)
