@@ -167,15 +167,31 @@ def light_locker_idle_ms() -> int:
     return screensaver_idle(IDLE_IN_SECONDS)
 
 
-def xscreensaver_state(timeout: float = 2.0) -> str | None:
-    """What xscreensaver's daemon says: "locked", "blanked", "non-blanked"; None when none runs here."""
-    if not os.environ.get("DISPLAY") or shutil.which("xscreensaver-command") is None:
+def xscreensaver_state() -> str | None:
+    """What xscreensaver's daemon says: "locked", "blanked", "non-blanked"; None when none runs here.
+    Read where `xscreensaver-command -time` reads it, the root window's _SCREENSAVER_STATUS (the daemon
+    deletes it when it exits): no process, so it may be asked often."""
+    if not os.environ.get("DISPLAY"):
         return None
+    from Xlib import X, display
+
+    def query() -> str | None:
+        connection = display.Display()
+        try:
+            status = connection.screen().root.get_full_property(connection.intern_atom("_SCREENSAVER_STATUS"),
+                                                                X.AnyPropertyType)
+            if status is None or not len(status.value):
+                return None
+            first = int(status.value[0])
+            return parsers.xscreensaver_status(connection.get_atom_name(first) if first else "")
+        finally:
+            connection.close()
+
     try:
-        out = proc.run(["xscreensaver-command", "-time"], timeout, env=_tool_env()).stdout
-    except PlatformError:
-        return None  # no xscreensaver daemon on this display
-    return parsers.parse_xscreensaver_time(out)
+        return bounded_call(query, 2.0, "vigie-xscreensaver")
+    except Exception as exc:  # no X server, Xlib error, timeout: cannot tell
+        log.debug("xscreensaver status: %s", exc)
+        return None
 
 
 def x11_idle() -> tuple[int, bool]:
@@ -1042,10 +1058,12 @@ def xfce4_screensaver_policy() -> LockPolicy:
 def xfce_lock_policy() -> LockPolicy:
     """XFCE locks through whichever locker runs in the session."""
     running = user_programs()
-    for program, read in (("xfce4-screensav", xfce4_screensaver_policy), ("light-locker", light_locker_policy),
-                          ("xscreensaver", xscreensaver_lock_policy)):  # comm is cut at 15 characters
-        if program in running:
-            return read()
+    if "xfce4-screensav" in running:  # comm is cut at 15 characters
+        return xfce4_screensaver_policy()
+    if "light-locker" in running:
+        return light_locker_policy()
+    if xscreensaver_state() is not None:  # its daemon on this display says what it shows
+        return xscreensaver_lock_policy()
     return LockPolicy(None, "xfce", "no screen locker runs (xfce4-screensaver, light-locker, xscreensaver)")
 
 

@@ -212,13 +212,9 @@ def parse_gsettings_bool(stdout: str) -> bool:
     return value == "true"
 
 
-def parse_xscreensaver_time(stdout: str) -> str | None:
-    """`xscreensaver-command -time`: "XScreenSaver 6.06: screen locked since Wed Dec  2 14:13:22 2026"
-    → "locked" (also "blanked", "non-blanked"); None when the line says none of them."""
-    for state in ("non-blanked", "blanked", "locked"):
-        if f"screen {state} since" in stdout:
-            return state
-    return None
+def xscreensaver_status(atom_name: str) -> str:
+    """The first word of xscreensaver's _SCREENSAVER_STATUS (an atom; 0 when nothing is shown)."""
+    return {"LOCK": "locked", "BLANK": "blanked"}.get(atom_name, "non-blanked")
 
 
 def parse_xscreensaver_settings(text: str) -> dict[str, str]:
