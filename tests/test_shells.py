@@ -195,9 +195,13 @@ def test_unlocked_then_gone_again_is_reminded_in_the_shells_list_then_locked_on_
     if desk.name == "xfce-light-locker":
         return  # its lock needs LightDM (see above); the reminder came on time from light-locker's idle in seconds
     harness.wait_for(desk.locked, timeout=LOCK + 5, what="the idle lock")
-    locked_after = time.monotonic() - pressed
-    TIMINGS[desk.name]["idle lock after the last input"] = locked_after
-    assert abs(locked_after - LOCK) <= LOCK_TOLERANCE, f"locked {locked_after:.2f} s after the press, not {LOCK}"
+    TIMINGS[desk.name]["idle lock seen by the shell after the press"] = time.monotonic() - pressed
+    # The setting governs when Vigie asks; the shell then takes its own time to show the lock (measured
+    # above, and by bench/shells.py).
+    asked_after = logged_at(desk.log_after(mark), "idle watch: reminded -> locked") - wall(pressed)
+    TIMINGS[desk.name]["idle lock asked after the press"] = asked_after
+    assert abs(asked_after - LOCK) <= LOCK_TOLERANCE, f"locked {asked_after:.2f} s after the press, not {LOCK}"
+    desk.wait_log("screen locked via", mark, 10, "Vigie's proof of the idle lock")
     mark = len(desk.log())
     desk.unlock()
     desk.wait_log("idle watch: the lock ended", mark, UNLOCK_HEARD_WITHIN + 1, "the return after the idle lock")
@@ -248,12 +252,16 @@ def wall(monotonic: float) -> float:
     return time.time() - (time.monotonic() - monotonic)
 
 
-def lock_end_logged_at(log: str) -> float:
-    """The wall-clock time of the first "the lock ended" line (the log's own time stamps, ms)."""
+def logged_at(log: str, text: str) -> float:
+    """The wall-clock time of the first line holding `text` (the log's own time stamps, ms)."""
     from datetime import datetime
 
-    line = next(line for line in log.splitlines() if "idle watch: the lock ended" in line)
+    line = next(line for line in log.splitlines() if text in line)
     return datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+
+
+def lock_end_logged_at(log: str) -> float:
+    return logged_at(log, "idle watch: the lock ended")
 
 
 def set_shell_lock_policy(desk) -> int:
