@@ -163,6 +163,14 @@ class Shell:
     def clear_notifications(self) -> None:
         """Before the test proper: what the shell showed at its own start is not the test's."""
 
+    def popup_shown(self) -> bool:
+        """A notification pop-up is on screen (GNOME's banner is part of the shell's own stage)."""
+        return True
+
+    def _small_windows(self, classname: str) -> list[dict[str, int]]:
+        return [w for w in harness.windows_of_class(self.env, classname) if 40 < w["WIDTH"] < 700
+                and 40 < w["HEIGHT"] < 400]
+
 
 class LineReader:
     """The lines a helper process prints, read by a thread as they come."""
@@ -300,6 +308,9 @@ class Kde(Shell):
         return [{"title": n["summary"], "body": n["body"], "actions": list(n["actions"].values()), "id": n["id"],
                  "keys": n["actions"]} for n in shown]
 
+    def popup_shown(self) -> bool:
+        return bool(self._small_windows("plasmashell"))
+
     def press(self, label: str) -> None:
         """plasmashell's InvokeAction: what a click on the button does (it emits ActionInvoked)."""
         for notification in reversed(self.notifications()):
@@ -387,10 +398,13 @@ class Xfce(Shell):
             shown.append({"title": entry.get("summary", ""), "body": entry.get("body", ""), "actions": labels})
         return shown
 
+    def popup_shown(self) -> bool:
+        return bool(self._small_windows("xfce4-notifyd"))
+
     def press(self, label: str) -> None:
         """A real click on the button of xfce4-notifyd's pop-up (it has no D-Bus way to press one): the
         pop-up's one button sits at its bottom right."""
-        popups = [w for w in harness.windows_of_class(self.env, "xfce4-notifyd") if w["WIDTH"] > 40]
+        popups = self._small_windows("xfce4-notifyd")
         assert popups, "no xfce4-notifyd pop-up on screen"
         popup = popups[-1]
         x, y = popup["X"] + popup["WIDTH"] - 55, popup["Y"] + popup["HEIGHT"] - 31
