@@ -148,10 +148,13 @@ def test_icon_registered_and_menu_read_back_in_french(desk):
     assert "Vérifier maintenant" in entries and "Quitter" in entries
     assert desk.menu("title").stdout.strip().startswith("Vigie")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    shot = desk.shell.screenshot(SCREENSHOTS / f"{desk.name}-icon.png")
+    shot = SCREENSHOTS / f"{desk.name}-icon.png"
+    # The icon on screen, by its state colour in the panel: grey ("checking…") is not looked for (the
+    # panels have grey too), so this waits for the first checks' colour.
+    x, y = harness.wait_for(lambda: icon_position(desk.shell.screenshot(shot)), timeout=20,
+                            what="Vigie's icon drawn in the panel")
     if desk.name == "gnome-wayland":
         return  # no xdotool pointer on Wayland: the menu is read over DBusMenu above
-    x, y = icon_position(shot)  # the icon on screen, by its state colour in the panel
     harness.xdo(desk.env, "mousemove", str(x), str(y))
     harness.xdo(desk.env, "click", "3")  # the menu (a left click on KDE and XFCE would lock: the default item)
     time.sleep(1.0)  # the menu's opening animation: nothing to wait on but the pixels
