@@ -167,9 +167,23 @@ class Shell:
         """A notification pop-up is on screen (GNOME's banner is part of the shell's own stage)."""
         return True
 
+    def painted(self, windows: list[dict[str, int]]) -> bool:
+        """One of these windows shows something: its pixels on screen are not black (a pop-up is mapped
+        before it is drawn)."""
+        from PIL import Image, ImageStat
+
+        shot = self.screenshot(self.base / "popup-check.png")
+        with Image.open(shot) as image:
+            for w in windows:
+                box = (w["X"], w["Y"], w["X"] + w["WIDTH"], w["Y"] + w["HEIGHT"])
+                if sum(ImageStat.Stat(image.convert("L").crop(box)).mean) > 60:
+                    return True
+        return False
+
     def _small_windows(self, classname: str) -> list[dict[str, int]]:
+        """Windows the size of a notification pop-up (a tooltip is lower than 80 px)."""
         return [w for w in harness.windows_of_class(self.env, classname) if 40 < w["WIDTH"] < 700
-                and 40 < w["HEIGHT"] < 400]
+                and 80 <= w["HEIGHT"] < 400]
 
 
 class LineReader:
@@ -309,7 +323,7 @@ class Kde(Shell):
                  "keys": n["actions"]} for n in shown]
 
     def popup_shown(self) -> bool:
-        return bool(self._small_windows("plasmashell"))
+        return self.painted(self._small_windows("plasmashell"))
 
     def press(self, label: str) -> None:
         """plasmashell's InvokeAction: what a click on the button does (it emits ActionInvoked)."""
@@ -399,7 +413,7 @@ class Xfce(Shell):
         return shown
 
     def popup_shown(self) -> bool:
-        return bool(self._small_windows("xfce4-notifyd"))
+        return self.painted(self._small_windows("xfce4-notifyd"))
 
     def press(self, label: str) -> None:
         """A real click on the button of xfce4-notifyd's pop-up (it has no D-Bus way to press one): the
