@@ -112,6 +112,8 @@ class IdleDesk:
         self.last_input = self.now
         self.grabbed = False
         self.camera = False
+        self.locked: bool | None = False  # what the desktop's screen saver says; None: nothing can say
+        self.grab_probes = 0
 
     def clock(self) -> float:
         return self.now
@@ -119,10 +121,11 @@ class IdleDesk:
     def idle_state(self) -> IdleState:
         return IdleState(self.now - self.last_input, source="test")
 
-    def screen_locked(self) -> bool:
-        return False
+    def screen_locked(self) -> bool | None:
+        return self.locked
 
     def input_grabbed(self) -> bool:
+        self.grab_probes += 1
         return self.grabbed
 
     def media_in_use(self) -> bool:
@@ -132,7 +135,15 @@ class IdleDesk:
 def idle_watch(remind: int = 240, lock: int = 300) -> tuple[IdleWatcher, IdleDesk, list]:
     desk, events = IdleDesk(), []
     settings = IdleLock(remind_after_seconds=remind, lock_after_seconds=lock)
-    return IdleWatcher(desk, settings, events.append, clock=desk.clock), desk, events
+    watch = IdleWatcher(desk, settings, events.append, clock=desk.clock)
+    watch.grab_lasts = 0  # the second look at a grab comes at once here
+    return watch, desk, events
+
+
+def locked_by_the_engine(watch: IdleWatcher, desk: IdleDesk) -> None:
+    """What follows IdleLockDue: the engine locks, sees it, and tells the watch (SessionLocked)."""
+    desk.locked = True
+    watch.lock_seen()
 
 
 def test_the_idle_watch_sleeps_until_the_threshold_then_reminds_then_locks_once():
@@ -143,12 +154,48 @@ def test_the_idle_watch_sleeps_until_the_threshold_then_reminds_then_locks_once(
     assert events == [IdleReminderDue(seconds_left=60)]
     desk.now += 60
     watch.step()
+    locked_by_the_engine(watch, desk)
     desk.now += 600
     watch.step()  # still away: never a second lock
     assert events == [IdleReminderDue(seconds_left=60), IdleLockDue()]
     desk.last_input = desk.now
+    watch.step()  # the mouse moved on the lock screen: not a return yet
+    assert events[-1] == IdleLockDue() and watch.phase == Phase.LOCKED
+    desk.locked = False  # unlocked
     watch.step()
     assert events[-1] == UserReturned() and watch.phase == Phase.ACTIVE
+
+
+def test_unlocked_one_move_of_the_mouse_and_gone_again_is_reminded_and_locked_again():
+    """Issue 16, defect 1: the lock's end starts a new absence, even when the watch hears of it late."""
+    watch, desk, events = idle_watch(remind=20, lock=40)
+    desk.now += 40
+    watch.step()
+    locked_by_the_engine(watch, desk)
+    desk.now += 100
+    assert watch.step() <= 20  # locked: it looks again at least as often as the shortest setting
+    desk.locked, desk.last_input = False, desk.now  # unlock (typing the password), then gone
+    desk.now += 15  # the watch hears of it 15 s later (no signal here)
+    assert watch.step() == pytest.approx(5)
+    assert events[-1] == UserReturned() and watch.phase == Phase.ACTIVE
+    desk.now += 5
+    watch.step()
+    assert events[-1] == IdleReminderDue(seconds_left=20)
+    desk.now += 20
+    watch.step()
+    assert events[-1] == IdleLockDue() and events.count(IdleLockDue()) == 2
+
+
+def test_a_lock_asked_for_is_waited_for_not_judged_unlocked_before_the_engine_saw_it():
+    watch, desk, events = idle_watch(remind=20, lock=40)
+    desk.now += 40
+    watch.step()
+    desk.now += 0.3
+    watch.step()  # the lock thread is still at work: the screen saver still says "not locked"
+    assert events == [IdleLockDue()] and watch.phase == Phase.LOCKED
+    watch.lock_failed()
+    watch.step()
+    assert watch.phase == Phase.FAILED
 
 
 def test_i_am_here_counts_as_input_and_a_call_postpones_the_lock():
@@ -169,10 +216,37 @@ def test_i_am_here_counts_as_input_and_a_call_postpones_the_lock():
 
 def test_a_screen_another_locker_holds_is_never_locked_on_top():
     watch, desk, events = idle_watch()
-    desk.grabbed = True
+    desk.locked, desk.grabbed = None, True  # plain X11: no screen saver to ask, a locker holds the keyboard
     desk.now += 301
     watch.step()
     assert IdleLockDue() not in events and watch.phase == Phase.LOCKED
+    assert desk.grab_probes == 2  # a grab counts only when it lasts: two looks
+
+
+def test_a_grab_the_shell_holds_is_no_lock_when_its_screen_saver_says_unlocked():
+    """Issue 16, defect 6: GNOME's overview or a menu holds the keyboard; org.gnome.ScreenSaver says
+    not locked, and it is asked first: the lock goes ahead, the grab is not even probed."""
+    watch, desk, events = idle_watch()
+    desk.locked, desk.grabbed = False, True
+    desk.now += 301
+    watch.step()
+    assert events[-1] == IdleLockDue() and desk.grab_probes == 0
+
+
+def test_a_grab_that_does_not_last_is_no_lock():
+    watch, desk, events = idle_watch()
+    desk.locked, desk.grabbed = None, True
+    original = desk.input_grabbed
+
+    def brief_grab() -> bool:
+        seen = original()
+        desk.grabbed = False  # a menu closing
+        return seen
+
+    desk.input_grabbed = brief_grab
+    desk.now += 301
+    watch.step()
+    assert events[-1] == IdleLockDue()
 
 
 # --- cps_card ---------------------------------------------------------------------------------------

@@ -192,7 +192,7 @@ def test_desktop_family(xdg, family):
 
 
 def test_unknown_desktop_is_unknown_with_the_reason(home_env, apt_config, monkeypatch):
-    env = dict(home_env, XDG_CURRENT_DESKTOP="XFCE", APT_CONFIG=apt_config)
+    env = dict(home_env, XDG_CURRENT_DESKTOP="X-Cinnamon", APT_CONFIG=apt_config)
     use_env(monkeypatch, env)
     with pytest.raises(NotSupported):
         LinuxPlatform().lock_policy()

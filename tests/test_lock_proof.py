@@ -104,13 +104,29 @@ def test_mate_screensaver_is_asked_over_d_bus_and_its_lock_seen_by_get_active(x_
     harness.wait_for(lambda: harness.bus_has(x_env, "org.mate.ScreenSaver"), what="mate-screensaver on the bus")
     platform = LinuxPlatform()
     service = "org.mate.ScreenSaver"
-    assert platform.lock_route(["true"]) == LockRoute(service, f"{service} GetActive")  # before the locker
+    assert platform.lock_route() == LockRoute(service, f"{service} GetActive")
     assert platform.screen_locked() is False
-    proof, elapsed = timed(lambda: platform.lock_screen(["true"]))
+    proof, elapsed = timed(lambda: platform.lock_screen())
     assert proof == LockProof(service, f"{service} GetActive")
     assert elapsed < 2.0  # it answers Lock late or never: GetActive decides, not the reply
     assert platform.screen_locked() is True and harness.screen_grabbed(x_env)
-    assert platform._locker is None  # the configured locker (`true`) was never needed
+
+
+def test_the_configured_locker_comes_before_the_desktops_screen_saver(x_env, services):
+    """Issue 16, defect 7: the IT provider's locker is tried first; its keyboard grab proves its lock
+    although the screen saver (mate-screensaver here) says it is not active."""
+    services.start(["mate-screensaver", "--no-daemon"], x_env)
+    harness.wait_for(lambda: harness.bus_has(x_env, "org.mate.ScreenSaver"), what="mate-screensaver on the bus")
+    platform = LinuxPlatform()
+    assert platform.lock_route(["i3lock", "-n"]) == LockRoute("i3lock", "keyboard grab")
+    proof, elapsed = timed(lambda: platform.lock_screen(["i3lock", "-n", "-c", "203040"]))
+    try:
+        assert proof == LockProof("i3lock", "keyboard grab")
+        assert elapsed < 2.0
+        assert platform._locker is not None and platform._locker.running
+        assert platform.screen_locked() is True  # Vigie's own locker holds it
+    finally:
+        platform._locker.process.terminate()
 
 
 def test_logind_locked_hint_counts_as_proof(x_env, services, monkeypatch):

@@ -31,6 +31,7 @@ from vigie.events import (
     Event,
     LockFailed,
     SessionLocked,
+    SessionUnlocked,
     Stopped,
     Tick,
 )
@@ -143,6 +144,8 @@ class Engine:
             self._command(event.action)
         elif isinstance(event, LockDone):
             self._lock_done(event)
+        elif isinstance(event, SessionUnlocked):
+            self._release_held()  # the user is back: what was held for them now, not at the next recheck
         self.dispatch(event)
         if not isinstance(event, CORE_EVENTS):
             # Checks that follow this kind of event (a drive plugged in, a card pulled out) run now.

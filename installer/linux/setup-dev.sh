@@ -21,7 +21,11 @@ TEST_PKGS=(xvfb x11-utils xdotool imagemagick x11-apps trayer haskell-gtk-sni-tr
   locales  # localedef: the Windows lane's console code pages
   # The Windows lane: a real Windows CPython under Wine (tests/windows/setup-prefix.sh). wine32 too: Inno
   # Setup's compiler and the setup programs it makes are 32-bit (installer/windows/build.sh).
-  wine wine64 libwine wine32:i386 unzip)
+  wine wine64 libwine wine32:i386 unzip
+  # The real desktops (issue 16, tests/shells.py): GNOME Shell with Ubuntu's AppIndicator extension,
+  # KDE Plasma, XFCE with xscreensaver and light-locker (~560 packages, about 2 minutes).
+  gnome-shell gnome-shell-extension-appindicator gjs plasma-workspace plasma-desktop-data kwin-x11 kded5
+  xfce4-panel xfce4-notifyd xfce4-power-manager xfwm4 xfce4-session xscreensaver light-locker)
 
 pkgs=("${RUNTIME_PKGS[@]}")
 lock="requirements/linux-runtime.txt"  # extras gtk

@@ -33,16 +33,27 @@ def item_path(service):
     return walk("/")
 
 
+def item_props(entry):
+    """An entry of RegisteredStatusNotifierItems: "busname/path" (gtk-sni-tray, KDE), "busname@/path"
+    (GNOME Shell's AppIndicator extension) or a bus name alone."""
+    service, _, path = entry.partition("/")
+    service = service.rstrip("@")
+    path = "/" + path if path else item_path(service)
+    return service, call(service, path, "org.freedesktop.DBus.Properties", "GetAll",
+                         GLib.Variant("(s)", ("org.kde.StatusNotifierItem",)))[0]
+
+
 def first_item():
+    """Vigie's item (by its Id or Title) when the desktop shows others too (a power manager), else the first."""
     items = call("org.kde.StatusNotifierWatcher", "/StatusNotifierWatcher", "org.freedesktop.DBus.Properties", "Get",
                  GLib.Variant("(ss)", ("org.kde.StatusNotifierWatcher", "RegisteredStatusNotifierItems")))[0]
     if not items:
         sys.exit(3)
-    service, _, path = items[0].partition("/")
-    path = "/" + path if path else item_path(service)
-    props = call(service, path, "org.freedesktop.DBus.Properties", "GetAll",
-                 GLib.Variant("(s)", ("org.kde.StatusNotifierItem",)))[0]
-    return service, props
+    found = [item_props(entry) for entry in items]
+    for service, props in found:
+        if "vigie" in f"{props.get('Id', '')} {props.get('Title', '')}".lower():
+            return service, props
+    return found[0]
 
 
 def menu_entries(service, menu_path):

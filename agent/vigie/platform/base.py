@@ -252,8 +252,9 @@ class Platform(Protocol):
         ...
 
     def on_unlock(self, callback: Callable[[], None]) -> None:
-        """Call `callback` when a lock made by lock_screen() ends, where the OS lets Vigie know
-        (Linux: its own locker process exits). Elsewhere it is never called: watchers poll."""
+        """Call `callback` when a lock ends, where the OS lets Vigie know at once (Linux: its own locker
+        process exits, a screen saver's ActiveChanged(false), logind's LockedHint turning false,
+        xscreensaver's UNBLANK). Elsewhere it is never called: watchers poll."""
         ...
 
     def idle_state(self) -> IdleState:

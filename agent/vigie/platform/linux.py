@@ -47,6 +47,7 @@ from vigie.platform.base import (
     WifiState,
 )
 from vigie.platform.lock_proof import LOCK_PROOF_SECONDS, await_proof
+from vigie.platform.lock_signals import LockSignals, XScreenSaverWatch
 from vigie.platform.mount_events import MountinfoWatch
 
 log = logging.getLogger(__name__)
@@ -58,8 +59,13 @@ SCREENSAVERS = (
     ("org.gnome.ScreenSaver", "/org/gnome/ScreenSaver", "org.gnome.ScreenSaver"),
     ("org.mate.ScreenSaver", "/org/mate/ScreenSaver", "org.mate.ScreenSaver"),
 )
-# Generic requests, after the configured locker: whether anything answers them cannot be known beforehand.
-LOCK_COMMANDS = (("loginctl", "lock-session"), ("xdg-screensaver", "lock"))
+# The desktops' own lock commands where no screen saver answers on D-Bus (XFCE: xflock4 runs the locker
+# XFCE is set to use; then each locker XFCE may have, and LightDM's), each tried where installed.
+DESKTOP_LOCK_COMMANDS = (("xflock4",), ("light-locker-command", "-l"), ("xscreensaver-command", "-lock"),
+                         ("dm-tool", "lock"))
+# Generic requests, last: whether anything answers them cannot be known beforehand. (logind's
+# Session.Lock, what `loginctl lock-session` sends, is asked over D-Bus before these.)
+LOCK_COMMANDS = (("xdg-screensaver", "lock"),)
 # X lockers that hold the keyboard grab while locked: `vigie check` can say in advance that their lock
 # will be proven (any other program is tried too, and its lock proven the same way, or reported failed).
 GRAB_LOCKERS = frozenset({"i3lock", "xsecurelock", "slock", "xlock", "xtrlock", "xscreensaver-command",
@@ -109,6 +115,11 @@ def logind_session_path() -> str:
     return str(dbus.call(*LOGIND, "GetSessionByPID", "u", (os.getpid(),), timeout=1.0, bus="SYSTEM")[0])
 
 
+def logind_lock_session(path: str) -> None:
+    """logind's Session.Lock (= `loginctl lock-session`): logind tells the desktop to lock."""
+    dbus.call(LOGIND[0], path, LOGIND_SESSION, "Lock", timeout=1.0, bus="SYSTEM")
+
+
 def logind_session_flag(path: str, name: str) -> bool:
     """A boolean property of a logind session: Active (in use on its seat), LockedHint (the desktop says locked)."""
     _signature, value = dbus.call(LOGIND[0], path, "org.freedesktop.DBus.Properties", "Get", "ss",
@@ -122,10 +133,65 @@ def mutter_idle_ms() -> int:
                          "org.gnome.Mutter.IdleMonitor", "GetIdletime", timeout=1.0)[0])
 
 
+# org.freedesktop.ScreenSaver's GetSessionIdleTime has no agreed unit: KDE answers milliseconds (on X11;
+# NotSupported on Wayland), light-locker seconds (50 after 50 s). Which program owns the name tells.
+IDLE_IN_MILLISECONDS = frozenset({"ksmserver", "kwin_x11", "kwin_wayland"})
+IDLE_IN_SECONDS = frozenset({"light-locker"})
+
+
+def bus_name_program(name: str) -> str:
+    """The program (/proc/PID/comm) that owns a session bus name."""
+    pid = dbus.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                    "GetConnectionUnixProcessID", "s", (name,), timeout=1.0)[0]
+    return Path(f"/proc/{int(pid)}/comm").read_text(encoding="utf-8", errors="replace").strip()
+
+
+def screensaver_idle(units: frozenset[str]) -> int:
+    """GetSessionIdleTime as milliseconds, only from an owner whose unit is known to be in `units`."""
+    owner = bus_name_program("org.freedesktop.ScreenSaver")
+    if owner not in units:
+        raise NotSupported(T("Vigie cannot tell how long this computer has been left idle on this desktop."),
+                           f"org.freedesktop.ScreenSaver owned by {owner!r}: its idle time unit is not known here")
+    value = int(dbus.call("org.freedesktop.ScreenSaver", "/ScreenSaver", "org.freedesktop.ScreenSaver",
+                          "GetSessionIdleTime", timeout=1.0)[0])
+    return value * 1000 if units is IDLE_IN_SECONDS else value
+
+
 def kde_idle_ms() -> int:
     """KDE on X11: milliseconds, although the interface calls it seconds; Wayland answers NotSupported."""
-    return int(dbus.call("org.freedesktop.ScreenSaver", "/ScreenSaver", "org.freedesktop.ScreenSaver",
-                         "GetSessionIdleTime", timeout=1.0)[0])
+    return screensaver_idle(IDLE_IN_MILLISECONDS)
+
+
+def light_locker_idle_ms() -> int:
+    """light-locker (Xubuntu, Debian XFCE): whole seconds. X11's own count, more precise, comes first."""
+    return screensaver_idle(IDLE_IN_SECONDS)
+
+
+def xscreensaver_state() -> str | None:
+    """What xscreensaver's daemon says: "locked", "blanked", "non-blanked"; None when none runs here.
+    Read where `xscreensaver-command -time` reads it, the root window's _SCREENSAVER_STATUS (the daemon
+    deletes it when it exits): no process, so it may be asked often."""
+    if not os.environ.get("DISPLAY"):
+        return None
+    from Xlib import X, display
+
+    def query() -> str | None:
+        connection = display.Display()
+        try:
+            status = connection.screen().root.get_full_property(connection.intern_atom("_SCREENSAVER_STATUS"),
+                                                                X.AnyPropertyType)
+            if status is None or not len(status.value):
+                return None
+            first = int(status.value[0])
+            return parsers.xscreensaver_status(connection.get_atom_name(first) if first else "")
+        finally:
+            connection.close()
+
+    try:
+        return bounded_call(query, 2.0, "vigie-xscreensaver")
+    except Exception as exc:  # no X server, Xlib error, timeout: cannot tell
+        log.debug("xscreensaver status: %s", exc)
+        return None
 
 
 def x11_idle() -> tuple[int, bool]:
@@ -511,6 +577,8 @@ class LinuxPlatform:
 
     def __init__(self) -> None:
         self._locker: Locker | None = None
+        self._signals: LockSignals | None = None  # started with the first on_unlock listener
+        self._xscreensaver_watch: XScreenSaverWatch | None = None
         self._logind_path: str | None = None  # our session's object path, once found
         self._logind_error = ""
         self._idle_source: str | None = None  # the first source that answered is kept
@@ -528,30 +596,53 @@ class LinuxPlatform:
         raise NotSupported(T("No supported package manager (apt or dnf) was found."))
 
     def lock_screen(self, locker_command: Sequence[str] = (), budget: float = LOCK_PROOF_SECONDS) -> LockProof:
-        """The desktop's screen saver, else the configured locker, else the generic requests; each
-        has `budget` seconds to show the session locked before the next one is tried."""
+        """The configured locker first (the IT provider chose it), then the desktop's screen saver, the
+        desktop's own lock commands, logind, xdg-screensaver; each has `budget` seconds to show the
+        session locked before the next one is tried. Runs on the engine's lock thread, never the engine's."""
         tried = _LockAttempts()
+        if locker_command:
+            proof = self._run_locker(locker_command, budget, tried)
+            if proof:
+                return proof
         for service, path, interface in SCREENSAVERS:
             if self._saver_lock(service, path, interface, tried):
                 proof = await_proof(lambda s=(service, path, interface): _saver_proof(*s), budget)
                 if proof:
                     return LockProof(service, proof)
                 tried.unproven(service, budget)
-        if locker_command:
-            proof = self._run_locker(locker_command, budget, tried)
+        for argv in (*installed(DESKTOP_LOCK_COMMANDS), "logind", *installed(LOCK_COMMANDS)):
+            proof = self._request_lock(argv, budget, tried)
             if proof:
                 return proof
-        for argv in LOCK_COMMANDS:
-            try:
-                proc.run(argv, 5)
-            except PlatformError as exc:
-                tried.failed(argv[0], exc)
-                continue
-            proof = await_proof(self.lock_proof, budget)
-            if proof:
-                return LockProof(argv[0], proof)
-            tried.unproven(argv[0], budget)
         raise tried.error()
+
+    def _request_lock(self, argv: Sequence[str] | str, budget: float, tried: _LockAttempts) -> LockProof | None:
+        """A lock command (or logind's Session.Lock) that returns at once; the lock itself is then looked for."""
+        how = "logind Session.Lock" if argv == "logind" else argv[0]
+        try:
+            if argv == "logind":
+                logind_lock_session(self._session_path())
+            else:
+                proc.run(list(argv), 5)
+        except PlatformError as exc:
+            tried.failed(how, exc)
+            return None
+        proof = await_proof(self.lock_proof, budget)
+        if not proof:
+            tried.unproven(how, budget)
+            return None
+        if proof == XSCREENSAVER_PROOF:
+            self._watch_xscreensaver()
+        return LockProof(how, proof)
+
+    def _watch_xscreensaver(self) -> None:
+        """xscreensaver holds this lock and says nothing on D-Bus: its -watch says when it ends."""
+        if self._xscreensaver_watch is not None:
+            self._xscreensaver_watch.stop()
+        try:
+            self._xscreensaver_watch = XScreenSaverWatch(self._unlocked)
+        except OSError as exc:
+            log.info("xscreensaver-command -watch: %s (the idle watch polls instead)", exc)
 
     @staticmethod
     def _saver_lock(service: str, path: str, interface: str, tried: _LockAttempts) -> bool:
@@ -574,7 +665,8 @@ class LinuxPlatform:
             tried.failed(argv[0], exc, configured=True)
             return None
         self._locker = locker
-        proof = await_proof(self.lock_proof, budget, gave_up=locker.failed)
+        # The keyboard grab counts here whatever a screen saver says: Vigie started this locker itself.
+        proof = await_proof(lambda: self.lock_proof(grab_counts=True), budget, gave_up=locker.failed)
         if proof:
             locker.proven = True
             return LockProof(argv[0], proof)
@@ -584,33 +676,49 @@ class LinuxPlatform:
             tried.unproven(argv[0], budget, configured=True)
         return None
 
-    def lock_proof(self) -> str | None:
-        """What shows this session locked now: a screen saver's GetActive, logind's LockedHint, or
-        the keyboard held by another client (every X locker grabs it). None: nothing does."""
+    def lock_proof(self, grab_counts: bool = False) -> str | None:
+        """What shows this session locked now: a screen saver's GetActive, logind's LockedHint,
+        xscreensaver's own word, or the keyboard held by another client (every X locker grabs it).
+        The grab counts only where no screen saver can say (or for Vigie's own locker): a shell's
+        menu or overview holds it too. None: nothing does."""
+        answered = False
         for service, path, interface in SCREENSAVERS:
-            proof = _saver_proof(service, path, interface)
-            if proof:
-                return proof
+            try:
+                if screensaver_active(service, path, interface):
+                    return f"{service} GetActive"
+                answered = True
+            except PlatformError:
+                continue
         if self._logind_flag("LockedHint"):
             return "logind LockedHint"
+        xscreensaver = xscreensaver_state()
+        if xscreensaver == "locked":
+            return XSCREENSAVER_PROOF
+        if (answered or xscreensaver is not None) and not grab_counts:
+            return None
         return "keyboard grab" if self.input_grabbed() else None
 
     def lock_route(self, locker_command: Sequence[str] = ()) -> LockRoute:
-        for service, path, interface in SCREENSAVERS:
-            try:
-                screensaver_active(service, path, interface)
-            except PlatformError:
-                continue
-            return LockRoute(service, f"{service} GetActive")
+        """The way lock_screen() tries first, and how its lock will be seen (None: it cannot be known)."""
         if locker_command:
             tool = locker_command[0]
             if shutil.which(tool) is None:
                 raise ToolMissing(T("The screen locker {tool} is not installed.", tool=tool))
             known = Path(tool).name in GRAB_LOCKERS and bool(os.environ.get("DISPLAY"))
             return LockRoute(tool, "keyboard grab" if known else None)
-        for argv in LOCK_COMMANDS:
-            if shutil.which(argv[0]):
-                return LockRoute(argv[0], None)
+        for service, path, interface in SCREENSAVERS:
+            try:
+                screensaver_active(service, path, interface)
+            except PlatformError:
+                continue
+            return LockRoute(service, f"{service} GetActive")
+        if xscreensaver_state() is not None:  # its daemon runs: xflock4 or xscreensaver-command lock, it says so
+            return LockRoute(DESKTOP_LOCK_COMMANDS[0][0] if shutil.which("xflock4") else "xscreensaver-command",
+                             XSCREENSAVER_PROOF)
+        for argv in (*installed(DESKTOP_LOCK_COMMANDS), *installed(LOCK_COMMANDS)):
+            return LockRoute(argv[0], None)
+        if self._logind_flag("LockedHint") is not None:
+            return LockRoute("logind Session.Lock", None)
         raise NotSupported(T("No way to lock the screen was found on this computer."))
 
     def session_active(self) -> bool | None:
@@ -622,12 +730,15 @@ class LinuxPlatform:
     def _logind_flag(self, name: str) -> bool | None:
         """A flag of our logind session; None when logind cannot be asked (no system bus, no session)."""
         try:
-            if self._logind_path is None:
-                self._logind_path = logind_session_path()
-            return logind_session_flag(self._logind_path, name)
+            return logind_session_flag(self._session_path(), name)
         except PlatformError as exc:
             self._logind_error = f"{exc}: {exc.log_detail}"
             return None
+
+    def _session_path(self) -> str:
+        if self._logind_path is None:
+            self._logind_path = logind_session_path()
+        return self._logind_path
 
     def input_grabbed(self) -> bool | None:
         try:
@@ -637,13 +748,25 @@ class LinuxPlatform:
             return None
 
     def on_unlock(self, callback: Callable[[], None]) -> None:
+        """Vigie's own locker exiting, a screen saver's ActiveChanged(false), logind's LockedHint
+        turning false, xscreensaver's UNBLANK after its lock: each calls `callback` at once."""
         self._unlock_listeners.append(callback)
+        if self._signals is None:
+            self._signals = LockSignals(SCREENSAVERS, self._session_path, self._lock_changed)
+            self._signals.start()
+
+    def _lock_changed(self, locked: bool, source: str) -> None:
+        log.info("lock %s: %s", "began" if locked else "ended", source)
+        if not locked:
+            self._unlocked()
 
     def _unlocked(self) -> None:
         for callback in self._unlock_listeners:
             callback()
 
     def screen_locked(self) -> bool | None:
+        """Vigie's own locker, else the first screen saver that answers, else xscreensaver's daemon,
+        else logind's LockedHint when it says locked; None: nothing here can say."""
         locker = self._locker
         if locker is not None and locker.proven and locker.running:
             return True
@@ -652,7 +775,10 @@ class LinuxPlatform:
                 return screensaver_active(service, path, interface)
             except PlatformError:
                 continue
-        return None
+        xscreensaver = xscreensaver_state()
+        if xscreensaver is not None:
+            return xscreensaver == "locked"
+        return True if self._logind_flag("LockedHint") else None
 
     def idle_state(self) -> IdleState:
         sources = [self._idle_source] if self._idle_source else list(IDLE_SOURCES)
@@ -749,6 +875,8 @@ class LinuxPlatform:
     def lock_policy(self) -> LockPolicy:
         desktop = os.environ.get("XDG_CURRENT_DESKTOP", "")
         family = desktop_family(desktop)
+        if "xfce" in desktop.lower():
+            return readable_lock_policy(xfce_lock_policy)
         if family is None:
             raise NotSupported(T("This desktop's automatic lock setting cannot be read."),
                                f"XDG_CURRENT_DESKTOP={desktop!r}")
@@ -785,7 +913,13 @@ IDLE_SOURCES = {
     "gnome": lambda: (mutter_idle_ms(), False),
     "kde": lambda: (kde_idle_ms(), False),
     "x11": x11_idle,
+    "light-locker": lambda: (light_locker_idle_ms(), False),
 }
+XSCREENSAVER_PROOF = "xscreensaver says locked"
+
+
+def installed(commands: Sequence[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    return [argv for argv in commands if shutil.which(argv[0])]
 
 
 # --- the desktop's own automatic lock (read for the lock_policy check) ------------------------
@@ -845,6 +979,92 @@ def kde_lock_policy() -> LockPolicy:
     if text is None:
         detail += " (no kscreenlockerrc: KDE defaults)"
     return LockPolicy(kde_lock_after(autolock, timeout, grace), "kde", detail)
+
+
+def user_programs() -> set[str]:
+    """The program names (/proc/PID/comm) of this user's processes."""
+    names, uid = set(), os.getuid()
+    for status in Path("/proc").glob("[0-9]*"):
+        try:
+            if status.stat().st_uid == uid:
+                names.add((status / "comm").read_text(encoding="utf-8", errors="replace").strip())
+        except OSError:  # gone meanwhile
+            continue
+    return names
+
+
+def x11_saver_timeout() -> int:
+    """The X server's own screen saver timeout in seconds (0: off); XFCE's power manager sets it."""
+    if not os.environ.get("DISPLAY"):
+        raise NotSupported(T("There is no graphical session here."), "no DISPLAY")
+    from Xlib import display
+
+    def query() -> int:
+        connection = display.Display()
+        try:
+            return int(connection.get_screen_saver().timeout)
+        finally:
+            connection.close()
+
+    return bounded_call(query, 2.0, "vigie-x11-saver")
+
+
+def xfconf_get(channel: str, prop: str, default: str) -> str:
+    """One XFCE setting; `default` when it was never changed (xfconf-query then exits 1)."""
+    try:
+        return proc.run(["xfconf-query", "-c", channel, "-p", prop], 5, env=_tool_env()).stdout.strip()
+    except ToolFailed:
+        return default
+
+
+XSCREENSAVER_DEFAULTS = Path("/etc/X11/app-defaults/XScreenSaver")
+
+
+def xscreensaver_lock_policy() -> LockPolicy:
+    """~/.xscreensaver, else the app-defaults: locks `lockTimeout` after blanking at `timeout`, if `lock`."""
+    own = Path.home() / ".xscreensaver"
+    source = own if own.exists() else XSCREENSAVER_DEFAULTS
+    settings = parsers.parse_xscreensaver_settings(source.read_text(encoding="utf-8", errors="replace"))
+    lock = settings.get("lock", "False").lower() == "true"
+    timeout = parsers.xscreensaver_duration(settings.get("timeout", "0:10:00"))
+    delay = parsers.xscreensaver_duration(settings.get("lockTimeout", "0:00:00"))
+    detail = f"{source.name}: lock={str(lock).lower()} timeout={timeout}s lockTimeout={delay}s"
+    return LockPolicy(timeout + delay if lock and timeout > 0 else None, "xscreensaver", detail)
+
+
+def light_locker_policy() -> LockPolicy:
+    """light-locker locks `lock-after-screensaver` s after the X screen saver starts (its timeout, set by
+    XFCE's power manager); late-locking: when it ends, which still asks the password at the return."""
+    timeout = x11_saver_timeout()
+    delay = parsers.parse_gsettings_uint(gsettings_get("apps.light-locker", "lock-after-screensaver"))
+    late = parsers.parse_gsettings_bool(gsettings_get("apps.light-locker", "late-locking"))
+    detail = f"X screen saver timeout={timeout}s lock-after-screensaver={delay}s late-locking={str(late).lower()}"
+    return LockPolicy((timeout if late else timeout + delay) if timeout > 0 else None, "light-locker", detail)
+
+
+def xfce4_screensaver_policy() -> LockPolicy:
+    channel = "xfce4-screensaver"
+    saver = xfconf_get(channel, "/saver/enabled", "true") == "true"
+    idle = int(xfconf_get(channel, "/saver/idle-activation/delay", "5")) * 60
+    lock = xfconf_get(channel, "/lock/enabled", "true") == "true"
+    with_saver = xfconf_get(channel, "/lock/saver-activation/enabled", "true") == "true"
+    delay = int(xfconf_get(channel, "/lock/saver-activation/delay", "0")) * 60
+    detail = (f"saver={str(saver).lower()} idle-activation={idle}s lock={str(lock).lower()} "
+              f"saver-activation={str(with_saver).lower()} delay={delay}s")
+    locks = saver and lock and with_saver and idle > 0
+    return LockPolicy(idle + delay if locks else None, "xfce4-screensaver", detail)
+
+
+def xfce_lock_policy() -> LockPolicy:
+    """XFCE locks through whichever locker runs in the session."""
+    running = user_programs()
+    if "xfce4-screensav" in running:  # comm is cut at 15 characters
+        return xfce4_screensaver_policy()
+    if "light-locker" in running:
+        return light_locker_policy()
+    if xscreensaver_state() is not None:  # its daemon on this display says what it shows
+        return xscreensaver_lock_policy()
+    return LockPolicy(None, "xfce", "no screen locker runs (xfce4-screensaver, light-locker, xscreensaver)")
 
 
 def readable_lock_policy(read: Callable[[], LockPolicy]) -> LockPolicy:

@@ -212,6 +212,32 @@ def parse_gsettings_bool(stdout: str) -> bool:
     return value == "true"
 
 
+def xscreensaver_status(atom_name: str) -> str:
+    """The first word of xscreensaver's _SCREENSAVER_STATUS (an atom; 0 when nothing is shown)."""
+    return {"LOCK": "locked", "BLANK": "blanked"}.get(atom_name, "non-blanked")
+
+
+def parse_xscreensaver_settings(text: str) -> dict[str, str]:
+    """The `name: value` lines of ~/.xscreensaver, or `*name: value` of its app-defaults file."""
+    settings = {}
+    for line in text.splitlines():
+        name, sep, value = line.partition(":")
+        if sep and name.strip() and not name.lstrip().startswith(("!", "#")):
+            settings[name.strip().lstrip("*")] = value.strip()
+    return settings
+
+
+def xscreensaver_duration(value: str) -> int:
+    """"0:10:00" (h:m:s), "10:00" (m:s) or "10" (minutes) → seconds."""
+    parts = [int(part) for part in value.split(":")]
+    if len(parts) == 1:
+        return parts[0] * 60
+    seconds = 0
+    for part in parts:
+        seconds = seconds * 60 + part
+    return seconds
+
+
 _KDE_TRUE = {"true", "1", "yes", "on"}
 
 

@@ -39,6 +39,8 @@ class IdleLockFeature(Feature):
             return
         if isinstance(event, LockFailed):
             self.watcher.lock_failed()  # the session is not locked: the watch must not wait for a return
+        elif isinstance(event, SessionLocked):
+            self.watcher.lock_seen()  # any lock: its end is the user's return, whatever the mouse does
         self.guard.handle(event)
 
     def act(self, action: str) -> None:

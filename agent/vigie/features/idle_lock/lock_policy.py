@@ -38,6 +38,19 @@ HOW_TO_FIX = {
     "kde": lambda n: TN(
         "Open System Settings › Screen Locking: tick “Lock screen automatically” and choose {n} minute.",
         "Open System Settings › Screen Locking: tick “Lock screen automatically” and choose {n} minutes.", n),
+    "light-locker": lambda n: TN(
+        "Open Settings › Power Manager: in “Display”, blank the screen after {n} minute; in “Security”, lock "
+        "the session “When the screensaver is activated”.",
+        "Open Settings › Power Manager: in “Display”, blank the screen after {n} minutes; in “Security”, lock "
+        "the session “When the screensaver is activated”.", n),
+    "xscreensaver": lambda n: TN(
+        "Open Settings › Screensaver: set “Blank After” to {n} minute and tick “Lock Screen After”.",
+        "Open Settings › Screensaver: set “Blank After” to {n} minutes and tick “Lock Screen After”.", n),
+    "xfce4-screensaver": lambda n: TN(
+        "Open Settings › Screensaver: activate it after {n} minute and, in “Lock Screen”, turn on the lock "
+        "when the screensaver starts.",
+        "Open Settings › Screensaver: activate it after {n} minutes and, in “Lock Screen”, turn on the lock "
+        "when the screensaver starts.", n),
 }
 
 

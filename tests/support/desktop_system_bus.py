@@ -1,0 +1,102 @@
+"""Stand-ins, on a PRIVATE system bus, for what a real login has and this machine lacks (no systemd booted
+here, no display manager): GDM's manager (GNOME Shell builds its lock screen only when GDM answers, see
+its loginManager.js) and a small logind (Manager, user/self, one session c1). Everything on the session
+bus (the shell, its screen saver, Vigie) is real.
+
+The session behaves as logind's does where the shells and Vigie look: SetLockedHint changes LockedHint and
+emits PropertiesChanged; Lock and Unlock are re-emitted as the session's signals (what `loginctl
+lock-session` / `unlock-session` do; KDE's screen locker obeys them, which is how a test unlocks KDE).
+
+    desktop_system_bus.py CALLS_LOG   prints "ready" once both names are owned
+"""
+
+import sys
+
+from gi.repository import Gio, GLib
+
+GDM = """<node><interface name="org.gnome.DisplayManager.Manager">
+<method name="RegisterSession"><arg type="a{sv}" direction="in"/></method>
+<method name="RegisterDisplay"><arg type="a{ss}" direction="in"/></method>
+<property name="Version" type="s" access="read"/></interface></node>"""
+LOGIN = """<node><interface name="org.freedesktop.login1.Manager">
+<method name="CanSuspend"><arg type="s" direction="out"/></method>
+<method name="CanRebootToBootLoaderMenu"><arg type="s" direction="out"/></method>
+<method name="ListSessions"><arg type="a(susso)" direction="out"/></method>
+<method name="GetSession"><arg type="s" direction="in"/><arg type="o" direction="out"/></method>
+<method name="GetSessionByPID"><arg type="u" direction="in"/><arg type="o" direction="out"/></method>
+<method name="LockSession"><arg type="s" direction="in"/></method>
+<method name="UnlockSession"><arg type="s" direction="in"/></method>
+<method name="Inhibit"><arg type="s" direction="in"/><arg type="s" direction="in"/><arg type="s" direction="in"/>
+<arg type="s" direction="in"/><arg type="h" direction="out"/></method>
+<signal name="PrepareForSleep"><arg type="b"/></signal></interface></node>"""
+USER = """<node><interface name="org.freedesktop.login1.User">
+<property name="Display" type="(so)" access="read"/><property name="Sessions" type="a(so)" access="read"/>
+</interface></node>"""
+SESSION = """<node><interface name="org.freedesktop.login1.Session">
+<method name="SetLockedHint"><arg type="b" direction="in"/></method>
+<method name="Lock"/><method name="Unlock"/>
+<signal name="Lock"/><signal name="Unlock"/>
+<property name="Active" type="b" access="read"/><property name="LockedHint" type="b" access="read"/>
+<property name="Class" type="s" access="read"/><property name="Id" type="s" access="read"/>
+</interface></node>"""
+SESSION_PATH = "/org/freedesktop/login1/session/c1"
+SESSION_INTERFACE = "org.freedesktop.login1.Session"
+state = {"locked": False}
+calls = open(sys.argv[1], "a", buffering=1) if len(sys.argv) > 1 else sys.stderr  # noqa: SIM115 - for the life of the process
+
+
+def method(conn, sender, path, iface, name, params, invocation):
+    calls.write(f"{iface}.{name}{params.unpack() if params else ''}\n")
+    if name in ("CanSuspend", "CanRebootToBootLoaderMenu"):
+        invocation.return_value(GLib.Variant("(s)", ("na",)))
+    elif name == "ListSessions":
+        invocation.return_value(GLib.Variant("(a(susso))", ([("c1", 0, "root", "seat0", SESSION_PATH)],)))
+    elif name in ("GetSession", "GetSessionByPID"):
+        invocation.return_value(GLib.Variant("(o)", (SESSION_PATH,)))
+    elif name == "SetLockedHint":
+        state["locked"] = params.unpack()[0]
+        changed = {"LockedHint": GLib.Variant("b", state["locked"])}
+        conn.emit_signal(None, SESSION_PATH, "org.freedesktop.DBus.Properties", "PropertiesChanged",
+                         GLib.Variant("(sa{sv}as)", (SESSION_INTERFACE, changed, [])))
+        invocation.return_value(None)
+    elif name in ("Lock", "Unlock", "LockSession", "UnlockSession"):
+        conn.emit_signal(None, SESSION_PATH, SESSION_INTERFACE, name.replace("Session", ""), None)
+        invocation.return_value(None)
+    elif name == "Inhibit":
+        invocation.return_dbus_error("org.freedesktop.DBus.Error.NotSupported", "stand-in")
+    else:
+        invocation.return_value(None)
+
+
+def get_property(conn, sender, path, iface, name):
+    return {
+        "Version": GLib.Variant("s", "43.0"),
+        "Display": GLib.Variant("(so)", ("c1", SESSION_PATH)),
+        "Sessions": GLib.Variant("a(so)", [("c1", SESSION_PATH)]),
+        "Active": GLib.Variant("b", True),
+        "LockedHint": GLib.Variant("b", state["locked"]),
+        "Class": GLib.Variant("s", "user"),
+        "Id": GLib.Variant("s", "c1"),
+    }[name]
+
+
+def export(conn, xml, path):
+    info = Gio.DBusNodeInfo.new_for_xml(xml).interfaces[0]
+    conn.register_object(path, info, method, get_property, None)
+
+
+def main():
+    bus = Gio.bus_get_sync(Gio.BusType.SYSTEM, None)
+    export(bus, GDM, "/org/gnome/DisplayManager/Manager")
+    export(bus, LOGIN, "/org/freedesktop/login1")
+    export(bus, USER, "/org/freedesktop/login1/user/self")
+    export(bus, SESSION, SESSION_PATH)
+    for name in ("org.gnome.DisplayManager", "org.freedesktop.login1"):
+        bus.call_sync("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "RequestName",
+                      GLib.Variant("(su)", (name, 4)), None, 0, -1, None)
+    print("ready", flush=True)
+    GLib.MainLoop().run()
+
+
+if __name__ == "__main__":
+    main()
