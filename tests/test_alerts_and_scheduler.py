@@ -90,6 +90,9 @@ def test_overall_state_and_tooltip_in_french():
     ok = {"a": finding(Severity.OK, "a")}
     assert overall_severity(ok) == Severity.OK
     assert render(tooltip(ok), fr) == "Vigie\u00a0: tout va bien"
+    info = {"a": finding(Severity.OK, "a"), "b": finding(Severity.INFO, "b")}
+    assert overall_severity(info) == Severity.INFO  # the blue "i", never the green tick
+    assert render(tooltip(info), fr) == "Vigie\u00a0: rien à corriger, 1 chose à savoir"
     mixed = {"a": finding(Severity.UNKNOWN, "a"), "b": finding(Severity.WARNING, "b"),
              "c": finding(Severity.CRITICAL, "c")}
     assert overall_severity(mixed) == Severity.CRITICAL

@@ -41,9 +41,9 @@ def now() -> datetime:
 
 
 def overall_severity(findings: Mapping[str, Finding]) -> Severity:
-    """The icon's state: a problem outranks "could not check", which outranks all fine."""
+    """The icon's state: a problem outranks "could not check", then "good to know", then all fine."""
     severities = {f.severity for f in findings.values()}
-    for severity in (Severity.CRITICAL, Severity.WARNING, Severity.UNKNOWN):
+    for severity in (Severity.CRITICAL, Severity.WARNING, Severity.UNKNOWN, Severity.INFO):
         if severity in severities:
             return severity
     return Severity.OK if severities else Severity.UNKNOWN
@@ -63,6 +63,9 @@ def _state_tooltip(findings: Mapping[str, Finding]) -> Text:
         return TN("Vigie: {n} point to check", "Vigie: {n} points to check", problems)
     if unknown:
         return TN("Vigie: {n} check could not be done", "Vigie: {n} checks could not be done", unknown)
+    info = sum(f.severity == Severity.INFO for f in findings.values())
+    if info:
+        return TN("Vigie: nothing to fix, {n} thing to know", "Vigie: nothing to fix, {n} things to know", info)
     return T("Vigie: all is well") if findings else T("Vigie: checking…")
 
 
