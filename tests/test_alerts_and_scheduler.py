@@ -118,3 +118,53 @@ def test_scheduler_enqueues_ticks_at_the_interval_and_stops_promptly():
     before = time.monotonic()
     scheduler.stop()
     assert time.monotonic() - before < 1.0  # the wait is interrupted, not slept out
+
+
+# --- « Plus tard » (issue 18, point 7) ---
+
+def test_later_puts_a_warning_off_a_bounded_number_of_times_and_survives_a_restart(tmp_path):
+    from vigie.journal import Journal
+    from vigie.snooze import MAX_SNOOZES, Snoozes
+
+    clock = Clock()
+    journal = Journal(tmp_path / "journal.sqlite3")  # a real file: the state must outlive the agent
+    snoozes = Snoozes(journal, clock, timedelta(hours=8))
+    policy = AlertPolicy(Notifications(repeat_minutes=60), clock, snoozes)
+    warning = finding(Severity.WARNING)
+    assert policy.consider(warning, None, screen_locked=False) == [warning]
+    for pressed in range(MAX_SNOOZES):
+        assert snoozes.left("os_updates") == MAX_SNOOZES - pressed
+        assert snoozes.snooze("os_updates")
+        clock.advance(hours=7, minutes=59)
+        assert policy.consider(warning, warning, screen_locked=False) == []  # put off for 8 h, not the usual 1 h
+        clock.advance(minutes=1)
+        assert policy.consider(warning, warning, screen_locked=False) == [warning]
+    assert snoozes.left("os_updates") == 0
+    assert not snoozes.snooze("os_updates")  # an old notification's button does nothing
+    # Urgent is never put off.
+    critical = finding(Severity.CRITICAL)
+    assert policy.consider(critical, warning, screen_locked=False) == [critical]
+    journal.close()
+    # The agent starts again: the count is still there.
+    journal = Journal(tmp_path / "journal.sqlite3")
+    again = Snoozes(journal, clock, timedelta(hours=8))
+    assert again.left("os_updates") == 0
+    # Solved: the next problem starts with every « Plus tard ».
+    AlertPolicy(Notifications(), clock, again).consider(finding(Severity.OK), warning, screen_locked=False)
+    assert again.left("os_updates") == MAX_SNOOZES
+    assert [data["count"] for _, kind, data in journal.events("snooze")] == [1, 2, 3]
+    journal.close()
+
+
+def test_a_restart_while_put_off_does_not_show_it_again(tmp_path):
+    from vigie.journal import Journal
+    from vigie.snooze import Snoozes
+
+    clock = Clock()
+    journal = Journal(tmp_path / "journal.sqlite3")
+    Snoozes(journal, clock, timedelta(hours=8)).snooze("os_updates")
+    fresh = AlertPolicy(Notifications(), clock, Snoozes(journal, clock, timedelta(hours=8)))
+    assert fresh.consider(finding(Severity.WARNING), None, screen_locked=False) == []  # first check after start
+    clock.advance(hours=8)
+    assert fresh.consider(finding(Severity.WARNING), finding(Severity.WARNING), screen_locked=False) != []
+    journal.close()

@@ -8,7 +8,7 @@ import shlex
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import msgspec
@@ -28,12 +28,14 @@ from vigie.journal import open_journal
 from vigie.model import TN, Finding, Severity, T, Text
 from vigie.notify import Notification, Notifier
 from vigie.platform import PlatformError, get_platform, platform_name, proc
+from vigie.snooze import Snoozes
 from vigie.ui.children import ChildWindows, vigie_command
 from vigie.ui.icons import draw_icon
 from vigie.ui.tray import TrayEntry
 from vigie.volume_watch import VolumeWatcher
 
 log = logging.getLogger(__name__)
+SNOOZE_REPEATS = 2  # « Plus tard » puts a warning's reminder off for two of its usual intervals (8 h by default)
 
 
 def now() -> datetime:
@@ -108,7 +110,8 @@ class Agent:
             CheckContext(self.platform, config, self.journal, clock=now),
             notify=self._notify,
             withdraw=lambda tag: self.notifier.withdraw(tag),
-            policy=AlertPolicy(config.notifications, clock=now),
+            policy=AlertPolicy(config.notifications, clock=now, snoozes=Snoozes(
+                self.journal, now, timedelta(minutes=SNOOZE_REPEATS * config.notifications.repeat_minutes))),
             tr=self.tr,
             language=language,
             windows=self.windows,

@@ -39,7 +39,7 @@ NO_INCIDENT = T("No incident is open.")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    incident = sub.add_parser("incident", help=T("\"Do you think this computer is under attack?\": open the guide "
+    incident = sub.add_parser("incident", help=T("\"Do you think you are under attack?\": open the guide "
                                                  "(no action), follow the incident, write the report"))
     actions = incident.add_subparsers(dest="action", metavar="ACTION")
     actions.add_parser("status", help=T("the open incident and the time left for the complaint and the CNIL"))
