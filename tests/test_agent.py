@@ -27,7 +27,10 @@ def test_appindicator_icon_shows_the_state_and_a_french_tooltip(desktop_env, sta
                      what="the tooltip after the first check")
     labels = [label for label in harness.sni_menu(env, "labels").stdout.splitlines() if label]  # "" = separator
     assert labels == ["Verrouiller maintenant", "Vous pensez être victime d’une attaque\u00a0?", "État de la sécurité…",
-                      "Vérifier maintenant", "Tester ma sauvegarde", "Quitter"]  # no « Reprendre… » without incident
+                      "Vérifier maintenant", "Tester ma sauvegarde",  # no « Reprendre… » without incident
+                      "Attention — Sauvegardes\u00a0: Vigie ne connaît aucune sauvegarde de ce poste.",
+                      "Attention — Mises à jour du système\u00a0: 2 mises à jour attendent d’être installées.",
+                      "Quitter"]  # one line per problem (issue 18), then « Quitter »
     shot = harness.screenshot(env, tmp_path / "sni.png")
     bar = Image.open(shot).crop((0, 768 - 40, 1024, 768))  # gtk-sni-tray sits at the bottom
     assert colour_pixels(bar, COLOURS[Severity.WARNING]) > 100  # the orange "!" shield
@@ -287,3 +290,19 @@ def test_later_on_a_warning_is_kept_across_a_restart_then_the_reminder_insists(d
     assert insisting[0]["timeout"] == 0
     backup = [n for n in history if n["summary"] == "Vigie ne connaît aucune sauvegarde de ce poste."]
     assert backup and all(n["timeout"] > 0 for n in backup)
+
+
+def test_the_tray_menu_shows_one_line_per_problem_and_opens_the_status(desktop_env, start_agent):
+    """Issue 18, point 2: with a tray host that draws no tooltip, the menu alone says what is wrong."""
+    _, env = start_agent(desktop_env)
+    updates = "Attention — Mises à jour du système\u00a0: 2 mises à jour attendent d’être installées."
+    backups = "Attention — Sauvegardes\u00a0: Vigie ne connaît aucune sauvegarde de ce poste."
+
+    def labels() -> list[str]:
+        return harness.sni_menu(env, "labels").stdout.splitlines()
+
+    shown = harness.wait_for(lambda: {updates, backups} <= set(labels()) and labels(), what="the problem lines")
+    assert shown[0] == "Verrouiller maintenant"  # the actions first, then the problems, then « Quitter »
+    assert shown.index(backups) < shown.index("Quitter")
+    assert harness.sni_menu(env, "click", updates).returncode == 0
+    harness.wait_for(lambda: harness.windows_of_class(env, "vigie-status"), what="the status window")

@@ -168,3 +168,22 @@ def test_a_restart_while_put_off_does_not_show_it_again(tmp_path):
     clock.advance(hours=8)
     assert fresh.consider(finding(Severity.WARNING), finding(Severity.WARNING), screen_locked=False) != []
     journal.close()
+
+
+def test_the_tray_menu_has_one_line_per_problem_the_urgent_first():
+    from vigie.app import cut_line, problem_lines
+
+    fr = translator("fr")
+    labels = {"os_updates": T("System updates"), "backup_age": T("Backups")}
+    findings = {"os_updates": Finding("os_updates", Severity.WARNING, T("The system is up to date.")),
+                "backup_age": Finding("backup_age", Severity.CRITICAL, T("No backup has been made yet.")),
+                "wifi_security": Finding("wifi_security", Severity.INFO, T("No Wi-Fi in use.")),
+                "idle_lock": Finding("idle_lock", Severity.UNKNOWN, T("t"))}
+    assert [render(line, fr) for line in problem_lines(findings, labels, 6)] == [
+        "Urgent — Sauvegardes\u00a0: Aucune sauvegarde n’a encore été faite.",
+        "Attention — Mises à jour du système\u00a0: Le système est à jour.",
+    ]  # INFO and « could not check » are no problems to fix
+    many = {f"c{i}": Finding(f"c{i}", Severity.WARNING, T("t")) for i in range(8)}
+    lines = [render(line, fr) for line in problem_lines(many, {}, 6)]
+    assert len(lines) == 6 and lines[-1] == "… et 3\u00a0autres points\u00a0: voir l’état"
+    assert cut_line("x" * 200) == "x" * 89 + "…" and cut_line("court") == "court"

@@ -31,7 +31,7 @@ from vigie.platform import PlatformError, get_platform, platform_name, proc
 from vigie.snooze import Snoozes
 from vigie.ui.children import ChildWindows, vigie_command
 from vigie.ui.icons import draw_icon
-from vigie.ui.tray import TrayEntry
+from vigie.ui.tray import MAX_PROBLEM_LINES, TrayEntry
 from vigie.volume_watch import VolumeWatcher
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,28 @@ def _state_tooltip(findings: Mapping[str, Finding]) -> Text:
     if info:
         return TN("Vigie: nothing to fix, {n} thing to know", "Vigie: nothing to fix, {n} things to know", info)
     return T("Vigie: all is well") if findings else T("Vigie: checking…")
+
+
+PROBLEM_WORDS = {Severity.CRITICAL: T("Urgent"), Severity.WARNING: T("Warning")}
+LINE_CHARACTERS = 90  # a menu line longer than this is cut with « … »
+
+
+def problem_lines(findings: Mapping[str, Finding], labels: Mapping[str, Text], room: int) -> list[Text]:
+    """The tray menu's lines, one per problem, the urgent first: « Attention — Sauvegardes : … ».
+    At most `room` lines: the last then says how many more there are."""
+    problems = sorted((f for f in findings.values() if f.severity in PROBLEM_WORDS),
+                      key=lambda f: (-f.severity, f.check_id))
+    lines = [T("{state} — {check}: {title}", state=PROBLEM_WORDS[f.severity],
+               check=labels.get(f.check_id, T("Vigie")), title=f.title) for f in problems]
+    if len(lines) > room:
+        more = len(lines) - room + 1
+        lines = [*lines[:room - 1], TN("… and {n} more point: see the status", "… and {n} more points: see the status",
+                                       more)]
+    return lines
+
+
+def cut_line(text: str, room: int = LINE_CHARACTERS) -> str:
+    return text if len(text) <= room else text[:room - 1].rstrip() + "…"
 
 
 def tray_entries(features: Sequence[type[Feature]]) -> list[TrayEntry]:
@@ -196,6 +218,9 @@ class Agent:
         findings = status.findings
         self.tray.show(overall_severity(findings), render(tooltip(findings, status.notes), self.tr))
         self.tray.show_menu_line(render(status.menu_line, self.tr) if status.menu_line else "")
+        labels = {check.id: check.label for check in self.engine.checks.values()}
+        self.tray.show_problems([cut_line(render(line, self.tr))
+                                 for line in problem_lines(findings, labels, MAX_PROBLEM_LINES)])
         self.tray.show_notes(frozenset(status.notes))  # menu items shown while a note is set
         checks = [self.engine.checks[i] for i in findings]
         document = report.to_json(checks, list(findings.values()), self.loaded, self.platform.name,
