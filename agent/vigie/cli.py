@@ -11,7 +11,7 @@ from datetime import datetime
 
 from vigie import __version__, agent_status, report
 from vigie.check import CheckContext, run_check
-from vigie.cli_parser import EXIT_UNEXPECTED, Parser, language_in, speak
+from vigie.cli_parser import EXIT_UNEXPECTED, Parser, language_in, speaking
 from vigie.config import SECTIONS, ConfigError, ConfigStore, LoadedConfig
 from vigie.events import Tick
 from vigie.features import ALL_CHECKS, ALL_FEATURES
@@ -98,8 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     utf8_streams()
     argv = sys.argv[1:] if argv is None else list(argv)
     tr = translator(language_in(argv))
-    speak(tr)  # argparse's own words (« usage : », errors) in the same language
-    args = build_parser(tr).parse_args(argv)
+    with speaking(tr):  # argparse's own words (« utilisation : », errors) in the same language
+        args = build_parser(tr).parse_args(argv)
     setup_logging()
     try:
         return dispatch(args)

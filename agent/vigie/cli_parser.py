@@ -8,9 +8,10 @@ rendered when the parser is built, in the language `language_in(argv)` found bef
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, NoReturn
 
 from vigie.i18n import LANGUAGES, render, resolve_language, translator
@@ -62,12 +63,17 @@ def language_in(argv: Sequence[str]) -> str:
     return resolve_language(asked if asked in LANGUAGES else None)
 
 
-def speak(tr) -> None:
+@contextlib.contextmanager
+def speaking(tr) -> Iterator[None]:
     """argparse translates its own sentences with the `_` and `ngettext` it imported from gettext
-    (the global domain); pointing them at Vigie's catalogue is the only way short of copying its
-    formatting code. This process is the command line; nothing else uses argparse's texts."""
-    argparse._ = tr.gettext  # type: ignore[attr-defined]
-    argparse.ngettext = tr.ngettext  # type: ignore[attr-defined]
+    (the global domain); pointing them at Vigie's catalogue while the parser is built and used is
+    the only way short of copying its formatting code. Put back afterwards (a test may call main())."""
+    saved = argparse._, argparse.ngettext  # type: ignore[attr-defined]
+    argparse._, argparse.ngettext = tr.gettext, tr.ngettext  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        argparse._, argparse.ngettext = saved  # type: ignore[attr-defined]
 
 
 def _rendered(value: Any, tr) -> Any:
