@@ -133,3 +133,10 @@ def test_an_unexpected_fault_is_a_french_sentence_and_a_log_entry(home_env, tmp_
     assert "Traceback" not in result.stderr
     assert "Vigie a rencontré un problème inattendu" in result.stderr
     assert "Traceback" in harness.vigie_log(home_env)  # the details are for the IT provider, in the log
+
+
+def test_an_empty_quit_code_is_refused(home_env):
+    result = subprocess.run([*harness.vigie_argv(), "policy", "hash-code"], input="\n", env=home_env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == "Aucun code lu sur l’entrée standard\u00a0: rien n’a été haché.\n"

@@ -138,7 +138,11 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.command == "policy":
         from vigie.config import policy
 
-        print(policy.hash_code(sys.stdin.readline().rstrip("\n")))
+        code = sys.stdin.readline().rstrip("\n")
+        if not code:  # an empty code would let anyone quit Vigie
+            print(render(T("No code was read from standard input: nothing was hashed."), tr), file=sys.stderr)
+            return 2
+        print(policy.hash_code(code))
         return 0
     return cmd_config(args, loaded, tr)
 
