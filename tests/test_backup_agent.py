@@ -155,5 +155,9 @@ def test_a_failed_drill_is_one_notification_without_file_names(desktop_env, star
     assert drill["severity"] == "critical" and "ordonnance" in drill["detail"]  # the names stay here
     # Asked again from the menu: a second failure, a second notification (the check was already urgent).
     assert harness.sni_menu(env, "click", "Tester ma sauvegarde").returncode == 0
-    again = harness.wait_for(lambda: notifications(env, title), timeout=30, what="the second drill's answer")
-    assert len(again) == 2 and all("ordonnance" not in n["body"] for n in again)
+    again = harness.wait_for(lambda: len(notifications(env, title)) == 2 and notifications(env, title), timeout=30,
+                             what="the second drill's answer")
+    assert all("ordonnance" not in n["body"] for n in again)
+    # « Test de votre sauvegarde… » is news, not a success: the blue « i », never the green tick.
+    (progress,) = notifications(env, "Test de votre sauvegarde…")
+    assert progress["icon_path"].endswith("vigie-info.png"), progress["icon_path"]
