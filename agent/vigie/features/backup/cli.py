@@ -40,9 +40,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     mark = actions.add_parser("mark", help=T("note that a backup has just finished (for scripts)"))
     mark.add_argument("path", metavar=T("FOLDER"))
     repo = actions.add_parser("add-repo", help=T("add a restic or borg repository"))
-    repo.add_argument("kind", choices=["restic", "borg"])
-    repo.add_argument("repository", metavar=T("REPOSITORY"))
-    repo.add_argument("--name", required=True, metavar=T("NAME"))
+    repo.add_argument("kind", choices=["restic", "borg"], help=T("the backup program that made it"))
+    repo.add_argument("repository", metavar=T("REPOSITORY"), help=T("where it is, as the program writes it"))
+    repo.add_argument("--name", required=True, metavar=T("NAME"),
+                      help=T("a short name for it: letters, digits, dots, dashes and underscores"))
     repo.add_argument("--password-stdin", action="store_true", help=T("read the password from standard input"))
     drill_parser = actions.add_parser("drill", help=T("test now the restore of a few files"))
     drill_parser.add_argument("--files", type=whole_number(1, MAX_DRILL_FILES, drill_parser.tr), default=None,
