@@ -263,15 +263,11 @@ def test_the_french_menu_opens_the_status_window(win, agent, screenshots) -> Non
     from vigie.app import tray_entries
     from vigie.events import SHOW_STATUS
     from vigie.features import ALL_FEATURES
-    from vigie.ui.tray import MAX_PROBLEM_LINES
 
     _open_menu_on_quit(win, agent, screenshots / "tray.png")
     win.screenshot(screenshots / "menu.png")
     actions = [entry.action for entry in tray_entries(ALL_FEATURES)]
-    # Between the actions and « Quitter »: one line per problem (issue 18), as many as the agent has now.
-    problems = sum(c["severity"] in ("warning", "critical") for c in _snapshot(win)["checks"])
-    ups = len(actions) - actions.index(SHOW_STATUS) + min(problems, MAX_PROBLEM_LINES)
-    harness.xdo(win.env, "key", *["Up"] * ups, "Return")
+    harness.xdo(win.env, "key", *["Up"] * (len(actions) - actions.index(SHOW_STATUS)), "Return")
     window = harness.wait_for(lambda: harness.xdo(win.env, "search", "--name", "État de la sécurité").split(), WAIT,
                               "the status window")
     assert window

@@ -216,11 +216,12 @@ class Agent:
 
     def _on_status(self, status: Status) -> None:
         findings = status.findings
-        self.tray.show(overall_severity(findings), render(tooltip(findings, status.notes), self.tr))
-        self.tray.show_menu_line(render(status.menu_line, self.tr) if status.menu_line else "")
         labels = {check.id: check.label for check in self.engine.checks.values()}
+        # The menu's problem lines before the tooltip: once the tooltip says N points, the menu has them.
         self.tray.show_problems([cut_line(render(line, self.tr))
                                  for line in problem_lines(findings, labels, MAX_PROBLEM_LINES)])
+        self.tray.show(overall_severity(findings), render(tooltip(findings, status.notes), self.tr))
+        self.tray.show_menu_line(render(status.menu_line, self.tr) if status.menu_line else "")
         self.tray.show_notes(frozenset(status.notes))  # menu items shown while a note is set
         checks = [self.engine.checks[i] for i in findings]
         document = report.to_json(checks, list(findings.values()), self.loaded, self.platform.name,

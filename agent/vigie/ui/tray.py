@@ -179,6 +179,11 @@ class Tray:
     def show_problems(self, lines: Sequence[str]) -> None:
         """One menu line per problem (at most MAX_PROBLEM_LINES, the caller says « and N more »);
         clicking one opens the status window."""
+        if self.backend not in LINUX_BACKENDS:
+            # Win32 (and macOS) menus are rebuilt by update_menu, which destroys a menu the user has
+            # open: under Wine, an update while the first checks come in left it dead to the keyboard.
+            # The lines stay Linux-only until the menu can be rebuilt only while it is closed.
+            return
         lines = tuple(lines)[:MAX_PROBLEM_LINES]
         if lines != self._problems:
             self._problems = lines
