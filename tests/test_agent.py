@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import time
@@ -26,7 +27,10 @@ def test_appindicator_icon_shows_the_state_and_a_french_tooltip(desktop_env, sta
                      what="the tooltip after the first check")
     labels = [label for label in harness.sni_menu(env, "labels").stdout.splitlines() if label]  # "" = separator
     assert labels == ["Verrouiller maintenant", "Vous pensez être victime d’une attaque\u00a0?", "État de la sécurité…",
-                      "Vérifier maintenant", "Tester ma sauvegarde", "Quitter"]  # no « Reprendre… » without incident
+                      "Vérifier maintenant", "Tester ma sauvegarde",  # no « Reprendre… » without incident
+                      "Attention — Sauvegardes\u00a0: Vigie ne connaît aucune sauvegarde de ce poste.",
+                      "Attention — Mises à jour du système\u00a0: 2 mises à jour attendent d’être installées.",
+                      "Quitter"]  # one line per problem (issue 18), then « Quitter »
     shot = harness.screenshot(env, tmp_path / "sni.png")
     bar = Image.open(shot).crop((0, 768 - 40, 1024, 768))  # gtk-sni-tray sits at the bottom
     assert colour_pixels(bar, COLOURS[Severity.WARNING]) > 100  # the orange "!" shield
@@ -84,8 +88,10 @@ def test_warning_notification_is_in_french(desktop_env, start_agent):
         ("Vigie", "Vigie ne connaît aucune sauvegarde de ce poste."),  # this test machine has no backup
     ]
     history = [n for n in history if n["summary"].startswith("2 mises")]
-    assert history[0]["body"].startswith("Dont 1 qui corrige des failles de sécurité\u00a0: installez-la sans tarder.")
-    assert "Ouvrez le gestionnaire de mises à jour" in history[0]["body"]
+    # One way of speaking to the end: no « installez-la » then « installez-les » (issue 18).
+    assert history[0]["body"] == ("1 d’entre elles corrige des failles de sécurité\u00a0: à installer sans tarder. "
+                                  "Ouvrez le gestionnaire de mises à jour, installez tout ce qui attend, puis "
+                                  "redémarrez si on vous le demande.")
 
 
 def test_no_notification_server_falls_back_and_never_hangs(bare_desktop, start_agent):
@@ -236,3 +242,67 @@ def test_left_click_on_the_gtk_icon_locks(desktop_env, start_agent):
             continue
     assert harness.screen_grabbed(env)
     assert "menu: lock_now" in harness.vigie_log(env)
+
+
+def _snoozes(env) -> dict:
+    import sqlite3
+
+    db = sqlite3.connect(Path(env["XDG_DATA_HOME"]) / "Vigie" / "journal.sqlite3")
+    try:
+        row = db.execute("SELECT value FROM state WHERE key = 'snoozes'").fetchone()
+        return json.loads(row[0]) if row else {}
+    finally:
+        db.close()
+
+
+def test_later_on_a_warning_is_kept_across_a_restart_then_the_reminder_insists(desktop_env, start_agent):
+    """Issue 18, point 7: « Plus tard » pressed on the real notification (dunst's action menu) puts the
+    reminder off and is kept in the journal; once pressed as often as allowed, the reminder after a
+    restart says so and stays on screen (urgency critical), though it is only a warning."""
+    import sqlite3
+
+    from vigie.snooze import MAX_SNOOZES
+
+    proc, env = start_agent(desktop_env)
+    harness.wait_for(lambda: harness.vigie_log(env).count("notification shown via desktop-notifier") == 2,
+                     what="both warnings")
+    harness.press_notification_button(env, "snooze:os_updates")  # « Plus tard »
+    harness.wait_for(lambda: f"check=os_updates reminder put off (1 of {MAX_SNOOZES})" in harness.vigie_log(env),
+                     what="the reminder put off")
+    assert _snoozes(env)["os_updates"]["count"] == 1
+    harness.stop(proc)
+    harness.dunst_history(env)  # what the first run showed goes to the history
+    # As if pressed every time, and the time put off is over.
+    db = sqlite3.connect(Path(env["XDG_DATA_HOME"]) / "Vigie" / "journal.sqlite3")
+    with db:
+        db.execute("UPDATE state SET value = ? WHERE key = 'snoozes'",
+                   (json.dumps({"os_updates": {"count": MAX_SNOOZES, "until": "2000-01-01T00:00:00+00:00"}}),))
+    db.close()
+    start_agent(desktop_env)
+    history = harness.wait_for(
+        lambda: [n for n in harness.dunst_history(env) if n["body"].startswith("Déjà")] and harness.dunst_history(env),
+        what="the insisting reminder")
+    insisting = [n for n in history if n["summary"] == "2 mises à jour attendent d’être installées."
+                 and n["body"].startswith("Déjà reporté 3\u00a0fois\u00a0: occupez-vous-en maintenant")]
+    assert len(insisting) == 1
+    # dunst's history keeps no urgency, but its timeout: 0 (stays until dismissed) is what urgency
+    # critical gets; the backup warning, not put off, keeps the normal timeout.
+    assert insisting[0]["timeout"] == 0
+    backup = [n for n in history if n["summary"] == "Vigie ne connaît aucune sauvegarde de ce poste."]
+    assert backup and all(n["timeout"] > 0 for n in backup)
+
+
+def test_the_tray_menu_shows_one_line_per_problem_and_opens_the_status(desktop_env, start_agent):
+    """Issue 18, point 2: with a tray host that draws no tooltip, the menu alone says what is wrong."""
+    _, env = start_agent(desktop_env)
+    updates = "Attention — Mises à jour du système\u00a0: 2 mises à jour attendent d’être installées."
+    backups = "Attention — Sauvegardes\u00a0: Vigie ne connaît aucune sauvegarde de ce poste."
+
+    def labels() -> list[str]:
+        return harness.sni_menu(env, "labels").stdout.splitlines()
+
+    shown = harness.wait_for(lambda: {updates, backups} <= set(labels()) and labels(), what="the problem lines")
+    assert shown[0] == "Verrouiller maintenant"  # the actions first, then the problems, then « Quitter »
+    assert shown.index(backups) < shown.index("Quitter")
+    assert harness.sni_menu(env, "click", updates).returncode == 0
+    harness.wait_for(lambda: harness.windows_of_class(env, "vigie-status"), what="the status window")

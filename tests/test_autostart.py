@@ -351,7 +351,7 @@ def test_cli_reports_a_windows_veto(registry, monkeypatch, capsys):
 def test_cli_needs_an_action(capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli(["autostart"])
-    assert exit_info.value.code == 2
+    assert exit_info.value.code == 64  # a usage error: 2 would read as « urgent » to an RMM
     with pytest.raises(SystemExit):
         cli(["autostart", "--help"])
     assert "ouverture de session" in capsys.readouterr().out
@@ -439,7 +439,7 @@ def test_the_quit_code_lets_autostart_be_disabled_and_never_goes_on_the_command_
     entry = Path(env["XDG_CONFIG_HOME"]) / "autostart" / "vigie.desktop"
     assert harness.run_vigie(env, "autostart", "enable").returncode == 0
     as_argument = harness.run_vigie(env, "autostart", "disable", "--code", "4321")
-    assert as_argument.returncode == 2 and "unrecognized arguments: 4321" in as_argument.stderr
+    assert as_argument.returncode == 64 and "arguments inconnus\u00a0: 4321" in as_argument.stderr
     wrong = vigie_with_input(env, "1111\n", "autostart", "disable", "--code")
     assert (wrong.returncode, wrong.stdout, plain(wrong.stderr)) == (2, "", "Code incorrect : rien n’a été changé.\n")
     nothing = vigie_with_input(env, "", "autostart", "disable", "--code")  # no input at all

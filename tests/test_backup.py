@@ -701,3 +701,31 @@ def test_a_file_renamed_since_the_backup_is_not_called_missing(practice, tmp_pat
     result = drill.run_drill(folder_drill(entry), 100, random.Random(9), work_root=tmp_path / "w")
     assert result.outcome == drill.Outcome.PASSED and not result.problems
     assert len(result.checked) == 13 and "dossier-00 renommé.pdf" not in {name for name, _ in result.checked}
+
+
+# --- honest severities (issue 18, point 4) -------------------------------------------------------------
+
+def test_no_backup_known_warns_at_once_and_is_urgent_after_a_week():
+    """No backup at all is serious (the official guide: without one nothing comes back after an
+    attack): a warning from the first check, urgent once it lasts as long as critical_days."""
+    journal = Journal.in_memory()
+    config = Config()
+    first = BackupAgeCheck().evaluate(Tick(), context(config, journal))
+    assert first.severity == Severity.WARNING
+    assert render(first.title, FR) == "Vigie ne connaît aucune sauvegarde de ce poste."
+    later = BackupAgeCheck().evaluate(Tick(), context(config, journal, NOW + timedelta(days=7, minutes=1)))
+    assert later.severity == Severity.CRITICAL
+    assert render(later.title, FR) == "Depuis 7\u00a0jours, Vigie ne connaît aucune sauvegarde de ce poste."
+    assert later.facts["none_known_since"] == NOW.isoformat(timespec="seconds")  # kept in the journal
+
+
+def test_no_backup_drive_enrolled_is_not_ok():
+    finding = BackupDriveCheck().evaluate(Tick(), context(Config(), Journal.in_memory()))
+    assert finding.severity == Severity.INFO
+    assert render(finding.title, FR) == "Aucun disque de sauvegarde n’est enregistré."
+
+
+def test_backup_advice_follows_the_official_guide():
+    advice = render(BackupAgeCheck().judge([state("a", 3)], NOW, 2, 7).fix, FR)
+    for words in ("deux copies", "hors du cabinet", "chiffré", "débranchez", "HDS"):
+        assert words in advice, advice

@@ -131,3 +131,33 @@ def test_a_slow_backup_check_never_delays_a_lock(desktop_env, start_agent, tmp_p
     assert harness.sni_menu(env, "click", "Verrouiller maintenant").returncode == 0
     harness.wait_for(lambda: harness.screen_grabbed(env), timeout=5, what="the lock, while restic hangs")
     assert "check=backup_age" not in harness.vigie_log(env)  # still waiting for restic
+
+
+def test_a_failed_drill_is_one_notification_without_file_names(desktop_env, start_agent, make_stick, tmp_path):
+    """Issue 18: a failed drill sent two identical urgent notifications, one listing the patients'
+    file names on screen. Now: one per failure, the names only in the status window and the journal."""
+    stick = enrolled_drive(desktop_env, make_stick, tmp_path)
+    for copy in stick.mount_point.glob("*.pdf"):  # one bit flipped, same time: only the content betrays it
+        data, stat = bytearray(copy.read_bytes()), copy.stat()
+        data[len(data) // 2] ^= 0x01
+        copy.write_bytes(bytes(data))
+        os.utime(copy, (stat.st_atime, stat.st_mtime))
+    _, env = start_agent(desktop_env)
+    title = "Votre sauvegarde ne se restaure pas correctement"
+    harness.wait_for(lambda: notifications(env, title), timeout=30, what="the scheduled drill's failure")
+    assert journal(env, "restore_drill")[-1]["outcome"] == "failed"
+    # The engine's notification comes after the guard would have sent its own: both are in by now.
+    (told,) = notifications(env, title)
+    assert "ordonnance" not in told["body"]
+    assert told["body"].startswith("5 fichiers ne sont pas revenus comme il faut")
+    snapshot = json.loads((Path(env["XDG_RUNTIME_DIR"]) / "Vigie" / "status.json").read_text())
+    drill = next(c for c in snapshot["checks"] if c["id"] == "restore_drill")
+    assert drill["severity"] == "critical" and "ordonnance" in drill["detail"]  # the names stay here
+    # Asked again from the menu: a second failure, a second notification (the check was already urgent).
+    assert harness.sni_menu(env, "click", "Tester ma sauvegarde").returncode == 0
+    again = harness.wait_for(lambda: len(notifications(env, title)) == 2 and notifications(env, title), timeout=30,
+                             what="the second drill's answer")
+    assert all("ordonnance" not in n["body"] for n in again)
+    # « Test de votre sauvegarde… » is news, not a success: the blue « i », never the green tick.
+    (progress,) = notifications(env, "Test de votre sauvegarde…")
+    assert progress["icon_path"].endswith("vigie-info.png"), progress["icon_path"]

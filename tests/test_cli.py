@@ -90,3 +90,11 @@ def test_unwritable_data_dir_still_gives_a_report(home_env, apt_config):
     assert result.returncode == 1
     assert "Le journal de Vigie ne peut pas être ouvert" in result.stderr
     assert "2 mises à jour attendent" in result.stdout
+
+
+def test_info_rows_are_never_called_ok(home_env, apt_config):
+    """Issue 18: no backup drive enrolled and nothing to test are INFO, and the table says so."""
+    table = harness.run_vigie(dict(home_env, APT_CONFIG=apt_config), "check").stdout
+    assert re.search(r"^INFO +Disque de sauvegarde +Aucun disque de sauvegarde n’est enregistré\.$", table, re.M)
+    assert re.search(r"^INFO +Test de restauration +Vigie n’a aucune sauvegarde qu’il puisse tester\.$", table, re.M)
+    assert re.search(r"^ATTENTION +Sauvegardes +Vigie ne connaît aucune sauvegarde de ce poste\.$", table, re.M)

@@ -663,3 +663,28 @@ def test_policy_end_of_day_reminder_after_a_sleep_and_not_for_evening_work():
     assert evening.tick() == []
     assert evening.next_wakeup() == pytest.approx(22 * 3600)
     assert policy(clocks, end_of_day=None).tick() == []
+
+
+def test_an_enrolled_card_without_the_smart_card_service_is_a_warning():
+    """A card is expected, the service is not running (none runs here): pulling the card out would
+    lock nothing, so this is not OK. Without an enrolled card, there is nothing to say."""
+    from vigie.check import CheckContext
+    from vigie.config.schema import Config, CpsCard
+    from vigie.events import Tick
+    from vigie.features.cps_card.check import CpsCardCheck
+    from vigie.i18n import render, translator
+    from vigie.journal import Journal
+    from vigie.model import Severity
+    from vigie.platform import get_platform
+
+    assert pcsc.running_pcscd() is None, "a pcscd runs on this machine: stop it for the card tests"
+
+    def finding(settings: CpsCard):
+        ctx = CheckContext(get_platform(), Config(cps_card=settings), Journal.in_memory(), clock=datetime.now)
+        return CpsCardCheck().evaluate(Tick(), ctx)
+
+    expected = finding(CpsCard(enrolled_atr=CPS_ATR))
+    assert expected.severity == Severity.WARNING
+    assert render(expected.title, translator("fr")) == "Votre carte CPS n’est pas surveillée."
+    assert render(expected.detail, translator("fr")) == "Le service des cartes à puce ne fonctionne pas."
+    assert finding(CpsCard()).severity == Severity.OK

@@ -150,3 +150,41 @@ def test_a_lock_tells_the_features_at_once_and_a_failed_one_says_how_to_lock_by_
     assert (notified[0].title, notified[0].severity) == ("Vigie n’a pas pu verrouiller l’écran", Severity.CRITICAL)
     assert notified[0].body.endswith("Super + L (ou Ctrl + Alt + L).")
     assert failing.features["door"].seen == []  # no SessionLocked for a lock that did not happen
+
+
+def test_later_on_a_warning_then_the_reminder_insists(tmp_path):
+    """« Plus tard » is on a warning's notification; pressed MAX_SNOOZES times, the next reminder has
+    none, says why, and stays on screen (issue 18, point 7)."""
+    from datetime import timedelta
+
+    from vigie.snooze import MAX_SNOOZES, Snoozes
+
+    clock = FakeClock(datetime.now().astimezone())
+    journal = Journal(tmp_path / "journal.sqlite3")
+    ctx = CheckContext(Desk(), Config(), journal, clock)
+    snoozes = Snoozes(journal, clock, timedelta(hours=8))
+    notified: list = []
+    core = Engine((Door,), ctx, notify=notified.append, withdraw=lambda tag: None,
+                  policy=AlertPolicy(Config().notifications, clock=clock, snoozes=snoozes), tr=FR, language="fr",
+                  windows=None, on_status=lambda status: None, on_show_status=lambda: None)
+    thread = threading.Thread(target=core.run, daemon=True)
+    thread.start()
+    try:
+        for pressed in range(MAX_SNOOZES + 1):
+            core.submit(Tick("os_updates"))
+            harness.wait_for(lambda n=pressed + 1: len(notified) == n, timeout=5, what="the reminder")
+            actions = [b.action for b in notified[-1].buttons]
+            if pressed < MAX_SNOOZES:
+                assert actions == ["door:open", SHOW_STATUS, "snooze:os_updates"]
+                assert [b.label for b in notified[-1].buttons][-1] == "Plus tard"
+                assert not notified[-1].insist
+                core.submit(Command("snooze:os_updates"))
+                harness.wait_for(lambda n=MAX_SNOOZES - pressed - 1: snoozes.left("os_updates") == n, timeout=5,
+                                 what="the snooze")
+                clock.advance(hours=8)
+        assert "snooze:os_updates" not in actions and notified[-1].insist
+        assert notified[-1].body.startswith("Déjà reporté 3\u00a0fois\u00a0: occupez-vous-en maintenant")
+    finally:
+        core.submit(Stopped())
+        thread.join(5)
+        journal.close()

@@ -399,11 +399,18 @@ def test_drill_results_are_journaled_and_told_when_asked_for(user_dirs):
     assert core.notifications == []  # a scheduled drill that passed stays quiet
     failed = DrillResult("folder:x", T("the drive"), Outcome.FAILED)
     guard.drill_finished(DrillFinished((failed,), manual=True))
+    # A new failure: the restore_drill check turns urgent and the engine notifies that, once; the
+    # guard adds no second notification (issue 18: two identical urgent notifications).
+    assert core.said() == []
+    assert [kind for _, kind, _ in core.journal.events()] == ["restore_drill", "restore_drill"]
+    assert core.checks_run == ["restore_drill", "restore_drill"]
+    # Already urgent from a previous failure: the engine will not say it again, so the guard answers.
+    core.findings["restore_drill"] = Finding("restore_drill", Severity.CRITICAL, T("Your backup does not restore "
+                                                                                   "correctly"))
+    guard.drill_finished(DrillFinished((failed,), manual=True))
     assert core.said() == [("Votre sauvegarde ne se restaure pas correctement",
                             "Appelez votre prestataire informatique aujourd’hui. Le détail est dans la fenêtre "
                             "d’état.")]
-    assert [kind for _, kind, _ in core.journal.events()] == ["restore_drill", "restore_drill"]
-    assert core.checks_run == ["restore_drill", "restore_drill"]
     summary = guard.drill_summary([passed])
     assert (summary.title, summary.severity) == ("Test de sauvegarde réussi", Severity.OK)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from PIL import Image, ImageChops
 
@@ -9,7 +11,8 @@ import harness
 from vigie.model import Severity
 from vigie.ui.icons import COLOURS, SIZES, draw_icon
 
-STATES = {"ok": Severity.OK, "warning": Severity.WARNING, "critical": Severity.CRITICAL, "unknown": Severity.UNKNOWN}
+STATES = {"ok": Severity.OK, "info": Severity.INFO, "warning": Severity.WARNING, "critical": Severity.CRITICAL,
+          "unknown": Severity.UNKNOWN}
 
 
 @pytest.mark.parametrize("severity", list(STATES.values()))
@@ -30,6 +33,41 @@ def test_states_differ_by_symbol_not_only_by_colour():
 
     assert ImageChops.difference(shape(Severity.OK), shape(Severity.WARNING)).getbbox() is not None
     assert ImageChops.difference(shape(Severity.WARNING), shape(Severity.UNKNOWN)).getbbox() is not None
+
+
+def symbol_mask(size: int, severity: Severity) -> list[bool]:
+    """The icon as a grey-scale screen or a colour-blind eye sees it: only the light symbol stands out."""
+    grey = draw_icon(size, severity).convert("LA")
+    return [alpha > 128 and level > 200 for level, alpha in grey.get_flattened_data()]
+
+
+@pytest.mark.parametrize("size", [16, 24, 32, 64])
+def test_every_pair_of_states_is_told_apart_in_grey_scale(size):
+    """Five states, five shapes: in grey-scale each pair of symbols differs in a good share of their
+    pixels (a "!" in two shades of grey, as before, differed in none)."""
+    masks = {name: symbol_mask(size, severity) for name, severity in STATES.items()}
+    outline = [all(pixels) for pixels in zip(*masks.values(), strict=True)]  # the shield's edge, in every state
+    masks = {name: [p and not edge for p, edge in zip(mask, outline, strict=True)] for name, mask in masks.items()}
+    for first, second in itertools.combinations(STATES, 2):
+        a, b = masks[first], masks[second]
+        differing = sum(x != y for x, y in zip(a, b, strict=True))
+        drawn = max(sum(a), sum(b))
+        assert drawn > 0
+        assert differing >= 0.4 * drawn, (size, first, second, differing, drawn)
+
+
+def test_grey_scale_sheet(tmp_path_factory):
+    """The five states in colour and in grey-scale, side by side: written for a person to look at."""
+    states = list(STATES.values())
+    sheet = Image.new("RGB", (len(states) * 72, 144), "white")
+    for index, severity in enumerate(states):
+        icon = draw_icon(64, severity)
+        sheet.paste(icon, (index * 72 + 4, 4), icon)
+        grey = icon.convert("LA").convert("RGBA")
+        sheet.paste(grey, (index * 72 + 4, 76), grey)
+    path = tmp_path_factory.mktemp("icons") / "states.png"
+    sheet.save(path)
+    assert Image.open(path).size == sheet.size
 
 
 @pytest.mark.parametrize(("name", "severity"), list(STATES.items()))

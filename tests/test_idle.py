@@ -127,7 +127,7 @@ def test_reminder_in_french_then_lock_on_time(desktop_env, start_agent):
                      what="the lock logged with its proof")
     shown = reminders(env)
     assert shown and {n["summary"] for n in shown} == {"Poste inactif\u00a0: verrouillage dans 2 s"}
-    body = "Bougez la souris ou cliquez sur «\u00a0Je suis là\u00a0» pour rester connecté."
+    body = "Bougez la souris ou cliquez sur «\u00a0Je suis là\u00a0» pour que le poste reste déverrouillé."
     assert {n["body"] for n in shown} == {body}
 
 

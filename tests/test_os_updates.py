@@ -49,7 +49,7 @@ def test_check_json_reports_the_same_counts_as_apt_get(home_env, apt_config):
                                 "oldest_security_days": 0}
     assert finding["severity"] == "warning"
     assert finding["title"] == "2 mises à jour attendent d’être installées."
-    assert finding["detail"].startswith("Dont 1 qui corrige des failles de sécurité")
+    assert finding["detail"].startswith("1 d’entre elles corrige des failles de sécurité")
 
 
 def test_check_table_in_french_without_a_screen(home_env, apt_config):

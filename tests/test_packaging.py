@@ -201,7 +201,7 @@ def start_installed(argv: list[str], env: dict[str, str]) -> tuple[subprocess.Po
 def worst_severity(snapshot: Path) -> Severity:
     """The icon's state from the agent's status snapshot (same rule as vigie.app.overall_severity)."""
     levels = {Severity(c["severity_level"]) for c in json.loads(snapshot.read_text())["checks"]}
-    for severity in (Severity.CRITICAL, Severity.WARNING, Severity.UNKNOWN):
+    for severity in (Severity.CRITICAL, Severity.WARNING, Severity.UNKNOWN, Severity.INFO):
         if severity in levels:
             return severity
     return Severity.OK

@@ -45,6 +45,7 @@ from vigie.ui.status_window import (
 
 CODE = "from vigie.ui.status_window import main; raise SystemExit(main())"
 ORANGE, GREEN, RED = COLOURS[Severity.WARNING], COLOURS[Severity.OK], COLOURS[Severity.CRITICAL]
+BLUE = COLOURS[Severity.INFO]
 SHOWN = 1000  # pixels of a state colour with its badge, stripe and header dot (1,381 measured for one OK card)
 ABSENT = 20
 NBSP = "\u00a0"
@@ -133,6 +134,22 @@ def test_warning_report_shows_an_orange_badge(gui_env, services, tmp_path, warni
     in_report = {COLOURS[Severity[c["severity"].upper()]] for c in warning_report["checks"]}
     wait_for_colours(gui_env, "warning", ORANGE, absent=tuple({RED, GREEN} - in_report))
     assert net_wm_name(gui_env, wid) == "Vigie — État de la sécurité"
+    assert proc.poll() is None
+
+
+def info_report(report: dict) -> dict:
+    """All fine but one check that only informs (one copy of the backups)."""
+    ok = ok_report(report)
+    info = dict(severity="info", severity_level=1, title="Sauvegarde récente, mais en un seul exemplaire.",
+                fix="Gardez deux copies de vos sauvegardes, dont une hors du cabinet.")
+    return dict(ok, checks=[dict(c, **info) if c["id"] == "backup_age" else c for c in ok["checks"]])
+
+
+def test_an_info_card_is_blue_never_a_green_ok(gui_env, services, tmp_path, warning_report):
+    snapshot = tmp_path / "status.json"
+    write_snapshot(snapshot, info_report(warning_report))
+    proc, _wid = open_window(services, gui_env, snapshot, tmp_path / "stderr.txt")
+    wait_for_colours(gui_env, "info", BLUE, absent=(ORANGE, RED))  # /tmp/status-window-info.png
     assert proc.poll() is None
 
 
@@ -326,6 +343,15 @@ def test_english_words_come_from_the_module(tk_root, tmp_path, warning_report):
     assert warning_report["checks"][0]["title"] in shown  # the agent's text is not translated again
 
 
+def test_info_has_its_own_badge(tk_root, tmp_path, warning_report):
+    report = info_report(warning_report)
+    build(tk_root, tmp_path, report)
+    shown = texts(tk_root)
+    assert shown.count("Info") == 1
+    assert shown.count("OK") == len(report["checks"]) - 1  # the others only
+    assert f"Rien à corriger{NBSP}; à savoir ci-dessous" in shown and "Tout va bien" not in shown
+
+
 def test_odd_labels_are_shown_safely_and_whole(tk_root, tmp_path, warning_report):
     build(tk_root, tmp_path, odd_report(warning_report))
     shown = texts(tk_root)
@@ -398,7 +424,8 @@ def report_of(*severities: str) -> Report:
 
 
 @pytest.mark.parametrize(("severities", "expected"), [
-    (("ok", "info"), ("Tout va bien", Severity.OK)),
+    (("ok",), ("Tout va bien", Severity.OK)),
+    (("ok", "info"), (f"Rien à corriger{NBSP}; à savoir ci-dessous", Severity.INFO)),
     (("ok", "warning", "unknown"), ("1 point à vérifier", Severity.WARNING)),
     (("warning", "critical", "ok"), ("2 points à vérifier", Severity.CRITICAL)),
     (("ok", "unknown"), ("Vigie n’a pas pu tout vérifier", Severity.UNKNOWN)),

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from vigie.config.schema import Notifications
 from vigie.model import Finding, Severity
+from vigie.snooze import Snoozes
 
 log = logging.getLogger(__name__)
 
@@ -18,15 +19,18 @@ LOUDNESS = {Severity.OK: 0, Severity.INFO: 0, Severity.UNKNOWN: 0, Severity.WARN
 
 
 class AlertPolicy:
-    def __init__(self, settings: Notifications, clock: Callable[[], datetime]) -> None:
+    def __init__(self, settings: Notifications, clock: Callable[[], datetime], snoozes: Snoozes | None = None) -> None:
         self.settings = settings
         self.clock = clock
+        self.snoozes = snoozes  # « Plus tard » on warnings; None: no such button
         self._last_sent: dict[str, datetime] = {}
         self._sent_times: deque[datetime] = deque()
         self._held: dict[str, Finding] = {}  # kept while the screen is locked, latest per check
 
     def consider(self, finding: Finding, previous: Finding | None, screen_locked: bool) -> list[Finding]:
         """Return what to show now for this finding (possibly with held ones released)."""
+        if LOUDNESS[finding.severity] == 0 and self.snoozes is not None:
+            self.snoozes.forget(finding.check_id)  # solved: the next problem gets its « Plus tard » again
         if not self.settings.enabled or not self._wanted(finding, previous):
             if LOUDNESS[finding.severity] == 0:
                 self._held.pop(finding.check_id, None)  # solved while away: nothing to say
@@ -48,6 +52,8 @@ class AlertPolicy:
         loudness = LOUDNESS[finding.severity]
         if loudness == 0:
             return False
+        if finding.severity == Severity.WARNING and self.snoozes is not None and self.snoozes.quiet(finding.check_id):
+            return False  # put off with « Plus tard » (also across a restart); urgent is never put off
         if previous is None or loudness > LOUDNESS[previous.severity]:
             return True
         last = self._last_sent.get(finding.check_id)

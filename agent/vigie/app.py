@@ -8,7 +8,7 @@ import shlex
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import msgspec
@@ -28,12 +28,14 @@ from vigie.journal import open_journal
 from vigie.model import TN, Finding, Severity, T, Text
 from vigie.notify import Notification, Notifier
 from vigie.platform import PlatformError, get_platform, platform_name, proc
+from vigie.snooze import Snoozes
 from vigie.ui.children import ChildWindows, vigie_command
 from vigie.ui.icons import draw_icon
-from vigie.ui.tray import TrayEntry
+from vigie.ui.tray import MAX_PROBLEM_LINES, TrayEntry
 from vigie.volume_watch import VolumeWatcher
 
 log = logging.getLogger(__name__)
+SNOOZE_REPEATS = 2  # « Plus tard » puts a warning's reminder off for two of its usual intervals (8 h by default)
 
 
 def now() -> datetime:
@@ -41,9 +43,9 @@ def now() -> datetime:
 
 
 def overall_severity(findings: Mapping[str, Finding]) -> Severity:
-    """The icon's state: a problem outranks "could not check", which outranks all fine."""
+    """The icon's state: a problem outranks "could not check", then "good to know", then all fine."""
     severities = {f.severity for f in findings.values()}
-    for severity in (Severity.CRITICAL, Severity.WARNING, Severity.UNKNOWN):
+    for severity in (Severity.CRITICAL, Severity.WARNING, Severity.UNKNOWN, Severity.INFO):
         if severity in severities:
             return severity
     return Severity.OK if severities else Severity.UNKNOWN
@@ -63,7 +65,32 @@ def _state_tooltip(findings: Mapping[str, Finding]) -> Text:
         return TN("Vigie: {n} point to check", "Vigie: {n} points to check", problems)
     if unknown:
         return TN("Vigie: {n} check could not be done", "Vigie: {n} checks could not be done", unknown)
+    info = sum(f.severity == Severity.INFO for f in findings.values())
+    if info:
+        return TN("Vigie: nothing to fix, {n} thing to know", "Vigie: nothing to fix, {n} things to know", info)
     return T("Vigie: all is well") if findings else T("Vigie: checking…")
+
+
+PROBLEM_WORDS = {Severity.CRITICAL: T("Urgent"), Severity.WARNING: T("Warning")}
+LINE_CHARACTERS = 90  # a menu line longer than this is cut with « … »
+
+
+def problem_lines(findings: Mapping[str, Finding], labels: Mapping[str, Text], room: int) -> list[Text]:
+    """The tray menu's lines, one per problem, the urgent first: « Attention — Sauvegardes : … ».
+    At most `room` lines: the last then says how many more there are."""
+    problems = sorted((f for f in findings.values() if f.severity in PROBLEM_WORDS),
+                      key=lambda f: (-f.severity, f.check_id))
+    lines = [T("{state} — {check}: {title}", state=PROBLEM_WORDS[f.severity],
+               check=labels.get(f.check_id, T("Vigie")), title=f.title) for f in problems]
+    if len(lines) > room:
+        more = len(lines) - room + 1
+        lines = [*lines[:room - 1], TN("… and {n} more point: see the status", "… and {n} more points: see the status",
+                                       more)]
+    return lines
+
+
+def cut_line(text: str, room: int = LINE_CHARACTERS) -> str:
+    return text if len(text) <= room else text[:room - 1].rstrip() + "…"
 
 
 def tray_entries(features: Sequence[type[Feature]]) -> list[TrayEntry]:
@@ -105,7 +132,8 @@ class Agent:
             CheckContext(self.platform, config, self.journal, clock=now),
             notify=self._notify,
             withdraw=lambda tag: self.notifier.withdraw(tag),
-            policy=AlertPolicy(config.notifications, clock=now),
+            policy=AlertPolicy(config.notifications, clock=now, snoozes=Snoozes(
+                self.journal, now, timedelta(minutes=SNOOZE_REPEATS * config.notifications.repeat_minutes))),
             tr=self.tr,
             language=language,
             windows=self.windows,
@@ -188,6 +216,10 @@ class Agent:
 
     def _on_status(self, status: Status) -> None:
         findings = status.findings
+        labels = {check.id: check.label for check in self.engine.checks.values()}
+        # The menu's problem lines before the tooltip: once the tooltip says N points, the menu has them.
+        self.tray.show_problems([cut_line(render(line, self.tr))
+                                 for line in problem_lines(findings, labels, MAX_PROBLEM_LINES)])
         self.tray.show(overall_severity(findings), render(tooltip(findings, status.notes), self.tr))
         self.tray.show_menu_line(render(status.menu_line, self.tr) if status.menu_line else "")
         self.tray.show_notes(frozenset(status.notes))  # menu items shown while a note is set

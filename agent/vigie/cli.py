@@ -11,6 +11,7 @@ from datetime import datetime
 
 from vigie import __version__, agent_status, report
 from vigie.check import CheckContext, run_check
+from vigie.cli_parser import EXIT_UNEXPECTED, Parser, language_in, speaking
 from vigie.config import SECTIONS, ConfigError, ConfigStore, LoadedConfig
 from vigie.events import Tick
 from vigie.features import ALL_CHECKS, ALL_FEATURES
@@ -24,62 +25,57 @@ from vigie.platform import get_platform, proc
 log = logging.getLogger("vigie.cli")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vigie", description="Vigie — hygiène informatique du cabinet.")
-    parser.add_argument("--version", action="version", version=f"vigie {__version__}")
-    parser.add_argument("--lang", choices=["fr", "en"], help="langue des messages (fr par défaut)")
-    sub = parser.add_subparsers(dest="command", metavar="COMMANDE")
-    run = sub.add_parser("run", help="lancer l’agent (icône près de l’horloge) ; c’est aussi l’action sans commande")
-    run.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS)
+def build_parser(tr=None) -> argparse.ArgumentParser:
+    """Every text is rendered in tr's language (French when none is given); `--lang` is on each parser."""
+    tr = tr or translator(resolve_language())
+    parser = Parser(prog="vigie", description=T("Vigie: the computer hygiene of the practice."), tr=tr,
+                    lang_default=None)
+    parser.add_argument("--version", action="version", version=f"vigie {__version__}",
+                        help=T("show Vigie's version and exit"))
+    sub = parser.add_subparsers(dest="command", metavar=T("COMMAND"))
+    sub.add_parser("run", help=T("start the agent (the icon near the clock); also what happens with no command"))
 
-    check = sub.add_parser("check", help="vérifier le poste une fois et afficher le bilan")
-    check.add_argument("--json", action="store_true", help="sortie JSON pour les outils du prestataire")
-    check.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS)
+    check = sub.add_parser("check", help=T("check the computer once and print the summary"))
+    check.add_argument("--json", action="store_true", help=T("JSON output for the IT provider's tools"))
 
-    config = sub.add_parser("config", help="voir ou modifier les réglages (trousseau du système)")
-    config.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS)
+    config = sub.add_parser("config", help=T("show or change the settings (system keyring)"))
     actions = config.add_subparsers(dest="action", metavar="ACTION", required=True)
-    actions.add_parser("show", help="afficher tous les réglages")
-    actions.add_parser("export", help="les réglages en vigueur et leurs problèmes, en JSON")
-    get = actions.add_parser("get", help="afficher un réglage")
-    get.add_argument("key", metavar="SECTION.CLÉ")
-    set_ = actions.add_parser("set", help="modifier un réglage")
-    set_.add_argument("key", metavar="SECTION.CLÉ")
-    set_.add_argument("value", metavar="VALEUR")
-    reset = actions.add_parser("reset", help="revenir aux réglages par défaut")
+    actions.add_parser("show", help=T("show every setting"))
+    actions.add_parser("export", help=T("the settings in force and their problems, as JSON"))
+    get = actions.add_parser("get", help=T("show one setting"))
+    get.add_argument("key", metavar=T("SECTION.KEY"))
+    set_ = actions.add_parser("set", help=T("change one setting"))
+    set_.add_argument("key", metavar=T("SECTION.KEY"))
+    set_.add_argument("value", metavar=T("VALUE"))
+    reset = actions.add_parser("reset", help=T("go back to the default settings"))
     reset.add_argument("section", nargs="?", choices=sorted(SECTIONS))
 
     # Declared here, run by vigie.autostart: the always-on agent never imports that module.
-    auto = sub.add_parser("autostart", help="démarrer Vigie à l’ouverture de session, ou non")
-    auto.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS)
+    auto = sub.add_parser("autostart", help=T("start Vigie when the session opens, or not"))
     auto_actions = auto.add_subparsers(dest="action", metavar="ACTION", required=True)
-    auto_actions.add_parser("enable", help="démarrer Vigie à chaque ouverture de session")
-    auto_disable = auto_actions.add_parser("disable", help="ne plus démarrer Vigie à l’ouverture de session")
+    auto_actions.add_parser("enable", help=T("start Vigie each time the session opens"))
+    auto_disable = auto_actions.add_parser("disable", help=T("no longer start Vigie when the session opens"))
     auto_disable.add_argument("--code", action="store_true",
-                              help="si le prestataire protège Vigie : son code, demandé ensuite (ou lu sur "
-                                   "l’entrée standard), jamais sur la ligne de commande")
-    auto_actions.add_parser("status", help="dire si Vigie démarre à l’ouverture de session")
+                              help=T("if the IT provider protects Vigie: their code, asked next (or read from "
+                                     "standard input), never on the command line"))
+    auto_actions.add_parser("status", help=T("say whether Vigie starts when the session opens"))
 
-    hashing = sub.add_parser("policy", help="prestataire : outils pour le fichier policy.toml")
+    hashing = sub.add_parser("policy", help=T("IT provider: tools for the policy.toml file"))
     hashing.add_subparsers(dest="action", metavar="ACTION", required=True).add_parser(
-        "hash-code", help="hacher le code qui protège « Quitter » (lu sur l’entrée standard)")
+        "hash-code", help=T("hash the code that protects \"Quit\" (read from standard input)"))
 
     for feature in ALL_FEATURES:
         if feature.command:
             feature.add_cli(sub)
 
-    ui = sub.add_parser("ui", help="fenêtres de l’agent (lancées par l’agent lui-même)")
-    windows = ui.add_subparsers(dest="window", metavar="FENÊTRE", required=True)
-    status = windows.add_parser("status", help="état de la sécurité")
+    ui = sub.add_parser("ui", help=T("the agent's windows (started by the agent itself)"))
+    windows = ui.add_subparsers(dest="window", metavar=T("WINDOW"), required=True)
+    status = windows.add_parser("status", help=T("security status"))
     status.add_argument("--snapshot", help=argparse.SUPPRESS)
-    status.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS)
-    quit_code = windows.add_parser("quit-code", help="code du prestataire pour quitter Vigie")
-    quit_code.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS)
+    windows.add_parser("quit-code", help=T("the IT provider's code to quit Vigie"))
     for feature in ALL_FEATURES:
         for window in feature.windows:
-            window_parser = windows.add_parser(window.name, help=window.help)
-            window.add_arguments(window_parser)
-            window_parser.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS)
+            window.add_arguments(windows.add_parser(window.name, help=window.help))
     return parser
 
 
@@ -100,8 +96,27 @@ def utf8_streams() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     utf8_streams()
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    tr = translator(language_in(argv))
+    with speaking(tr):  # argparse's own words (« utilisation : », errors) in the same language
+        args = build_parser(tr).parse_args(argv)
     setup_logging()
+    try:
+        return dispatch(args)
+    except KeyboardInterrupt:
+        print(render(T("Stopped."), tr), file=sys.stderr)
+        return 130
+    except Exception:  # the last net: a fault of Vigie's own, never a traceback on the user's screen
+        log.exception("vigie %s stopped on an unexpected error", args.command or "run")
+        print(render(UNEXPECTED, tr), file=sys.stderr)
+        return EXIT_UNEXPECTED
+
+
+UNEXPECTED = T("Vigie met an unexpected problem and stopped. The details are in its technical log; "
+               "your IT provider can read it there.")
+
+
+def dispatch(args: argparse.Namespace) -> int:
     if args.command in (None, "run"):
         from vigie.app import run_agent
 
@@ -123,7 +138,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "policy":
         from vigie.config import policy
 
-        print(policy.hash_code(sys.stdin.readline().rstrip("\n")))
+        code = sys.stdin.readline().rstrip("\n")
+        if not code:  # an empty code would let anyone quit Vigie
+            print(render(T("No code was read from standard input: nothing was hashed."), tr), file=sys.stderr)
+            return 2
+        print(policy.hash_code(code))
         return 0
     return cmd_config(args, loaded, tr)
 

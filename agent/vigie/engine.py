@@ -37,14 +37,18 @@ from vigie.events import (
 )
 from vigie.features.base import Feature, Services
 from vigie.i18n import render
-from vigie.model import Finding, Severity, T, Text
+from vigie.model import TN, Finding, Severity, T, Text
 from vigie.notify import Button, Notification
 from vigie.platform.base import LockProof, PlatformError, Volume
+from vigie.snooze import MAX_SNOOZES, SNOOZE_ACTION
 from vigie.ui.children import ChildWindows
 
 log = logging.getLogger(__name__)
 HELD_RECHECK_SECONDS = 30.0  # only while notifications wait for the screen to be unlocked
 LOCK_FAILED = T("Vigie could not lock the screen")
+LATER = T("Later")  # on a warning's notification, MAX_SNOOZES times per problem
+PUT_OFF_ENOUGH = TN("Put off {n} time already: please see to it now.", "Put off {n} times already: please see to "
+                    "it now.", MAX_SNOOZES)
 
 
 @dataclass(frozen=True)
@@ -166,6 +170,9 @@ class Engine:
             self.lock_now()
         elif action == SHOW_STATUS:
             self.on_show_status()
+        elif action.startswith(SNOOZE_ACTION):
+            if self.policy.snoozes is not None:
+                self.policy.snoozes.snooze(action.removeprefix(SNOOZE_ACTION))
         else:
             feature_id, _, name = action.partition(":")
             feature = self.features.get(feature_id)
@@ -278,13 +285,23 @@ class Engine:
         self.dispatch(LockFailed(exc.reason))  # nobody may believe the session locked
 
     def _notification(self, finding: Finding) -> Notification:
-        body = " ".join(render(t, self.tr) for t in (finding.detail, finding.fix) if t)
+        detail = finding.notification_detail or finding.detail
+        body = " ".join(render(t, self.tr) for t in (detail, finding.fix) if t)
         buttons = [Button(render(T("See the status"), self.tr), SHOW_STATUS)]
         if finding.action is not None:
             buttons.insert(0, Button(render(finding.action.label, self.tr), finding.action.command))
+        snoozes = self.policy.snoozes
+        insist = False
+        if finding.severity == Severity.WARNING and snoozes is not None:
+            if snoozes.left(finding.check_id):
+                buttons.append(Button(render(LATER, self.tr), SNOOZE_ACTION + finding.check_id))
+            else:  # put off as often as allowed: it now stays on screen, and says why
+                insist = True
+                body = f"{render(PUT_OFF_ENOUGH, self.tr)} {body}"
         return Notification(
             title=render(finding.title, self.tr),
             body=body,
             severity=finding.severity,
             buttons=tuple(buttons),
+            insist=insist,
         )

@@ -57,3 +57,6 @@ class Finding:
     action: Action | None = None
     facts: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))  # machine-readable
     recheck_seconds: float | None = None  # the agent evaluates the check again after this long
+    # What a notification says instead of `detail`, when the detail holds what must not show on a
+    # screen a patient may see (file names); the detail stays in the status window and the journal.
+    notification_detail: Text | None = None

@@ -43,6 +43,7 @@ class Notification:
     severity: Severity = Severity.WARNING  # picks the icon, and the urgency when CRITICAL
     buttons: Sequence[Button] = field(default_factory=tuple)
     tag: str | None = None  # lets a later withdraw(tag) remove it from the screen
+    insist: bool = False  # stays on screen until dismissed, like an urgent one (a warning put off too often)
 
     @property
     def critical(self) -> bool:
@@ -78,7 +79,8 @@ class DesktopNotifierBackend:
         identifier = await asyncio.wait_for(
             self._notifier.send(title=notification.title, message=notification.body, buttons=buttons,
                                 icon=self._icons.get(notification.severity),
-                                urgency=Urgency.Critical if notification.critical else Urgency.Normal,
+                                urgency=Urgency.Critical if notification.critical or notification.insist
+                                else Urgency.Normal,
                                 on_dispatched=lambda: dispatched.append(True)),
             SEND_TIMEOUT,
         )

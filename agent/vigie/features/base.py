@@ -74,7 +74,7 @@ class Window:
     """A `vigie ui NAME` window: `add_arguments` declares its options, `main` runs it (in the child)."""
 
     name: str
-    help: str
+    help: str | Text
     main: Callable[[argparse.Namespace], int]
     add_arguments: Callable[[argparse.ArgumentParser], None] = lambda parser: None
 

@@ -1,5 +1,5 @@
 """The state colours, shared by the tray icon (Pillow) and the Tk windows (which must not import
-Pillow): green OK, orange warning, red critical, grey unknown."""
+Pillow): green OK, blue information, orange warning, red critical, grey unknown."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from vigie.model import Severity
 
 COLOURS = {
     Severity.OK: (46, 139, 87),  # green
-    Severity.INFO: (46, 139, 87),
+    Severity.INFO: (36, 104, 170),  # blue: something to know, nothing to fix
     Severity.WARNING: (230, 126, 34),  # orange
     Severity.CRITICAL: (200, 40, 40),  # red
     Severity.UNKNOWN: (128, 128, 128),  # grey

@@ -1,6 +1,7 @@
 """Vigie's icon, drawn with Pillow: a shield whose colour and symbol tell the state.
 
-The symbol differs per state (tick, "!", "?") so the state reads without colour too.
+The symbol differs per state (tick, "i", "!", a cross, "?") so the state reads without colour too:
+in grey-scale, or for a colour-blind user (tests/test_icons.py compares the shapes).
 Drawn 4x larger and scaled down, so it stays crisp from 16 to 256 px.
 Run `python -m vigie.ui.icons DIR` to write the PNG and ICO files shipped in assets/.
 """
@@ -15,7 +16,7 @@ from PIL import Image, ImageDraw
 from vigie.model import Severity
 from vigie.ui.colours import COLOURS
 
-SYMBOLS = {Severity.OK: "tick", Severity.INFO: "tick", Severity.WARNING: "bang", Severity.CRITICAL: "bang",
+SYMBOLS = {Severity.OK: "tick", Severity.INFO: "info", Severity.WARNING: "bang", Severity.CRITICAL: "cross",
            Severity.UNKNOWN: "query"}
 SIZES = (16, 24, 32, 48, 64, 128, 256)
 _SCALE = 4
@@ -50,6 +51,17 @@ class _Symbols:
         draw.ellipse([0.43 * s, 0.65 * s, 0.57 * s, 0.79 * s], fill="white")
 
     @staticmethod
+    def info(draw: ImageDraw.ImageDraw, s: int) -> None:  # "i": the dot on top, unlike "!"
+        draw.ellipse([0.43 * s, 0.20 * s, 0.57 * s, 0.34 * s], fill="white")
+        draw.rounded_rectangle([0.44 * s, 0.41 * s, 0.56 * s, 0.78 * s], radius=0.04 * s, fill="white")
+
+    @staticmethod
+    def cross(draw: ImageDraw.ImageDraw, s: int) -> None:  # urgent: a bold "×", not a "!" in another shade
+        w = round(0.09 * s)
+        draw.line([(0.36 * s, 0.30 * s), (0.64 * s, 0.64 * s)], fill="white", width=w)
+        draw.line([(0.64 * s, 0.30 * s), (0.36 * s, 0.64 * s)], fill="white", width=w)
+
+    @staticmethod
     def query(draw: ImageDraw.ImageDraw, s: int) -> None:
         w = round(0.09 * s)
         # Hook: clockwise from the left, over the top, down to the bottom of the circle; then the stem.
@@ -61,8 +73,8 @@ class _Symbols:
 def write_assets(directory: Path) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for severity, name in ((Severity.OK, "ok"), (Severity.WARNING, "warning"), (Severity.CRITICAL, "critical"),
-                           (Severity.UNKNOWN, "unknown")):
+    for severity, name in ((Severity.OK, "ok"), (Severity.INFO, "info"), (Severity.WARNING, "warning"),
+                           (Severity.CRITICAL, "critical"), (Severity.UNKNOWN, "unknown")):
         for size in SIZES:
             path = directory / f"vigie-{name}-{size}.png"
             draw_icon(size, severity).save(path, optimize=True)

@@ -56,13 +56,14 @@ ORDER = {Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.UNKNOWN: 2, Severit
 NBSP = "\u00a0"
 TITLE = T("Vigie — Security status")
 ALL_GOOD = T("All is well")
+NOTHING_TO_FIX = T("Nothing to fix; good to know below")
 INCOMPLETE = T("Vigie could not check everything")
 NO_CHECKS = T("No check is enabled")
 FIX = T("What to do:")  # before what the check says to do
 CLOSE = T("Close")
 NO_DISPLAY = T("Vigie: the “Security status” window cannot open (no display available).")  # on stderr
 BADGES = {  # the state of a check, on its card
-    Severity.OK: T("OK"), Severity.INFO: T("OK"), Severity.WARNING: T("Warning"),
+    Severity.OK: T("OK"), Severity.INFO: T("Info"), Severity.WARNING: T("Warning"),
     Severity.CRITICAL: T("Urgent"), Severity.UNKNOWN: T("Unknown"),
 }
 
@@ -178,6 +179,8 @@ def headline(report: Report, tr: gettext.NullTranslations) -> tuple[str, Severit
         return render(INCOMPLETE, tr), Severity.UNKNOWN
     if not levels:
         return render(NO_CHECKS, tr), Severity.UNKNOWN
+    if Severity.INFO in levels:  # nothing to fix, but something to read: not a plain "all is well"
+        return render(NOTHING_TO_FIX, tr), Severity.INFO
     return render(ALL_GOOD, tr), Severity.OK
 
 

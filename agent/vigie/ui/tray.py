@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from vigie.errors import VigieError
+from vigie.events import SHOW_STATUS
 from vigie.i18n import render
 from vigie.model import Severity, T, Text
 from vigie.ui.icons import draw_icon
@@ -29,6 +30,7 @@ from vigie.ui.icons import draw_icon
 log = logging.getLogger(__name__)
 LINUX_BACKENDS = ("appindicator", "gtk")
 ICON_SIZE = 64
+MAX_PROBLEM_LINES = 6  # menu lines for problems; the last says « … and N more » when there are more
 
 
 class TrayUnavailable(VigieError):
@@ -87,6 +89,7 @@ class Tray:
         self._on_action = on_action
         self._on_quit = on_quit
         self._menu_line = ""  # e.g. « Carte CPS : dans le lecteur »; "" hides the line
+        self._problems: tuple[str, ...] = ()  # one menu line per problem: the state without opening anything
         self._notes: frozenset[str] = frozenset()  # keys of the tooltip notes set now (an incident is open)
         self.stopped_by: str | None = None  # the signal that stopped it (SIGTERM...), for the journal
         self._state_lock = threading.Lock()  # visible = True vs a new image: see the module's docstring
@@ -100,6 +103,11 @@ class Tray:
             item(lambda _: self._menu_line, None, enabled=False, visible=lambda _: bool(self._menu_line)),
             *(item(render(e.label, self.tr), self._command(e.action), default=e.default,
                    visible=self._visibility(e)) for e in entries),
+            # Below the actions (« Verrouiller maintenant » stays first): pystray menus have a fixed
+            # list of items, so one slot per line, hidden while unused.
+            menu.SEPARATOR,
+            *(item(lambda _, i=i: self._problem(i), self._command(SHOW_STATUS),
+                   visible=lambda _, i=i: i < len(self._problems)) for i in range(MAX_PROBLEM_LINES)),
             menu.SEPARATOR,
             item(render(T("Quit"), self.tr), self._quit),
         )
@@ -167,6 +175,23 @@ class Tray:
         if text != self._menu_line:
             self._menu_line = text
             self._icon.update_menu()
+
+    def show_problems(self, lines: Sequence[str]) -> None:
+        """One menu line per problem (at most MAX_PROBLEM_LINES, the caller says « and N more »);
+        clicking one opens the status window."""
+        if self.backend not in LINUX_BACKENDS:
+            # Win32 (and macOS) menus are rebuilt by update_menu, which destroys a menu the user has
+            # open: under Wine, an update while the first checks come in left it dead to the keyboard.
+            # The lines stay Linux-only until the menu can be rebuilt only while it is closed.
+            return
+        lines = tuple(lines)[:MAX_PROBLEM_LINES]
+        if lines != self._problems:
+            self._problems = lines
+            self._icon.update_menu()
+
+    def _problem(self, index: int) -> str:
+        problems = self._problems  # read once: the engine may replace it meanwhile
+        return problems[index] if index < len(problems) else ""
 
     def show_notes(self, keys: frozenset[str]) -> None:
         """The tooltip notes set now: the menu is rebuilt when that changes items shown only with one."""

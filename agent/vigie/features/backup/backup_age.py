@@ -19,7 +19,12 @@ from vigie.model import TN, Finding, Severity, T, Text
 
 NO_BACKUP_FIX = T("Ask your IT provider to set up a backup, then run: vigie backup enroll FOLDER")
 OLD_FIX = T("Plug in the backup drive (or start the backup) today, then unplug the drive.")
-TWO_COPIES = T("Keep a second copy in another place (another drive kept elsewhere, or an online backup).")
+# The advice of the official guide for practices (shared/reference): two copies, one of them away
+# from the practice, an encrypted drive unplugged after the backup; online only with an HDS host.
+TWO_COPIES = T("Keep two copies of your backups, one of them away from the practice (at home, for example), "
+               "each on an encrypted drive that you unplug once the backup is done. An online backup is fine "
+               "only with a host certified for health data (HDS): ask your IT provider.")
+NO_BACKUP_ITEM = "none known"  # the journal's first_seen item: since when Vigie has known of no backup
 
 
 def age_text(when: datetime | None, now: datetime) -> Text:
@@ -56,12 +61,14 @@ class BackupAgeCheck:
     def evaluate(self, event: Event, ctx: CheckContext) -> Finding:
         now = ctx.clock()
         states = sources.read_all(ctx.config.backup_age, ctx.platform, ctx.journal, now)
-        return self.judge(states, now, ctx.config.backup_age.warning_days, ctx.config.backup_age.critical_days)
+        since = ctx.journal.first_seen(self.id, set() if states else {NO_BACKUP_ITEM}, now).get(NO_BACKUP_ITEM)
+        return self.judge(states, now, ctx.config.backup_age.warning_days, ctx.config.backup_age.critical_days,
+                          since)
 
-    def judge(self, states: list[SourceState], now: datetime, warning_days: int, critical_days: int) -> Finding:
+    def judge(self, states: list[SourceState], now: datetime, warning_days: int, critical_days: int,
+              none_known_since: datetime | None = None) -> Finding:
         if not states:
-            return Finding(self.id, Severity.WARNING, T("Vigie does not know of any backup on this computer."),
-                           fix=NO_BACKUP_FIX, facts={"sources": []})
+            return self.none_known(now, critical_days, none_known_since or now)
         newest = max((s.last_backup for s in states if s.last_backup is not None), default=None)
         days = (now - newest).total_seconds() / 86400 if newest else None
         detail = T("Backups seen by Vigie:\n{sources}", sources=tuple(source_line(s, now) for s in states))
@@ -83,6 +90,18 @@ class BackupAgeCheck:
         if unreadable:
             return Finding(self.id, Severity.UNKNOWN, T("One backup could not be checked."), detail, facts=facts)
         return Finding(self.id, Severity.OK, T("Backups are recent."), detail, facts=facts)
+
+    def none_known(self, now: datetime, critical_days: int, since: datetime) -> Finding:
+        """No backup at all is serious (without one, nothing can be restored after an attack): a warning
+        from the first day, urgent once it has lasted as long as a backup may be old."""
+        days = int((now - since).total_seconds() // 86400)
+        facts = {"sources": [], "none_known_since": since.isoformat(timespec="seconds")}
+        if days >= critical_days:
+            title = TN("For {n} day Vigie has known of no backup of this computer.",
+                       "For {n} days Vigie has known of no backup of this computer.", days)
+            return Finding(self.id, Severity.CRITICAL, title, fix=NO_BACKUP_FIX, facts=facts)
+        return Finding(self.id, Severity.WARNING, T("Vigie does not know of any backup on this computer."),
+                       fix=NO_BACKUP_FIX, facts=facts)
 
     @staticmethod
     def _fact(state: SourceState, now: datetime) -> dict[str, object]:

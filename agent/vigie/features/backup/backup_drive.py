@@ -45,7 +45,8 @@ class BackupDriveCheck:
         now = ctx.clock()
         folders = ctx.config.backup_age.destinations
         if not folders:
-            return Finding(self.id, Severity.OK, T("No backup drive is enrolled."))
+            # Not "all is well": nothing is watched. INFO, as backups may go elsewhere (restic, NAS).
+            return Finding(self.id, Severity.INFO, T("No backup drive is enrolled."))
         volumes = sources.mounted(ctx.platform)
         plugged = []
         for folder in folders:

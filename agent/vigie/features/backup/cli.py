@@ -12,6 +12,7 @@ from pathlib import Path
 
 import msgspec
 
+from vigie.cli_parser import whole_number
 from vigie.config import ConfigError, ConfigStore, LoadedConfig
 from vigie.config.keyring_access import KeyringAccess, KeyringUnavailable
 from vigie.config.schema import BackupFolder, BackupRepository
@@ -26,27 +27,29 @@ from vigie.platform import PlatformError, get_platform
 
 log = logging.getLogger(__name__)
 EXIT_OK, EXIT_FAILED, EXIT_ERROR, EXIT_NOT_DONE = 0, 2, 2, 3
+MAX_DRILL_FILES = 50  # as restore_drill.files in the settings: each file is restored, hashed and erased
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    backup = sub.add_parser("backup", help="sauvegardes : enregistrer, noter, tester")
-    backup.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS)
+    backup = sub.add_parser("backup", help=T("backups: enroll, note, test"))
     actions = backup.add_subparsers(dest="action", metavar="ACTION", required=True)
-    enroll = actions.add_parser("enroll", help="enregistrer un dossier (disque externe, NAS) comme sauvegarde")
-    enroll.add_argument("path", metavar="DOSSIER")
-    enroll.add_argument("--originals", metavar="DOSSIER", default="",
-                        help="le dossier dont il est la copie (pour les tests de restauration)")
-    mark = actions.add_parser("mark", help="noter qu’une sauvegarde vient de se terminer (pour les scripts)")
-    mark.add_argument("path", metavar="DOSSIER")
-    repo = actions.add_parser("add-repo", help="ajouter un dépôt restic ou borg")
-    repo.add_argument("kind", choices=["restic", "borg"])
-    repo.add_argument("repository", metavar="DÉPÔT")
-    repo.add_argument("--name", required=True, metavar="NOM")
-    repo.add_argument("--password-stdin", action="store_true", help="lire le mot de passe sur l’entrée standard")
-    drill_parser = actions.add_parser("drill", help="tester maintenant la restauration de quelques fichiers")
-    drill_parser.add_argument("--files", type=int, default=None, metavar="N")
-    password = actions.add_parser("password", help=argparse.SUPPRESS)  # asked by restic and borg themselves
-    password.add_argument("name")
+    enroll = actions.add_parser("enroll", help=T("enroll a folder (external drive, NAS) as a backup"))
+    enroll.add_argument("path", metavar=T("FOLDER"))
+    enroll.add_argument("--originals", metavar=T("FOLDER"), default="",
+                        help=T("the folder it is a copy of (for restore tests)"))
+    mark = actions.add_parser("mark", help=T("note that a backup has just finished (for scripts)"))
+    mark.add_argument("path", metavar=T("FOLDER"))
+    repo = actions.add_parser("add-repo", help=T("add a restic or borg repository"))
+    repo.add_argument("kind", choices=["restic", "borg"], help=T("the backup program that made it"))
+    repo.add_argument("repository", metavar=T("REPOSITORY"), help=T("where it is, as the program writes it"))
+    repo.add_argument("--name", required=True, metavar=T("NAME"),
+                      help=T("a short name for it: letters, digits, dots, dashes and underscores"))
+    repo.add_argument("--password-stdin", action="store_true", help=T("read the password from standard input"))
+    drill_parser = actions.add_parser("drill", help=T("test now the restore of a few files"))
+    drill_parser.add_argument("--files", type=whole_number(1, MAX_DRILL_FILES, drill_parser.tr), default=None,
+                              metavar="N", help=T("how many files to restore (1 to {n})", n=MAX_DRILL_FILES))
+    # Asked by restic and borg themselves; no help= : argparse 3.11 would print "==SUPPRESS==".
+    actions.add_parser("password").add_argument("name")
 
 
 def run_command(args: argparse.Namespace, loaded: LoadedConfig, tr) -> int:
@@ -92,8 +95,9 @@ def add_repository(args: argparse.Namespace, loaded: LoadedConfig, tr) -> int:
         entry = msgspec.convert(msgspec.to_builtins(entry), BackupRepository)  # checks the name's pattern
     except msgspec.ValidationError:
         return _fail(T("The name may only hold letters, digits, dots, dashes and underscores."), tr)
-    secret = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass(
-        render(T("Password of the repository: "), tr))
+    secret = _read_password(args.password_stdin, tr)
+    if not secret:
+        return _fail(NO_PASSWORD, tr)
     try:
         KeyringAccess().set(repositories.PASSWORD_ENTRY.format(name=entry.name), secret)
     except KeyringUnavailable as exc:
@@ -111,6 +115,23 @@ def add_repository(args: argparse.Namespace, loaded: LoadedConfig, tr) -> int:
     if snapshot is not None:
         _say(T("Its newest backup: {time}", time=snapshot.time.astimezone().strftime("%Y-%m-%d %H:%M")), tr)
     return EXIT_OK
+
+
+NO_PASSWORD = T("No password was given: nothing was saved. Type it when asked, in a terminal, or give it on "
+                "standard input with --password-stdin.")
+
+
+def _read_password(from_stdin: bool, tr) -> str:
+    """The repository's password, or "" when there is none to read. Without a terminal, getpass
+    would warn in English, echo, then raise on an empty input: asked only where one can type."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    if sys.stdin is None or not sys.stdin.isatty():
+        return ""
+    try:
+        return getpass.getpass(render(T("Password of the repository: "), tr))
+    except EOFError:
+        return ""
 
 
 def print_password(name: str, tr) -> int:

@@ -61,10 +61,18 @@ class BackupGuard:
         for result in event.results:
             services.journal.record(JOURNAL_KIND, now, **result.journal_data(),
                                     reason=result.reason.msgid if result.reason else None)
+        already_failing = self._drill_finding_is_critical()
         services.run_checks([DRILL_CHECK])
-        if event.manual or self._drill_asked:
+        failed = any(r.outcome == Outcome.FAILED for r in event.results)
+        # A new failure turns the restore_drill check urgent, and the engine notifies that: one
+        # notification per failure, not a second one from here.
+        if (event.manual or self._drill_asked) and (not failed or already_failing):
             services.notify(self.drill_summary(event.results))
         self._drill_asked = False
+
+    def _drill_finding_is_critical(self) -> bool:
+        finding = self.services.findings().get(DRILL_CHECK)
+        return finding is not None and finding.severity == Severity.CRITICAL
 
     def drill_summary(self, results: Sequence[DrillResult]) -> Notification:
         tr = self.services.tr

@@ -89,9 +89,12 @@ class RestoreDrillCheck:
         if failed:
             problems = tuple(T("{source} — {problem}", source=label, problem=problem_text(p["problem"], p["name"]))
                              for label, data in failed for p in data.get("problems", []))
+            on_screen = TN("{n} file did not come back as it should; its name is in the status window.",
+                           "{n} files did not come back as they should; their names are in the status window.",
+                           len(problems))  # patient file names: never in a notification
             return Finding(self.id, Severity.CRITICAL, T("Your backup does not restore correctly"),
                            T("The last restore test found:\n{problems}", problems=problems), FAILED_FIX,
-                           facts={**facts, "failed": True})
+                           facts={**facts, "failed": True}, notification_detail=on_screen)
         if newest is None:
             return Finding(self.id, Severity.INFO, T("No restore test has been made yet."), fix=TEST_FIX, facts=facts)
         without = {sources.folder_key(f) for f in ctx.config.backup_age.destinations if not f.originals}

@@ -51,6 +51,10 @@ class CpsCardCheck:
         try:
             cards = ctx.platform.smartcards(CALL_TIMEOUT)
         except PlatformError as exc:
+            if settings.enrolled_atr:  # a card is expected: pulling it out would lock nothing
+                return Finding(self.id, Severity.WARNING, T("Your CPS card is not watched."), exc.reason,
+                               T("Lock the computer yourself when you leave it, and ask your IT provider to "
+                                 "start the smart-card service."), facts={"available": False})
             return Finding(self.id, Severity.OK, T("No card reader is in use on this computer."), exc.reason,
                            facts={"available": False})
         if cards is None:

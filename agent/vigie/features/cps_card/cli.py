@@ -8,6 +8,7 @@ import sys
 
 import msgspec
 
+from vigie.cli_parser import seconds
 from vigie.config import ConfigError, ConfigStore, LoadedConfig
 from vigie.features.base import NEXT_START
 from vigie.i18n import render
@@ -16,12 +17,11 @@ from vigie.platform.base import PlatformError
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    cps = sub.add_parser("cps", help="carte CPS : enregistrer la carte du praticien")
-    cps.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS)
+    cps = sub.add_parser("cps", help=T("CPS card: enroll the practitioner's card"))
     actions = cps.add_subparsers(dest="action", metavar="ACTION", required=True)
-    enroll = actions.add_parser("enroll", help="enregistrer la carte CPS présente dans le lecteur")
-    enroll.add_argument("--wait", type=float, default=0.0, metavar="SECONDES",
-                        help="attendre que la carte soit insérée")
+    enroll = actions.add_parser("enroll", help=T("enroll the CPS card now in the reader"))
+    enroll.add_argument("--wait", type=seconds(120, enroll.tr), default=0.0, metavar=T("SECONDS"),
+                        help=T("wait for the card to be inserted (up to 120 s)"))
 
 
 def run_command(args: argparse.Namespace, loaded: LoadedConfig, tr) -> int:

@@ -71,7 +71,7 @@ class IdleGuard:
         tr = self.services.tr
         return Notification(
             title=render(T("Idle computer: locking in {seconds} s", seconds=seconds_left), tr),
-            body=render(T("Move the mouse or click “I’m here” to stay signed in."), tr),
+            body=render(T("Move the mouse or click “I’m here” to keep the computer unlocked."), tr),
             buttons=(Button(render(T("I’m here"), tr), PRESENT_ACTION),),
             tag=IDLE_TAG,
         )

@@ -1,4 +1,4 @@
-"""« Je pense être attaqué »: the offline incident guide's core.
+"""« Vous pensez être victime d’une attaque ? »: the offline incident guide's core.
 
 One incident at a time is open. Its state lives in a private folder (paths.data_dir()/incidents/ID/,
 0700) as incident.json (0600, replaced atomically at every change), so a crash, a kill -9 or a

@@ -39,18 +39,17 @@ NO_INCIDENT = T("No incident is open.")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    incident = sub.add_parser("incident", help="« Vous pensez être victime d’une attaque ? » : ouvrir le guide "
-                                               "(sans action), suivre l’incident, créer le rapport")
-    incident.add_argument("--lang", choices=["fr", "en"], default=argparse.SUPPRESS)
+    incident = sub.add_parser("incident", help=T("\"Do you think you are under attack?\": open the guide "
+                                                 "(no action), follow the incident, write the report"))
     actions = incident.add_subparsers(dest="action", metavar="ACTION")
-    actions.add_parser("status", help="l’incident en cours et le temps restant pour la plainte et la CNIL")
-    actions.add_parser("report", help="créer le rapport PDF de l’incident et dire où il est")
-    export = actions.add_parser("export", help="écrire les preuves en un seul fichier .zip (avec leurs empreintes) "
-                                               "dans DOSSIER, une clé USB par exemple, puis le vérifier")
-    export.add_argument("destination", type=Path, metavar="DOSSIER")
-    actions.add_parser("close", help="terminer l’incident (il est archivé, jamais effacé)")
-    check = actions.add_parser("network", help="vérifier que le poste n’a plus aucune connexion réseau")
-    check.add_argument("--json", action="store_true", help="sortie JSON")
+    actions.add_parser("status", help=T("the open incident and the time left for the complaint and the CNIL"))
+    actions.add_parser("report", help=T("write the incident's PDF report and say where it is"))
+    export = actions.add_parser("export", help=T("write the evidence as one .zip file (with its fingerprints) in "
+                                                 "FOLDER, a USB stick for example, then check it"))
+    export.add_argument("destination", type=Path, metavar=T("FOLDER"))
+    actions.add_parser("close", help=T("end the incident (it is archived, never erased)"))
+    check = actions.add_parser("network", help=T("check that the computer has no network connection left"))
+    check.add_argument("--json", action="store_true", help=T("JSON output"))
 
 
 def now() -> datetime:

@@ -28,7 +28,7 @@ class IncidentFeature(Feature):
         MenuItem(T("Resume the incident guide"), OPEN, Place.URGENT, only_while=NOTE_KEY),
     )
     windows: ClassVar[tuple[Window, ...]] = (
-        Window("incident", "guide « Vous pensez être victime d’une attaque ? »", _guide),)
+        Window("incident", T("the guide \"Do you think you are under attack?\""), _guide),)
     command: ClassVar[str | None] = "incident"
 
     def __init__(self, services: Services) -> None:

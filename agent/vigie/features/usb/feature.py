@@ -8,6 +8,7 @@ from typing import ClassVar
 from vigie.events import Event, MountChangeUnseen, VolumeAdded, VolumeRemoved
 from vigie.features.base import Feature, Services, Window
 from vigie.features.usb.events import VolumeChoice, VolumeScanned
+from vigie.model import T
 
 
 def _popup_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,7 +26,7 @@ class UsbFeature(Feature):
     id: ClassVar[str] = "usb"
     handles: ClassVar[tuple[type[Event], ...]] = (VolumeAdded, VolumeRemoved, MountChangeUnseen, VolumeChoice,
                                                   VolumeScanned)
-    windows: ClassVar[tuple[Window, ...]] = (Window("usb", "alerte : nouveau support USB", _popup, _popup_arguments),)
+    windows: ClassVar[tuple[Window, ...]] = (Window("usb", T("alert: new USB drive"), _popup, _popup_arguments),)
 
     def __init__(self, services: Services) -> None:
         super().__init__(services)

@@ -55,22 +55,25 @@ OFFSET_STEP = 40  # px down and right per pop-up already open (--offset)
 OFFSET_STEPS = 8  # the ninth pop-up starts again at the centre
 MAX_VOLUME_BYTES = 64 * 1024
 MAX_LABEL = 64  # characters of the label shown; real labels have at most 32 (NTFS)
-MAX_FS = 24
 
 ORANGE = COLOURS[Severity.WARNING]
 PAGE, BOX, INK, MUTED = "#ffffff", "#f3f4f6", "#1f2933", "#52606d"
+DEFAULT_TINT, DEFAULT_TINT_ACTIVE = "#dbe8f6", "#c5daf0"  # the safe default button, a light blue
 FONT_SPECS = {  # name: (size, weight)
     "base": (11, "normal"), "name": (12, "bold"), "headline": (13, "bold"), "mark": (17, "bold"),
 }
-CHOICES = ("known", "eject", "scan", "close")  # also the buttons, in this order
+# Also the buttons, in this order: the safe choice first and marked as the default; the risky
+# « Je connais ce support » (no pop-up for this drive ever again) last.
+CHOICES = ("eject", "scan", "close", "known")
+DEFAULT_CHOICE = "eject"
 
 NBSP = "\u00a0"
 TITLE = T("Vigie — New USB drive")
 HEADLINE = T("A USB drive was just plugged in")
-DETAILS = {"name": T("Name"), "size": T("Size"), "fs": T("Format")}  # the rows of the box of details
+# The rows of the box of details. Not the format (« ext4 », « FAT32 »): jargon that helps no decision.
+DETAILS = {"name": T("Name"), "size": T("Size")}
 UNNAMED = T("Unnamed drive")
 UNKNOWN_SIZE = T("unknown size")
-UNKNOWN_FS = T("unknown")
 RISK = T("A drive that was found, lent or given to you can hide a virus: open nothing on it "
          "unless you know where it comes from.")
 UNREADABLE = T("The details of this drive cannot be read.")
@@ -158,27 +161,15 @@ def format_size(size_bytes: int | None, tr: gettext.NullTranslations) -> str:
     return render(in_unit(shown)[unit], tr)
 
 
-FS_NAMES = {  # the names people see elsewhere (Windows, macOS); others are shown as the system says
-    "vfat": "FAT32", "fat32": "FAT32", "fat": "FAT", "msdos": "FAT", "fat16": "FAT16", "fat12": "FAT12",
-    "exfat": "exFAT", "ntfs": "NTFS", "ntfs3": "NTFS", "ntfs-3g": "NTFS",
-    "btrfs": "Btrfs", "xfs": "XFS", "f2fs": "F2FS", "hfs": "HFS", "hfsplus": "HFS+", "apfs": "APFS",
-    "iso9660": "ISO 9660", "udf": "UDF",
-}
-
-
-def fs_name(fs_type: str, tr: gettext.NullTranslations) -> str:
-    shown = cut(clean_text(fs_type), MAX_FS)
-    return FS_NAMES.get(shown.lower(), shown) or render(UNKNOWN_FS, tr)
-
-
 # --- the window ---
 
 class UsbPopup:
-    """Orange band, warning sign and headline; name, size and format of the volume; the risk in one
-    sentence; « Je connais ce support », « Éjecter », « Analyser » (only if a scanner exists), « Fermer ».
+    """Orange band, warning sign and headline; name and size of the volume; the risk in one sentence;
+    « Éjecter » (the safe default, drawn as such), « Analyser » (only if a scanner exists), « Fermer »,
+    « Je connais ce support ».
 
     No button has the keyboard focus at first: someone typing elsewhere when the pop-up appears must
-    not press one by accident (Tab reaches them; Escape closes)."""
+    not press one by accident (Tab reaches them, « Éjecter » first; Escape closes)."""
 
     def __init__(self, root: tk.Tk, volume: VolumeInfo | None, tr: gettext.NullTranslations,
                  on_choice: Callable[[str], None]) -> None:
@@ -218,7 +209,7 @@ class UsbPopup:
         self.headline.grid(row=0, column=1, sticky="w")
 
     def _build_details(self, volume: VolumeInfo | None) -> None:
-        """Name, size and format in a grey box; or why they cannot be shown."""
+        """Name and size in a grey box; or why they cannot be shown."""
         box = ttk.Frame(self.body, style="Box.TFrame", padding=(BOX_PAD, 10, BOX_PAD, 10))
         box.grid(row=1, column=0, columnspan=2, sticky="ew", pady=(14, 0))
         self.values: dict[str, ttk.Label] = {}
@@ -230,7 +221,6 @@ class UsbPopup:
         rows = (
             ("name", display_label(volume.label, self.tr), "Name.TLabel"),
             ("size", format_size(volume.size_bytes, self.tr), "Value.TLabel"),
-            ("fs", fs_name(volume.fs_type, self.tr), "Value.TLabel"),
         )
         keys = []
         for row, (key, value, style) in enumerate(rows):
@@ -261,7 +251,10 @@ class UsbPopup:
         else:
             shown = [choice for choice in CHOICES if choice != "scan" or self.volume.can_scan]
         for choice in shown:
-            button = ttk.Button(row, text=render(BUTTONS[choice], self.tr), command=lambda c=choice: self.choose(c))
+            default = choice == DEFAULT_CHOICE
+            button = ttk.Button(row, text=render(BUTTONS[choice], self.tr), command=lambda c=choice: self.choose(c),
+                                style="Default.TButton" if default else "TButton",
+                                default="active" if default else "normal")
             for key in ("<Return>", "<KP_Enter>"):  # Tk buttons answer space only
                 button.bind(key, lambda _event, b=button: b.invoke())
             self.buttons[choice] = button
@@ -313,6 +306,10 @@ def _make_styles(root: tk.Tk, fonts: dict[str, tkfont.Font]) -> None:
         style.configure(f"{name}.TLabel", font=fonts[font], foreground=colour, background=background)
     # clam's minimum button width, 11 characters, would not leave room for four buttons in a row
     style.configure("TButton", font=fonts["base"], padding=(12, 6), width=-6)
+    # The safe default: tinted, with clam's default ring (default="active"); the same font as the
+    # others, so that four buttons still fit on one row.
+    style.configure("Default.TButton", background=DEFAULT_TINT, bordercolor=hex_colour(COLOURS[Severity.INFO]))
+    style.map("Default.TButton", background=[("active", DEFAULT_TINT_ACTIVE)])
 
 
 # --- process entry points ---
