@@ -162,8 +162,12 @@ class Worker:
 
 
 class FirstRunWindow:
-    def __init__(self, root: tk.Tk, tr: gettext.NullTranslations) -> None:
+    def __init__(self, root: tk.Tk, tr: gettext.NullTranslations, language: str = "fr") -> None:
         self.root, self.tr = root, tr
+        root.tk.call("::msgcat::mclocale", language)  # Tk's own folder picker in the user's language
+        # … without hidden folders (.cache, .local: nothing a clinician picks); the call loads its namespace.
+        root.tk.eval("catch {tk_getOpenFile -no-such-option}; set ::tk::dialog::file::showHiddenVar 0;"
+                     " set ::tk::dialog::file::showHiddenBtn 0")  # its label has no French
         self.loaded = ConfigStore().load()
         self.worker = Worker(root)
         root.title(render(TITLE, tr))
@@ -197,6 +201,7 @@ class FirstRunWindow:
         root.bind("<Alt-p>", lambda _e: self.show(self.index - 1))
         root.bind("<Alt-s>", lambda _e: self.next())
         root.bind("<Alt-n>", lambda _e: self.next())
+        root.bind("<Alt-t>", lambda _e: self.next())  # « Terminer » on the last page
         root.bind("<Escape>", lambda _e: self.close("closed"))
         self.index = -1
         self.show(0)
@@ -211,6 +216,7 @@ class FirstRunWindow:
         self.next_button = ttk.Button(bar, text=render(NEXT, self.tr), command=self.next, default="active",
                                       underline=0)  # Alt+S (Suivant) / Alt+N (Next)
         self.next_button.pack(side="right")
+        self.next_button.bind("<Return>", lambda _e: self.next())  # the default button: Return too, as in dialogs
         self.back_button = ttk.Button(bar, text=render(BACK, self.tr), command=lambda: self.show(self.index - 1),
                                       underline=0)  # Alt+P
         self.back_button.pack(side="right", padx=(0, 8))
@@ -559,7 +565,7 @@ class FirstRunWindow:
 def run(language: str, raisable: bool) -> int:
     tr = translator(language)
     return run_window("setup assistant", CLASS_NAME, render(NO_DISPLAY, tr),
-                      lambda root: FirstRunWindow(root, tr), raisable)
+                      lambda root: FirstRunWindow(root, tr, language), raisable)
 
 
 def main(argv: list[str] | None = None) -> int:
