@@ -26,7 +26,8 @@ def test_appindicator_icon_shows_the_state_and_a_french_tooltip(desktop_env, sta
                      what="the tooltip after the first check")
     labels = [label for label in harness.sni_menu(env, "labels").stdout.splitlines() if label]  # "" = separator
     assert labels == ["Verrouiller maintenant", "Vous pensez être victime d’une attaque\u00a0?", "État de la sécurité…",
-                      "Vérifier maintenant", "Tester ma sauvegarde", "Quitter"]  # no « Reprendre… » without incident
+                      "Vérifier maintenant", "Tester ma sauvegarde", "Assistant de démarrage…",
+                      "Quitter"]  # no « Reprendre… » without incident
     shot = harness.screenshot(env, tmp_path / "sni.png")
     bar = Image.open(shot).crop((0, 768 - 40, 1024, 768))  # gtk-sni-tray sits at the bottom
     assert colour_pixels(bar, COLOURS[Severity.WARNING]) > 100  # the orange "!" shield
