@@ -283,3 +283,31 @@ def test_the_agent_opens_the_assistant_at_its_first_start_only(desktop_env, star
     assert "setup assistant already shown: it opens from the menu only" in log
     assert log.count("first start: opening the setup assistant") == 1
     assert not harness.window_ids(env, CLASS_NAME)
+
+
+def test_a_backup_without_its_originals_is_never_called_identical(desk, services, tmp_path, make_stick):
+    stick = make_stick("SAUVEGARDE")
+    stick.mount()
+    make_originals(stick.mount_point)  # a backup, but Vigie is not told where the originals are
+    assistant = open_assistant(services, desk, tmp_path / "stderr.txt")
+    assistant.next_page(desk, "backup_folder")
+    assistant.type(desk, str(stick.mount_point))
+    assistant.key(desk, "Return")
+    assert assistant.wait_line("shown backup_folder: ") == (
+        f"shown backup_folder: Dossier de sauvegarde enregistré{NBSP}: {stick.mount_point} Sans le dossier copié, le "
+        "test de restauration peut seulement relire la sauvegarde, pas la comparer à vos fichiers.")
+    shot(desk, assistant, "3-backup-folder-without-originals")
+    for page in ("backup_repo", "restore"):
+        assistant.next_page(desk, page)
+    assistant.key(desk, "space")
+    assert assistant.wait_line("shown restore: ") == "shown restore: Patientez…"
+    result = assistant.wait_line("shown restore: ")
+    shot(desk, assistant, "5-restore-without-originals")
+    assert result == (f"shown restore: Dossier de sauvegarde «{NBSP}mnt point{NBSP}»{NBSP}: 5 fichiers relus dans la "
+                      "sauvegarde, mais pas comparés à vos fichiers (résultat inconnu). Indiquez le dossier copié à la "
+                      f"page «{NBSP}Votre disque de sauvegarde{NBSP}» pour les comparer.")
+    assert "identique" not in result and "réussi" not in result
+    (proof,) = journal_events(desk, "restore_drill")
+    assert (proof["outcome"], proof["compared"], len(proof["files"])) == ("readable", False, 5)
+    assistant.key(desk, "Escape", closing=True)
+    assert assistant.proc.wait(15) == 0
