@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 import harness
+from test_backup_tools import make_stand_in  # noqa: F401 -- the fixture: a restic that hangs (see that module)
 from vigie.features.backup import repositories
 from vigie.features.first_run.feature import JOURNAL_KIND
 from vigie.features.first_run.window import CLASS_NAME
@@ -47,7 +48,7 @@ class Assistant(harness.WindowChild):
 
     def type(self, env: dict[str, str], text: str, window: int | None = None) -> None:
         subprocess.run(["xdotool", "type", "--window", str(window or self.wid), "--delay", "20", text], env=env,
-                       check=True, timeout=60)
+                       check=True, capture_output=True, timeout=60)
 
     def next_page(self, env: dict[str, str], name: str) -> None:
         self.key(env, "alt+s")
@@ -311,3 +312,24 @@ def test_a_backup_without_its_originals_is_never_called_identical(desk, services
     assert (proof["outcome"], proof["compared"], len(proof["files"])) == ("readable", False, 5)
     assistant.key(desk, "Escape", closing=True)
     assert assistant.proc.wait(15) == 0
+
+
+def test_closing_the_assistant_ends_a_hung_restic(desk, services, tmp_path, make_stand_in):  # noqa: F811
+    """A repository on a NAS that stopped answering: restic hangs while the assistant reads it. Closing the
+    window ends restic with its whole group (a stand-in restic that ignores SIGTERM in a grandchild: a real
+    one only hangs on a dead NAS, which a test cannot summon)."""
+    stand_in = make_stand_in("restic")
+    env = dict(desk, PATH=stand_in.path)
+    assistant = open_assistant(services, env, tmp_path / "stderr.txt")
+    for page in ("backup_folder", "backup_repo"):
+        assistant.next_page(env, page)
+    assistant.type(env, "sftp:nas.cabinet.local:/sauvegardes")
+    assistant.key(env, "Tab", "Tab", "Tab")
+    assistant.type(env, PASSWORD)
+    assistant.key(env, "Return")
+    assert assistant.wait_line("shown backup_repo: ") == "shown backup_repo: Patientez…"
+    stand_in.hanging()
+    assistant.key(env, "Escape", closing=True)
+    assert assistant.proc.wait(15) == 0
+    stand_in.assert_all_ended()
+    assert "Traceback" not in assistant.stderr.read_text()

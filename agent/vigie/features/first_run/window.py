@@ -564,8 +564,21 @@ class FirstRunWindow:
 
 def run(language: str, raisable: bool) -> int:
     tr = translator(language)
-    return run_window("setup assistant", CLASS_NAME, render(NO_DISPLAY, tr),
-                      lambda root: FirstRunWindow(root, tr, language), raisable)
+    try:
+        return run_window("setup assistant", CLASS_NAME, render(NO_DISPLAY, tr),
+                          lambda root: FirstRunWindow(root, tr, language), raisable)
+    finally:
+        stop_slow_work()
+
+
+def stop_slow_work() -> None:
+    """Closed (or ended by the agent) during a restore test or a repository read: restic or borg end with
+    the window, and the restored copies are removed, as when the agent quits."""
+    from vigie.features.backup import drill
+    from vigie.platform import proc
+
+    drill.stop_all()
+    proc.stop_all()
 
 
 def main(argv: list[str] | None = None) -> int:
