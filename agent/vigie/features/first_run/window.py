@@ -50,6 +50,7 @@ CHOOSE = T("Choose…")
 NOT_SET = T("not filled in")
 WORKING = T("Please wait…")
 UNKNOWN_REASON = T("unknown reason")
+STILL_BUSY = T("Vigie is still busy with another step: try again in a moment.")
 
 WELCOME = (T("Welcome to Vigie"), (
     T("Vigie watches over this computer's security for you: system updates, backups, locking the screen "
@@ -311,10 +312,12 @@ class FirstRunWindow:
         self.journal(event="saved", step=step)
         self.loaded = ConfigStore().load()  # the next save checks against what is stored now
 
-    def busy(self, step: str) -> bool:
+    def busy(self, step: str, working: Text = WORKING) -> bool:
+        """Whether another slow step still runs (then said on this step's line); else `working` is shown."""
         if self.worker.busy:
+            self.say(step, STILL_BUSY)
             return True
-        self.say(step, WORKING)
+        self.say(step, working)
         return False
 
     # --- the pages (each returns what takes the focus when it shows) ---
@@ -388,6 +391,9 @@ class FirstRunWindow:
         from vigie.features.backup import repositories
         from vigie.features.backup.cli import repository_entry, store_repository
 
+        if self.worker.busy:
+            self.say("backup_repo", STILL_BUSY)
+            return
         if not self.repo_place.get().strip():
             self.say("backup_repo", NO_REPOSITORY, ok=False)
             return
@@ -403,8 +409,7 @@ class FirstRunWindow:
         self.repo_password.set("")  # kept in the keyring only
         self.saved("backup_repo")
         added = render(T("Repository added: {name}", name=entry.name), self.tr)
-        if self.busy("backup_repo"):
-            return
+        self.say("backup_repo", WORKING)
         self.worker.run(lambda: repositories.newest_snapshot(entry, 120),
                         lambda snapshot: self._repo_read(added, snapshot))
 
@@ -464,9 +469,8 @@ class FirstRunWindow:
     def record_card(self) -> None:
         from vigie.features.cps_card.cli import record_card
 
-        if self.worker.busy:
+        if self.busy("cps", INSERT_CARD):
             return
-        self.say("cps", INSERT_CARD)
         loaded = self.loaded
         self.worker.run(lambda: record_card(loaded, CARD_WAIT_SECONDS), self._card_done)
 
