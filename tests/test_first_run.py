@@ -333,3 +333,23 @@ def test_closing_the_assistant_ends_a_hung_restic(desk, services, tmp_path, make
     assert assistant.proc.wait(15) == 0
     stand_in.assert_all_ended()
     assert "Traceback" not in assistant.stderr.read_text()
+
+
+def test_without_a_keyring_nothing_is_saved_and_the_window_says_why(bus_env, services, tmp_path):
+    """No Secret Service on the bus: the settings are read-only; a step says so in French, logs it, and the
+    window goes on (never a crash)."""
+    env = dict(bus_env, DISPLAY=harness.start_xvfb(services, bus_env))
+    assistant = open_assistant(services, env, tmp_path / "stderr.txt")
+    for page in ("backup_folder", "backup_repo", "restore", "cps", "contacts"):
+        assistant.next_page(env, page)
+    assistant.type(env, "InfoSanté 35")
+    assistant.key(env, "Return")
+    refused = assistant.wait_line("shown contacts: ")
+    assert refused == (f"shown contacts: Les réglages sont en lecture seule pour l’instant{NBSP}: le trousseau "
+                       "sécurisé du poste est inutilisable.")
+    shot(env, assistant, "7-contacts-no-keyring")
+    assistant.next_page(env, "lock")
+    assistant.key(env, "Escape", closing=True)
+    assert assistant.proc.wait(15) == 0
+    assert "Traceback" not in assistant.stderr.read_text()
+    assert "setup assistant: step contacts not done: Les réglages sont en lecture seule" in harness.vigie_log(env)

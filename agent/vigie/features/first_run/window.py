@@ -272,6 +272,8 @@ class FirstRunWindow:
         shown = drawable(text if isinstance(text, str) else render(text, self.tr))
         colour = {True: DONE_INK, False: ERROR_INK, None: ""}[ok]
         self.results[step].configure(text=shown, foreground=colour)
+        if ok is False:
+            log.warning("setup assistant: step %s not done: %s", step, shown)
         emit(f"shown {step}: {shown}".replace("\n", " "), "setup assistant")
 
     def _grid(self, parent: ttk.Frame) -> ttk.Frame:
