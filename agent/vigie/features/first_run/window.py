@@ -203,6 +203,7 @@ class FirstRunWindow:
         root.bind("<Alt-s>", lambda _e: self.next())
         root.bind("<Alt-n>", lambda _e: self.next())
         root.bind("<Alt-t>", lambda _e: self.next())  # « Terminer » on the last page
+        root.bind("<Alt-f>", lambda _e: self.next())  # … "Finish" in English
         root.bind("<Escape>", lambda _e: self.close("closed"))
         self.index = -1
         self.show(0)
