@@ -86,6 +86,10 @@ def stop(proc: subprocess.Popen, timeout: float = 5) -> None:
 # features' tests do not depend on the machine; their own tests turn them back on.
 MACHINE_CHECKS = ("disk_encryption", "antivirus", "firewall", "os_support",
                   "remote_access", "sign_in", "wifi_security", "password_manager")
+# The setup assistant opens at the agent's first start: every test's agent starts for the first time, and
+# a window there would stand in the way of the windows, pixels and focus those tests look at. The tests of
+# the assistant (test_first_run.py) name [first_run] in their policy to have it.
+QUIET_AT_START = ("first_run",)
 # Vigie trusts a policy only where root alone can write it and every folder above it
 # (config/policy_file.py): /run is such a place; pytest's temporary folders are not.
 ROOT_ONLY_BASE = Path("/run/vigie-test-policies")
@@ -109,7 +113,7 @@ def trusted_folder() -> Path:
 def policy_file(text: str = "", folder: Path | None = None) -> Path:
     """An IT provider's policy.toml holding `text`, with every machine check not named in it turned off."""
     named = set(re.findall(r"^\[([\w.]+)\]", text, flags=re.MULTILINE))
-    off = "".join(f"\n[{name}]\nenabled = false\n" for name in MACHINE_CHECKS if name not in named)
+    off = "".join(f"\n[{name}]\nenabled = false\n" for name in (*MACHINE_CHECKS, *QUIET_AT_START) if name not in named)
     path = (folder or trusted_folder()) / "policy.toml"
     path.write_text(text + off, encoding="utf-8")
     path.chmod(0o644)

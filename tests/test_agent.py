@@ -27,10 +27,11 @@ def test_appindicator_icon_shows_the_state_and_a_french_tooltip(desktop_env, sta
                      what="the tooltip after the first check")
     labels = [label for label in harness.sni_menu(env, "labels").stdout.splitlines() if label]  # "" = separator
     assert labels == ["Verrouiller maintenant", "Vous pensez être victime d’une attaque\u00a0?", "État de la sécurité…",
-                      "Vérifier maintenant", "Tester ma sauvegarde",  # no « Reprendre… » without incident
+                      "Vérifier maintenant", "Tester ma sauvegarde", "Assistant de démarrage…",
+                      # no « Reprendre… » without incident; then one line per problem (issue 18)
                       "Attention — Sauvegardes\u00a0: Vigie ne connaît aucune sauvegarde de ce poste.",
                       "Attention — Mises à jour du système\u00a0: 2 mises à jour attendent d’être installées.",
-                      "Quitter"]  # one line per problem (issue 18), then « Quitter »
+                      "Quitter"]
     shot = harness.screenshot(env, tmp_path / "sni.png")
     bar = Image.open(shot).crop((0, 768 - 40, 1024, 768))  # gtk-sni-tray sits at the bottom
     assert colour_pixels(bar, COLOURS[Severity.WARNING]) > 100  # the orange "!" shield

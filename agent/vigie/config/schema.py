@@ -133,6 +133,13 @@ class Practice(Section):
     ars_contact: Annotated[str, msgspec.Meta(max_length=200)] = ""  # the region's health agency, if known
 
 
+class FirstRun(Section):
+    """The setup assistant opened at the agent's first start (an IT provider who set everything up may turn
+    it off). Whether it was already shown is in the journal, not here."""
+
+    enabled: bool = True
+
+
 class Lock(Section):
     # Used when the desktop offers no way to lock (e.g. "i3lock -n", "xsecurelock"). Linux only.
     locker_command: Annotated[str, msgspec.Meta(max_length=300)] = ""
@@ -222,6 +229,7 @@ class Config(msgspec.Struct, kw_only=True):
     password_manager: PasswordManagerSettings = msgspec.field(default_factory=PasswordManagerSettings)
     tips: TipsSettings = msgspec.field(default_factory=TipsSettings)
     practice: Practice = msgspec.field(default_factory=Practice)
+    first_run: FirstRun = msgspec.field(default_factory=FirstRun)
     # Protection checks (issue 20)
     disk_encryption: DiskEncryptionSettings = msgspec.field(default_factory=DiskEncryptionSettings)
     antivirus: AntivirusSettings = msgspec.field(default_factory=AntivirusSettings)

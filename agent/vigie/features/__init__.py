@@ -11,6 +11,7 @@ from vigie.features.access.feature import AccessFeature
 from vigie.features.backup.feature import BackupFeature
 from vigie.features.base import Feature
 from vigie.features.cps_card.feature import CpsCardFeature
+from vigie.features.first_run.feature import FirstRunFeature
 from vigie.features.idle_lock.feature import IdleLockFeature
 from vigie.features.incident.feature import IncidentFeature
 from vigie.features.os_updates.feature import OsUpdatesFeature
@@ -20,5 +21,5 @@ from vigie.features.usb.feature import UsbFeature
 
 ALL_FEATURES: tuple[type[Feature], ...] = (OsUpdatesFeature, BackupFeature, IdleLockFeature, CpsCardFeature,
                                            UsbFeature, IncidentFeature, ProtectionFeature, AccessFeature,
-                                           TipsFeature)
+                                           TipsFeature, FirstRunFeature)
 ALL_CHECKS: tuple[Check, ...] = tuple(check for feature in ALL_FEATURES for check in feature.checks)

@@ -76,12 +76,7 @@ def enroll(args: argparse.Namespace, loaded: LoadedConfig, tr) -> int:
     originals = Path(args.originals).resolve() if args.originals else None
     if originals is not None and not originals.is_dir():
         return _fail(T("This folder does not exist: {path}", path=args.originals), tr)
-    settings = loaded.config.backup_age
-    marker = destination.enroll(folder, datetime.now().astimezone())
-    entry = BackupFolder(id=marker.id, path=str(folder), relative=destination.relative_to_mount(folder),
-                         originals=str(originals) if originals else "")
-    kept = [d for d in settings.destinations if d.id != marker.id and Path(d.path) != folder]
-    ConfigStore().replace_section(loaded, "backup_age", msgspec.structs.replace(settings, destinations=[*kept, entry]))
+    enroll_folder(loaded, folder, originals)
     _say(T("Backup folder enrolled: {path}", path=str(folder)), tr)
     _say(NEXT_START, tr)
     if originals is None:
@@ -89,23 +84,24 @@ def enroll(args: argparse.Namespace, loaded: LoadedConfig, tr) -> int:
     return EXIT_OK
 
 
+def enroll_folder(loaded: LoadedConfig, folder: Path, originals: Path | None) -> BackupFolder:
+    """Mark `folder` as a backup and store it (with the originals it copies) in the settings; raises
+    DestinationError or ConfigError with the user's reason. Shared with the setup assistant."""
+    settings = loaded.config.backup_age
+    marker = destination.enroll(folder, datetime.now().astimezone())
+    entry = BackupFolder(id=marker.id, path=str(folder), relative=destination.relative_to_mount(folder),
+                         originals=str(originals) if originals else "")
+    kept = [d for d in settings.destinations if d.id != marker.id and Path(d.path) != folder]
+    ConfigStore().replace_section(loaded, "backup_age", msgspec.structs.replace(settings, destinations=[*kept, entry]))
+    return entry
+
+
 def add_repository(args: argparse.Namespace, loaded: LoadedConfig, tr) -> int:
-    entry = BackupRepository(kind=args.kind, name=args.name, repository=args.repository)
-    try:
-        entry = msgspec.convert(msgspec.to_builtins(entry), BackupRepository)  # checks the name's pattern
-    except msgspec.ValidationError:
-        return _fail(T("The name may only hold letters, digits, dots, dashes and underscores."), tr)
+    entry = repository_entry(args.kind, args.name, args.repository)
     secret = _read_password(args.password_stdin, tr)
     if not secret:
         return _fail(NO_PASSWORD, tr)
-    try:
-        KeyringAccess().set(repositories.PASSWORD_ENTRY.format(name=entry.name), secret)
-    except KeyringUnavailable as exc:
-        log.error("backup password not stored: %s", exc)
-        return _fail(T("The password could not be stored in the system keyring."), tr)
-    settings = loaded.config.backup_age
-    kept = [r for r in settings.repositories if r.name != entry.name]
-    ConfigStore().replace_section(loaded, "backup_age", msgspec.structs.replace(settings, repositories=[*kept, entry]))
+    store_repository(loaded, entry, secret)
     _say(T("Repository added: {name}", name=entry.name), tr)
     _say(NEXT_START, tr)
     try:
@@ -134,6 +130,31 @@ def _read_password(from_stdin: bool, tr) -> str:
         return ""
 
 
+def repository_entry(kind: str, name: str, repository: str) -> BackupRepository:
+    """A repository's settings, checked (its name's pattern); ConfigError otherwise."""
+    entry = BackupRepository(kind=kind, name=name, repository=repository)  # type: ignore[arg-type]
+    try:
+        return msgspec.convert(msgspec.to_builtins(entry), BackupRepository)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(T("The name may only hold letters, digits, dots, dashes and underscores.")) from exc
+
+
+PASSWORD_NOT_STORED = T("The password could not be stored in the system keyring.")
+
+
+def store_repository(loaded: LoadedConfig, entry: BackupRepository, secret: str) -> None:
+    """The password into the keyring, then the repository into the settings; raises ConfigError with the
+    user's reason. Shared with the setup assistant."""
+    try:
+        KeyringAccess().set(repositories.PASSWORD_ENTRY.format(name=entry.name), secret)
+    except KeyringUnavailable as exc:
+        log.error("backup password not stored: %s", exc)
+        raise ConfigError(PASSWORD_NOT_STORED, str(exc)) from exc
+    settings = loaded.config.backup_age
+    kept = [r for r in settings.repositories if r.name != entry.name]
+    ConfigStore().replace_section(loaded, "backup_age", msgspec.structs.replace(settings, repositories=[*kept, entry]))
+
+
 def print_password(name: str, tr) -> int:
     try:
         secret = KeyringAccess().get(repositories.PASSWORD_ENTRY.format(name=name))
@@ -147,27 +168,41 @@ def print_password(name: str, tr) -> int:
 
 
 def run_drills(args: argparse.Namespace, loaded: LoadedConfig, tr) -> int:
-    config = loaded.config
-    targets = drill.drillable_sources(config.backup_age.destinations, config.backup_age.repositories,
-                                      sources.mounted(get_platform()), config.restore_drill.timeout_minutes * 60)
+    targets = drill_targets(loaded)
     if not targets:
-        return _fail(T("No backup can be tested right now: plug in the backup drive."), tr, EXIT_NOT_DONE)
-    journal, _ = open_journal()
+        return _fail(NOTHING_TO_TEST, tr, EXIT_NOT_DONE)
     outcomes = []
-    try:
-        for target in targets:
-            _say(T("Testing {source}…", source=target.label), tr)
-            result = drill.run_drill(target, args.files or config.restore_drill.files)
-            journal.record(JOURNAL_KIND, datetime.now().astimezone(), **result.journal_data(),
-                           reason=result.reason.msgid if result.reason else None)
-            _report(result, target, tr)
-            outcomes.append(result.outcome)
-    finally:
-        journal.close()
+    for target in targets:
+        _say(T("Testing {source}…", source=target.label), tr)
+        result = drill_and_journal(target, args.files or loaded.config.restore_drill.files)
+        _report(result, target, tr)
+        outcomes.append(result.outcome)
     if drill.Outcome.FAILED in outcomes:
         return EXIT_FAILED
     done = {drill.Outcome.PASSED, drill.Outcome.READABLE}
     return EXIT_OK if done & set(outcomes) else EXIT_NOT_DONE
+
+
+NOTHING_TO_TEST = T("No backup can be tested right now: plug in the backup drive.")
+
+
+def drill_targets(loaded: LoadedConfig) -> list[drill.Drillable]:
+    """The enrolled backups a drill can run on now (shared with the setup assistant)."""
+    config = loaded.config
+    return drill.drillable_sources(config.backup_age.destinations, config.backup_age.repositories,
+                                   sources.mounted(get_platform()), config.restore_drill.timeout_minutes * 60)
+
+
+def drill_and_journal(target: drill.Drillable, files: int) -> drill.DrillResult:
+    """One drill, its proof kept in the journal as the agent keeps it (shared with the setup assistant)."""
+    result = drill.run_drill(target, files)
+    journal, _ = open_journal()
+    try:
+        journal.record(JOURNAL_KIND, datetime.now().astimezone(), **result.journal_data(),
+                       reason=result.reason.msgid if result.reason else None)
+    finally:
+        journal.close()
+    return result
 
 
 def _report(result: drill.DrillResult, target: drill.Drillable, tr) -> None:

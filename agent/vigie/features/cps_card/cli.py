@@ -24,18 +24,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         help=T("wait for the card to be inserted (up to 120 s)"))
 
 
-def run_command(args: argparse.Namespace, loaded: LoadedConfig, tr) -> int:
+def record_card(loaded: LoadedConfig, wait_seconds: float) -> str:
+    """Record the card now in the reader (waiting up to wait_seconds for one); its reader's name.
+    Raises PlatformError or ConfigError with the user's reason. Shared with the setup assistant."""
     from vigie.features.cps_card.cards import enroll
 
-    try:
-        reader, atr = enroll(wait_seconds=max(0.0, min(args.wait, 120.0)))
-    except PlatformError as exc:
-        print(render(exc.reason, tr), file=sys.stderr)
-        return 2
+    reader, atr = enroll(wait_seconds=max(0.0, min(wait_seconds, 120.0)))
     settings = msgspec.structs.replace(loaded.config.cps_card, enrolled_atr=atr, enrolled_reader=reader)
+    ConfigStore().replace_section(loaded, "cps_card", settings)
+    return reader
+
+
+def run_command(args: argparse.Namespace, loaded: LoadedConfig, tr) -> int:
     try:
-        ConfigStore().replace_section(loaded, "cps_card", settings)
-    except ConfigError as exc:
+        reader = record_card(loaded, args.wait)
+    except (PlatformError, ConfigError) as exc:
         print(render(exc.reason, tr), file=sys.stderr)
         return 2
     print(render(T("CPS card enrolled (reader: {reader}).", reader=reader), tr))
