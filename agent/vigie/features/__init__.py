@@ -19,17 +19,15 @@ if TYPE_CHECKING:
     from vigie.check import Check
     from vigie.features.base import Feature, Window
 
-# `vigie ui NAME` → the feature that declares window NAME: the slim entry point (vigie.launch)
-# imports that feature only. tests/test_launch.py checks this table against ALL_FEATURES.
-WINDOW_OWNERS = {"usb": "vigie.features.usb.feature:UsbFeature",
-                 "incident": "vigie.features.incident.feature:IncidentFeature"}
+# `vigie ui NAME` → where window NAME is declared (a light module beside its feature): the slim entry
+# point (vigie.launch) imports that alone. tests/test_launch.py checks this table against ALL_FEATURES.
+WINDOW_OWNERS = {"usb": "vigie.features.usb.windows:POPUP", "incident": "vigie.features.incident.windows:GUIDE"}
 
 
 def window(name: str) -> Window:
-    """Window NAME of its feature, importing that feature alone (KeyError: no such window)."""
-    module, _, owner = WINDOW_OWNERS[name].partition(":")
-    feature = getattr(importlib.import_module(module), owner)
-    return next(w for w in feature.windows if w.name == name)
+    """Window NAME, importing its declaration alone (KeyError: no such window)."""
+    module, _, attribute = WINDOW_OWNERS[name].partition(":")
+    return getattr(importlib.import_module(module), attribute)
 
 
 @functools.cache
