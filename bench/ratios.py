@@ -6,6 +6,12 @@ a load that comes and goes weighs on both.
 Rows: start → icon registered (bare pystray); resting agent USS (bare pystray); USB mount → pop-up
 mapped (poll() on mountinfo + a fresh Python/Tk window; and, for the choice, a Tk window kept ready
 in a running process, with what keeping it costs); USS of one open pop-up (a plain Tk window).
+Vigie runs from bytecode, as installed (the PyInstaller bundle, hence the .deb and the Windows setup,
+carries .pyc only): the source tree is compiled first. The tests and this machine's shells set
+PYTHONDONTWRITEBYTECODE=1, so a source checkout would otherwise compile every module at every start,
+which costs Vigie, not its floors (pystray, Pillow and Tk come compiled): about 4 MB of USS for
+platform/parsers.py alone, and 100 ms of imports for the pop-up. --from-source measures that state.
+
 Needs root (loop device, mounts); run it in a private mount namespace so that other mounts on the
 machine do not wake the watchers:
 
@@ -15,6 +21,7 @@ machine do not wake the watchers:
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import statistics
 import subprocess
@@ -88,11 +95,21 @@ def resting_uss(env: dict[str, str], argv: list[str], settle: float, ready: Call
         stop(process)
 
 
-def insert(env: dict[str, str], stick: Stick, classname: str) -> float:
+def insert(env: dict[str, str], stick: Stick, classname: str, wall: list[float] | None = None) -> float:
     subprocess.run(["mount", stick.device, str(stick.mount_point)], check=True)
     returned = time.monotonic()
+    if wall is not None:
+        wall.append(time.time())
     wait_until(lambda: mapped(env, classname), 15, f"the {classname} window")
     return time.monotonic() - returned
+
+
+def opened_at(env: dict[str, str], count: int) -> list[float]:
+    """Wall-clock times of the last `count` « window usb… opened » lines of Vigie's log (ms resolution)."""
+    from datetime import datetime
+
+    lines = [line for line in harness.vigie_log(env).splitlines() if "window usb:" in line and " opened " in line]
+    return [datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp() for line in lines[-count:]]
 
 
 def remove(env: dict[str, str], stick: Stick, classname: str) -> None:
@@ -117,8 +134,9 @@ def vigie_usb_round(env: dict[str, str], stick: Stick, count: int, out: dict[str
         wait_until(lambda: log.has("volume watch: started") and log.has("check=os_updates"), 60, "the agent",
                    pause=0.2)
         time.sleep(3)
+        mounted: list[float] = []
         for n in range(count):
-            out["vigie"].append(insert(env, stick, "vigie-usb"))
+            out["vigie"].append(insert(env, stick, "vigie-usb", mounted))
             if n == 0:
                 time.sleep(1)  # the window drawn and idle
                 child = window_child(agent.pid, "ui usb")
@@ -126,6 +144,7 @@ def vigie_usb_round(env: dict[str, str], stick: Stick, count: int, out: dict[str
                     out["vigie_popup_uss"].append(child.memory_full_info().uss / 2**20)
             remove(env, stick, "vigie-usb")
         out["vigie_agent_uss_after"].append(uss_mb(agent.pid)[0])
+        out["vigie_agent_part"] += [max(0.0, o - m) for m, o in zip(mounted, opened_at(env, count), strict=False)]
     finally:
         stop(agent)
 
@@ -184,8 +203,12 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=5)
     parser.add_argument("--insertions", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=4)
-    parser.add_argument("--settle", type=float, default=30, help="seconds at rest before the USS is read")
+    parser.add_argument("--settle", type=float, default=20,
+                        help="seconds at rest before the USS is read (Vigie: after its start-up trim, 60 s in)")
+    parser.add_argument("--from-source", action="store_true", help="do not compile the source tree first")
     args = parser.parse_args()
+    if not args.from_source:
+        assert compileall.compile_dir(ROOT / "agent" / "vigie", quiet=1)
     services = harness.Services()
     with tempfile.TemporaryDirectory() as tmp:
         stick = None
@@ -193,13 +216,15 @@ def main() -> None:
             env = dict(desktop(services, Path(tmp)), PYSTRAY_BACKEND="appindicator")
             (Path(tmp) / "stick").mkdir()
             stick = Stick(Path(tmp) / "stick", "BENCH")
-            print(f"issue 21 ratios, loadavg at start {loadavg()}", flush=True)
+            print(f"issue 21 ratios ({'source tree, no bytecode' if args.from_source else 'bytecode, as installed'}), "
+                  f"loadavg at start {loadavg()}", flush=True)
             starts = start_rows(env, args.starts)
             rest_vigie = resting_uss(env, VIGIE, args.settle,
-                                     lambda log: log.has("check=os_updates") and log.has("agent core started"))
+                                     lambda log: log.has("check=os_updates") and log.has("memory after start-up"))
             rest_floor = resting_uss(env, FLOOR_TRAY, args.settle, lambda log: True)
             usb: dict[str, list[float]] = {k: [] for k in ("vigie", "fresh", "ready", "vigie_popup_uss", "tk_uss",
-                                                           "ready_resident_uss", "vigie_agent_uss_after")}
+                                                           "ready_resident_uss", "vigie_agent_uss_after",
+                                                           "vigie_agent_part")}
             per_round = max(1, args.insertions // args.rounds)
             for _ in range(args.rounds):
                 vigie_usb_round(env, stick, per_round, usb)
@@ -218,6 +243,10 @@ def main() -> None:
         "ms", 1000, "(for the choice)", None)
     row("one open USB pop-up USS (floor: plain Tk window)", usb["vigie_popup_uss"], usb["tk_uss"], "MB", 1,
         "<= 1.3x", 1.3)
+    part = figures(usb["vigie_agent_part"]) if usb["vigie_agent_part"] else None
+    if part:
+        print(f"of Vigie's pop-up latency, mount -> child started (agent side, log ms): "
+              f"median {part['median'] * 1000:.0f} ms, max {part['max'] * 1000:.0f} ms; the rest is the child process")
     print(f"a window kept ready would stay resident: USS median {statistics.median(usb['ready_resident_uss']):.1f} MB "
           f"(n={len(usb['ready_resident_uss'])}); agent USS after its insertions: "
           f"{', '.join(f'{x:.1f}' for x in usb['vigie_agent_uss_after'])} MB")

@@ -34,6 +34,7 @@ from vigie.ui.tray import TrayEntry
 from vigie.volume_watch import VolumeWatcher
 
 log = logging.getLogger(__name__)
+SETTLED_AFTER_SECONDS = 60.0  # the first checks are done: what start-up freed can go back to the OS
 
 
 def now() -> datetime:
@@ -203,6 +204,15 @@ class Agent:
             log.info("agent core started (%d held click(s))", len(held))
             for replay in held:  # in order, before any newer click
                 replay()
+        settle = threading.Timer(SETTLED_AFTER_SECONDS, self._settle_memory)
+        settle.daemon = True
+        settle.start()
+
+    @staticmethod
+    def _settle_memory() -> None:
+        from vigie.platform.memory import release_free_memory
+
+        log.info("memory after start-up: %s", "trimmed" if release_free_memory() else "nothing given back")
 
     def _build_core(self, loaded: LoadedConfig) -> None:
         config = loaded.config
