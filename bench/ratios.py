@@ -84,7 +84,7 @@ def resting_uss(env: dict[str, str], argv: list[str], settle: float, ready: Call
     log = Log(env)
     process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_until(lambda: ready(log), 60, "the start to settle", pause=0.2)
+        wait_until(lambda: ready(log), 120, "the start to settle", pause=0.2)
         time.sleep(settle)
         samples = []
         for _ in range(3):
