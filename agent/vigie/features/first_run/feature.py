@@ -37,7 +37,7 @@ def was_closed(journal) -> bool:
 class FirstRunFeature(Feature):
     id: ClassVar[str] = "first_run"
     menu: ClassVar[tuple[MenuItem, ...]] = (MenuItem(T("Setup assistant…"), "open"),)
-    windows: ClassVar[tuple[Window, ...]] = (Window(WINDOW, "assistant de démarrage", _window),)
+    windows: ClassVar[tuple[Window, ...]] = (Window(WINDOW, T("setup assistant"), _window),)
 
     def start(self) -> None:
         if not self.services.config.first_run.enabled:
