@@ -81,7 +81,7 @@ def test_other_commands_and_help_go_to_the_full_command_line(home_env):
     result = harness.run_vigie(home_env, "ui", "--help")
     assert result.returncode == 0 and "status" in result.stdout and "usb" in result.stdout
     bad = harness.run_vigie(home_env, "ui", "nothing")
-    assert bad.returncode == 2 and "nothing" in bad.stderr  # argparse's own refusal, as before
+    assert bad.returncode == 64 and "nothing" in bad.stderr  # argparse's refusal, in French, as a usage error
 
 
 def test_every_declared_window_is_reachable_by_the_slim_entry_point():

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 # `vigie ui NAME` → where window NAME is declared (a light module beside its feature): the slim entry
 # point (vigie.launch) imports that alone. tests/test_launch.py checks this table against ALL_FEATURES.
-WINDOW_OWNERS = {"usb": "vigie.features.usb.windows:POPUP", "incident": "vigie.features.incident.windows:GUIDE"}
+WINDOW_OWNERS = {"usb": "vigie.features.usb.windows:POPUP", "incident": "vigie.features.incident.windows:GUIDE",
+                 "first-run": "vigie.features.first_run.windows:ASSISTANT"}
 
 
 def window(name: str) -> Window:

@@ -10,23 +10,16 @@ ended by the agent itself (Quit) does not count: it opens again at the next star
 
 from __future__ import annotations
 
-import argparse
 import logging
 from typing import ClassVar
 
 from vigie.features.base import Feature, MenuItem, Window
+from vigie.features.first_run.windows import ASSISTANT, WINDOW
 from vigie.model import T
 
 log = logging.getLogger(__name__)
 JOURNAL_KIND = "first_run"  # events: {"event": "saved", "step": …}, {"event": "closed" | "finished"}
-WINDOW = "first-run"
 ENDED = ("closed", "finished")
-
-
-def _window(args: argparse.Namespace) -> int:
-    from vigie.features.first_run import window  # Tk: only in this child process
-
-    return window.main(["--lang", args.lang])
 
 
 def was_closed(journal) -> bool:
@@ -37,7 +30,7 @@ def was_closed(journal) -> bool:
 class FirstRunFeature(Feature):
     id: ClassVar[str] = "first_run"
     menu: ClassVar[tuple[MenuItem, ...]] = (MenuItem(T("Setup assistant…"), "open"),)
-    windows: ClassVar[tuple[Window, ...]] = (Window(WINDOW, T("setup assistant"), _window),)
+    windows: ClassVar[tuple[Window, ...]] = (ASSISTANT,)
 
     def start(self) -> None:
         if not self.services.config.first_run.enabled:
