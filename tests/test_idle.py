@@ -223,7 +223,9 @@ def test_the_it_providers_policy_chooses_the_locker(desktop_env, start_agent, tm
 
 def test_a_locker_setting_with_unbalanced_quotes_is_reported_not_a_crash(desktop_env, start_agent):
     _, env = start_agent(desktop_env, locker='i3lock -n "')
-    assert "lock.locker_command ignored (No closing quotation)" in harness.vigie_log(env)
+    # Read with the settings, which arrive after the icon (issue 21): waited for, not assumed at the icon.
+    harness.wait_for(lambda: "lock.locker_command ignored (No closing quotation)" in harness.vigie_log(env),
+                     what="the setting reported")
     snapshot = Path(env["XDG_RUNTIME_DIR"]) / "Vigie" / "status.json"
 
     def idle_lock_shown() -> dict | None:  # the status window's snapshot, once the check is in
