@@ -1,3 +1,3 @@
-from vigie.launch import main
+from vigie.cli import main
 
 raise SystemExit(main())
