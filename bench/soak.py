@@ -17,7 +17,12 @@ no process of the session outlives the agent, the journal holds one usb_inserted
 usb_removed row per mount change, every drill is journaled, and RSS grows by ≤ 2 MB between the
 2-minute mark and the end. Needs root (loop devices, mounts, mknod), like the tests.
 
+--issue21 (issue 21, long run): a USB insertion every 30 s and a remind → lock → unlock cycle about
+every 3 minutes (no drills); USS, threads, fds and zombies printed every 5 minutes, and the USS slope
+per hour (least squares) after the first 10 minutes. Target: ≤ 0.5 MB/h.
+
     .venv/bin/python bench/soak.py [--minutes 20]
+    unshare -m --propagation private .venv/bin/python bench/soak.py --issue21 --minutes 120
 """
 
 from __future__ import annotations
@@ -252,20 +257,95 @@ def report(result: dict, minutes: float) -> bool:
     return all(verdicts.values())
 
 
+ISSUE21_REMIND, ISSUE21_LOCK = 120, 170  # + 5 s locked + the move: a cycle about every 3 minutes
+ISSUE21_SAMPLE = 300
+ISSUE21_SETTLE = 600
+SLOPE_BOUND_MB_H = 0.5
+
+
+def slope_per_hour(samples: list[dict], key: str) -> float:
+    """Least-squares slope of samples[key] (bytes) in MB per hour."""
+    ts, ys = [s["t"] / 3600 for s in samples], [s[key] / 2**20 for s in samples]
+    if len(ts) < 2:
+        return float("nan")
+    mean_t, mean_y = statistics.fmean(ts), statistics.fmean(ys)
+    spread = sum((t - mean_t) ** 2 for t in ts)
+    return sum((t - mean_t) * (y - mean_y) for t, y in zip(ts, ys, strict=True)) / spread if spread else float("nan")
+
+
+def soak_issue21(env: dict[str, str], workdir: Path, minutes: float) -> dict:
+    (workdir / "stick").mkdir()
+    stick = Stick(workdir / "stick", STICK)
+    settings = (("idle_lock.remind_after_seconds", ISSUE21_REMIND), ("idle_lock.lock_after_seconds", ISSUE21_LOCK),
+                ("lock.locker_command", "i3lock -n -c 204080"))
+    for key, value in settings:
+        assert harness.run_vigie(env, "config", "set", key, str(value)).returncode == 0
+    try:
+        agent_proc = subprocess.Popen([sys.executable, "-m", "vigie"], env=env, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL)
+        harness.wait_for(lambda: "tray visible" in harness.vigie_log(env), timeout=30, what="the icon")
+        agent = psutil.Process(agent_proc.pid)
+        stop = threading.Event()
+        plugger, user = Plugger(stick, 30, stop), User(env, stop)
+        plugger.start()
+        user.start()
+        started, samples = time.monotonic(), []
+        while True:
+            samples.append(sample(agent, env, started))
+            s = samples[-1]
+            print(f"  {s['t'] / 60:5.1f} min  USS {s['uss'] / 2**20:6.2f} MB  RSS {s['rss'] / 2**20:6.2f} MB  "
+                  f"threads {s['threads']}  fds {s['fds']}  zombies {s['zombies']}  "
+                  f"mounts {plugger.mounts}  unlocks {user.unlocks}  "
+                  f"loadavg {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+            if time.monotonic() - started >= minutes * 60:
+                break
+            time.sleep(min(ISSUE21_SAMPLE, max(1.0, minutes * 60 - (time.monotonic() - started))))
+        stop.set()
+        plugger.join(15)
+        user.join(15)
+        for locker in harness.lockers_on(env):
+            locker.terminate()
+        harness.stop(agent_proc, timeout=10)
+        return {"samples": samples, "mounts": plugger.mounts, "unlocks": user.unlocks,
+                "journal": journal_counts(env)}
+    finally:
+        stick.remove()
+
+
+def report_issue21(result: dict, minutes: float) -> bool:
+    samples = result["samples"]
+    settled = [s for s in samples if s["t"] >= ISSUE21_SETTLE]
+    slope = slope_per_hour(settled, "uss")
+    journal = result["journal"]
+    print(f"issue-21 soak {minutes:g} min, loadavg {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"  insertions {result['mounts']} (journal usb_inserted {journal.get('usb_inserted ' + STICK, 0)}), "
+          f"unlocks by the user {result['unlocks']}")
+    print(f"  USS after {ISSUE21_SETTLE // 60} min: {len(settled)} samples, slope {slope:+.3f} MB/h "
+          f"(RSS {slope_per_hour(settled, 'rss'):+.3f} MB/h)  target <= {SLOPE_BOUND_MB_H} MB/h -> "
+          f"{'MET' if slope <= SLOPE_BOUND_MB_H else 'MISSED' if len(settled) >= 2 else 'UNKNOWN (too short)'}")
+    print(f"  threads max {max(s['threads'] for s in samples)}, fds max {max(s['fds'] for s in samples)}, "
+          f"zombies max {max(s['zombies'] for s in samples)}")
+    return len(settled) >= 2 and slope <= SLOPE_BOUND_MB_H
+
+
 def main() -> None:
     if os.geteuid() != 0:
         sys.exit("needs root: loop devices, mounts and mknod")
     parser = argparse.ArgumentParser()
     parser.add_argument("--minutes", type=float, default=20)
+    parser.add_argument("--issue21", action="store_true", help="USB every 30 s, lock cycle every 3 min, slope")
     args = parser.parse_args()
     services = harness.Services()
     with tempfile.TemporaryDirectory() as tmp:
         try:
             env = dict(desktop(services, Path(tmp)), PYSTRAY_BACKEND="appindicator")
-            result = soak(env, Path(tmp), args.minutes, services)
+            if args.issue21:
+                passed = report_issue21(soak_issue21(env, Path(tmp), args.minutes), args.minutes)
+            else:
+                passed = report(soak(env, Path(tmp), args.minutes, services), args.minutes)
         finally:
             services.close()
-    sys.exit(0 if report(result, args.minutes) else 1)
+    sys.exit(0 if passed else 1)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,6 @@ def _import_check(names: str) -> int:
 if os.environ.get("VIGIE_BUNDLE_IMPORT_CHECK"):
     raise SystemExit(_import_check(os.environ["VIGIE_BUNDLE_IMPORT_CHECK"]))
 
-from vigie.cli import main  # noqa: E402
+from vigie.launch import main  # noqa: E402 - slim: `vigie ui …` and the agent skip vigie.cli
 
 raise SystemExit(main())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -307,3 +308,38 @@ def test_the_tray_menu_shows_one_line_per_problem_and_opens_the_status(desktop_e
     assert shown.index(backups) < shown.index("Quitter")
     assert harness.sni_menu(env, "click", updates).returncode == 0
     harness.wait_for(lambda: harness.windows_of_class(env, "vigie-status"), what="the status window")
+
+
+# Linux desktop only (test_icons.py also runs on the Windows lane): a real tray in its own process.
+TRAY_PROBE = """
+import sys, threading
+from vigie.i18n import translator
+from vigie.model import Severity
+from vigie.ui.tray import Tray
+
+tray = Tray(translator("fr"), [], on_action=print, on_quit=lambda: None)
+
+def probe(backend):
+    def work():
+        pystray_icon = tray._icon  # the pystray.Icon: its image object tells whether it was drawn again
+        tray.show(Severity.WARNING, "a")
+        first = pystray_icon.icon
+        tray.show(Severity.WARNING, "a")
+        print("same state kept the image:", pystray_icon.icon is first)
+        tray.show(Severity.WARNING, "b")
+        print("new tooltip kept the image:", pystray_icon.icon is first, pystray_icon.title == "b")
+        tray.show(Severity.OK, "b")
+        print("new state drew it:", pystray_icon.icon is not first)
+        tray.stop()
+    threading.Thread(target=work).start()
+
+tray.run(on_visible=probe)
+"""
+
+
+def test_the_tray_draws_the_icon_again_only_when_the_state_changes(bare_desktop):
+    """A check run again with the same verdict must not redraw the icon (nor send it to the tray host)."""
+    env = dict(bare_desktop, PYSTRAY_BACKEND="appindicator")
+    out = subprocess.run([sys.executable, "-c", TRAY_PROBE], env=env, capture_output=True, text=True, timeout=60)
+    assert out.stdout.splitlines() == ["same state kept the image: True", "new tooltip kept the image: True True",
+                                       "new state drew it: True"], out.stderr

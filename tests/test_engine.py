@@ -4,6 +4,9 @@ the OS here are small stand-ins; the real ones run end to end in test_agent and 
 
 from __future__ import annotations
 
+import logging
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -188,3 +191,37 @@ def test_later_on_a_warning_then_the_reminder_insists(tmp_path):
         core.submit(Stopped())
         thread.join(5)
         journal.close()
+
+
+class SlowDesk(Desk):
+    """A lock that takes as long as the test wants: a real child process (the locker's stand-in) that
+    the platform waits on, as the Linux locker path waits for its proof (issue 21: the engine never
+    waits on a child process)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.locker: subprocess.Popen | None = None
+
+    def lock_screen(self, locker_command=(), budget=2.0) -> LockProof:
+        self.locker = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+        self.locker.wait(30)  # until the test closes its stdin
+        return super().lock_screen(locker_command, budget)
+
+
+def test_the_engine_handles_other_events_while_a_lock_is_being_made(engine, caplog):
+    caplog.set_level(logging.INFO, logger="vigie.engine")
+    core, statuses, _, _ = engine(SlowDesk())
+    platform = core.ctx.platform
+    core.submit(Command(LOCK_NOW))
+    harness.wait_for(lambda: platform.locker is not None, timeout=5, what="the locker to start")
+    core.submit(Knocked())  # a drive, a card, a click: handled while the lock thread waits on its child
+    harness.wait_for(lambda: core.features["door"].seen == [Knocked()], timeout=5, what="the event during the lock")
+    harness.wait_for(lambda: statuses and statuses[-1].findings.get("os_updates"), timeout=5, what="its check")
+    first = platform.locker
+    core.submit(Command(LOCK_NOW))  # asked again meanwhile: one lock under way, not two
+    harness.wait_for(lambda: "lock already under way" in caplog.text, timeout=5, what="the second request")
+    assert platform.locker is first and first.poll() is None
+    platform.locker.stdin.close()
+    harness.wait_for(lambda: core.features["door"].seen == [Knocked(), SessionLocked()], timeout=10,
+                     what="SessionLocked once the lock is proven")
+    assert platform.locked_with == [("i3lock", "-n")]

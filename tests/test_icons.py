@@ -76,3 +76,23 @@ def test_shipped_assets_match_the_drawing(name, severity):
         shipped = Image.open(harness.ROOT / "assets" / f"vigie-{name}-{size}.png").convert("RGBA")
         diff = ImageChops.difference(shipped, draw_icon(size, severity))
         assert max(hi for _lo, hi in diff.getextrema()) <= 2, f"regenerate: python -m vigie.ui.icons assets ({size})"
+
+
+def test_notification_icons_are_drawn_when_first_needed(tmp_path, monkeypatch):
+    from vigie import paths
+    from vigie.app import NotificationIcons
+
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))  # Linux; Windows keeps its own (LOCALAPPDATA)
+    folder = paths.runtime_dir()
+    for old in folder.glob("vigie-*.png"):  # Windows: left by an earlier run in the same profile
+        old.unlink()
+    icons = NotificationIcons()
+    assert list(icons) == list(Severity) and icons.drawn() == []  # nothing drawn at start
+    assert not list(folder.glob("vigie-*.png"))
+    path = icons[Severity.WARNING]
+    assert [p.name for p in folder.glob("vigie-*.png")] == ["vigie-warning.png"] and path.parent == folder
+    assert icons.get(Severity.WARNING) == path and icons.drawn() == [Severity.WARNING]
+    diff = ImageChops.difference(Image.open(path).convert("RGBA"), draw_icon(128, Severity.WARNING))
+    assert max(hi for _lo, hi in diff.getextrema()) <= 2

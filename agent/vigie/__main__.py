@@ -1,3 +1,3 @@
-from vigie.cli import main
+from vigie.launch import main
 
 raise SystemExit(main())

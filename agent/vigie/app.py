@@ -7,13 +7,13 @@ import os
 import shlex
 import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import msgspec
 
-from vigie import agent_status, paths, report
+from vigie import agent_status, paths
 from vigie.alerts import AlertPolicy
 from vigie.check import CheckContext
 from vigie.config import Config, LoadedConfig, Problem, policy
@@ -36,6 +36,7 @@ from vigie.volume_watch import VolumeWatcher
 
 log = logging.getLogger(__name__)
 SNOOZE_REPEATS = 2  # « Plus tard » puts a warning's reminder off for two of its usual intervals (8 h by default)
+SETTLED_AFTER_SECONDS = 60.0  # the first checks are done: what start-up freed can go back to the OS
 
 
 def now() -> datetime:
@@ -113,19 +114,134 @@ def locker_argv(command: str) -> list[str]:
         return []
 
 
+class NotificationIcons(Mapping[Severity, Path]):
+    """Notification daemons want icon files: one per state, each drawn the first time a notification
+    needs it (most states are never notified in a session; drawing all five cost 72 ms at start)."""
+
+    def __init__(self) -> None:
+        self._paths: dict[Severity, Path | None] = {}
+        self._lock = threading.Lock()  # the notifier's thread and the balloon thread may ask at once
+
+    def __getitem__(self, severity: Severity) -> Path:
+        with self._lock:
+            if severity not in self._paths:
+                self._paths[severity] = self._draw(Severity(severity))
+            path = self._paths[severity]
+        if path is None:
+            raise KeyError(severity)
+        return path
+
+    def __iter__(self) -> Iterator[Severity]:
+        return iter(Severity)
+
+    def __len__(self) -> int:
+        return len(Severity)
+
+    def drawn(self) -> list[Severity]:
+        with self._lock:
+            return [severity for severity, path in self._paths.items() if path is not None]
+
+    @staticmethod
+    def _draw(severity: Severity) -> Path | None:
+        path = paths.runtime_dir() / f"vigie-{severity.name.lower()}.png"
+        try:
+            paths.private_dir(path.parent)
+            draw_icon(128, severity).save(path)
+            return path
+        except OSError as exc:
+            log.warning("cannot write the notification icon: %s", exc)
+            return None
+
+
+class Settings:
+    """The settings, read by the `vigie config export` child on a thread of their own: the tray is
+    set up meanwhile (the child took 320 ms, before anything was shown, issue 21)."""
+
+    def __init__(self, load: Callable[[], LoadedConfig]) -> None:
+        self._load = load
+        self._loaded: LoadedConfig | None = None
+        self._done = threading.Event()
+        threading.Thread(target=self._read, name="vigie-settings", daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            self._loaded = self._load()
+        except Exception:  # load_config_in_child answers a bad child itself: this is a bug
+            log.exception("settings: unexpected error")
+        finally:  # get() never waits forever
+            self._done.set()
+
+    def get(self) -> LoadedConfig:
+        self._done.wait()
+        if self._loaded is None:
+            raise RuntimeError("the settings could not be read")
+        return self._loaded
+
+
 class Agent:
-    def __init__(self, loaded: LoadedConfig, language: str, instance: Instance | None = None) -> None:
+    """The tray first (grey « ? »), then, once the settings arrive, the engine and the features.
+    Menu clicks made before that are held and replayed in order (`_held`)."""
+
+    def __init__(self, settings: Settings, explicit_language: str | None, instance: Instance | None = None) -> None:
         from vigie.ui.tray import Tray  # imports pystray: only here, never for `vigie check`
 
-        self.loaded = loaded
+        self.settings = settings
         self.instance = instance
+        self.loaded: LoadedConfig | None = None
         self._stop_reason: tuple[str, str | None] | None = None  # for the journal's agent_stopped
-        self.language = language
-        self.tr = translator(language)
+        self._explicit_language = explicit_language
+        self.language = resolve_language(explicit_language)  # until the settings name one
+        self.tr = translator(self.language)
         self.platform = get_platform()
         self.journal, _ = open_journal()
         self.windows = ChildWindows()
+        self.engine: Engine | None = None
+        self._held: list[Callable[[], None]] | None = []  # None once the engine runs
+        self._core_lock = threading.Lock()  # the core's start vs shutdown vs held clicks
+        self._stopping = False
+        self._last_status: Status | None = None
+        self.notification_icons = NotificationIcons()
         self.tray = Tray(self.tr, tray_entries(ALL_FEATURES), on_action=self._on_action, on_quit=self._quit_asked)
+
+    def run(self) -> None:
+        if self.instance:
+            agent_status.record_start(self.journal, self.instance, os.getpid())
+        threading.Thread(target=self._start_core, name="vigie-start", daemon=True).start()
+        try:
+            self.tray.run(on_visible=lambda backend: log.info("tray visible backend=%s", backend))
+        except BaseException as exc:
+            self._stop_reason = self._stop_reason or (agent_status.ERROR, type(exc).__name__)
+            raise
+        finally:
+            self.shutdown()
+
+    def _start_core(self) -> None:
+        """Thread: wait for the settings, then build and start the engine, then replay held clicks."""
+        loaded = self.settings.get()
+        with self._core_lock:
+            if self._stopping:
+                return
+            self.loaded = loaded
+            self.language = resolve_language(self._explicit_language, loaded.config.general.language)
+            self.tr = translator(self.language)
+            self.tray.set_translator(self.tr)
+            self._build_core(loaded)
+            self._start_features()
+            held, self._held = self._held or [], None
+            log.info("agent core started (%d held click(s))", len(held))
+            for replay in held:  # in order, before any newer click
+                replay()
+        settle = threading.Timer(SETTLED_AFTER_SECONDS, self._settle_memory)
+        settle.daemon = True
+        settle.start()
+
+    @staticmethod
+    def _settle_memory() -> None:
+        from vigie.platform.memory import release_free_memory
+
+        log.info("memory after start-up: %s", "trimmed" if release_free_memory() else "nothing given back")
+
+    def _build_core(self, loaded: LoadedConfig) -> None:
         config = loaded.config
         self.engine = Engine(
             ALL_FEATURES,
@@ -135,13 +251,13 @@ class Agent:
             policy=AlertPolicy(config.notifications, clock=now, snoozes=Snoozes(
                 self.journal, now, timedelta(minutes=SNOOZE_REPEATS * config.notifications.repeat_minutes))),
             tr=self.tr,
-            language=language,
+            language=self.language,
             windows=self.windows,
             on_status=self._on_status,
-            on_show_status=lambda: self.windows.open("status", "--lang", language),
+            on_show_status=lambda: self.windows.open("status", "--lang", self.language),
             locker_command=locker_argv(config.lock.locker_command),
         )
-        self.notifier = Notifier.default(self._notification_icons(), self._on_action, self._server_probe())
+        self.notifier = Notifier.default(self.notification_icons, self._on_action, self._server_probe())
         from vigie.scheduler import Scheduler
 
         self.scheduler = Scheduler(self.engine.submit, {c: getattr(config, c).interval_minutes
@@ -150,9 +266,7 @@ class Agent:
         self.platform.on_unlock(lambda: self.engine.submit(SessionUnlocked()))  # Vigie's own locker exited
         self.volumes = VolumeWatcher(self.platform, self.engine.submit)
 
-    def run(self) -> None:
-        if self.instance:
-            agent_status.record_start(self.journal, self.instance, os.getpid())
+    def _start_features(self) -> None:
         features = self.engine.features.values()
         for feature in features:
             feature.start()
@@ -162,13 +276,15 @@ class Agent:
             threading.Thread(target=self.volumes.run, name="vigie-volumes", daemon=True).start()
         self.scheduler.start()
         self.engine.submit(Tick())  # a first full check at start
-        try:
-            self.tray.run(on_visible=lambda backend: log.info("tray visible backend=%s", backend))
-        except BaseException as exc:
-            self._stop_reason = self._stop_reason or (agent_status.ERROR, type(exc).__name__)
-            raise
-        finally:
-            self.shutdown()
+
+    def _when_ready(self, what: str, action: Callable[[], None]) -> None:
+        """Run `action` now if the engine runs, else once it does (a click before the settings arrived)."""
+        with self._core_lock:
+            if self._held is not None:
+                log.info("%s held until the settings arrive", what)
+                self._held.append(action)
+                return
+        action()
 
     def stop(self, reason: str | None = None) -> None:
         if reason:
@@ -176,6 +292,9 @@ class Agent:
         self.tray.stop()
 
     def _quit_asked(self) -> None:
+        self._when_ready("quit", self._quit)
+
+    def _quit(self) -> None:
         """« Quitter »: at once, unless the IT provider protects it with a code (checked in a window)."""
         if not self.loaded.quit_code:
             self.stop(agent_status.QUIT)
@@ -186,13 +305,17 @@ class Agent:
     def shutdown(self) -> None:
         log.info("stopping")
         proc.stop_all()  # restic, borg, clamscan… end with Vigie, and no check or drill starts one now
-        self.scheduler.stop()
-        self.volumes.stop()
-        for feature in self.engine.features.values():
-            feature.stop()
-        self.engine.submit(Stopped())
-        self._engine_thread.join(10)
-        self.notifier.stop()
+        with self._core_lock:
+            self._stopping = True
+            engine = self.engine
+        if engine is not None:
+            self.scheduler.stop()
+            self.volumes.stop()
+            for feature in engine.features.values():
+                feature.stop()
+            engine.submit(Stopped())
+            self._engine_thread.join(10)
+            self.notifier.stop()
         self.windows.close_all()
         self._record_stop()
         self.journal.close()
@@ -209,12 +332,14 @@ class Agent:
 
     def _on_action(self, action: str) -> None:
         """A menu item or a notification button: the engine routes it (any thread)."""
-        self.engine.submit(Command(action))
+        self._when_ready(f"menu: {action}", lambda: self.engine.submit(Command(action)))
 
     def _notify(self, notification: Notification) -> None:
         self.notifier.send(notification)
 
     def _on_status(self, status: Status) -> None:
+        """Engine thread. The tray changes only what changed (Tray.show); the snapshot is written when
+        the status differs or a check was run again (its time is the status window's « last check »)."""
         findings = status.findings
         labels = {check.id: check.label for check in self.engine.checks.values()}
         # The menu's problem lines before the tooltip: once the tooltip says N points, the menu has them.
@@ -223,6 +348,10 @@ class Agent:
         self.tray.show(overall_severity(findings), render(tooltip(findings, status.notes), self.tr))
         self.tray.show_menu_line(render(status.menu_line, self.tr) if status.menu_line else "")
         self.tray.show_notes(frozenset(status.notes))  # menu items shown while a note is set
+        if not self._snapshot_needed(status):
+            return
+        from vigie import report  # the snapshot's format: loaded with the first status, not at start
+
         checks = [self.engine.checks[i] for i in findings]
         document = report.to_json(checks, list(findings.values()), self.loaded, self.platform.name,
                                   self.language, self.tr, now())
@@ -231,19 +360,13 @@ class Agent:
         except OSError as exc:
             log.error("cannot write the status snapshot: %s", exc)
 
-    @staticmethod
-    def _notification_icons() -> dict[Severity, Path]:
-        """Notification daemons want icon files: one per state, drawn at start."""
-        icons = {}
-        for severity in Severity:
-            path = paths.runtime_dir() / f"vigie-{severity.name.lower()}.png"
-            try:
-                paths.private_dir(path.parent)
-                draw_icon(128, severity).save(path)
-                icons[severity] = path
-            except OSError as exc:
-                log.warning("cannot write the notification icon: %s", exc)
-        return icons
+    def _snapshot_needed(self, status: Status) -> bool:
+        previous, self._last_status = self._last_status, status
+        if previous is None or dict(previous.notes) != dict(status.notes) or previous.menu_line != status.menu_line:
+            return True
+        # The same findings objects: only a note was set again. New ones: a check ran (its time counts).
+        return any(previous.findings.get(k) is not f for k, f in status.findings.items()) \
+            or previous.findings.keys() != status.findings.keys()
 
     @staticmethod
     def _server_probe() -> Callable[[], bool] | None:
@@ -271,10 +394,10 @@ def load_config_in_child(timeout: float = 30.0) -> LoadedConfig:
 
 def run_agent(explicit_language: str | None) -> int:
     instance = acquire_single_instance()  # the lock, and agent.json saying who holds it
-    loaded = load_config_in_child()
-    language = resolve_language(explicit_language, loaded.config.general.language)
-    tr = translator(language)
+    settings = Settings(load_config_in_child)  # the child runs while the tray is set up
     if instance is None:
+        loaded = settings.get()
+        tr = translator(resolve_language(explicit_language, loaded.config.general.language))
         print(render(T("Vigie is already running: its icon is next to the clock."), tr))
         return 0
     from vigie.platform import windows_mutex  # no-ops elsewhere; on Windows before the tray exists
@@ -282,7 +405,7 @@ def run_agent(explicit_language: str | None) -> int:
     windows_mutex.set_app_user_model_id()  # toasts and the tray balloon say "Vigie"
     windows_mutex.hold_app_mutexes()  # the installer's AppMutex: an upgrade waits for Vigie to quit
     try:
-        agent = Agent(loaded, language, instance)
+        agent = Agent(settings, explicit_language, instance)
         log.info("agent started (tray backend %s)", agent.tray.backend)
         agent.run()
     except Exception as exc:
@@ -291,6 +414,7 @@ def run_agent(explicit_language: str | None) -> int:
         if not isinstance(exc, TrayUnavailable):
             raise
         log.error("tray unavailable: %s", exc.log_detail)
+        tr = translator(resolve_language(explicit_language, settings.get().config.general.language))
         print(render(T("Vigie cannot show its icon: {reason}", reason=exc.reason), tr), file=sys.stderr)
         print(render(T("The security report still works: vigie check"), tr), file=sys.stderr)
         return 1

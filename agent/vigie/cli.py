@@ -18,6 +18,7 @@ from vigie.features import ALL_CHECKS, ALL_FEATURES
 from vigie.features.base import CliContext
 from vigie.i18n import render, resolve_language, translator
 from vigie.journal import open_journal
+from vigie.launch import run_window, utf8_streams  # the slim entry point's own
 from vigie.logs import setup_logging
 from vigie.model import T
 from vigie.platform import get_platform, proc
@@ -79,21 +80,6 @@ def build_parser(tr=None) -> argparse.ArgumentParser:
     return parser
 
 
-def utf8_streams() -> None:
-    """What Vigie reads from or writes to a pipe or a file is UTF-8, on every OS: an IT provider's tool
-    reading `vigie check --json`, the agent reading `vigie config export`, the windows' messages. Windows
-    would use its ANSI code page (cp1252) whenever the stream is not a console: accents garbled, and an
-    emoji raising UnicodeEncodeError. A console keeps what Python chose (its own Unicode API on Windows)."""
-    for stream in (sys.stdin, sys.stdout, sys.stderr):
-        if stream is None or not hasattr(stream, "reconfigure") or stream.encoding.lower().replace("-", "") == "utf8":
-            continue  # pythonw without handles: None
-        try:
-            if not stream.isatty():
-                stream.reconfigure(encoding="utf-8", errors=stream.errors)
-        except (OSError, ValueError) as exc:  # a closed or odd handle: keep what Python chose
-            log.debug("cannot make %s UTF-8: %s", stream, exc)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     utf8_streams()
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -121,7 +107,7 @@ def dispatch(args: argparse.Namespace) -> int:
         from vigie.app import run_agent
 
         return run_agent(args.lang)
-    if args.command == "ui":
+    if args.command == "ui":  # usually handled by vigie.launch without this parser
         return run_window(args)
     proc.end_programs_on_termination()  # a killed `vigie check` leaves no restic behind
     feature = next((f for f in ALL_FEATURES if f.command and f.command == args.command), None)
@@ -145,22 +131,6 @@ def dispatch(args: argparse.Namespace) -> int:
         print(policy.hash_code(code))
         return 0
     return cmd_config(args, loaded, tr)
-
-
-def run_window(args: argparse.Namespace) -> int:
-    args.lang = resolve_language(args.lang)
-    language = ["--lang", args.lang]
-    if args.window == "quit-code":
-        from vigie.ui import quit_code
-
-        return quit_code.main(language)
-    if args.window == "status":
-        from vigie.ui import status_window
-
-        argv = ["--snapshot", args.snapshot] if args.snapshot else []
-        return status_window.main([*argv, *language])
-    window = next(w for f in ALL_FEATURES for w in f.windows if w.name == args.window)
-    return window.main(args)
 
 
 JOURNAL_PROBLEM = T("Vigie's journal cannot be opened; dates will not be kept this time.")

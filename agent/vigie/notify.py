@@ -23,7 +23,7 @@ from vigie import APP_NAME
 from vigie.bounded import bounded_call
 from vigie.model import Severity
 
-Icons = Mapping[Severity, Path]
+Icons = Mapping[Severity, Path]  # may draw each file on first get() (vigie.app.NotificationIcons): ask late
 
 log = logging.getLogger(__name__)
 SEND_TIMEOUT = 5.0
@@ -62,10 +62,11 @@ class DesktopNotifierBackend:
     name = "desktop-notifier"
 
     def __init__(self, icons: Icons, on_action: Callable[[str], None]) -> None:
-        from desktop_notifier import DesktopNotifier, Icon
+        from desktop_notifier import DesktopNotifier
 
-        self._icons = {severity: Icon(path=path) for severity, path in icons.items()}
-        self._notifier = DesktopNotifier(app_name=APP_NAME, app_icon=self._icons.get(Severity.OK))
+        self._icons = icons  # each icon file is drawn when a notification first needs it
+        # Every notification names its own icon; the default one is set with the first (see _icon).
+        self._notifier = DesktopNotifier(app_name=APP_NAME, app_icon=None)
         self._on_action = on_action
         self._shown: dict[str, str] = {}  # tag -> desktop-notifier identifier
 
@@ -78,7 +79,7 @@ class DesktopNotifierBackend:
         dispatched = []  # desktop-notifier logs a failure and returns: only this callback proves delivery
         identifier = await asyncio.wait_for(
             self._notifier.send(title=notification.title, message=notification.body, buttons=buttons,
-                                icon=self._icons.get(notification.severity),
+                                icon=self._icon(notification.severity),
                                 urgency=Urgency.Critical if notification.critical or notification.insist
                                 else Urgency.Normal,
                                 on_dispatched=lambda: dispatched.append(True)),
@@ -100,6 +101,14 @@ class DesktopNotifierBackend:
 
     def _callback(self, action: str) -> Callable[[], None]:
         return lambda: self._on_action(action)
+
+    def _icon(self, severity: Severity) -> object | None:  # a desktop_notifier.Icon
+        from desktop_notifier import Icon
+
+        if self._notifier.app_icon is None and (default := self._icons.get(Severity.OK)):
+            self._notifier.app_icon = Icon(path=default)
+        path = self._icons.get(severity)
+        return Icon(path=path) if path else None
 
 
 class PlyerBackend:
@@ -138,7 +147,8 @@ class WindowsBalloonBackend:
     name = "windows-balloon"
 
     def __init__(self, icons: Icons) -> None:
-        self._icons = {severity: ico for severity, png in icons.items() if (ico := ico_beside(png))}
+        self._pngs = icons
+        self._icons: dict[Severity, Path | None] = {}  # the .ico twins, made when first needed
 
     async def send(self, notification: Notification) -> None:
         await asyncio.to_thread(self._show, notification)
@@ -157,7 +167,7 @@ class WindowsBalloonBackend:
                 super().notify(title, message, app_name)  # raises if Shell_NotifyIconW refused it
                 accepted.set()
 
-        icon = self._icons.get(notification.severity)
+        icon = self._ico(notification.severity)
 
         def life() -> None:  # the balloon lives as long as this thread (plyer sleeps, then removes it)
             try:
@@ -172,6 +182,13 @@ class WindowsBalloonBackend:
             raise TimeoutError("the notification area did not answer")
         if failures:
             raise RuntimeError(f"balloon refused: {failures[0]}")
+
+
+    def _ico(self, severity: Severity) -> Path | None:
+        if severity not in self._icons:
+            png = self._pngs.get(severity)
+            self._icons[severity] = ico_beside(png) if png else None
+        return self._icons[severity]
 
 
 def ico_beside(png: Path) -> Path | None:

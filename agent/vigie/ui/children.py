@@ -3,7 +3,7 @@ GTK loop. Children are reaped as they exit and terminated when the agent stops.
 
 A window prints "ready" on its stdout once it can be brought to the front: SIGUSR1, or on Windows
 (no SIGUSR1) a "raise" line on its stdin. Before "ready", SIGUSR1's default action would end it, so a
-second click only raises a window that said so. Both pipes are UTF-8 on every OS (cli.utf8_streams)."""
+second click only raises a window that said so. Both pipes are UTF-8 on every OS (launch.utf8_streams)."""
 
 from __future__ import annotations
 

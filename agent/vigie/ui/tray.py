@@ -4,7 +4,10 @@ Threading rules: `run()` blocks on the main thread (GTK, Win32 and AppKit want i
 `show()` and `stop()` may be called from any thread (pystray marshals them to its loop). Making the
 icon visible and changing its image are serialised (`_state_lock`): pystray's `visible = True` builds
 the icon's handle, then adds it, then marks it visible; an image set in between was never shown
-(Windows: the first state stayed grey « ? », issue 17).
+(Windows: the first state stayed grey « ? », issue 17). The icon is drawn again, and the tooltip
+set, only when they change (a check run again with the same verdict changes nothing on screen).
+The labels are rendered when the menu is shown: set_translator() changes the language after start
+(the settings arrive after the icon, issue 21).
 Linux backends: AppIndicator (StatusNotifierItem) first, GTK (XEmbed) second, never `xorg`:
 it has no menu and its clicks never reach the callbacks.
 """
@@ -93,6 +96,7 @@ class Tray:
         self._notes: frozenset[str] = frozenset()  # keys of the tooltip notes set now (an incident is open)
         self.stopped_by: str | None = None  # the signal that stopped it (SIGTERM...), for the journal
         self._state_lock = threading.Lock()  # visible = True vs a new image: see the module's docstring
+        self._shown: tuple[Severity, str] | None = None  # what show() set last
         self._pystray, self.backend = load_pystray()
         self._icon = self._pystray.Icon("vigie", draw_icon(ICON_SIZE, Severity.UNKNOWN),
                                         render(T("Vigie: checking…"), tr), self._menu(entries))
@@ -101,7 +105,7 @@ class Tray:
         item, menu = self._pystray.MenuItem, self._pystray.Menu
         return menu(
             item(lambda _: self._menu_line, None, enabled=False, visible=lambda _: bool(self._menu_line)),
-            *(item(render(e.label, self.tr), self._command(e.action), default=e.default,
+            *(item(self._label(e.label), self._command(e.action), default=e.default,
                    visible=self._visibility(e)) for e in entries),
             # Below the actions (« Verrouiller maintenant » stays first): pystray menus have a fixed
             # list of items, so one slot per line, hidden while unused.
@@ -109,8 +113,21 @@ class Tray:
             *(item(lambda _, i=i: self._problem(i), self._command(SHOW_STATUS),
                    visible=lambda _, i=i: i < len(self._problems)) for i in range(MAX_PROBLEM_LINES)),
             menu.SEPARATOR,
-            item(render(T("Quit"), self.tr), self._quit),
+            item(self._label(T("Quit")), self._quit),
         )
+
+    def _label(self, text: Text) -> Callable[[object], str]:
+        return lambda _item: render(text, self.tr)
+
+    def set_translator(self, tr: gettext.NullTranslations) -> None:
+        """The language the settings chose, once they arrive (any thread)."""
+        if tr is self.tr:
+            return
+        self.tr = tr
+        with self._state_lock:
+            if self._shown is None:
+                self._icon.title = render(T("Vigie: checking…"), tr)
+        self._icon.update_menu()
 
     def _visibility(self, entry: TrayEntry) -> bool | Callable[[object], bool]:
         if entry.only_while is None and entry.hidden_while is None:
@@ -165,10 +182,15 @@ class Tray:
         self.stop()
 
     def show(self, severity: Severity, tooltip: str) -> None:
-        image = draw_icon(ICON_SIZE, severity)
+        """The state and tooltip; nothing is drawn or sent to the tray host when neither changed."""
         with self._state_lock:
-            self._icon.icon = image
-            self._icon.title = tooltip
+            if self._shown == (severity, tooltip):
+                return
+            if self._shown is None or self._shown[0] != severity:
+                self._icon.icon = draw_icon(ICON_SIZE, severity)
+            if self._shown is None or self._shown[1] != tooltip:
+                self._icon.title = tooltip
+            self._shown = (severity, tooltip)
 
     def show_menu_line(self, text: str) -> None:
         """The inactive line at the top of the menu ("" hides it: nothing to say)."""

@@ -9,15 +9,10 @@ from typing import ClassVar
 from vigie.events import Event
 from vigie.features.base import CliContext, Feature, MenuItem, Place, Services, Window
 from vigie.features.incident.events import NOTE_KEY, IncidentChanged
+from vigie.features.incident.windows import GUIDE
 from vigie.model import T
 
 OPEN = "open"
-
-
-def _guide(args: argparse.Namespace) -> int:
-    from vigie.features.incident import window  # Tk: only in this child process
-
-    return window.main(["--lang", args.lang])
 
 
 class IncidentFeature(Feature):
@@ -27,8 +22,7 @@ class IncidentFeature(Feature):
         MenuItem(T("Do you think you are under attack?"), OPEN, Place.URGENT, hidden_while=NOTE_KEY),
         MenuItem(T("Resume the incident guide"), OPEN, Place.URGENT, only_while=NOTE_KEY),
     )
-    windows: ClassVar[tuple[Window, ...]] = (
-        Window("incident", T("the guide \"Do you think you are under attack?\""), _guide),)
+    windows: ClassVar[tuple[Window, ...]] = (GUIDE,)
     command: ClassVar[str | None] = "incident"
 
     def __init__(self, services: Services) -> None:

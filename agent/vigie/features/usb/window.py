@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import gettext
+import json
 import logging
 import tkinter as tk
 import unicodedata
@@ -27,8 +29,6 @@ from collections.abc import Callable
 from pathlib import Path
 from tkinter import font as tkfont
 from tkinter import ttk
-
-import msgspec
 
 from vigie.i18n import LANGUAGES, render, resolve_language, translator
 from vigie.logs import setup_logging
@@ -83,7 +83,11 @@ NO_DISPLAY = T("Vigie: the “New USB drive” warning cannot be shown (no displ
 
 # --- the volume file written by the agent ---
 
-class VolumeInfo(msgspec.Struct):
+@dataclasses.dataclass(frozen=True)
+class VolumeInfo:
+    """Read with the standard json module and checked here, strictly (a bool is not a size, 1 is not
+    True): msgspec would cost the pop-up's process 2.5 MB and 10 ms of imports (issue 21)."""
+
     label: str = ""
     size_bytes: int | None = None
     fs_type: str = ""
@@ -91,6 +95,26 @@ class VolumeInfo(msgspec.Struct):
     device: str = ""
     uuid: str = ""
     can_scan: bool = False
+
+
+def _field_fits(name: str, value: object) -> bool:
+    if name == "size_bytes":
+        return value is None or (type(value) is int)
+    if name == "can_scan":
+        return type(value) is bool
+    return type(value) is str
+
+
+def _volume_from(document: object) -> VolumeInfo:
+    """ValueError naming the field (never its value: labels are personal)."""
+    if not isinstance(document, dict):
+        raise ValueError(f"expected an object, got {type(document).__name__}")
+    known = {field.name for field in dataclasses.fields(VolumeInfo)}
+    values = {name: value for name, value in document.items() if name in known}  # later fields: ignored
+    for name, value in values.items():
+        if not _field_fits(name, value):
+            raise ValueError(f"wrong type for {name}: {type(value).__name__}")
+    return VolumeInfo(**values)
 
 
 def load_volume(path: Path) -> VolumeInfo | None:
@@ -105,9 +129,11 @@ def load_volume(path: Path) -> VolumeInfo | None:
         log.warning("usb popup: volume details too big: over %d bytes", MAX_VOLUME_BYTES)
         return None
     try:
-        return msgspec.json.decode(data, type=VolumeInfo)
-    except msgspec.MsgspecError as exc:
-        log.warning("usb popup: volume details unreadable: %s", exc)
+        return _volume_from(json.loads(data))
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError included
+        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__ \
+            if isinstance(exc, UnicodeDecodeError) else str(exc)
+        log.warning("usb popup: volume details unreadable: %s", reason)
         return None
 
 

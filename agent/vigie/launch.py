@@ -1,0 +1,116 @@
+"""The `vigie` command's entry point (console script, `python -m vigie`, the Windows bundle).
+
+The two commands that must start fast go straight to their code: the agent (`vigie`, `vigie run`) and
+the windows it opens (`vigie ui NAME …`, a USB pop-up the moment a drive is mounted). Everything else,
+and anything unusual on those two lines (--help, a typo), goes to vigie.cli, whose parser declares
+every feature's commands: importing it pulls in report, checks, backup and config (about 126 ms,
+issue 21). The streams are made UTF-8 first on every path (see utf8_streams).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+log = logging.getLogger("vigie.launch")
+LANGUAGES = ("fr", "en")
+CORE_WINDOWS = ("status", "quit-code")
+
+
+def utf8_streams() -> None:
+    """What Vigie reads from or writes to a pipe or a file is UTF-8, on every OS: an IT provider's tool
+    reading `vigie check --json`, the agent reading `vigie config export`, the windows' messages. Windows
+    would use its ANSI code page (cp1252) whenever the stream is not a console: accents garbled, and an
+    emoji raising UnicodeEncodeError. A console keeps what Python chose (its own Unicode API on Windows)."""
+    for stream in (sys.stdin, sys.stdout, sys.stderr):
+        if stream is None or not hasattr(stream, "reconfigure") or stream.encoding.lower().replace("-", "") == "utf8":
+            continue  # pythonw without handles: None
+        try:
+            if not stream.isatty():
+                stream.reconfigure(encoding="utf-8", errors=stream.errors)
+        except (OSError, ValueError) as exc:  # a closed or odd handle: keep what Python chose
+            log.debug("cannot make %s UTF-8: %s", stream, exc)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    utf8_streams()
+    words = list(sys.argv[1:] if argv is None else argv)
+    if not any(word in ("-h", "--help", "--version") for word in words):
+        agent, language = agent_request(words)
+        if agent:
+            return run_agent(language)
+        if window_request(words):
+            return run_window_words(words[1:])
+    from vigie.cli import main as cli_main
+
+    return cli_main(words)
+
+
+def agent_request(words: Sequence[str]) -> tuple[bool, str | None]:
+    """`vigie`, `vigie run`, with `--lang fr|en` before or after `run`: (True, language)."""
+    rest = list(words)
+    if rest[:1] == ["run"]:
+        rest = rest[1:]
+    elif rest[:1] == ["--lang"] and rest[2:3] == ["run"]:
+        rest = rest[:2] + rest[3:]
+    if not rest:
+        return True, None
+    if len(rest) == 2 and rest[0] == "--lang" and rest[1] in LANGUAGES:
+        return True, rest[1]
+    return False, None
+
+
+def window_request(words: Sequence[str]) -> bool:
+    from vigie.features import WINDOW_OWNERS  # the package alone: no feature imported
+
+    return len(words) >= 2 and words[0] == "ui" and (words[1] in CORE_WINDOWS or words[1] in WINDOW_OWNERS)
+
+
+def run_agent(language: str | None) -> int:
+    from vigie.logs import setup_logging
+
+    setup_logging()
+    from vigie.app import run_agent as agent
+
+    return agent(language)
+
+
+def run_window_words(words: Sequence[str]) -> int:
+    """`vigie ui NAME ARGS`: this window's own options only (the same as vigie.cli declares)."""
+    name, rest = words[0], list(words[1:])
+    parser = argparse.ArgumentParser(prog=f"vigie ui {name}")
+    if name == "status":
+        parser.add_argument("--snapshot", help=argparse.SUPPRESS)
+    elif name != "quit-code":
+        from vigie.features import window
+
+        window(name).add_arguments(parser)
+    parser.add_argument("--lang", choices=LANGUAGES)
+    args = parser.parse_args(rest)
+    args.window = name
+    from vigie.logs import setup_logging
+
+    setup_logging()
+    return run_window(args)
+
+
+def run_window(args: argparse.Namespace) -> int:
+    """Run window `args.window` in this process (a child of the agent)."""
+    from vigie.i18n import resolve_language
+
+    args.lang = resolve_language(getattr(args, "lang", None))
+    language = ["--lang", args.lang]
+    if args.window == "quit-code":
+        from vigie.ui import quit_code
+
+        return quit_code.main(language)
+    if args.window == "status":
+        from vigie.ui import status_window
+
+        argv = ["--snapshot", args.snapshot] if getattr(args, "snapshot", None) else []
+        return status_window.main([*argv, *language])
+    from vigie.features import window
+
+    return window(args.window).main(args)

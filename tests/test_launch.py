@@ -1,0 +1,104 @@
+"""The slim entry point (vigie.launch): the agent and its windows start without importing vigie.cli
+(report, checks, backup, config: about 126 ms before a USB pop-up could show, issue 21).
+
+What a process imported is read from its own `python -X importtime` trace, on a real desktop: the
+window is mapped, the icon is in the tray, then the process is stopped and its trace read."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import harness
+
+NEVER_IN_A_WINDOW = ("vigie.cli", "vigie.report", "vigie.features.backup", "vigie.features.os_updates",
+                     "vigie.features.protection", "vigie.check")
+
+
+def imported(trace: str) -> set[str]:
+    """Module names from a `-X importtime` trace on stderr."""
+    return {line.rsplit("|", 1)[1].strip() for line in trace.splitlines()
+            if line.startswith("import time:") and "|" in line}
+
+
+def window_trace(env: dict[str, str], *argv: str, classname: str) -> tuple[set[str], str]:
+    process = subprocess.Popen([sys.executable, "-X", "importtime", "-m", "vigie", *argv], env=env,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline().strip() == "ready"
+        harness.wait_for(lambda: harness.windows_of_class(env, classname), what=f"the {classname} window")
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=15)
+    return imported(stderr), stderr
+
+
+@pytest.mark.parametrize(("argv", "classname"), [
+    (("ui", "status", "--lang", "fr"), "vigie-status"),
+    (("ui", "quit-code", "--lang", "fr"), "vigie-quit"),
+    (("ui", "incident", "--lang", "fr"), "vigie-incident"),
+])
+def test_a_window_child_never_imports_the_command_line(argv, classname, bare_desktop):
+    modules, trace = window_trace(bare_desktop, *argv, classname=classname)
+    assert "vigie.launch" in modules and "tkinter" in modules, trace[-2000:]
+    assert not modules & set(NEVER_IN_A_WINDOW)
+
+
+def test_the_usb_pop_up_imports_its_own_feature_only(bare_desktop, tmp_path):
+    volume = tmp_path / "volume.json"
+    volume.write_text(json.dumps({"label": "CLE", "size_bytes": 8 * 10**9, "fs_type": "vfat",
+                                  "mount_point": "/media/CLE", "device": "/dev/sdz1", "uuid": "1234-ABCD",
+                                  "can_scan": False}))
+    modules, _ = window_trace(bare_desktop, "ui", "usb", "--volume", str(volume), "--lang", "fr",
+                              classname="vigie-usb")
+    assert "vigie.features.usb.window" in modules
+    assert not modules & {*NEVER_IN_A_WINDOW, "vigie.config", "msgspec"}  # unlike the status window
+    others = {m for m in modules if m.startswith("vigie.features.") and not m.startswith("vigie.features.usb")}
+    assert others == {"vigie.features.base"}
+    assert not {"vigie.events", "vigie.features.usb.feature", "vigie.features.usb.guard"} & modules
+
+
+def test_the_agent_starts_without_the_command_line(desktop_env, apt_config):
+    env = dict(desktop_env, APT_CONFIG=apt_config)
+    agent = subprocess.Popen([sys.executable, "-X", "importtime", "-m", "vigie", "run"], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        harness.wait_for(lambda: "tray visible" in harness.vigie_log(env), timeout=30, what="the icon")
+        harness.wait_for(lambda: "check=os_updates" in harness.vigie_log(env), timeout=30, what="the first check")
+    finally:
+        harness.stop(agent)
+        _, stderr = agent.communicate(timeout=15)
+    modules = imported(stderr)
+    assert "vigie.app" in modules and "vigie.engine" in modules
+    assert "vigie.cli" not in modules
+    assert "keyring" not in modules  # the settings come from the `vigie config export` child
+
+
+def test_other_commands_and_help_go_to_the_full_command_line(home_env):
+    result = harness.run_vigie(home_env, "ui", "--help")
+    assert result.returncode == 0 and "status" in result.stdout and "usb" in result.stdout
+    bad = harness.run_vigie(home_env, "ui", "nothing")
+    assert bad.returncode == 64 and "nothing" in bad.stderr  # argparse's refusal, in French, as a usage error
+
+
+def test_every_declared_window_is_reachable_by_the_slim_entry_point():
+    from vigie.features import ALL_FEATURES, WINDOW_OWNERS, window
+
+    declared = {w.name: f for f in ALL_FEATURES for w in f.windows}
+    assert set(WINDOW_OWNERS) == set(declared)
+    for name, feature in declared.items():
+        assert window(name) in feature.windows and window(name).name == name
+
+
+def test_the_slim_paths_make_the_pipes_utf8(home_env):
+    """A window's messages and the agent's pipes are UTF-8 even where the locale says otherwise
+    (Windows: cp1252). Here the child's locale is latin-1 and it has no display: the pop-up says so
+    on stderr, in UTF-8, with its accents."""
+    env = dict(home_env, PYTHONIOENCODING="latin-1", LANG="C")
+    result = subprocess.run([sys.executable, "-m", "vigie", "ui", "usb", "--volume", "/nonexistent", "--lang", "fr"],
+                            env=env, capture_output=True, timeout=60)
+    message = result.stderr.decode("utf-8")
+    assert "l’alerte «\u00a0Nouveau support USB\u00a0»" in message
