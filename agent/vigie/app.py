@@ -179,8 +179,8 @@ class Settings:
 
 
 class Agent:
-    """The tray first (grey « ? »), then, once the settings arrive, the engine and the features.
-    Menu clicks made before that are held and replayed in order (`_held`)."""
+    """The settings (read by a child from __init__ on), then the engine and the features, then the tray.
+    The hold-and-replay of early clicks (`_held`) is kept for the day the tray starts first again."""
 
     def __init__(self, settings: Settings, explicit_language: str | None, instance: Instance | None = None) -> None:
         from vigie.ui.tray import Tray  # imports pystray: only here, never for `vigie check`
@@ -206,7 +206,11 @@ class Agent:
     def run(self) -> None:
         if self.instance:
             agent_status.record_start(self.journal, self.instance, os.getpid())
-        threading.Thread(target=self._start_core, name="vigie-start", daemon=True).start()
+        # The core starts before the tray runs, on this thread: started on a thread of its own beside the
+        # tray (the icon first), it made three intermittent faults in CI (a SIGSEGV when SIGTERM came
+        # during the start, the drill due at start not started, a menu rebuilt under a click); issue 21
+        # keeps that step open. The settings child is still read on its thread from __init__.
+        self._start_core()
         try:
             self.tray.run(on_visible=lambda backend: log.info("tray visible backend=%s", backend))
         except BaseException as exc:
