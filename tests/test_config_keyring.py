@@ -195,6 +195,36 @@ def test_agent_config_child_with_a_hung_keyring_gives_defaults(bus_env, services
     assert loaded.config.os_updates.security_grace_days == 7
 
 
+def test_agent_in_process_read_with_a_hung_keyring_gives_defaults(bus_env, services, monkeypatch):
+    """The Windows agent reads its settings in its own process (issue 17): a keyring that never answers
+    still costs one bounded wait, then defaults, read-only, with the reason. Run here on the real
+    gnome-keyring stand-in that never answers; on Windows the same store calls Credential Manager."""
+    from vigie.app import load_config_in_process
+
+    harness.start_silent_secret_service(services, bus_env)
+    for key, value in dict(bus_env, VIGIE_KEYRING_TIMEOUT="1").items():
+        monkeypatch.setenv(key, value)
+    loaded = load_config_in_process()
+    assert loaded.read_only
+    assert [p.code for p in loaded.problems] == ["keyring_timeout"]
+
+
+def test_agent_in_process_read_that_breaks_keeps_the_policy(policy_dir, monkeypatch, caplog):
+    """A bug in the store (not a keyring fault, which it answers itself) must not stop the agent: it
+    runs on defaults under the IT provider's policy, read-only, and the log has the traceback. The
+    store's load is replaced by one that raises: no real part raises there on demand."""
+    from vigie import app
+    from vigie.config.store import ConfigStore
+
+    policy_file = harness.policy_file("[idle_lock]\nlock_after_seconds = 180\n", policy_dir)
+    monkeypatch.setenv("VIGIE_POLICY", str(policy_file))
+    monkeypatch.setattr(ConfigStore, "load", lambda self: 1 / 0)
+    loaded = app.load_config_in_process()
+    assert loaded.read_only and [p.code for p in loaded.problems] == ["keyring_error"]
+    assert loaded.config.idle_lock.lock_after_seconds == 180 and "idle_lock.lock_after_seconds" in loaded.locked
+    assert "ZeroDivisionError" in caplog.text
+
+
 # Issue 15, point 7: entries that cannot be decoded. Each is planted with secret-tool in the real
 # gnome-keyring, as another program (or a damaged keyring) could leave it.
 UNDECODABLE = {

@@ -151,9 +151,9 @@ SETTING = "InfoSanté 35 🩺 « Cabinet »"  # accents, an emoji (outside the B
 
 
 def test_settings_round_trip_through_credential_manager_and_the_agents_child(win: wine.Wine) -> None:
-    """`vigie config set/get` through CredWrite/CredRead, then the agent's own reading: a `vigie config
-    export` child over a pipe. Issue 17: « InfoSanté 35 » arrived as `InfoSant\\ufffd 35`, and an emoji
-    crashed the child, so the agent ran on defaults blaming the keyring."""
+    """`vigie config set/get` through CredWrite/CredRead, then the agent's own reading (in its process)
+    and a `vigie config export` child over a pipe. Issue 17: « InfoSanté 35 » arrived as
+    `InfoSant\\ufffd 35`, and an emoji crashed the child, so the agent ran on defaults blaming the keyring."""
     try:
         saved = win.vigie("config", "set", "contacts.it_provider_name", SETTING, timeout=WAIT)
         assert saved.returncode == 0, saved.stderr.decode("utf-8", "replace")
@@ -163,11 +163,15 @@ def test_settings_round_trip_through_credential_manager_and_the_agents_child(win
         stored = win.python("-c", "import keyring, sys; sys.stdout.buffer.write("
                             "keyring.get_password('Vigie', 'contacts').encode('utf-8'))", timeout=WAIT)
         assert json.loads(stored.stdout)["data"]["it_provider_name"] == SETTING  # in Credential Manager itself
-        agent_view = win.python("-c", "import json, sys\nfrom vigie.app import load_config_in_child\n"
-                                "loaded = load_config_in_child(120)\nsys.stdout.buffer.write(json.dumps("
-                                "[loaded.config.contacts.it_provider_name, loaded.read_only, "
-                                "[p.code for p in loaded.problems]]).encode())", timeout=WAIT)
-        assert json.loads(agent_view.stdout) == [SETTING, False, []], agent_view.stderr.decode("utf-8", "replace")
+        # The agent reads in its own process on Windows (load_config); `vigie config export` over a pipe
+        # stays for IT tools and is read back the same.
+        for reader in ("load_config()", "load_config_in_child(120)"):
+            agent_view = win.python("-c", "import json, sys\nfrom vigie import app\n"
+                                    f"loaded = app.{reader}\nsys.stdout.buffer.write(json.dumps("
+                                    "[loaded.config.contacts.it_provider_name, loaded.read_only, "
+                                    "[p.code for p in loaded.problems]]).encode())", timeout=WAIT)
+            assert json.loads(agent_view.stdout) == [SETTING, False, []], \
+                (reader, agent_view.stderr.decode("utf-8", "replace"))
     finally:
         win.vigie("config", "reset", "contacts", timeout=WAIT)
 

@@ -154,8 +154,8 @@ class NotificationIcons(Mapping[Severity, Path]):
 
 
 class Settings:
-    """The settings, read by the `vigie config export` child on a thread of their own: the tray is
-    set up meanwhile (the child took 320 ms, before anything was shown, issue 21)."""
+    """The settings, read on a thread of their own (see load_config): the tray is set up meanwhile
+    (the `vigie config export` child took 320 ms, before anything was shown, issue 21)."""
 
     def __init__(self, load: Callable[[], LoadedConfig]) -> None:
         self._load = load
@@ -166,7 +166,7 @@ class Settings:
     def _read(self) -> None:
         try:
             self._loaded = self._load()
-        except Exception:  # load_config_in_child answers a bad child itself: this is a bug
+        except Exception:  # load_config answers a bad read itself: this is a bug
             log.exception("settings: unexpected error")
         finally:  # get() never waits forever
             self._done.set()
@@ -381,24 +381,51 @@ class Agent:
         return notification_server_present
 
 
+def load_config() -> LoadedConfig:
+    """The settings in force, read the cheapest safe way for this OS.
+
+    Linux and macOS: through a child, so that the always-on agent never holds the keyring stack
+    (Secret Service's D-Bus crypto, about 11 MB). Windows: here, since Credential Manager is one small
+    Win32 call (every keyring call is still bounded) while a second Python process costs seconds under
+    Wine and on the slow disks of practice PCs (issue 17)."""
+    if platform_name() == "windows":
+        return load_config_in_process()
+    return load_config_in_child()
+
+
+def load_config_in_process() -> LoadedConfig:
+    from vigie.config.store import ConfigStore
+
+    try:
+        return ConfigStore().load()
+    except Exception as exc:  # the store answers keyring faults itself: anything else is logged, not fatal
+        log.exception("configuration unavailable")
+        return _policy_only(f"{type(exc).__name__}: {exc}")
+
+
 def load_config_in_child(timeout: float = 30.0) -> LoadedConfig:
-    """Read the configuration through `vigie config export` in a short-lived process: the always-on
-    agent then never loads the keyring stack (Secret Service, D-Bus crypto: about 11 MB)."""
+    """Read the configuration through `vigie config export` in a short-lived process."""
     try:
         result = proc.run(vigie_command("config", "export"), timeout)
         return LoadedConfig.from_json(result.stdout)
     except (PlatformError, ValueError, KeyError, msgspec.ValidationError) as exc:
         log.error("configuration unavailable: %s", exc)
-        problem = Problem("keyring_error", KEYRING_PROBLEMS["keyring_error"])
-        # The IT provider's policy needs no keyring: its locked values and quit code still hold.
-        found = policy.read_policy(policy.policy_path())
-        config, locked, _refused = policy.apply(Config(), found)
-        return LoadedConfig(config, read_only=True, problems=[problem], locked=locked, quit_code=found.quit_code)
+        return _policy_only(str(exc))
+
+
+def _policy_only(reason: str) -> LoadedConfig:
+    """Defaults, read-only, under the IT provider's policy: it needs no keyring, so its locked values
+    and quit code still hold when the settings cannot be read."""
+    problem = Problem("keyring_error", KEYRING_PROBLEMS["keyring_error"])
+    found = policy.read_policy(policy.policy_path())
+    config, locked, _refused = policy.apply(Config(), found)
+    log.info("running on defaults and the policy (%s)", reason)
+    return LoadedConfig(config, read_only=True, problems=[problem], locked=locked, quit_code=found.quit_code)
 
 
 def run_agent(explicit_language: str | None) -> int:
     instance = acquire_single_instance()  # the lock, and agent.json saying who holds it
-    settings = Settings(load_config_in_child)  # the child runs while the tray is set up
+    settings = Settings(load_config)  # read on its own thread while the tray is set up
     if instance is None:
         loaded = settings.get()
         tr = translator(resolve_language(explicit_language, loaded.config.general.language))
