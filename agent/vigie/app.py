@@ -179,7 +179,7 @@ class Settings:
 
 
 class Agent:
-    """The settings (read by a child from __init__ on), then the engine and the features, then the tray.
+    """The settings (read on their thread from __init__ on), then the engine and the features, then the tray.
     The hold-and-replay of early clicks (`_held`) is kept for the day the tray starts first again."""
 
     def __init__(self, settings: Settings, explicit_language: str | None, instance: Instance | None = None) -> None:
@@ -209,7 +209,7 @@ class Agent:
         # The core starts before the tray runs, on this thread: started on a thread of its own beside the
         # tray (the icon first), it made three intermittent faults in CI (a SIGSEGV when SIGTERM came
         # during the start, the drill due at start not started, a menu rebuilt under a click); issue 21
-        # keeps that step open. The settings child is still read on its thread from __init__.
+        # keeps that step open. The settings are still read on their thread from __init__.
         self._start_core()
         try:
             self.tray.run(on_visible=lambda backend: log.info("tray visible backend=%s", backend))
@@ -398,9 +398,9 @@ def load_config_in_process() -> LoadedConfig:
 
     try:
         return ConfigStore().load()
-    except Exception as exc:  # the store answers keyring faults itself: anything else is logged, not fatal
+    except Exception:  # the store answers keyring faults itself: anything else is logged, not fatal
         log.exception("configuration unavailable")
-        return _policy_only(f"{type(exc).__name__}: {exc}")
+        return _policy_only()
 
 
 def load_config_in_child(timeout: float = 30.0) -> LoadedConfig:
@@ -410,16 +410,16 @@ def load_config_in_child(timeout: float = 30.0) -> LoadedConfig:
         return LoadedConfig.from_json(result.stdout)
     except (PlatformError, ValueError, KeyError, msgspec.ValidationError) as exc:
         log.error("configuration unavailable: %s", exc)
-        return _policy_only(str(exc))
+        return _policy_only()
 
 
-def _policy_only(reason: str) -> LoadedConfig:
+def _policy_only() -> LoadedConfig:
     """Defaults, read-only, under the IT provider's policy: it needs no keyring, so its locked values
     and quit code still hold when the settings cannot be read."""
     problem = Problem("keyring_error", KEYRING_PROBLEMS["keyring_error"])
     found = policy.read_policy(policy.policy_path())
     config, locked, _refused = policy.apply(Config(), found)
-    log.info("running on defaults and the policy (%s)", reason)
+    log.info("running on defaults and the policy")  # the caller logged why
     return LoadedConfig(config, read_only=True, problems=[problem], locked=locked, quit_code=found.quit_code)
 
 

@@ -22,8 +22,8 @@ from vigie.model import T
 if TYPE_CHECKING:
     import keyring.backend
 
-# keyring is imported only when a call is made: the always-on agent reads its settings through a
-# child process (`vigie config export`) and never loads it, nor the crypto libraries under it.
+# keyring is imported only when a call is made: off Windows the always-on agent reads its settings
+# through a child process (`vigie config export`) and never loads it, nor the crypto libraries under it.
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
