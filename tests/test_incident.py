@@ -788,6 +788,22 @@ def test_a_heading_never_ends_a_page(tmp_path):
     assert doc.pdf.page_no() == 2 and doc.pdf.get_y() < 40
 
 
+def test_a_timeline_row_is_never_cut_by_a_page_break(tmp_path):
+    """Whatever the hour (it moves the rows), a row of three lines starting two lines above the bottom margin
+    goes whole to the next page: found when a report printed « … sur cet » then the page footer."""
+    doc = report.ReportPdf(FR, report.find_font())
+    doc.frame("en-tête", "page {page} sur {nb}")
+    row = "Vigie n’a pas pu couper le réseau : Vigie n’a aucun moyen de couper le réseau sur cet ordinateur. " * 2
+    while not doc.pdf.will_page_break(10):
+        doc.line("ligne")
+    doc.entry("21:04", row)
+    path = tmp_path / "rows.pdf"
+    path.write_bytes(doc.output())
+    pages = [" ".join(page.split()) for page in pdf_pages(path)]
+    assert len(pages) == 2 and "21:04" not in pages[0]
+    assert " ".join(row.split()) in pages[1]
+
+
 def test_the_report_says_verified_only_with_a_reading_of_the_network(store, journal):
     """Step 1: « read » and still connected → not verified; declared when the state could not be read; verified,
     with the time, once Vigie read it as cut; and a connection back up afterwards is said too."""

@@ -228,13 +228,22 @@ class ReportPdf:
         self.pdf.multi_cell(0, 6, self._t(text), new_x="LMARGIN", new_y="NEXT", align="L")
         self.pdf.set_font(self.family, "", 10)
 
+    def _keep_lines(self, text: str, width: float, size: float) -> None:
+        """A short paragraph or a timeline row is never cut by a page break: a reader (or a lawyer) must not
+        have to piece a sentence together across pages."""
+        lines = self.pdf.multi_cell(width, size * 0.5, text, dry_run=True, output="LINES")
+        self.keep(len(lines) * size * 0.5)
+
     def line(self, text: Text | str, size: float = 10, bold: bool = False, indent: float = 0) -> None:
         self.pdf.set_font(self.family, "B" if bold else "", size)
+        self._keep_lines(self._t(text), self.pdf.epw - indent, size)
         self.pdf.set_x(self.pdf.l_margin + indent)
         self.pdf.multi_cell(0, size * 0.5, self._t(text), new_x="LMARGIN", new_y="NEXT", align="L")
 
     def entry(self, label: str, text: str, width: float = 42, size: float = 10) -> None:
         """A row: the label (a time) in bold on the left, the text beside it, wrapped in its column."""
+        self.pdf.set_font(self.family, "", size)
+        self._keep_lines(self._t(text), self.pdf.epw - width, size)
         self.pdf.set_font(self.family, "B", size)
         self.pdf.set_x(self.pdf.l_margin)
         self.pdf.cell(width, size * 0.5, self._t(label))
