@@ -3,7 +3,7 @@
     sni_menu.py labels            print the menu labels of the first registered item, one per line
     sni_menu.py click LABEL       send the "clicked" event to the item with that label
     sni_menu.py title             print the item's Title (pystray's tooltip)
-Exit 0 on success, 2 when the label is absent, 3 when no item is registered.
+Exit 0 on success, 2 when the label is absent, 3 when no item is registered, 4 when the menu kept changing.
 """
 
 import sys
@@ -11,6 +11,7 @@ import time
 
 from gi.repository import Gio, GLib
 
+STALE_RETRIES = 5
 BUS = Gio.bus_get_sync(Gio.BusType.SESSION, None)
 
 
@@ -82,11 +83,22 @@ def main():
     if sys.argv[1] == "labels":
         print("\n".join(label for _, label in entries))
         return
-    ids = [node_id for node_id, label in entries if label == sys.argv[2]]
-    if not ids:
-        sys.exit(2)
-    call(service, props["Menu"], "com.canonical.dbusmenu", "Event",
-         GLib.Variant("(isvu)", (ids[0], "clicked", GLib.Variant("s", ""), int(time.time()))))
+    for _attempt in range(STALE_RETRIES):
+        ids = [node_id for node_id, label in entries if label == sys.argv[2]]
+        if not ids:
+            sys.exit(2)
+        try:
+            call(service, props["Menu"], "com.canonical.dbusmenu", "Event",
+                 GLib.Variant("(isvu)", (ids[0], "clicked", GLib.Variant("s", ""), int(time.time()))))
+            return
+        except GLib.Error as exc:
+            # pystray rebuilds the whole menu (new ids) when the agent's state changes; a host then
+            # re-reads the layout on LayoutUpdated. Between our GetLayout and Event, the ids went stale.
+            if "does not refer to a menu item" not in exc.message:
+                raise
+            time.sleep(0.2)
+            entries = menu_entries(service, props["Menu"])
+    sys.exit(4)
 
 
 if __name__ == "__main__":
