@@ -281,10 +281,12 @@ def test_the_french_menu_opens_the_status_window(win, agent, screenshots) -> Non
     from vigie.events import SHOW_STATUS
     from vigie.features import ALL_FEATURES
 
-    _open_menu_on_quit(win, screenshots / "tray.png")
+    _open_menu(win, screenshots / "tray.png")
+    _rest_on_the_menus_frame(win)
     win.screenshot(screenshots / "menu.png")
     # The menu as built with no incident open (Wine keeps menus per process: another process cannot read
     # them). The Windows pytest runs in a Windows of its own, so none of its tests' incidents is here.
+    # No item is selected (the pointer is on the frame): the first Up selects the last item.
     actions = [entry.action for entry in tray_entries(ALL_FEATURES)]
     harness.xdo(win.env, "key", *["Up"] * (len(actions) - actions.index(SHOW_STATUS)), "Return")
     window = harness.wait_for(lambda: harness.xdo(win.env, "search", "--name", "État de la sécurité").split(), WAIT,
@@ -315,9 +317,28 @@ def _drawn(win: wine.Wine, name: str, path: Path, seen: list[bytes]) -> bool:
 
 
 def _open_menu_on_quit(win: wine.Wine, screenshot: Path) -> None:
-    """Right click on Vigie's icon; the menu opens up and left of it (the icon is in the bottom right
-    corner), so the pointer then moved 20 px up and left hovers the last item, « Quitter ». Keys go
-    to the window under the pointer (Xvfb has no window manager): the menu's.
+    """The menu opens up and left of the icon (in the bottom right corner), so the pointer moved 20 px
+    up and left hovers the last item, « Quitter »."""
+    x, y = _open_menu(win, screenshot)
+    harness.xdo(win.env, "mousemove", str(x - 20), str(y - 20))
+
+
+def _rest_on_the_menus_frame(win: wine.Wine) -> None:
+    """Keys go to the X window under the pointer (Xvfb has no window manager): the pointer rests on the
+    menu's top left frame pixel, where it hovers no item, and the keys wait until Windows has it there
+    (Wine applies X motion late: keys sent too soon went elsewhere, or after a hover, one item off)."""
+    left, top = (int(v) for v in win.python("-c", MENU_CORNER_PROBE, timeout=60).stdout.split())
+    corner = (left + 1, top + 1)
+    harness.xdo(win.env, "mousemove", *map(str, corner))
+    harness.wait_for(lambda: _pointer(win) == corner, 60, f"Wine's pointer on the menu's frame at {corner}")
+
+
+MENU_CORNER_PROBE = ("import ctypes, ctypes.wintypes as w; r = w.RECT(); u = ctypes.windll.user32; "
+                     "u.GetWindowRect(u.FindWindowW('#32768', None), ctypes.byref(r)); print(r.left, r.top)")
+
+
+def _open_menu(win: wine.Wine, screenshot: Path) -> tuple[int, int]:
+    """Right click on Vigie's icon, until the menu is open; the icon's centre is returned.
 
     Wine applies X pointer motion late on a loaded machine: a click sent with the move can land where
     the pointer was before (CI saw the menu never open). So the click waits until Windows itself reports
@@ -338,7 +359,7 @@ def _open_menu_on_quit(win: wine.Wine, screenshot: Path) -> None:
             win.screenshot(screenshot.with_name(f"no-menu-{attempt}.png"))
     else:
         raise TimeoutError(f"the tray menu never opened in 3 right clicks\nVigie's log:\n{win.vigie_log()[-3000:]}")
-    harness.xdo(win.env, "mousemove", str(x - 20), str(y - 20))
+    return x, y
 
 
 POINTER_PROBE = ("import ctypes, ctypes.wintypes as w; p = w.POINT(); "
