@@ -185,8 +185,8 @@ def test_bad_values_are_refused_in_french_and_nothing_is_saved(keyring_env, serv
     window.key(env, "ctrl+slash", "BackSpace")  # Tk: select all
     window.type(env, "60")
     window.key(env, "Return")
-    assert window.wait_line("shown: ") == ("shown: Le rappel doit venir avant le verrouillage\u00a0: choisissez un délai "
-                                           "de rappel plus court que le délai de verrouillage.")
+    assert window.wait_line("shown: ") == ("shown: Le rappel doit venir avant le verrouillage\u00a0: choisissez un "
+                                           "délai de rappel plus court que le délai de verrouillage.")
     shot(env, window.wid, "fr-bad-value")
     assert harness.secret_lookup(env, "idle_lock") is None  # nothing saved
     window.key(env, "Escape")
