@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import harness
-from test_idle import reminders_logged, started_idle_agent, touch, watch_phase
+from test_idle import reminders_logged, started_idle_agent, touch, user_working, watch_phase
 from vigie.features.settings.window import CLASS_NAME
 
 APPLY_WITHIN = 2.0
@@ -158,13 +158,14 @@ def test_the_policy_file_changed_applies_and_the_window_shows_it_locked(desktop_
     harness.wait_for(lambda: harness.screen_grabbed(env), timeout=5, what="the lock at the policy's delay")
     for locker in harness.lockers_on(env):
         locker.terminate()
-
-    window, early = open_window(services, env, tmp_path / "stderr.txt")
-    assert {"locked idle_lock.lock_after_seconds", "locked idle_lock.remind_after_seconds"} <= set(early), early
-    shot(env, window.wid, "fr-set-by-provider")
-    window.type(env, "30")  # the first field that takes text is the reminder of a problem (minutes): not the lock
-    window.key(env, "Escape")
-    assert window.proc.wait(15) == 0
+    with user_working(env):  # back at the desk (a 4 s lock would take the keyboard again)
+        harness.wait_for(lambda: not harness.screen_grabbed(env), what="the lock ended")
+        window, early = open_window(services, env, tmp_path / "stderr.txt")
+        assert {"locked idle_lock.lock_after_seconds", "locked idle_lock.remind_after_seconds"} <= set(early), early
+        shot(env, window.wid, "fr-set-by-provider")
+        window.type(env, "30")  # the first field that takes text is the reminder of a problem (minutes): not the lock
+        window.key(env, "Escape")
+        assert window.proc.wait(15) == 0
     assert harness.secret_lookup(env, "notifications") is not None  # configure() stored it before
     assert stored(env, "idle_lock")["lock_after_seconds"] == 300  # the user's own value is kept underneath
 
@@ -214,7 +215,7 @@ def test_a_reread_without_the_keyring_keeps_the_previous_settings(desktop_env, s
     """(d) The keyring goes away while the agent runs; a change is announced: the agent keeps what it had
     (never the defaults of a failed read), says so in its log, and goes on."""
     env = started_idle_agent(desktop_env, start_agent, remind=2, lock=300)
-    keyring = next(p for p in services.running if "gnome-keyring-daemon" in " ".join(map(str, p.args)))
+    keyring = next(p for p in services.procs if "gnome-keyring-daemon" in " ".join(map(str, p.args)))
     keyring.terminate()
     keyring.wait(10)
     harness.wait_for(lambda: not harness.bus_has(env, "org.freedesktop.secrets"), what="the keyring gone")
@@ -224,3 +225,16 @@ def test_a_reread_without_the_keyring_keeps_the_previous_settings(desktop_env, s
                      timeout=APPLY_WITHIN + 10, what="the failed read logged")
     assert applied_delays(env) == []
     reminded_after(env, 2)  # still the reminder delay read at start
+
+
+def test_the_window_in_english_with_a_value_set_by_the_provider(keyring_env, services, tmp_path, policy_dir):
+    policy = harness.policy_file('[cps_card]\nend_of_day = "18:30"\n', policy_dir)
+    env = dict(keyring_env, DISPLAY=harness.start_xvfb(services, keyring_env), VIGIE_POLICY=str(policy))
+    window, early = open_window(services, env, tmp_path / "stderr.txt", language="en")
+    assert early == ["locked cps_card.end_of_day"]
+    assert harness.xdo(env, "getwindowname", str(window.wid)).strip() == "Vigie — Settings"
+    shot(env, window.wid, "en-set-by-provider")
+    window.key(env, "Return")  # nothing changed
+    assert window.wait_line("shown: ") == "shown: Nothing to save: these are already the settings."
+    window.key(env, "Escape")
+    assert window.proc.wait(15) == 0

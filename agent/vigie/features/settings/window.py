@@ -32,7 +32,7 @@ from vigie.ui.tk_support import Terminated, drawable, emit, install_signal_handl
 
 log = logging.getLogger(__name__)
 CLASS_NAME = "vigie-settings"
-WIDTH, HEIGHT = 640, 600  # fits 1366×768 with a taskbar
+WIDTH, HEIGHT = 760, 600  # fits 1366×768 with a taskbar
 WRAP = WIDTH - 64
 ERROR_INK, DONE_INK, MUTED = "#b42318", "#1a7f37", "#52606d"
 
@@ -99,7 +99,6 @@ class SettingsWindow:
         outer.pack(fill="both", expand=True)
         self._buttons(root)
         self.problem = ttk.Label(outer, text="", wraplength=WRAP, justify="left", foreground=ERROR_INK)
-        self.problem.pack(anchor="w", fill="x")
         self.values: dict[str, tk.Variable] = {}
         self.editable: list[tk.Widget] = []
         for title, fields in GROUPS:
@@ -121,7 +120,9 @@ class SettingsWindow:
         ttk.Button(bar, text=render(SAVE, self.tr), command=self.save, default="active").pack(side="right")
 
     def _group(self, parent: ttk.Frame, title: Text, fields: tuple[Field, ...]) -> None:
-        ttk.Label(parent, text=render(title, self.tr), font=self.fonts["heading"]).pack(anchor="w", pady=(10, 4))
+        heading = ttk.Label(parent, text=render(title, self.tr), font=self.fonts["heading"])
+        heading.pack(anchor="w", pady=(10, 4))
+        self.first_heading = getattr(self, "first_heading", heading)
         grid = ttk.Frame(parent)
         grid.pack(fill="x", anchor="w")
         grid.columnconfigure(2, weight=1)
@@ -148,7 +149,8 @@ class SettingsWindow:
         self.values[field.key] = variable
         if field.key in self.loaded.locked:
             widget.state(["disabled"])
-            ttk.Label(grid, text=render(FIXED, self.tr), font=self.fonts["small"], foreground=MUTED).grid(
+            ttk.Label(grid, text=render(FIXED, self.tr), font=self.fonts["small"], foreground=MUTED,
+                      wraplength=240).grid(
                 row=row, column=2, sticky="w", padx=(10, 0))
             emit(f"locked {field.key}", "settings")
         else:
@@ -162,11 +164,11 @@ class SettingsWindow:
 
     def _say_problem(self) -> None:
         if not self.loaded.read_only:
-            self.problem.configure(text="")
             return
         reasons = " ".join(render(p.message, self.tr) for p in self.loaded.problems)
         text = drawable(render(with_params(NOT_SAVABLE, reason=reasons), self.tr))
         self.problem.configure(text=text)
+        self.problem.pack(anchor="w", fill="x", before=self.first_heading)
         log.warning("settings window: %s", text)
         emit(f"problem: {text}", "settings")
 
