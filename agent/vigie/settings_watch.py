@@ -22,6 +22,8 @@ import msgspec
 from vigie import paths
 from vigie.config import LoadedConfig, policy
 from vigie.config.keyring_access import KEYRING_PROBLEMS
+from vigie.errors import VigieError
+from vigie.model import T
 from vigie.platform import PlatformError, proc
 from vigie.ui.children import vigie_command
 
@@ -32,8 +34,11 @@ READ_TIMEOUT = 30.0
 Fingerprint = tuple[tuple[int, int, int, int] | None, ...]
 
 
-class SettingsUnreadable(Exception):
-    """The settings could not be read again: the previous ones stay."""
+class SettingsUnreadable(VigieError):
+    """The settings could not be read again: the previous ones stay (said in the log only)."""
+
+    def __init__(self, log_detail: str) -> None:
+        super().__init__(T("Vigie could not read its settings again."), log_detail)
 
 
 def read_config_in_child(timeout: float = READ_TIMEOUT) -> LoadedConfig:
@@ -101,7 +106,7 @@ class SettingsWatch:
         try:
             loaded = self.read()
         except SettingsUnreadable as exc:
-            log.error("settings not applied, the previous ones stay: %s", exc)
+            log.error("settings not applied, the previous ones stay: %s", exc.log_detail)
             return False
         if self._stop.is_set():
             return False
