@@ -103,6 +103,8 @@ DELAY_FIXED = T("Your IT provider set this delay.")
 DONE_PAGE = (T("All set"), T(
     "Thank you. Vigie keeps watch from its icon next to the clock; its menu opens this assistant again "
     "whenever you want."))
+SETTINGS_LATER = T("The lock delay, the notifications and the language can be changed at any time from the icon's "
+                   "menu, “Settings…”: a change there applies at once.")
 
 
 def drill_line(result, target, tr: gettext.NullTranslations) -> Text:
@@ -566,6 +568,7 @@ class FirstRunWindow:
 
     def _done_page(self, page: ttk.Frame) -> None:
         self._text(page, DONE_PAGE[1])
+        self._text(page, SETTINGS_LATER)
         self._text(page, NEXT_START)
 
 
