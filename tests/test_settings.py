@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import time
+from datetime import datetime
 from pathlib import Path
 
 import harness
@@ -92,6 +93,11 @@ def wait_applied(env: dict[str, str], delays: tuple[int, int], since: float) -> 
     return took
 
 
+def logged_at(env: dict[str, str], text: str) -> datetime:
+    line = next(line for line in harness.vigie_log(env).splitlines() if text in line)
+    return datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
+
+
 def reminded_after(env: dict[str, str], expected: float) -> None:
     """Nobody touches the computer from now on: the reminder comes `expected` s later (±1 s), as configured."""
     harness.wait_for(lambda: touch(env) and watch_phase(env) == "active", what="the watch active")
@@ -120,6 +126,10 @@ def test_the_window_from_the_menu_changes_the_running_agents_lock_delay(desktop_
     assert stored(env, "idle_lock")["lock_after_seconds"] == 4
     assert stored(env, "idle_lock")["remind_after_seconds"] == 2
     wait_applied(env, (2, 4), saved_at)
+    # The same, to the millisecond, from the log both processes write: the window's save, the agent's change.
+    took = logged_at(env, "idle watch: settings now enabled=True remind=2s lock=4s") - logged_at(
+        env, "settings window: saved idle_lock")
+    assert 0 < took.total_seconds() <= APPLY_WITHIN, took
     shot(env, wid, "fr-saved")
     reminded_after(env, 2)
     harness.wait_for(lambda: harness.screen_grabbed(env), timeout=5, what="the lock at the new delay")
@@ -238,3 +248,18 @@ def test_the_window_in_english_with_a_value_set_by_the_provider(keyring_env, ser
     assert window.wait_line("shown: ") == "shown: Nothing to save: these are already the settings."
     window.key(env, "Escape")
     assert window.proc.wait(15) == 0
+
+
+def test_the_language_changes_in_the_running_agents_menu_and_tooltip(desktop_env, start_agent):
+    """`vigie config set general.language en` while the agent runs: its tooltip and menu speak English."""
+    _, env = start_agent(desktop_env)
+    harness.wait_for(lambda: harness.sni_menu(env, "title").stdout.strip() == "Vigie\u00a0: 2 points à vérifier",
+                     what="the French tooltip after the first check")
+    assert harness.run_vigie(env, "config", "set", "general.language", "en").returncode == 0
+    changed = time.monotonic()
+    harness.wait_for(lambda: harness.sni_menu(env, "title").stdout.strip() == "Vigie: 2 points to check",
+                     timeout=APPLY_WITHIN + 3, what="the English tooltip")
+    took = time.monotonic() - changed
+    assert took <= APPLY_WITHIN + 0.5, f"English after {took:.2f} s"  # + the time sni_menu takes to ask
+    labels = harness.sni_menu(env, "labels").stdout.splitlines()
+    assert "Settings…" in labels and "Lock now" in labels, labels
