@@ -263,3 +263,17 @@ def test_the_language_changes_in_the_running_agents_menu_and_tooltip(desktop_env
     assert took <= APPLY_WITHIN + 0.5, f"English after {took:.2f} s"  # + the time sni_menu takes to ask
     labels = harness.sni_menu(env, "labels").stdout.splitlines()
     assert "Settings…" in labels and "Lock now" in labels, labels
+
+
+def test_a_damaged_entry_seen_while_running_is_set_aside_and_the_agent_goes_on(desktop_env, start_agent):
+    """(d) Something else writes garbage over the idle_lock entry: at the next re-read that section is set aside
+    (a private copy) and back to its defaults, the others are kept, and the agent goes on."""
+    env = started_idle_agent(desktop_env, start_agent, remind=200, lock=300)
+    harness.secret_store(env, "idle_lock", '{"schema_version": 1, "data": {"lock_after_seconds": "beaucoup"}}')
+    (Path(env["XDG_RUNTIME_DIR"]) / "Vigie" / "settings-changed").write_text("changed\n")
+    wait_applied(env, (240, 300), time.monotonic())  # the defaults of that section
+    quarantined = list((Path(env["XDG_DATA_HOME"]) / "Vigie" / "quarantine").glob("idle_lock-*.txt"))
+    assert len(quarantined) == 1 and quarantined[0].stat().st_mode & 0o777 == 0o600
+    assert harness.secret_lookup(env, "notifications") is not None  # the other sections are untouched
+    assert "Traceback" not in harness.vigie_log(env)
+    harness.wait_for(lambda: touch(env) and watch_phase(env) == "active", what="the agent still watching")
