@@ -277,3 +277,17 @@ def test_a_damaged_entry_seen_while_running_is_set_aside_and_the_agent_goes_on(d
     assert harness.secret_lookup(env, "notifications") is not None  # the other sections are untouched
     assert "Traceback" not in harness.vigie_log(env)
     harness.wait_for(lambda: touch(env) and watch_phase(env) == "active", what="the agent still watching")
+
+
+def test_turning_the_idle_lock_off_while_reminded_withdraws_the_reminder_and_never_locks(desktop_env, start_agent):
+    env = started_idle_agent(desktop_env, start_agent, remind=2, lock=8)
+    before = reminders_logged(env)
+    touch(env)
+    harness.wait_for(lambda: reminders_logged(env) > before, timeout=6, what="the reminder")
+    assert harness.run_vigie(env, "config", "set", "idle_lock.enabled", "non").returncode == 0
+    harness.wait_for(lambda: "idle watch: settings now enabled=False" in harness.vigie_log(env),
+                     timeout=APPLY_WITHIN + 3, what="the watch off")
+    harness.wait_for(lambda: harness.dunst_count(env, "displayed") == 0, timeout=3, what="the reminder withdrawn")
+    time.sleep(8)  # past the lock delay, nobody touching: no lock
+    assert not harness.screen_grabbed(env)
+    assert "screen locked via" not in harness.vigie_log(env)

@@ -64,6 +64,8 @@ class IdleLockFeature(Feature):
         if not settings.enabled:
             self.watcher.stop()
             self.watcher.settings = settings
+            if self.watcher.phase.value in ("reminded", "postponed"):
+                self.services.submit(IdleEnded())  # the reminder shown (or the paused note) goes with the watch
         elif not before.enabled:
             from vigie.features.idle_lock.watch import IdleWatcher
 
