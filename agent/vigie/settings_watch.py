@@ -3,7 +3,8 @@ stores, and what the IT provider writes in the policy file, applies within a sec
 
 Cheap by construction: every WATCH_SECONDS the watch only stats two files, the marker that every settings
 write rewrites (paths.settings_marker, see config.store.announce_change) and the policy file. When either
-changed, the settings are read again by a `vigie config export` child, as at start (the agent never loads the
+changed (and stays so for SETTLE_SECONDS: a file edited in place is not read half written), the settings are
+read again by a `vigie config export` child, as at start (the agent never loads the
 keyring stack itself), and handed to `on_change`. A read that failed, or that found the keyring unusable
 (the settings would fall back to their defaults), is never applied: the previous settings stay, and the log
 says why. The watch runs on a thread of its own and calls `on_change` from it.
@@ -30,6 +31,7 @@ from vigie.ui.children import vigie_command
 log = logging.getLogger(__name__)
 WATCH_SECONDS = 0.5  # two stat() calls: a change applies well within the 2 s the issue asks for
 READ_TIMEOUT = 30.0
+SETTLE_SECONDS, SETTLE_LOOKS = 0.1, 5
 
 Fingerprint = tuple[tuple[int, int, int, int] | None, ...]
 
@@ -101,6 +103,7 @@ class SettingsWatch:
         now = fingerprint(self.files)
         if now == self._seen:
             return False
+        now = self._settled(now)
         self._seen = now  # a change made during the read below is seen at the next look
         log.info("settings changed: reading them again")
         try:
@@ -112,3 +115,15 @@ class SettingsWatch:
             return False
         self.on_change(loaded)
         return True
+
+    def _settled(self, now: Fingerprint) -> Fingerprint:
+        """A policy file edited in place may be caught half written: wait until two looks SETTLE_SECONDS apart
+        agree (a few at most), so that a half file never unlocks, even briefly, what the whole one locks."""
+        for _ in range(SETTLE_LOOKS):
+            if self._stop.wait(SETTLE_SECONDS):
+                break
+            again = fingerprint(self.files)
+            if again == now:
+                break
+            now = again
+        return now
