@@ -28,7 +28,7 @@ def test_appindicator_icon_shows_the_state_and_a_french_tooltip(desktop_env, sta
                      what="the tooltip after the first check")
     labels = [label for label in harness.sni_menu(env, "labels").stdout.splitlines() if label]  # "" = separator
     assert labels == ["Verrouiller maintenant", "Vous pensez être victime d’une attaque\u00a0?", "État de la sécurité…",
-                      "Vérifier maintenant", "Tester ma sauvegarde", "Assistant de démarrage…",
+                      "Vérifier maintenant", "Tester ma sauvegarde", "Assistant de démarrage…", "Réglages…",
                       # no « Reprendre… » without incident; then one line per problem (issue 18)
                       "Attention — Sauvegardes\u00a0: Vigie ne connaît aucune sauvegarde de ce poste.",
                       "Attention — Mises à jour du système\u00a0: 2 mises à jour attendent d’être installées.",

@@ -19,7 +19,7 @@ from vigie.check import CheckContext
 from vigie.config import Config, LoadedConfig, Problem, policy
 from vigie.config.keyring_access import KEYRING_PROBLEMS
 from vigie.engine import Engine, Status
-from vigie.events import CHECK_NOW, LOCK_NOW, SHOW_STATUS, Command, SessionUnlocked, Stopped, Tick
+from vigie.events import CHECK_NOW, LOCK_NOW, SHOW_STATUS, Command, SessionUnlocked, SettingsChanged, Stopped, Tick
 from vigie.features import ALL_FEATURES
 from vigie.features.base import Feature, Place
 from vigie.i18n import render, resolve_language, translator
@@ -201,6 +201,9 @@ class Agent:
         self._stopping = False
         self._last_status: Status | None = None
         self.notification_icons = NotificationIcons()
+        from vigie.settings_watch import SettingsWatch  # first look now: the settings child has barely started
+
+        self.settings_watch = SettingsWatch(self._settings_changed)
         self.tray = Tray(self.tr, tray_entries(ALL_FEATURES), on_action=self._on_action, on_quit=self._quit_asked)
 
     def run(self) -> None:
@@ -280,6 +283,19 @@ class Agent:
             threading.Thread(target=self.volumes.run, name="vigie-volumes", daemon=True).start()
         self.scheduler.start()
         self.engine.submit(Tick())  # a first full check at start
+        self.settings_watch.start()
+
+    def _settings_changed(self, loaded: LoadedConfig) -> None:
+        """The settings watch's thread: new settings while running (window, `vigie config set`, the policy)."""
+        with self._core_lock:
+            if self._stopping or self.engine is None:
+                return
+            self.loaded = loaded
+            self.language = resolve_language(self._explicit_language, loaded.config.general.language)
+            self.tr = translator(self.language)
+            self.tray.set_translator(self.tr)
+            self.engine.submit(SettingsChanged(loaded.config, self.language, self.tr,
+                                               tuple(locker_argv(loaded.config.lock.locker_command))))
 
     def _when_ready(self, what: str, action: Callable[[], None]) -> None:
         """Run `action` now if the engine runs, else once it does (a click before the settings arrived)."""
@@ -312,6 +328,7 @@ class Agent:
         with self._core_lock:
             self._stopping = True
             engine = self.engine
+        self.settings_watch.stop()
         if engine is not None:
             self.scheduler.stop()
             self.volumes.stop()

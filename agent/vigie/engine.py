@@ -17,7 +17,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 from vigie.alerts import AlertPolicy
@@ -32,6 +32,7 @@ from vigie.events import (
     LockFailed,
     SessionLocked,
     SessionUnlocked,
+    SettingsChanged,
     Stopped,
     Tick,
 )
@@ -150,6 +151,8 @@ class Engine:
             self._lock_done(event)
         elif isinstance(event, SessionUnlocked):
             self._release_held()  # the user is back: what was held for them now, not at the next recheck
+        elif isinstance(event, SettingsChanged):
+            self._take_settings(event)
         self.dispatch(event)
         if not isinstance(event, CORE_EVENTS):
             # Checks that follow this kind of event (a drive plugged in, a card pulled out) run now.
@@ -180,6 +183,18 @@ class Engine:
                 log.warning("unknown command %r", action)
                 return
             feature.act(name)
+
+    def _take_settings(self, event: SettingsChanged) -> None:
+        """New settings while running: the checks, the notifications, the language and the locker use them from
+        now on; the features that declared SettingsChanged get the event next (dispatch). Which checks run, and
+        how often, stays as at start."""
+        self.ctx = replace(self.ctx, config=event.config)  # the checks thread reads self.ctx at each run
+        self.policy.settings = event.config.notifications
+        self.tr = event.tr
+        self.locker_command = tuple(event.locker_command)
+        self.services.config, self.services.tr, self.services.language = event.config, event.tr, event.language
+        log.info("settings applied (language=%s)", event.language)
+        self._publish()  # the tray's texts again, in the language now chosen
 
     def _volume_claimed(self, volume: Volume) -> bool:
         return any(feature.claims_volume(volume) for feature in self.features.values())

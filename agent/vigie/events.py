@@ -7,10 +7,15 @@ events live in its folder (features/<feature>/events.py) and reach only that fea
 
 from __future__ import annotations
 
+import gettext
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from vigie.model import Finding, Text
 from vigie.platform.base import Volume
+
+if TYPE_CHECKING:
+    from vigie.config.schema import Config
 
 
 @dataclass(frozen=True)
@@ -97,3 +102,14 @@ class VolumeRemoved(Event):
 class MountChangeUnseen(Event):
     """Mounts changed and changed back between two looks: a drive may have been plugged in and out
     too fast to be identified. Only Linux tells; which mount it was, nobody can tell any more."""
+
+
+@dataclass(frozen=True)
+class SettingsChanged(Event):
+    """The settings were read again while the agent runs (vigie.settings_watch): the engine takes them, then
+    hands this to the features that declared it, which apply what they keep (the idle delays…)."""
+
+    config: Config
+    language: str
+    tr: gettext.NullTranslations
+    locker_command: tuple[str, ...] = ()

@@ -94,6 +94,12 @@ def status_snapshot() -> Path:
     return runtime_dir() / "status.json"
 
 
+def settings_marker() -> Path:
+    """Rewritten by whatever stores a setting (the settings window, `vigie config set`): the running agent
+    watches it and reads its settings again (vigie.settings_watch)."""
+    return runtime_dir() / "settings-changed"
+
+
 def drill_dir() -> Path:
     """Where restore drills put the files they restore, for a moment (private, emptied after)."""
     return platformdirs.user_cache_path(APP_NAME, appauthor=False) / "drill"

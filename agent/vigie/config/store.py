@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
+import time
 import typing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -235,6 +237,7 @@ class ConfigStore:
                 self.access.delete(name)
             except KeyringUnavailable as exc:
                 raise _keyring_refusal(exc) from exc
+        announce_change()
         return names
 
     def _store(self, name: str, value: Section) -> None:
@@ -245,6 +248,7 @@ class ConfigStore:
             self.access.set(name, text)
         except KeyringUnavailable as exc:
             raise _keyring_refusal(exc) from exc
+        announce_change()
 
     @staticmethod
     def _ensure_writable(loaded: LoadedConfig, name: str) -> None:
@@ -255,6 +259,15 @@ class ConfigStore:
                 T("The settings “{section}” belong to a newer version of Vigie and are left untouched.",
                   section=name)
             )
+
+
+def announce_change() -> None:
+    """Tell the running agent that the stored settings changed: it watches this marker (vigie.settings_watch)
+    and applies them within a second or two. A marker that cannot be written only delays that to its next start."""
+    try:
+        paths.replace_private_file(paths.settings_marker(), f"{time.time_ns()} {os.getpid()}\n")
+    except OSError as exc:
+        log.warning("cannot tell the agent that the settings changed: %s", exc)
 
 
 MANAGED_BY_PROVIDER = T("This setting is managed by your IT provider: it cannot be changed here.")

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 # `vigie ui NAME` → where window NAME is declared (a light module beside its feature): the slim entry
 # point (vigie.launch) imports that alone. tests/test_launch.py checks this table against ALL_FEATURES.
 WINDOW_OWNERS = {"usb": "vigie.features.usb.windows:POPUP", "incident": "vigie.features.incident.windows:GUIDE",
-                 "first-run": "vigie.features.first_run.windows:ASSISTANT"}
+                 "first-run": "vigie.features.first_run.windows:ASSISTANT",
+                 "settings": "vigie.features.settings.windows:SETTINGS"}
 
 
 def window(name: str) -> Window:
@@ -41,11 +42,12 @@ def _registry() -> tuple[type[Feature], ...]:
     from vigie.features.incident.feature import IncidentFeature
     from vigie.features.os_updates.feature import OsUpdatesFeature
     from vigie.features.protection.feature import ProtectionFeature
+    from vigie.features.settings.feature import SettingsFeature
     from vigie.features.tips.feature import TipsFeature
     from vigie.features.usb.feature import UsbFeature
 
     return (OsUpdatesFeature, BackupFeature, IdleLockFeature, CpsCardFeature, UsbFeature, IncidentFeature,
-            ProtectionFeature, AccessFeature, TipsFeature, FirstRunFeature)
+            ProtectionFeature, AccessFeature, TipsFeature, FirstRunFeature, SettingsFeature)
 
 
 def __getattr__(name: str) -> object:

@@ -79,10 +79,12 @@ class Window:
     add_arguments: Callable[[argparse.ArgumentParser], None] = lambda parser: None
 
 
-@dataclass(frozen=True)
+@dataclass
 class Services:
     """What the core hands a feature. Thread-safe: submit, notify, withdraw, windows, clock.
-    The others are for the engine thread (handle / act), where the guard lives."""
+    The others are for the engine thread (handle / act), where the guard lives. The engine replaces
+    config, tr and language when the settings change while the agent runs (events.SettingsChanged);
+    a feature that keeps a value of its own from them declares SettingsChanged and updates it."""
 
     submit: Callable[[Event], None]
     notify: Callable[[Notification], None]

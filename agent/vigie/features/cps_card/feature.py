@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
 
 from vigie.check import Check
-from vigie.events import Event, SessionLocked, SessionUnlocked, UserActive, UserIdle
+from vigie.events import Event, SessionLocked, SessionUnlocked, SettingsChanged, UserActive, UserIdle
 from vigie.features.base import CliContext, Feature, Services
 from vigie.features.cps_card.check import CpsCardCheck, card_match
 from vigie.features.cps_card.events import (
@@ -30,7 +30,8 @@ class CpsCardFeature(Feature):
     checks: ClassVar[tuple[Check, ...]] = (CpsCardCheck(),)
     handles: ClassVar[tuple[type[Event], ...]] = (CardInserted, CardRemoved, CardReaders, CardWatchLost,
                                                    CardWatchRestored, CardPolicyDue,
-                                                   SessionLocked, SessionUnlocked, UserIdle, UserActive)
+                                                   SessionLocked, SessionUnlocked, UserIdle, UserActive,
+                                                   SettingsChanged)
     command: ClassVar[str | None] = "cps"
 
     def __init__(self, services: Services) -> None:

@@ -14,7 +14,7 @@ from datetime import datetime
 from datetime import time as day_time
 
 from vigie.config.schema import CpsCard
-from vigie.events import Event, SessionLocked, SessionUnlocked, UserActive, UserIdle
+from vigie.events import Event, SessionLocked, SessionUnlocked, SettingsChanged, UserActive, UserIdle
 from vigie.features.base import Services
 from vigie.features.cps_card.events import CardInserted, CardPolicyDue, CardRemoved, CardWatchLost, CardWatchRestored
 from vigie.features.cps_card.policy import CardDecision, CardDecisionKind, CardPolicy, CardPolicySettings
@@ -72,6 +72,9 @@ class CpsGuard:
             self._act(self.policy.user_idle())
         elif isinstance(event, UserActive):
             self._act(self.policy.user_active())
+        elif isinstance(event, SettingsChanged):  # the end-of-day hour, the lock on removal… from now on
+            self.policy.settings = policy_settings(event.config.cps_card)
+            self._plan_tick()
 
     # --- decisions ---------------------------------------------------------------------------------
     def _act(self, decisions: list[CardDecision]) -> None:

@@ -27,7 +27,6 @@ import msgspec
 
 from vigie.config import ConfigError, ConfigStore
 from vigie.errors import VigieError
-from vigie.features.base import NEXT_START
 from vigie.features.first_run.feature import JOURNAL_KIND
 from vigie.i18n import LANGUAGES, render, resolve_language, translator
 from vigie.journal import open_journal
@@ -103,6 +102,11 @@ DELAY_FIXED = T("Your IT provider set this delay.")
 DONE_PAGE = (T("All set"), T(
     "Thank you. Vigie keeps watch from its icon next to the clock; its menu opens this assistant again "
     "whenever you want."))
+SETTINGS_LATER = T("The lock delay, the notifications and the language can be changed at any time from the icon's "
+                   "menu, “Settings…”: a change there applies at once.")
+# The backup drill and the card watch keep what they had at the agent's start (issue 18, point 3).
+ENROLLED_AT_NEXT_START = T("The backup and the CPS card recorded here are fully taken into account from the "
+                           "agent's next start.")
 
 
 def drill_line(result, target, tr: gettext.NullTranslations) -> Text:
@@ -566,7 +570,8 @@ class FirstRunWindow:
 
     def _done_page(self, page: ttk.Frame) -> None:
         self._text(page, DONE_PAGE[1])
-        self._text(page, NEXT_START)
+        self._text(page, SETTINGS_LATER)
+        self._text(page, ENROLLED_AT_NEXT_START)
 
 
 def run(language: str, raisable: bool) -> int:
