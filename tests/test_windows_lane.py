@@ -44,6 +44,7 @@ WINDOWS_TESTS = [
     "tests/test_alerts_and_scheduler.py", "tests/test_icons.py",
     "tests/windows/test_tray_win32.py", "tests/windows/test_notify_win32.py",
     "tests/windows/test_windows_raise_win32.py", "tests/windows/test_autostart_win32.py",
+    "tests/windows/test_settings_watch_win32.py",
 ]
 LOCALES = {"fr_FR": "cp1252", "ru_RU": "cp1251", "ja_JP": "cp932"}  # Wine's ANSI code page follows LANG
 WAIT = 180  # Wine on 2 cores shared with other test runs: generous bounds, never a fixed sleep

@@ -4,10 +4,10 @@ stores, and what the IT provider writes in the policy file, applies within a sec
 Cheap by construction: every WATCH_SECONDS the watch only stats two files, the marker that every settings
 write rewrites (paths.settings_marker, see config.store.announce_change) and the policy file. When either
 changed (and stays so for SETTLE_SECONDS: a file edited in place is not read half written), the settings are
-read again by a `vigie config export` child, as at start (the agent never loads the
-keyring stack itself), and handed to `on_change`. A read that failed, or that found the keyring unusable
-(the settings would fall back to their defaults), is never applied: the previous settings stay, and the log
-says why. The watch runs on a thread of its own and calls `on_change` from it.
+read again the way they were at start (a `vigie config export` child off Windows, so that the agent never
+loads the keyring stack; in this process on Windows) and handed to `on_change`. A read that failed, or that
+found the keyring unusable (the settings would fall back to their defaults), is never applied: the previous
+settings stay, and the log says why. The watch runs on a thread of its own and calls `on_change` from it.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from vigie.config import LoadedConfig, policy
 from vigie.config.keyring_access import KEYRING_PROBLEMS
 from vigie.errors import VigieError
 from vigie.model import T
-from vigie.platform import PlatformError, proc
+from vigie.platform import PlatformError, platform_name, proc
 from vigie.ui.children import vigie_command
 
 log = logging.getLogger(__name__)
@@ -43,17 +43,31 @@ class SettingsUnreadable(VigieError):
         super().__init__(T("Vigie could not read its settings again."), log_detail)
 
 
-def read_config_in_child(timeout: float = READ_TIMEOUT) -> LoadedConfig:
-    """The settings as `vigie config export` reads them now; SettingsUnreadable when that read failed."""
-    try:
-        result = proc.run(vigie_command("config", "export"), timeout)
-        loaded = LoadedConfig.from_json(result.stdout)
-    except (PlatformError, ValueError, KeyError, msgspec.ValidationError) as exc:
-        raise SettingsUnreadable(str(exc)) from exc
+def read_config_again(timeout: float = READ_TIMEOUT) -> LoadedConfig:
+    """The settings as they are stored now, read the way the agent read them at start (app.load_config: a
+    child off Windows, in this process on Windows); SettingsUnreadable when that read failed."""
+    loaded = _read_in_process() if platform_name() == "windows" else _read_in_child(timeout)
     unusable = [p.code for p in loaded.problems if p.code in KEYRING_PROBLEMS]
     if unusable:  # the keyring could not be read: these are the defaults, not the user's settings
         raise SettingsUnreadable(f"keyring unusable ({', '.join(unusable)})")
     return loaded
+
+
+def _read_in_child(timeout: float) -> LoadedConfig:
+    try:
+        result = proc.run(vigie_command("config", "export"), timeout)
+        return LoadedConfig.from_json(result.stdout)
+    except (PlatformError, ValueError, KeyError, msgspec.ValidationError) as exc:
+        raise SettingsUnreadable(str(exc)) from exc
+
+
+def _read_in_process() -> LoadedConfig:
+    from vigie.config.store import ConfigStore  # Windows: Credential Manager is one bounded Win32 call
+
+    try:
+        return ConfigStore().load()
+    except Exception as exc:  # the store answers keyring faults itself: anything else keeps the old settings
+        raise SettingsUnreadable(f"{type(exc).__name__}: {exc}") from exc
 
 
 def watched_files() -> tuple[Path, Path]:
@@ -74,7 +88,7 @@ def fingerprint(files: Sequence[Path]) -> Fingerprint:
 
 class SettingsWatch:
     def __init__(self, on_change: Callable[[LoadedConfig], None],
-                 read: Callable[[], LoadedConfig] = read_config_in_child,
+                 read: Callable[[], LoadedConfig] = read_config_again,
                  files: Sequence[Path] | None = None, interval: float = WATCH_SECONDS) -> None:
         self.on_change = on_change
         self.read = read
