@@ -33,6 +33,7 @@ from vigie.i18n import LANGUAGES, render, resolve_language, translator
 from vigie.journal import open_journal
 from vigie.logs import setup_logging
 from vigie.model import TN, T, Text
+from vigie.ui.look import LIGHT, palette
 from vigie.ui.tk_support import Terminated, drawable, emit, install_signal_handlers, make_fonts, run_window
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ WIDTH, HEIGHT = 780, 600  # fits 1366×768 with a taskbar, and the tests' 1024×
 WRAP = WIDTH - 80
 POLL_MS = 100
 CARD_WAIT_SECONDS = 30.0
-ERROR_INK, DONE_INK, MUTED = "#b42318", "#1a7f37", "#52606d"
+ERROR_INK, DONE_INK, MUTED = LIGHT.error, LIGHT.done, LIGHT.muted  # until the window reads the theme
 
 TITLE = T("Vigie — Setup assistant")
 NO_DISPLAY = T("Vigie: the setup assistant cannot open (no display).")
@@ -176,7 +177,9 @@ class FirstRunWindow:
         root.minsize(640, 480)
         self.fonts = make_fonts(root, {"base": (11, "normal"), "heading": (16, "bold"), "small": (10, "normal"),
                                        "bold": (11, "bold")})
-        ttk.Style(root).theme_use("clam")
+        global ERROR_INK, DONE_INK, MUTED  # one window per process: its colours follow the theme in use
+        colours = palette(root)
+        ERROR_INK, DONE_INK, MUTED = colours.error, colours.done, colours.muted
         outer = ttk.Frame(root, padding=(24, 18, 24, 14))
         outer.pack(fill="both", expand=True)
         self.step_label = ttk.Label(outer, text="", font=self.fonts["small"], foreground=MUTED)
