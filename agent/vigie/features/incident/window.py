@@ -216,8 +216,9 @@ class IncidentGuide:
         header = tk.Frame(self.root, background=RED, padx=PAD, pady=12)
         header.grid(row=0, column=0, sticky="ew")
         header.columnconfigure(0, weight=1)
-        tk.Label(header, text=self.t(HEADER), font=self.fonts["title"], foreground="#ffffff",
-                 background=RED).grid(row=0, column=0, sticky="w")
+        # Two thirds of the width, the rest for « Étape 1 sur 7 »: at 200 % the title wraps instead of being cut.
+        tk.Label(header, text=self.t(HEADER), font=self.fonts["title"], foreground="#ffffff", background=RED,
+                 justify="left", wraplength=(WIDTH - 2 * PAD) * 2 // 3).grid(row=0, column=0, sticky="w")
         self.progress_label = tk.Label(header, font=self.fonts["band"], foreground="#ffffff", background=RED)
         self.progress_label.grid(row=0, column=1, sticky="e")
         self.progress = tk.Canvas(header, height=8, background=RED, highlightthickness=0)
