@@ -1465,18 +1465,3 @@ def os_release_text() -> str:
         except FileNotFoundError:
             continue
     raise ToolFailed(T("The version of the system could not be read."), "no os-release file")
-
-
-def desktop_prefers_dark(timeout: float = 1.0) -> bool:
-    """The desktop's colour scheme (GNOME 42+, and the desktops that read GNOME's setting): dark or not."""
-    argv = ["gsettings", "get", "org.gnome.desktop.interface", "color-scheme"]
-    return "prefer-dark" in proc.run(argv, timeout).stdout
-
-
-def xft_dpi(timeout: float = 1.0) -> float | None:
-    """The desktop's font DPI (Xft.dpi: what GNOME, KDE and XFCE set for 'scale'), None when unset."""
-    for line in proc.run(["xrdb", "-query"], timeout).stdout.splitlines():
-        name, _, value = line.partition(":")
-        if name.strip() == "Xft.dpi":
-            return float(value.strip())
-    return None

@@ -658,9 +658,3 @@ def socketfilterfw_global_state(timeout: float = PROTECTION_TIMEOUT) -> str:
 
 def sw_vers(timeout: float = PROTECTION_TIMEOUT) -> str:
     return proc.run(["sw_vers"], timeout).stdout
-
-
-def system_prefers_dark(timeout: float = 1.0) -> bool:
-    """macOS's appearance: `defaults` prints Dark in dark mode and fails (key absent) in light mode."""
-    result = proc.run(["defaults", "read", "-g", "AppleInterfaceStyle"], timeout, ok_codes=(0, 1))
-    return result.returncode == 0 and result.stdout.strip() == "Dark"

@@ -1169,20 +1169,3 @@ def windows_firewall(timeout: float = PROTECTION_TIMEOUT) -> FirewallStatus:
         raise ToolFailed(T("The state of the firewall could not be read."), "netsh output not understood: "
                          + text.strip()[:200])
     return FirewallStatus("netsh", tuple(profiles), "netsh advfirewall show allprofiles")
-
-
-PERSONALIZE = r"Software\Microsoft\Windows\CurrentVersion\Themes\Personalize"
-
-
-def apps_prefer_dark() -> bool:
-    """Settings > Personalisation > Colours > app mode: AppsUseLightTheme is 0 in dark mode (absent: light)."""
-    return read_user_value(PERSONALIZE, "AppsUseLightTheme") == "0"
-
-
-def make_dpi_aware() -> None:
-    """Before Tk starts: per-monitor DPI awareness, so that Windows does not blur-stretch the window and Tk
-    reads the real DPI for its scaling (Windows 8.1+; else the system-wide awareness of Vista+)."""
-    try:
-        ctypes.windll.shcore.SetProcessDpiAwareness(2)  # PROCESS_PER_MONITOR_DPI_AWARE
-    except (AttributeError, OSError):
-        ctypes.windll.user32.SetProcessDPIAware()

@@ -47,18 +47,15 @@ DARK = Palette(page="#1c1c1c", card="#2b2b2b", border="#454545", notice="#30343a
 def prefers_dark() -> bool:
     """The OS's dark mode where it can be read (one small function per OS, each with a timeout);
     light when it cannot be read."""
-    from vigie.platform import platform_name
+    from vigie.platform import appearance, platform_name
 
     try:
         name = platform_name()
         if name == "windows":
-            from vigie.platform.windows import apps_prefer_dark
-            return apps_prefer_dark()
+            return appearance.windows_prefers_dark()
         if name == "macos":
-            from vigie.platform.macos import system_prefers_dark
-            return system_prefers_dark()
-        from vigie.platform.linux import desktop_prefers_dark
-        return desktop_prefers_dark()
+            return appearance.macos_prefers_dark()
+        return appearance.gnome_prefers_dark()
     except Exception as exc:  # no gsettings, no key, a timeout: light, the default
         log.info("dark mode not readable (%s): light look", type(exc).__name__)
         return False
@@ -67,9 +64,9 @@ def prefers_dark() -> bool:
 def prepare_process() -> None:
     """Before Tk starts: Windows must be told the window is DPI aware, else it stretches it blurred."""
     if sys.platform == "win32":
-        from vigie.platform.windows import make_dpi_aware
+        from vigie.platform.appearance import windows_make_dpi_aware
         try:
-            make_dpi_aware()
+            windows_make_dpi_aware()
         except OSError as exc:
             log.info("DPI awareness not set: %s", exc)
 
@@ -97,7 +94,7 @@ def scale_to_screen(root: tk.Tk) -> None:
         return
     dpi = root.winfo_fpixels("1i")
     try:
-        from vigie.platform.linux import xft_dpi
+        from vigie.platform.appearance import xft_dpi
         dpi = max(dpi, xft_dpi() or 0)
     except Exception as exc:  # no xrdb, a timeout: the X server's DPI
         log.info("Xft.dpi not readable (%s)", type(exc).__name__)
