@@ -53,6 +53,18 @@ def scrolled(widget):
 
 
 def probe(root, n=0):
+    pages = getattr(built[0], "pages", None) if built else None  # the first-run assistant: each page
+    if pages:
+        facts = []
+        for index in range(len(pages)):
+            built[0].show(index)
+            facts.append(look(root))
+        json.dump(facts, open(out, "w", encoding="utf-8"))
+    else:
+        json.dump([look(root)], open(out, "w", encoding="utf-8"))
+
+
+def look(root):
     deadline = time.monotonic() + 10
     while not root.winfo_viewable() and time.monotonic() < deadline:
         root.update()
@@ -82,17 +94,27 @@ def probe(root, n=0):
                          tkfont.nametofont(name, root).metrics("linespace")]
                   for name in ("TkDefaultFont", "SunValleyBodyFont")},
     }
-    with open(out, "w", encoding="utf-8") as handle:
-        json.dump(facts, handle)
+    return facts
 
 
+built = []
+window_module = __import__(module, fromlist=["main"])
+run_window = window_module.run_window
+
+
+def keep(label, class_name, no_display, build, *rest, **named):
+    return run_window(label, class_name, no_display, lambda root: built.append(build(root)) or built[-1], *rest,
+                      **named)
+
+
+window_module.run_window = keep
 tk.Misc.mainloop = probe
-main = __import__(module, fromlist=["main"]).main
-raise SystemExit(main(args))
+raise SystemExit(window_module.main(args))
 """
 
 
-def open_window(env: dict[str, str], tmp_path: Path, name: str) -> dict:
+def open_window(env: dict[str, str], tmp_path: Path, name: str) -> list[dict]:
+    """What the window shows (for the first-run assistant: each of its pages in turn)."""
     module, needs = WINDOWS[name]
     args = ["--lang", "fr"]
     if needs == "snapshot":
@@ -119,12 +141,12 @@ def screen(request, tmp_path_factory: pytest.TempPathFactory):
         running.close()
 
 
-def whole_on_screen(facts: dict) -> None:
+def whole_on_screen(facts: dict, page: int) -> None:
     x, y, width, height = facts["geometry"]
     screen_w, screen_h = facts["screen"]
     assert (screen_w, screen_h) == (1366, 768)
     assert x >= 0 and x + width <= screen_w and y >= 0 and y + height <= screen_h, facts["geometry"]
-    assert facts["outside"] == [] and facts["cut"] == []
+    assert (page, facts["outside"], facts["cut"]) == (page, [], [])
 
 
 @pytest.mark.parametrize("name", WINDOWS)
@@ -133,16 +155,18 @@ def whole_on_screen(facts: dict) -> None:
 def test_window_is_themed_as_the_desktop_and_whole(screen, tmp_path, name, scheme, theme):
     dpi, display = screen
     env = harness.desktop_colour_scheme(dict(harness.isolated_env(tmp_path), DISPLAY=display), scheme)
-    facts = open_window(env, tmp_path, name)
-    assert facts["theme"] == theme
-    whole_on_screen(facts)
-    for font, (points, linespace) in facts["fonts"].items():  # the window's fonts and the theme's own
-        em = points * dpi / 72  # px: twice as many at 200 %
-        assert em <= linespace <= 1.5 * em, (font, points, linespace)
+    pages = open_window(env, tmp_path, name)
+    assert len(pages) == (8 if name == "first-run" else 1)  # the assistant: each of its pages
+    for page, facts in enumerate(pages):
+        assert facts["theme"] == theme
+        whole_on_screen(facts, page)
+        for font, (points, linespace) in facts["fonts"].items():  # the window's fonts and the theme's own
+            em = points * dpi / 72  # px: twice as many at 200 %
+            assert em <= linespace <= 1.5 * em, (font, points, linespace)
 
 
 def test_without_gsettings_the_look_is_light(screen, tmp_path):
     """No way to read the desktop's scheme (no gsettings on PATH): light, the default, and still themed."""
     _dpi, display = screen
     env = dict(harness.isolated_env(tmp_path), DISPLAY=display, PATH=str(Path(sys.executable).parent))
-    assert open_window(env, tmp_path, "usb")["theme"] == "sun-valley-light"
+    assert open_window(env, tmp_path, "usb")[0]["theme"] == "sun-valley-light"

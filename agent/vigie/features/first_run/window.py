@@ -33,7 +33,7 @@ from vigie.i18n import LANGUAGES, render, resolve_language, translator
 from vigie.journal import open_journal
 from vigie.logs import setup_logging
 from vigie.model import TN, T, Text
-from vigie.ui.look import LIGHT, palette
+from vigie.ui.look import LIGHT, palette, px
 from vigie.ui.tk_support import Terminated, drawable, emit, install_signal_handlers, make_fonts, run_window
 
 log = logging.getLogger(__name__)
@@ -173,7 +173,9 @@ class FirstRunWindow:
         self.loaded = ConfigStore().load()
         self.worker = Worker(root)
         root.title(render(TITLE, tr))
-        root.geometry(f"{WIDTH}x{HEIGHT}")
+        # Scaled with the text (200 %: twice as large), and never larger than the screen.
+        width = min(px(root, WIDTH), root.winfo_screenwidth() - 40)
+        root.geometry(f"{width}x{min(px(root, HEIGHT), root.winfo_screenheight() - 80)}")
         root.minsize(640, 480)
         self.fonts = make_fonts(root, {"base": (11, "normal"), "heading": (16, "bold"), "small": (10, "normal"),
                                        "bold": (11, "bold")})
