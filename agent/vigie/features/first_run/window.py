@@ -176,6 +176,7 @@ class FirstRunWindow:
         # Scaled with the text (200 %: twice as large), and never larger than the screen.
         width = min(px(root, WIDTH), root.winfo_screenwidth() - 40)
         root.geometry(f"{width}x{min(px(root, HEIGHT), root.winfo_screenheight() - 80)}")
+        self.wrap = min(px(root, WRAP), width - px(root, WIDTH - WRAP))
         root.minsize(640, 480)
         self.fonts = make_fonts(root, {"base": (11, "normal"), "heading": (16, "bold"), "small": (10, "normal"),
                                        "bold": (11, "bold")})
@@ -264,12 +265,12 @@ class FirstRunWindow:
     # --- shared pieces of a page ---
 
     def _text(self, parent: ttk.Frame, text: Text, **pack: object) -> ttk.Label:
-        label = ttk.Label(parent, text=render(text, self.tr), wraplength=WRAP, justify="left")
+        label = ttk.Label(parent, text=render(text, self.tr), wraplength=self.wrap, justify="left")
         label.pack(anchor="w", **({"pady": (0, 12)} | pack))
         return label
 
     def _result(self, parent: ttk.Frame, step: str) -> ttk.Label:
-        label = ttk.Label(parent, text="", wraplength=WRAP, justify="left")
+        label = ttk.Label(parent, text="", wraplength=self.wrap, justify="left")
         label.pack(anchor="w", pady=(10, 0), fill="x")
         self.results[step] = label
         return label
