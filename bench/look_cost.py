@@ -1,9 +1,10 @@
 """Issue 18 point 5: what the Sun Valley look (sv-ttk, dark-mode read, DPI scaling) costs the USB pop-up,
 beside a plain Tk window (the floor of issue 21's "one open pop-up USS <= 1.3x") in the same run.
 
-Three programs take turns on one Xvfb (1366x768), each a fresh process: the floor (a plain Tk window,
+Four programs take turns on one Xvfb (1366x768), each a fresh process: the floor (a plain Tk window,
 bench/floors.py TK_WINDOW), the pop-up without the look (vigie.ui.look.apply_look replaced by clam, as
-before issue 18) and the pop-up as shipped. For each: start -> window mapped, and USS once mapped.
+before issue 18), the same with the dark-mode and DPI reads (what a pop-up without sv-ttk would still
+pay) and the pop-up as shipped. For each: start -> window mapped, and USS once mapped.
 The source tree is compiled first (Vigie ships bytecode), as bench/ratios.py does.
 
     .venv/bin/python bench/look_cost.py [--rounds 8] [--dark]
@@ -36,6 +37,16 @@ def clam(root, dark=None):
 vigie.ui.tk_support.apply_look = vigie.ui.look.apply_look = clam
 from vigie.features.usb.window import main; raise SystemExit(main())
 """
+POPUP_READS_ONLY = """
+from tkinter import ttk
+import vigie.ui.look, vigie.ui.tk_support
+def reads_and_clam(root, dark=None):
+    vigie.ui.look.scale_to_screen(root)
+    vigie.ui.look.prefers_dark()
+    ttk.Style(root).theme_use("clam")
+vigie.ui.tk_support.apply_look = vigie.ui.look.apply_look = reads_and_clam
+from vigie.features.usb.window import main; raise SystemExit(main())
+"""
 VOLUME = {"label": "CLE_JEAN", "size_bytes": 16_000_000_000, "fs_type": "vfat", "mount_point": "/media/jean/CLE",
           "device": "/dev/sdb1", "uuid": "1234-ABCD", "can_scan": True}
 
@@ -61,7 +72,7 @@ def main() -> None:
     args = parser.parse_args()
     assert compileall.compile_dir(ROOT / "agent" / "vigie", quiet=1)
     services = harness.Services()
-    results: dict[str, list[tuple[float, float]]] = {"floor": [], "before": [], "after": []}
+    results: dict[str, list[tuple[float, float]]] = {"floor": [], "before": [], "reads": [], "after": []}
     with tempfile.TemporaryDirectory() as tmp:
         try:
             env = harness.isolated_env(Path(tmp))
@@ -73,6 +84,7 @@ def main() -> None:
             for _ in range(args.rounds):
                 results["floor"].append(measure(env, TK_WINDOW, [], "vigie-floor-tk"))
                 results["before"].append(measure(env, POPUP_WITHOUT_LOOK, popup_args, "vigie-usb"))
+                results["reads"].append(measure(env, POPUP_READS_ONLY, popup_args, "vigie-usb"))
                 results["after"].append(measure(env, POPUP, popup_args, "vigie-usb"))
         finally:
             services.close()
@@ -81,7 +93,7 @@ def main() -> None:
                for name, rows in results.items()}
     floor_latency, floor_uss = medians["floor"]
     for name, label in (("floor", "plain Tk window"), ("before", "USB pop-up, clam (before)"),
-                        ("after", "USB pop-up, Sun Valley (after)")):
+                        ("reads", "USB pop-up, clam + OS reads"), ("after", "USB pop-up, Sun Valley (after)")):
         latency, uss = medians[name]
         print(f"{label:32} start->mapped median {latency * 1000:5.0f} ms ({latency / floor_latency:.2f}x floor)  "
               f"USS median {uss:5.1f} MB ({uss / floor_uss:.2f}x floor; target <= 1.3x)")
