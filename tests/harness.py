@@ -150,7 +150,7 @@ def isolated_env(base: Path) -> dict[str, str]:
 def start_xvfb(services: Services, env: Mapping[str, str], screen: str = "1024x768x24", dpi: int | None = None) -> str:
     """An X server; dpi: its physical DPI (what Tk reads) and the desktop's Xft.dpi (a 200 % scale sets 192)."""
     read_fd, write_fd = os.pipe()
-    extra = ["-dpi", str(dpi)] if dpi else []
+    extra = ["-dpi", str(dpi), "-noreset"] if dpi else []  # -noreset: Xft.dpi stays when its xrdb client leaves
     services.start(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", screen, *extra, "-nolisten", "tcp"],
                    env, pass_fds=(write_fd,))
     os.close(write_fd)

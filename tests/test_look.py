@@ -170,3 +170,16 @@ def test_without_gsettings_the_look_is_light(screen, tmp_path):
     _dpi, display = screen
     env = dict(harness.isolated_env(tmp_path), DISPLAY=display, PATH=str(Path(sys.executable).parent))
     assert open_window(env, tmp_path, "usb")[0]["theme"] == "sun-valley-light"
+
+
+def test_the_desktops_scale_alone_scales_the_text(tmp_path, services):
+    """A desktop set to 200 % on a screen that says 96 DPI (GNOME, KDE and XFCE set Xft.dpi, not the X
+    server's DPI): the text is twice as large all the same."""
+    env = harness.isolated_env(tmp_path)
+    env["DISPLAY"] = harness.start_xvfb(services, env, SCREEN, dpi=96)
+    subprocess.run(["xrdb", "-merge"], input="Xft.dpi: 192\n", text=True, env=env, check=True, timeout=10)
+    assert "192" in subprocess.run(["xrdb", "-query"], env=env, capture_output=True, text=True, timeout=10).stdout
+    (facts,) = open_window(env, tmp_path, "usb")
+    points, linespace = facts["fonts"]["TkDefaultFont"]
+    assert points * 192 / 72 <= linespace <= 1.5 * points * 192 / 72
+    whole_on_screen(facts, 0)

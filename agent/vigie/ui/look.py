@@ -113,16 +113,15 @@ def px(root: tk.Misc, pixels: int) -> int:
 
 def _fonts_in_points(root: tk.Tk) -> None:
     """Sun Valley's fonts are in pixels (they would not grow at 200 %) and name Segoe UI Variable, which
-    only Windows 11 has: the same sizes in points, in the system's font elsewhere."""
-    family = None if sys.platform == "win32" else tkfont.nametofont("TkDefaultFont", root).actual("family")
+    only Windows 11 has: the same sizes in points, in the system's own font (Segoe UI on Windows)."""
+    family = tkfont.nametofont("TkDefaultFont", root).actual("family")
     for name in root.tk.call("font", "names"):
         if str(name).startswith("SunValley"):
             font = tkfont.nametofont(str(name), root)
             size = int(font.cget("size"))
             if size < 0:
                 font.configure(size=round(-size * POINTS_PER_INCH / BASE_DPI))
-            if family:
-                font.configure(family=family)
+            font.configure(family=family)
 
 
 def is_dark(root: tk.Misc) -> bool:
