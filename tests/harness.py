@@ -147,13 +147,28 @@ def isolated_env(base: Path) -> dict[str, str]:
     return env
 
 
-def start_xvfb(services: Services, env: Mapping[str, str]) -> str:
+def start_xvfb(services: Services, env: Mapping[str, str], screen: str = "1024x768x24", dpi: int | None = None) -> str:
+    """An X server; dpi: its physical DPI (what Tk reads) and the desktop's Xft.dpi (a 200 % scale sets 192)."""
     read_fd, write_fd = os.pipe()
-    services.start(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
+    extra = ["-dpi", str(dpi), "-noreset"] if dpi else []  # -noreset: Xft.dpi stays when its xrdb client leaves
+    services.start(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", screen, *extra, "-nolisten", "tcp"],
                    env, pass_fds=(write_fd,))
     os.close(write_fd)
     with os.fdopen(read_fd) as pipe:
-        return ":" + pipe.readline().strip()
+        display = ":" + pipe.readline().strip()
+    if dpi:
+        subprocess.run(["xrdb", "-merge"], input=f"Xft.dpi: {dpi}\n", text=True, env=dict(env, DISPLAY=display),
+                       check=True, timeout=10)
+    return display
+
+
+def desktop_colour_scheme(env: dict[str, str], scheme: str) -> dict[str, str]:
+    """env whose GNOME colour-scheme setting reads `scheme` (prefer-dark, prefer-light, default): the real
+    gsettings, on GLib's keyfile backend in the test's own XDG_CONFIG_HOME."""
+    folder = Path(env["XDG_CONFIG_HOME"]) / "glib-2.0" / "settings"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "keyfile").write_text(f"[org/gnome/desktop/interface]\ncolor-scheme='{scheme}'\n", encoding="utf-8")
+    return dict(env, GSETTINGS_BACKEND="keyfile")
 
 
 def start_bus(services: Services, env: dict[str, str]) -> str:

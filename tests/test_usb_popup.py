@@ -182,10 +182,12 @@ from pathlib import Path
 from tkinter import ttk
 from vigie.i18n import translator
 from vigie.features.usb import window as usb_popup
+from vigie.ui.look import apply_look
 
 spec = json.loads(sys.argv[1])
 usb_popup.FONT_SPECS.update({name: tuple(value) for name, value in spec["fonts"].items()})
 root = tk.Tk(className="vigie-inspect")
+apply_look(root)  # as run_window does
 chosen = []
 popup = usb_popup.UsbPopup(root, usb_popup.load_volume(Path(spec["volume"])), translator(spec["lang"]),
                            chosen.append)

@@ -18,6 +18,7 @@ from vigie.config import policy
 from vigie.i18n import LANGUAGES, render, resolve_language, translator
 from vigie.logs import setup_logging
 from vigie.model import T
+from vigie.ui.look import palette, px
 from vigie.ui.tk_support import (
     Terminated,
     emit,
@@ -44,10 +45,10 @@ class QuitCodeWindow:
         make_fonts(root, {"base": (11, "normal")})
         frame = ttk.Frame(root, padding=20)
         frame.pack(fill="both", expand=True)
-        ttk.Label(frame, text=render(PROMPT, tr), wraplength=360).pack(anchor="w")
+        ttk.Label(frame, text=render(PROMPT, tr), wraplength=px(root, 360)).pack(anchor="w")
         self.entry = ttk.Entry(frame, show="•", width=24)
         self.entry.pack(anchor="w", pady=(12, 4))
-        self.message = ttk.Label(frame, text="", foreground="#b42318")
+        self.message = ttk.Label(frame, text="", foreground=palette(root).error)
         self.message.pack(anchor="w")
         buttons = ttk.Frame(frame)
         buttons.pack(anchor="e", pady=(12, 0))

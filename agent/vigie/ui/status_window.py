@@ -28,6 +28,7 @@ from vigie.i18n import LANGUAGES, render, resolve_language, translator
 from vigie.logs import setup_logging
 from vigie.model import TN, Severity, T
 from vigie.ui.colours import COLOURS, hex_colour
+from vigie.ui.look import LIGHT, palette
 from vigie.ui.tk_support import (
     Terminated,
     drawable,
@@ -45,8 +46,8 @@ MAX_TEXT = 1000  # characters shown per field; the rest is cut with "…"
 WIDTH = 640  # initial window width, px
 PAD = 20
 
-PAGE, CARD, BORDER, NOTICE = "#f3f4f6", "#ffffff", "#d5d9df", "#e9edf2"
-INK, MUTED = "#1f2933", "#52606d"
+PAGE, CARD, BORDER, NOTICE = LIGHT.page, LIGHT.card, LIGHT.border, LIGHT.notice  # until _make_styles
+INK, MUTED = LIGHT.ink, LIGHT.muted
 FONT_SPECS = {  # name: (size, weight)
     "base": (11, "normal"), "bold": (11, "bold"), "heading": (12, "bold"), "headline": (17, "bold"),
     "small": (10, "normal"), "badge": (10, "bold"),
@@ -443,9 +444,15 @@ class StatusWindow:
 
 
 def _make_styles(root: tk.Tk, fonts: dict[str, tkfont.Font]) -> None:
+    global PAGE, CARD, BORDER, NOTICE, INK, MUTED  # one window per process: its colours follow the theme in use
+    colours = palette(root)
+    PAGE, CARD, BORDER, NOTICE = colours.page, colours.card, colours.border, colours.notice
+    INK, MUTED = colours.ink, colours.muted
     style = ttk.Style(root)
-    style.theme_use("clam")
     style.configure("Page.TFrame", background=PAGE)
+    # Sun Valley has its own rounded Card.TFrame, which would outline the frames nested in a card too:
+    # a plain frame, its 1 px border drawn in BORDER.
+    style.layout("Card.TFrame", [("Frame.border", {"sticky": "nswe"})])
     style.configure("Card.TFrame", background=CARD, bordercolor=BORDER, lightcolor=CARD, darkcolor=CARD,
                     relief="solid")
     for name, font, colour, background in (

@@ -22,6 +22,7 @@ from types import FrameType, TracebackType
 from typing import Protocol
 
 from vigie.ui.children import RAISE  # the agent's side of the protocol (no tkinter there)
+from vigie.ui.look import apply_look, prepare_process
 
 READY = "ready"
 _UNDRAWABLE = re.compile("[\U00010000-\U0010ffff\ud800-\udfff]")
@@ -135,8 +136,10 @@ def run_window(label: str, class_name: str, no_display: str, build: Callable[[tk
                announce: bool = True, shown: Callable[[Window], None] = lambda window: None) -> int:
     """The life of a window process: Tk up (or `no_display` on stderr, exit 1), `build` the window,
     listen for the agent's signals and say READY (raisable: the handlers are installed; announce: an
-    agent reads stdout), `shown`, then Tk's loop until closed or SIGTERM. label names it in the log."""
+    agent reads stdout), `shown`, then Tk's loop until closed or SIGTERM. label names it in the log.
+    Every window gets Vigie's look here (vigie.ui.look): the theme, the OS's dark mode, the screen's scale."""
     log = logging.getLogger("vigie.ui")
+    prepare_process()
     try:
         root = tk.Tk(className=class_name)
     except tk.TclError as exc:
@@ -145,6 +148,7 @@ def run_window(label: str, class_name: str, no_display: str, build: Callable[[tk
         return 1
     try:
         root.report_callback_exception = callback_error_logger(label)
+        apply_look(root)
         window = build(root)
         if raisable:
             listen_for_signals(root, window.raise_window, announce)  # also lets SIGTERM end an idle Tk loop

@@ -32,6 +32,7 @@ from vigie.i18n import LANGUAGES, render, resolve_language, translator
 from vigie.journal import open_journal
 from vigie.logs import setup_logging
 from vigie.model import TN, T, Text
+from vigie.ui.look import LIGHT, palette, px
 from vigie.ui.tk_support import Terminated, drawable, emit, install_signal_handlers, make_fonts, run_window
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ WIDTH, HEIGHT = 780, 600  # fits 1366×768 with a taskbar, and the tests' 1024×
 WRAP = WIDTH - 80
 POLL_MS = 100
 CARD_WAIT_SECONDS = 30.0
-ERROR_INK, DONE_INK, MUTED = "#b42318", "#1a7f37", "#52606d"
+ERROR_INK, DONE_INK, MUTED = LIGHT.error, LIGHT.done, LIGHT.muted  # until the window reads the theme
 
 TITLE = T("Vigie — Setup assistant")
 NO_DISPLAY = T("Vigie: the setup assistant cannot open (no display).")
@@ -176,11 +177,16 @@ class FirstRunWindow:
         self.loaded = ConfigStore().load()
         self.worker = Worker(root)
         root.title(render(TITLE, tr))
-        root.geometry(f"{WIDTH}x{HEIGHT}")
+        # Scaled with the text (200 %: twice as large), and never larger than the screen.
+        width = min(px(root, WIDTH), root.winfo_screenwidth() - 40)
+        root.geometry(f"{width}x{min(px(root, HEIGHT), root.winfo_screenheight() - 80)}")
+        self.wrap = min(px(root, WRAP), width - px(root, WIDTH - WRAP))
         root.minsize(640, 480)
         self.fonts = make_fonts(root, {"base": (11, "normal"), "heading": (16, "bold"), "small": (10, "normal"),
                                        "bold": (11, "bold")})
-        ttk.Style(root).theme_use("clam")
+        global ERROR_INK, DONE_INK, MUTED  # one window per process: its colours follow the theme in use
+        colours = palette(root)
+        ERROR_INK, DONE_INK, MUTED = colours.error, colours.done, colours.muted
         outer = ttk.Frame(root, padding=(24, 18, 24, 14))
         outer.pack(fill="both", expand=True)
         self.step_label = ttk.Label(outer, text="", font=self.fonts["small"], foreground=MUTED)
@@ -263,12 +269,12 @@ class FirstRunWindow:
     # --- shared pieces of a page ---
 
     def _text(self, parent: ttk.Frame, text: Text, **pack: object) -> ttk.Label:
-        label = ttk.Label(parent, text=render(text, self.tr), wraplength=WRAP, justify="left")
+        label = ttk.Label(parent, text=render(text, self.tr), wraplength=self.wrap, justify="left")
         label.pack(anchor="w", **({"pady": (0, 12)} | pack))
         return label
 
     def _result(self, parent: ttk.Frame, step: str) -> ttk.Label:
-        label = ttk.Label(parent, text="", wraplength=WRAP, justify="left")
+        label = ttk.Label(parent, text="", wraplength=self.wrap, justify="left")
         label.pack(anchor="w", pady=(10, 0), fill="x")
         self.results[step] = label
         return label

@@ -64,6 +64,7 @@ from vigie.journal import open_journal
 from vigie.logs import setup_logging
 from vigie.model import TN, Severity, T, Text
 from vigie.ui.colours import COLOURS, hex_colour
+from vigie.ui.look import LIGHT, palette
 from vigie.ui.tk_support import (
     Terminated,
     drawable,
@@ -84,7 +85,7 @@ POLL_MS = 100  # worker results
 SHOT_DELAY_MS = 600  # the guide hides itself before the screenshot: give the screen time to redraw
 
 RED, GREEN, ORANGE = (hex_colour(COLOURS[s]) for s in (Severity.CRITICAL, Severity.OK, Severity.WARNING))
-PAGE, BAND, INK, MUTED, LINE = "#ffffff", "#fdf1e7", "#1f2933", "#52606d", "#d5d9df"
+PAGE, BAND, INK, MUTED, LINE = LIGHT.page, LIGHT.band, LIGHT.ink, LIGHT.muted, LIGHT.border  # until _make_styles
 FONT_SPECS = {  # name: (size, weight); large: people read this frightened, maybe without glasses
     "base": (14, "normal"), "bold": (14, "bold"), "small": (12, "normal"), "heading": (20, "bold"),
     "title": (16, "bold"), "band": (13, "bold"),
@@ -215,8 +216,9 @@ class IncidentGuide:
         header = tk.Frame(self.root, background=RED, padx=PAD, pady=12)
         header.grid(row=0, column=0, sticky="ew")
         header.columnconfigure(0, weight=1)
-        tk.Label(header, text=self.t(HEADER), font=self.fonts["title"], foreground="#ffffff",
-                 background=RED).grid(row=0, column=0, sticky="w")
+        # Two thirds of the width, the rest for « Étape 1 sur 7 »: at 200 % the title wraps instead of being cut.
+        tk.Label(header, text=self.t(HEADER), font=self.fonts["title"], foreground="#ffffff", background=RED,
+                 justify="left", wraplength=(WIDTH - 2 * PAD) * 2 // 3).grid(row=0, column=0, sticky="w")
         self.progress_label = tk.Label(header, font=self.fonts["band"], foreground="#ffffff", background=RED)
         self.progress_label.grid(row=0, column=1, sticky="e")
         self.progress = tk.Canvas(header, height=8, background=RED, highlightthickness=0)
@@ -312,9 +314,10 @@ class IncidentGuide:
 
     # content helpers
 
-    def _label(self, text: str, font: str = "base", colour: str = INK, parent: tk.Misc | None = None,
+    def _label(self, text: str, font: str = "base", colour: str | None = None, parent: tk.Misc | None = None,
                pady: tuple[int, int] = (0, 10), indent: int = 0) -> tk.Label:
-        label = tk.Label(parent or self.content, text=text, font=self.fonts[font], foreground=colour,
+        """colour: INK when None, read now (INK follows the theme, see _make_styles)."""
+        label = tk.Label(parent or self.content, text=text, font=self.fonts[font], foreground=colour or INK,
                          background=PAGE, justify="left", anchor="w", wraplength=WIDTH - 2 * PAD - 24 - indent)
         if parent is None:
             label.pack(anchor="w", fill="x", pady=pady, padx=(indent, 0))
@@ -323,7 +326,7 @@ class IncidentGuide:
     def _heading(self, text: Text) -> None:
         self._label(self.t(text), "heading", pady=(0, 10))
 
-    def _para(self, text: Text, font: str = "base", colour: str = INK, indent: int = 0) -> tk.Label:
+    def _para(self, text: Text, font: str = "base", colour: str | None = None, indent: int = 0) -> tk.Label:
         return self._label(self.t(text), font, colour, indent=indent)
 
     def _action_row(self, actions: list[tuple[str, Text, Callable[[], None]]], status_key: str | None = None,
@@ -348,10 +351,10 @@ class IncidentGuide:
             self.status[status_key] = label
         return row
 
-    def _say(self, key: str, text: Text | str, colour: str = MUTED, font: str = "small") -> None:
+    def _say(self, key: str, text: Text | str, colour: str | None = None, font: str = "small") -> None:
         label = self.status.get(key)
         if label is not None and label.winfo_exists():
-            label.configure(text=text if isinstance(text, str) else self.t(text), foreground=colour,
+            label.configure(text=text if isinstance(text, str) else self.t(text), foreground=colour or MUTED,
                             font=self.fonts[font])
 
     # 1 — disconnect, without switching off
@@ -801,8 +804,10 @@ class IncidentGuide:
 
 
 def _make_styles(root: tk.Tk, fonts: dict[str, tkfont.Font]) -> None:
+    global PAGE, BAND, INK, MUTED, LINE  # one window per process: its colours follow the theme in use
+    colours = palette(root)
+    PAGE, BAND, INK, MUTED, LINE = colours.page, colours.band, colours.ink, colours.muted, colours.border
     style = ttk.Style(root)
-    style.theme_use("clam")
     style.configure("TButton", font=fonts["base"], padding=(16, 8))
     style.configure("Action.TButton", font=fonts["bold"], padding=(18, 9))
     style.configure("Primary.TButton", font=fonts["bold"], padding=(26, 9))

@@ -34,6 +34,7 @@ from vigie.i18n import LANGUAGES, render, resolve_language, translator
 from vigie.logs import setup_logging
 from vigie.model import TN, Severity, T, Text
 from vigie.ui.colours import COLOURS, hex_colour
+from vigie.ui.look import LIGHT, accent_button, palette
 from vigie.ui.tk_support import (
     Terminated,
     drawable,
@@ -57,8 +58,7 @@ MAX_VOLUME_BYTES = 64 * 1024
 MAX_LABEL = 64  # characters of the label shown; real labels have at most 32 (NTFS)
 
 ORANGE = COLOURS[Severity.WARNING]
-PAGE, BOX, INK, MUTED = "#ffffff", "#f3f4f6", "#1f2933", "#52606d"
-DEFAULT_TINT, DEFAULT_TINT_ACTIVE = "#dbe8f6", "#c5daf0"  # the safe default button, a light blue
+PAGE, BOX, INK, MUTED = LIGHT.page, LIGHT.notice, LIGHT.ink, LIGHT.muted  # until _make_styles reads the theme
 FONT_SPECS = {  # name: (size, weight)
     "base": (11, "normal"), "name": (12, "bold"), "headline": (13, "bold"), "mark": (17, "bold"),
 }
@@ -321,8 +321,10 @@ class UsbPopup:
 
 
 def _make_styles(root: tk.Tk, fonts: dict[str, tkfont.Font]) -> None:
+    global PAGE, BOX, INK, MUTED  # one window per process: its colours follow the theme in use
+    colours = palette(root)
+    PAGE, BOX, INK, MUTED = colours.page, colours.notice, colours.ink, colours.muted
     style = ttk.Style(root)
-    style.theme_use("clam")
     style.configure("Page.TFrame", background=PAGE)
     style.configure("Box.TFrame", background=BOX)
     for name, font, colour, background in (
@@ -330,12 +332,11 @@ def _make_styles(root: tk.Tk, fonts: dict[str, tkfont.Font]) -> None:
         ("Key", "base", MUTED, BOX), ("Name", "name", INK, BOX), ("Value", "base", INK, BOX),
     ):
         style.configure(f"{name}.TLabel", font=fonts[font], foreground=colour, background=background)
-    # clam's minimum button width, 11 characters, would not leave room for four buttons in a row
-    style.configure("TButton", font=fonts["base"], padding=(12, 6), width=-6)
-    # The safe default: tinted, with clam's default ring (default="active"); the same font as the
-    # others, so that four buttons still fit on one row.
-    style.configure("Default.TButton", background=DEFAULT_TINT, bordercolor=hex_colour(COLOURS[Severity.INFO]))
-    style.map("Default.TButton", background=[("active", DEFAULT_TINT_ACTIVE)])
+    # A narrow minimum width, so that four buttons fit on one row
+    style.configure("TButton", font=fonts["base"], padding=(8, 6), width=-6)
+    # The safe default: the theme's accent button, with the same font and padding as the others.
+    accent_button(root, "Default.TButton", fonts["base"])
+    style.configure("Default.TButton", padding=(8, 6), width=-6)
 
 
 # --- process entry points ---
