@@ -28,6 +28,7 @@ WINDOWS = {  # name: (module, needs)
     "usb": ("vigie.features.usb.window", "volume"),
     "incident": ("vigie.features.incident.window", None),
     "first-run": ("vigie.features.first_run.window", None),
+    "settings": ("vigie.features.settings.window", None),
     "quit-code": ("vigie.ui.quit_code", None),
 }
 
@@ -75,7 +76,11 @@ def look(root):
     x, y, w, h = root.winfo_rootx(), root.winfo_rooty(), root.winfo_width(), root.winfo_height()
     outside, cut = [], []
     for widget in walk(root):
-        if not widget.winfo_ismapped() or isinstance(widget, tk.Toplevel):
+        if isinstance(widget, tk.Toplevel):
+            continue
+        if not widget.winfo_ismapped():
+            if widget.winfo_manager() and widget.master.winfo_ismapped():  # placed, but no room left for it
+                outside.append(f"{widget.winfo_class()} hidden for want of room")
             continue
         wx, wy, ww, wh = widget.winfo_rootx(), widget.winfo_rooty(), widget.winfo_width(), widget.winfo_height()
         across = wx < x or wx + ww > x + w

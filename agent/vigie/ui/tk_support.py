@@ -18,6 +18,7 @@ import threading
 import tkinter as tk
 from collections.abc import Callable, Mapping
 from tkinter import font as tkfont
+from tkinter import ttk
 from types import FrameType, TracebackType
 from typing import Protocol
 
@@ -101,6 +102,41 @@ def make_fonts(root: tk.Tk, specs: Mapping[str, tuple[int, str]]) -> dict[str, t
         family = tkfont.nametofont("TkDefaultFont", root).actual("family")
     tkfont.nametofont("TkDefaultFont", root).configure(family=family, size=specs["base"][0])
     return {name: tkfont.Font(root, family=family, size=size, weight=weight) for name, (size, weight) in specs.items()}
+
+
+def scrolled_frame(parent: tk.Misc, padding: tuple[int, ...] = (0,)) -> ttk.Frame:
+    """A frame, packed to fill `parent`, whose content scrolls when taller than the room it has (large text
+    on a small screen); the scroll bar shows only then. Pack anything that must stay visible (the buttons)
+    before it."""
+    holder = ttk.Frame(parent)
+    holder.pack(fill="both", expand=True)
+    canvas = tk.Canvas(holder, highlightthickness=0, borderwidth=0,
+                       background=ttk.Style(parent).lookup("TFrame", "background") or None)
+    bar = ttk.Scrollbar(holder, orient="vertical", command=canvas.yview)
+    canvas.configure(yscrollcommand=bar.set)
+    canvas.pack(side="left", fill="both", expand=True)
+    inner = ttk.Frame(canvas, padding=padding)
+    item = canvas.create_window(0, 0, window=inner, anchor="nw")
+
+    def fit(_event: object = None) -> None:
+        canvas.configure(scrollregion=(0, 0, inner.winfo_reqwidth(), inner.winfo_reqheight()))
+        needed = inner.winfo_reqheight() > canvas.winfo_height() > 1
+        if needed and not bar.winfo_ismapped():
+            bar.pack(side="right", fill="y", before=canvas)
+        elif not needed and bar.winfo_ismapped():
+            bar.pack_forget()
+            canvas.yview_moveto(0)
+
+    def wheel(event: tk.Event) -> None:
+        if bar.winfo_ismapped():
+            steps = -1 if getattr(event, "num", 0) == 4 or event.delta > 0 else 1
+            canvas.yview_scroll(steps * 3, "units")
+
+    inner.bind("<Configure>", fit)
+    canvas.bind("<Configure>", lambda event: (canvas.itemconfigure(item, width=event.width), fit()))
+    for sequence in ("<MouseWheel>", "<Button-4>", "<Button-5>"):  # Windows and macOS; X11's wheel buttons
+        parent.winfo_toplevel().bind_all(sequence, wheel, add="+")
+    return inner
 
 
 def callback_error_logger(label: str) -> Callable[[type[BaseException], BaseException, TracebackType | None], None]:

@@ -28,7 +28,16 @@ from vigie.config.store import describe_expected
 from vigie.i18n import LANGUAGES, render, resolve_language, translator
 from vigie.logs import setup_logging
 from vigie.model import T, Text
-from vigie.ui.tk_support import Terminated, drawable, emit, install_signal_handlers, make_fonts, run_window
+from vigie.ui.look import palette, px
+from vigie.ui.tk_support import (
+    Terminated,
+    drawable,
+    emit,
+    install_signal_handlers,
+    make_fonts,
+    run_window,
+    scrolled_frame,
+)
 
 log = logging.getLogger(__name__)
 CLASS_NAME = "vigie-settings"
@@ -92,18 +101,23 @@ class SettingsWindow:
         self.store = ConfigStore()
         self.loaded = self.store.load()
         root.title(render(TITLE, tr))
-        root.geometry(f"{WIDTH}x{HEIGHT}")
+        # Scaled with the text (200 %: twice as large), and never larger than the screen.
+        width = min(px(root, WIDTH), root.winfo_screenwidth() - 40)
+        root.geometry(f"{width}x{min(px(root, HEIGHT), root.winfo_screenheight() - 80)}")
+        self.wrap = min(px(root, WRAP), width - px(root, WIDTH - WRAP))
         root.minsize(520, 480)
         self.fonts = make_fonts(root, {"base": (11, "normal"), "heading": (14, "bold"), "small": (10, "normal")})
-        outer = ttk.Frame(root, padding=(24, 16, 24, 12))
-        outer.pack(fill="both", expand=True)
-        self._buttons(root)
-        self.problem = ttk.Label(outer, text="", wraplength=WRAP, justify="left", foreground=ERROR_INK)
+        global ERROR_INK, DONE_INK, MUTED  # one window per process: its colours follow the theme in use
+        colours = palette(root)
+        ERROR_INK, DONE_INK, MUTED = colours.error, colours.done, colours.muted
+        self._buttons(root)  # packed first: always on screen, the settings scroll above them if need be
+        outer = scrolled_frame(root, padding=(24, 16, 24, 12))
+        self.problem = ttk.Label(outer, text="", wraplength=self.wrap, justify="left", foreground=ERROR_INK)
         self.values: dict[str, tk.Variable] = {}
         self.editable: list[tk.Widget] = []
         for title, fields in GROUPS:
             self._group(outer, title, fields)
-        self.result = ttk.Label(outer, text="", wraplength=WRAP, justify="left")
+        self.result = ttk.Label(outer, text="", wraplength=self.wrap, justify="left")
         self.result.pack(anchor="w", fill="x", pady=(12, 0))
         self._say_problem()
         root.protocol("WM_DELETE_WINDOW", self.close)
@@ -150,7 +164,7 @@ class SettingsWindow:
         if field.key in self.loaded.locked:
             widget.state(["disabled"])
             ttk.Label(grid, text=render(FIXED, self.tr), font=self.fonts["small"], foreground=MUTED,
-                      wraplength=240).grid(
+                      wraplength=px(self.root, 240)).grid(
                 row=row, column=2, sticky="w", padx=(10, 0))
             emit(f"locked {field.key}", "settings")
         else:
