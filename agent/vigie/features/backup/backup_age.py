@@ -14,6 +14,7 @@ from typing import ClassVar
 from vigie.check import CheckContext
 from vigie.events import Event, Tick
 from vigie.features.backup import sources
+from vigie.features.backup.actions import ENROLL_ACTION
 from vigie.features.backup.sources import SourceState
 from vigie.model import TN, Finding, Severity, T, Text
 
@@ -99,9 +100,9 @@ class BackupAgeCheck:
         if days >= critical_days:
             title = TN("For {n} day Vigie has known of no backup of this computer.",
                        "For {n} days Vigie has known of no backup of this computer.", days)
-            return Finding(self.id, Severity.CRITICAL, title, fix=NO_BACKUP_FIX, facts=facts)
+            return Finding(self.id, Severity.CRITICAL, title, fix=NO_BACKUP_FIX, action=ENROLL_ACTION, facts=facts)
         return Finding(self.id, Severity.WARNING, T("Vigie does not know of any backup on this computer."),
-                       fix=NO_BACKUP_FIX, facts=facts)
+                       fix=NO_BACKUP_FIX, action=ENROLL_ACTION, facts=facts)
 
     @staticmethod
     def _fact(state: SourceState, now: datetime) -> dict[str, object]:
