@@ -1,0 +1,115 @@
+"""The status window's buttons, pressed for real in the running agent (issue 18, point 2): each card's
+action goes back to the agent, which opens the distribution's updater (a real program of that name on
+PATH), starts a restore test (its proof in the journal) or ejects the enrolled loop drive."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import harness
+from test_backup_agent import enrolled_drive, journal
+from vigie.platform.linux import linux_updater
+from vigie.platform.macos import mac_updater
+from vigie.platform.windows import windows_updater
+from vigie.ui import status_window
+
+SHOTS = Path("/work/wt/shots/actions")
+
+
+def fake_updater(bin_dir: Path, called: Path) -> None:
+    """A real program named like GNOME's updater: it records its arguments and exits."""
+    bin_dir.mkdir()
+    program = bin_dir / "gnome-software"
+    program.write_text(f"#!/bin/sh\necho \"$@\" > '{called}'\n")
+    program.chmod(0o755)
+
+
+def snapshot_path(env) -> Path:
+    return Path(env["XDG_RUNTIME_DIR"]) / "Vigie" / "status.json"
+
+
+def settled_snapshot(env) -> status_window.Report:
+    """The snapshot once unchanged for longer than the window's poll: the window shows this one."""
+    path = snapshot_path(env)
+
+    def quiet() -> bool:
+        return time.time() - path.stat().st_mtime > status_window.POLL_MS / 1000 + 1.5
+
+    harness.wait_for(quiet, timeout=40, what="the status snapshot to settle")
+    report = status_window.load_snapshot(path)
+    assert isinstance(report, status_window.Report)
+    return report
+
+
+def open_status(env) -> int:
+    assert harness.sni_menu(env, "click", "État de la sécurité…").returncode == 0
+    return harness.wait_for(lambda: harness.window_ids(env, "vigie-status"), what="the status window").pop()
+
+
+def press_button(env, command: str) -> None:
+    """In a newly opened window, Tab to the card's button (the buttons' order is the cards' order), press
+    it with the keyboard, then close the window."""
+    report = settled_snapshot(env)
+    commands = [c.action.command for c in status_window.sorted_checks(report) if c.action is not None]
+    assert command in commands, commands
+    wid = open_status(env)
+    harness.xdo(env, "windowfocus", "--sync", str(wid))
+    time.sleep(0.5)
+    for _ in range(commands.index(command) + 1):
+        harness.xdo(env, "key", "Tab")
+    harness.xdo(env, "key", "space")
+    harness.wait_for(lambda: f"status window: {command} asked" in harness.vigie_log(env), what="the click")
+    harness.xdo(env, "key", "Escape")
+    harness.wait_for(lambda: not harness.window_ids(env, "vigie-status"), what="the window closed")
+
+
+def test_the_status_windows_buttons_act(desktop_env, start_agent, make_stick, tmp_path):
+    stick = enrolled_drive(desktop_env, make_stick, tmp_path)
+    called = tmp_path / "updater-called"
+    fake_updater(tmp_path / "bin", called)
+    env_path = f"{tmp_path / 'bin'}{os.pathsep}{desktop_env['PATH']}"
+    _, env = start_agent(desktop_env, PATH=env_path)
+    harness.wait_for(lambda: journal(env, "restore_drill"), timeout=30, what="the first drill, due at start")
+    report = settled_snapshot(env)
+    wid = open_status(env)
+    labels = {c.id: c.action.label for c in report.checks if c.action is not None}
+    assert labels == {"os_updates": "Ouvrir les mises à jour", "backup_drive": "Éjecter",
+                      "restore_drill": "Tester ma sauvegarde maintenant"}
+    harness.screenshot(env, SHOTS / "status-buttons-fr.png")
+    harness.xdo(env, "key", "--window", str(wid), "Escape")
+    harness.wait_for(lambda: not harness.window_ids(env, "vigie-status"), what="the window closed")
+
+    press_button(env, "os_updates:open_updater")
+    harness.wait_for(called.exists, what="the updater to be started")
+    assert called.read_text().strip() == "--mode=updates"
+
+    drills = len(journal(env, "restore_drill"))
+    press_button(env, "backup:drill")
+    harness.wait_for(lambda: len(journal(env, "restore_drill")) > drills, timeout=30, what="the drill asked")
+    assert journal(env, "restore_drill")[-1]["outcome"] == "passed"
+
+    assert stick.is_mounted()
+    press_button(env, "backup:eject_drive")
+    harness.wait_for(lambda: not stick.is_mounted(), what="the drive to be unmounted")
+    harness.wait_for(lambda: "backup drive ejected" in harness.vigie_log(env), what="the agent's word on it")
+
+
+def test_the_updater_is_the_distributions_installed_one(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    monkeypatch.setenv("PATH", str(bin_dir))
+    assert linux_updater() is None  # none installed: no button
+    for name in ("plasma-discover", "update-manager"):
+        (bin_dir / name).write_text("#!/bin/sh\n")
+        (bin_dir / name).chmod(0o755)
+    assert linux_updater() == [str(bin_dir / "update-manager")]  # GNOME's first, then Ubuntu's, then KDE's
+
+
+def test_the_windows_and_mac_updater_commands(monkeypatch):
+    """An OS edge we cannot run here: the commands built."""
+    monkeypatch.setenv("SYSTEMROOT", "C:\\Windows")
+    assert windows_updater()[1:] == ["ms-settings:windowsupdate"]
+    assert windows_updater()[0].endswith("explorer.exe")
+    assert mac_updater() == ["/usr/bin/open", "x-apple.systempreferences:com.apple.preferences.softwareupdate"]
