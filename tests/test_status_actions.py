@@ -10,6 +10,7 @@ from pathlib import Path
 
 import harness
 from test_backup_agent import enrolled_drive, journal
+from test_status_window import warning_report  # noqa: F401 - a fixture
 from vigie.platform.linux import linux_updater
 from vigie.platform.macos import mac_updater
 from vigie.platform.windows import windows_updater
@@ -113,3 +114,58 @@ def test_the_windows_and_mac_updater_commands(monkeypatch):
     assert windows_updater()[1:] == ["ms-settings:windowsupdate"]
     assert windows_updater()[0].endswith("explorer.exe")
     assert mac_updater() == ["/usr/bin/open", "x-apple.systempreferences:com.apple.preferences.softwareupdate"]
+
+
+def test_the_incident_card_is_on_top_and_resumes_the_guide(desktop_env, start_agent):
+    import psutil
+
+    proc, env = start_agent(desktop_env)
+    assert harness.sni_menu(env, "click", "Vous pensez être victime d’une attaque\u00a0?").returncode == 0
+    harness.wait_for(lambda: harness.window_ids(env, "vigie-incident"), what="the guide window")
+    guides = [p for p in psutil.Process(proc.pid).children() if "incident" in p.cmdline()]
+    assert len(guides) == 1
+    guides[0].terminate()  # closed: only the status window's button can bring it back now
+    harness.wait_for(lambda: not harness.window_ids(env, "vigie-incident"), what="the guide closed")
+    wid = open_status(env)
+    time.sleep(1)
+    harness.screenshot(env, SHOTS / "status-incident-fr.png")
+    harness.xdo(env, "windowfocus", "--sync", str(wid))
+    time.sleep(0.5)
+    harness.xdo(env, "key", "Tab")  # the incident card's button comes first: its card is on top
+    harness.xdo(env, "key", "space")
+    harness.wait_for(lambda: harness.window_ids(env, "vigie-incident"), what="the guide opened again")
+    assert "status window: incident:open asked" in harness.vigie_log(env)
+
+
+
+def test_buttons_are_labelled_in_the_windows_language(gui_env, tmp_path, warning_report):  # noqa: F811
+    """English: the labels come from the snapshot, written in the agent's language; a click says its
+    command on stdout, the line the agent reads (ui.children.asked_command)."""
+    import json
+    import subprocess
+    import sys
+
+    from test_status_window import CODE, write_snapshot
+    from vigie.ui.children import asked_command
+
+    report = json.loads(json.dumps(warning_report))
+    for check in report["checks"]:
+        if check["id"] == "os_updates":
+            check["action"] = {"command": "os_updates:open_updater", "label": "Open the updates"}
+    snapshot = tmp_path / "status.json"
+    write_snapshot(snapshot, report)
+    proc = subprocess.Popen([sys.executable, "-c", CODE, "--snapshot", str(snapshot), "--lang", "en"], env=gui_env,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        wid = harness.wait_for(lambda: harness.window_ids(gui_env, "vigie-status"), what="the window").pop()
+        time.sleep(1)
+        harness.screenshot(gui_env, SHOTS / "status-buttons-en.png")
+        harness.xdo(gui_env, "windowfocus", "--sync", str(wid))
+        time.sleep(0.5)
+        harness.xdo(gui_env, "key", "Tab")
+        harness.xdo(gui_env, "key", "space")
+        assert asked_command(proc.stdout.readline().strip()) == "os_updates:open_updater"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

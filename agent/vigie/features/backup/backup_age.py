@@ -18,7 +18,7 @@ from vigie.features.backup.actions import ENROLL_ACTION
 from vigie.features.backup.sources import SourceState
 from vigie.model import TN, Finding, Severity, T, Text
 
-NO_BACKUP_FIX = T("Ask your IT provider to set up a backup, then run: vigie backup enroll FOLDER")
+NO_BACKUP_FIX = T("Click “Set up a backup” (or ask your IT provider to set one up).")
 OLD_FIX = T("Plug in the backup drive (or start the backup) today, then unplug the drive.")
 # The advice of the official guide for practices (shared/reference): two copies, one of them away
 # from the practice, an encrypted drive unplugged after the backup; online only with an HDS host.
