@@ -10,7 +10,6 @@ from pathlib import Path
 
 import harness
 from test_backup_agent import enrolled_drive, journal
-from test_status_window import warning_report  # noqa: F401 - a fixture
 from vigie.platform.linux import linux_updater
 from vigie.platform.macos import mac_updater
 from vigie.platform.windows import windows_updater
@@ -138,9 +137,9 @@ def test_the_incident_card_is_on_top_and_resumes_the_guide(desktop_env, start_ag
 
 
 
-def test_buttons_are_labelled_in_the_windows_language(gui_env, tmp_path, warning_report):  # noqa: F811
-    """English: the labels come from the snapshot, written in the agent's language; a click says its
-    command on stdout, the line the agent reads (ui.children.asked_command)."""
+def test_buttons_are_labelled_in_the_windows_language(gui_env, tmp_path, apt_config):
+    """English: a real `vigie check --json --lang en` (an updater on PATH) gives the cards their buttons;
+    a click says its command on stdout, the line the agent reads (ui.children.asked_command)."""
     import json
     import subprocess
     import sys
@@ -148,10 +147,13 @@ def test_buttons_are_labelled_in_the_windows_language(gui_env, tmp_path, warning
     from test_status_window import CODE, write_snapshot
     from vigie.ui.children import asked_command
 
-    report = json.loads(json.dumps(warning_report))
-    for check in report["checks"]:
-        if check["id"] == "os_updates":
-            check["action"] = {"command": "os_updates:open_updater", "label": "Open the updates"}
+    fake_updater(tmp_path / "bin", tmp_path / "updater-called")
+    env = harness.isolated_env(tmp_path / "check")
+    env = dict(env, APT_CONFIG=apt_config, PATH=f"{tmp_path / 'bin'}{os.pathsep}{env['PATH']}")
+    report = json.loads(harness.run_vigie(env, "check", "--json", "--lang", "en").stdout)
+    actions = {c["id"]: c["action"] for c in report["checks"] if c["action"]}
+    assert actions["os_updates"] == {"command": "os_updates:open_updater", "label": "Open the updates"}
+    assert actions["backup_age"] == {"command": "first_run:backup", "label": "Set up a backup"}
     snapshot = tmp_path / "status.json"
     write_snapshot(snapshot, report)
     proc = subprocess.Popen([sys.executable, "-c", CODE, "--snapshot", str(snapshot), "--lang", "en"], env=gui_env,
