@@ -171,3 +171,13 @@ def test_buttons_are_labelled_in_the_windows_language(gui_env, tmp_path, apt_con
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_set_up_a_backup_opens_the_assistant_at_its_backup_step(desktop_env, start_agent):
+    _, env = start_agent(desktop_env)
+    harness.wait_for(lambda: "check=backup_age severity=WARNING" in harness.vigie_log(env), what="no backup known")
+    press_button(env, "first_run:backup")
+    harness.wait_for(lambda: harness.window_ids(env, "vigie-first-run"), what="the setup assistant")
+    harness.wait_for(lambda: "setup assistant: page backup_folder" in harness.vigie_log(env), what="its backup step")
+    assert "setup assistant: page welcome" not in harness.vigie_log(env)
+    harness.screenshot(env, SHOTS / "assistant-from-status-fr.png")

@@ -240,6 +240,7 @@ class FirstRunWindow:
         self.next_button.configure(text=render(FINISH if last else NEXT, self.tr))
         self.back_button.state(["disabled"] if index == 0 else ["!disabled"])
         (focus or self.next_button.focus_set)()
+        log.info("setup assistant: page %s", name)
         emit(f"page {name}", "setup assistant")
 
     def next(self) -> None:
