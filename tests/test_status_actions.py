@@ -181,3 +181,13 @@ def test_set_up_a_backup_opens_the_assistant_at_its_backup_step(desktop_env, sta
     harness.wait_for(lambda: "setup assistant: page backup_folder" in harness.vigie_log(env), what="its backup step")
     assert "setup assistant: page welcome" not in harness.vigie_log(env)
     harness.screenshot(env, SHOTS / "assistant-from-status-fr.png")
+
+
+def test_only_a_features_command_goes_back_to_the_agent():
+    from vigie.ui.children import asked_command
+
+    assert asked_command("action backup:drill") == "backup:drill"
+    assert asked_command("action os_updates:open_updater") == "os_updates:open_updater"
+    for line in ("backup:drill", "action lock_now", "action backup:drill now", "action Backup:drill",
+                 "page backup_folder", "action "):
+        assert asked_command(line) is None, line
