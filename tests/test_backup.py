@@ -205,7 +205,11 @@ def test_an_unreadable_second_source_is_no_second_copy():
 
 def test_no_source_at_all_is_a_warning_with_what_to_do():
     finding = BackupAgeCheck().judge([], NOW, 2, 7)
-    assert finding.severity == Severity.WARNING and "vigie backup enroll" in render(finding.fix, FR)
+    # Issue 18: no shell command for a clinician; the fix names the button the status window shows.
+    assert finding.severity == Severity.WARNING and "vigie" not in render(finding.fix, FR)
+    assert "«\u00a0Mettre en place une sauvegarde\u00a0»" in render(finding.fix, FR)
+    assert finding.action is not None and finding.action.command == "first_run:backup"
+    assert render(finding.action.label, FR) == "Mettre en place une sauvegarde"
 
 
 def test_each_source_is_listed_in_the_detail_in_french():

@@ -289,13 +289,22 @@ def test_the_french_menu_opens_the_status_window(win, agent, screenshots) -> Non
     # them). The Windows pytest runs in a Windows of its own, so none of its tests' incidents is here.
     # No item is selected (the pointer is on the frame): the first Up selects the last item.
     actions = [entry.action for entry in tray_entries(ALL_FEATURES)]
-    harness.xdo(win.env, "key", *["Up"] * (len(actions) - actions.index(SHOW_STATUS)), "Return")
+    # Below the actions, one line per problem (built when the menu opened, from the state the snapshot has).
+    lines = _problem_lines(_snapshot(win))
+    print(f"problem lines in the menu: {lines}")
+    harness.xdo(win.env, "key", *["Up"] * (len(actions) - actions.index(SHOW_STATUS) + lines), "Return")
     window = harness.wait_for(lambda: harness.xdo(win.env, "search", "--name", "État de la sécurité").split(), WAIT,
                               "the status window")
     assert window
     seen: list[bytes] = []
     harness.wait_for(lambda: _drawn(win, "État de la sécurité", screenshots / "status-window.png", seen), WAIT,
                      "the status window's cards drawn")
+
+
+def _problem_lines(snapshot: dict) -> int:
+    from vigie.ui.tray import MAX_PROBLEM_LINES
+
+    return min(MAX_PROBLEM_LINES, sum(c["severity"] in ("warning", "critical") for c in snapshot["checks"]))
 
 
 def _drawn(win: wine.Wine, name: str, path: Path, seen: list[bytes]) -> bool:

@@ -29,7 +29,7 @@ from vigie.model import TN, Finding, Severity, T, Text
 from vigie.notify import Notification, Notifier
 from vigie.platform import PlatformError, get_platform, platform_name, proc
 from vigie.snooze import Snoozes
-from vigie.ui.children import ChildWindows, vigie_command
+from vigie.ui.children import ChildWindows, asked_command, vigie_command
 from vigie.ui.icons import draw_icon
 from vigie.ui.tray import MAX_PROBLEM_LINES, TrayEntry
 from vigie.volume_watch import VolumeWatcher
@@ -261,7 +261,8 @@ class Agent:
             language=self.language,
             windows=self.windows,
             on_status=self._on_status,
-            on_show_status=lambda: self.windows.open("status", "--lang", self.language),
+            on_show_status=lambda: self.windows.open("status", "--lang", self.language,
+                                                     on_message=self._status_window_asked),
             locker_command=locker_argv(config.lock.locker_command),
         )
         self.notifier = Notifier.default(self.notification_icons, self._on_action, self._server_probe())
@@ -354,6 +355,14 @@ class Agent:
     def _on_action(self, action: str) -> None:
         """A menu item or a notification button: the engine routes it (any thread)."""
         self._when_ready(f"menu: {action}", lambda: self.engine.submit(Command(action)))
+
+    def _status_window_asked(self, message: str) -> None:
+        """A button of the status window (its reader thread): routed like the same menu item."""
+        command = asked_command(message)
+        if command is None:
+            log.warning("status window: unexpected line ignored")
+            return
+        self._on_action(command)
 
     def _notify(self, notification: Notification) -> None:
         self.notifier.send(notification)

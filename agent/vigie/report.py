@@ -69,6 +69,9 @@ def to_json(
                 "detail": render(f.detail, tr),
                 "fix": render(f.fix, tr),
                 "facts": dict(f.facts),
+                # The button on the check's card in the status window (the feature that owns the check chose
+                # it); "command" goes back to the agent as is.
+                "action": {"command": f.action.command, "label": render(f.action.label, tr)} if f.action else None,
             }
             for c, f in zip(checks, findings, strict=True)
         ],

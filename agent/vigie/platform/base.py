@@ -279,6 +279,10 @@ class Platform(Protocol):
         """Unmount safely (and power off where possible). Raise PlatformError on failure."""
         ...
 
+    def updater_command(self) -> list[str] | None:
+        """The command that opens the OS's own updater window; None when there is none installed."""
+        ...
+
     def scanner_available(self) -> bool:
         """An antivirus Vigie can run on a volume (ClamAV with a database, Microsoft Defender)."""
         ...

@@ -329,6 +329,18 @@ def unmount(volume_device: str, mount_point: str) -> None:
     proc.run(["umount", mount_point], 30)
 
 
+# The distributions' updater windows, the first installed one is opened (GNOME, Ubuntu, KDE).
+UPDATERS = (("gnome-software", "--mode=updates"), ("update-manager",), ("plasma-discover", "--mode", "update"))
+
+
+def linux_updater() -> list[str] | None:
+    for program, *args in UPDATERS:
+        found = shutil.which(program)
+        if found:
+            return [found, *args]
+    return None
+
+
 def notification_server_present() -> bool:
     try:
         return bool(dbus.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
@@ -842,6 +854,9 @@ class LinuxPlatform:
 
     def eject(self, volume: Volume) -> None:
         unmount(volume.device, volume.mount_point)
+
+    def updater_command(self) -> list[str] | None:
+        return linux_updater()
 
     def scanner_available(self) -> bool:
         return clamav.clamscan_available()

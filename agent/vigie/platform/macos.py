@@ -176,6 +176,11 @@ def launchctl_bootout(label: str) -> None:
     proc.run(["launchctl", "bootout", f"gui/{os.getuid()}/{label}"], timeout=LAUNCHCTL_TIMEOUT)
 
 
+def mac_updater() -> list[str]:
+    """System Settings › Software Update (the link System Preferences answers too, on older macOS)."""
+    return ["/usr/bin/open", "x-apple.systempreferences:com.apple.preferences.softwareupdate"]
+
+
 class MacPlatform:
     name = "macos"
     lock_shortcut = T("Ctrl + Cmd + Q")  # named in advice to lock by hand
@@ -222,6 +227,9 @@ class MacPlatform:
         if self._mount_events is None:
             self._mount_events = EventSource(disk_arbitration_watch, "vigie-disk-arbitration")
         return self._mount_events.wait(timeout)
+
+    def updater_command(self) -> list[str] | None:
+        return mac_updater()
 
     def eject(self, volume: Volume) -> None:
         if MAC_DEVICE.fullmatch(volume.device):

@@ -208,3 +208,19 @@ def _taskkill_tree(pid: int) -> None:
                        creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
     except (OSError, subprocess.SubprocessError) as exc:
         log.error("taskkill failed for %s: %s", pid, exc)
+
+
+def launch_detached(argv: Sequence[str]) -> None:
+    """Start a program the user then works in (the OS's updater) and let it live on its own: no shell, no
+    pipes, its own session (Windows: detached from Vigie's console), never waited for. A daemon thread
+    only reaps it when it exits, so no zombie is left. Raises ToolMissing when it cannot start."""
+    flags = {"creationflags": subprocess.DETACHED_PROCESS | subprocess.CREATE_NEW_PROCESS_GROUP} \
+        if os.name == "nt" else {"start_new_session": True}
+    try:
+        process = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL, close_fds=True, **flags)
+    except OSError as exc:
+        log.error("cannot start %s: %s", argv[0], exc)
+        raise ToolMissing(T("This program could not be started."), f"{argv[0]}: {exc}") from exc
+    log.info("started %s (pid %s)", argv[0], process.pid)
+    threading.Thread(target=process.wait, name="vigie-reap", daemon=True).start()

@@ -329,6 +329,12 @@ def delete_user_value(key_path: str, name: str) -> bool:
     return True
 
 
+def windows_updater() -> list[str]:
+    """Settings › Windows Update: the explorer opens the ms-settings: link (no shell)."""
+    windir = os.environ.get("SYSTEMROOT") or r"C:\Windows"  # os.environ's keys are upper case on Windows
+    return [str(Path(windir) / "explorer.exe"), "ms-settings:windowsupdate"]
+
+
 class WindowsPlatform:
     name = "windows"
     lock_shortcut = T("Windows + L")  # named in advice to lock by hand
@@ -387,6 +393,9 @@ class WindowsPlatform:
     def eject(self, volume: Volume) -> None:
         shell_eject(volume.device)
         confirm_ejected(volume.device)
+
+    def updater_command(self) -> list[str] | None:
+        return windows_updater()
 
     def scanner_available(self) -> bool:
         return defender_command_line().is_file()

@@ -8,6 +8,7 @@ second click only raises a window that said so. Both pipes are UTF-8 on every OS
 from __future__ import annotations
 
 import logging
+import re
 import signal
 import subprocess
 import sys
@@ -16,6 +17,14 @@ from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 RAISE = "raise"  # agent -> window on its stdin: come to the front (Windows: no SIGUSR1)
+ACTION = "action "  # window -> agent: "action feature:action", a button of the status window was clicked
+_COMMAND = re.compile(r"[a-z][a-z0-9_]*:[a-z][a-z0-9_]*")
+
+
+def asked_command(message: str) -> str | None:
+    """The "feature:action" command an "action …" line asks for; None for anything else."""
+    command = message.removeprefix(ACTION)
+    return command if command != message and _COMMAND.fullmatch(command) else None
 
 
 def vigie_command(*args: str) -> list[str]:

@@ -27,11 +27,13 @@ from vigie import paths
 from vigie.i18n import LANGUAGES, render, resolve_language, translator
 from vigie.logs import setup_logging
 from vigie.model import TN, Severity, T
+from vigie.ui.children import ACTION, asked_command
 from vigie.ui.colours import COLOURS, hex_colour
 from vigie.ui.look import LIGHT, palette
 from vigie.ui.tk_support import (
     Terminated,
     drawable,
+    emit,
     install_signal_handlers,
     make_fonts,
     run_window,
@@ -62,6 +64,7 @@ INCOMPLETE = T("Vigie could not check everything")
 NO_CHECKS = T("No check is enabled")
 FIX = T("What to do:")  # before what the check says to do
 CLOSE = T("Close")
+CLICK_PAUSE_MS = 3000  # a clicked button rests this long: a double click starts one drill, not two
 NO_DISPLAY = T("Vigie: the “Security status” window cannot open (no display available).")  # on stderr
 BADGES = {  # the state of a check, on its card
     Severity.OK: T("OK"), Severity.INFO: T("Info"), Severity.WARNING: T("Warning"),
@@ -71,6 +74,11 @@ BADGES = {  # the state of a check, on its card
 
 # --- the snapshot (vigie-check/1): only the fields shown; unknown fields are ignored ---
 
+class ActionEntry(msgspec.Struct):
+    command: str  # "feature:action", handed back to the agent as is
+    label: str
+
+
 class CheckEntry(msgspec.Struct):
     id: str
     label: str
@@ -78,6 +86,7 @@ class CheckEntry(msgspec.Struct):
     title: str
     detail: str
     fix: str
+    action: ActionEntry | None = None  # its button (snapshots from before the buttons have none)
 
     @property
     def level(self) -> Severity:
@@ -306,7 +315,7 @@ class StatusWindow:
     def _incident_card(self) -> None:
         """While an incident is open, a red card on top: its step, its countdowns, how to resume the guide
         (issue 19, point 4). Read from the incident's own state, which the agent follows too."""
-        from vigie.features.incident.deadlines import status_card
+        from vigie.features.incident.deadlines import RESUME_COMMAND, RESUME_LABEL, status_card
 
         try:
             card = status_card(datetime.now().astimezone())
@@ -320,6 +329,7 @@ class StatusWindow:
         self._wrapping(ttk.Label(body, text=safe_text(title), style="Heading.TLabel"), 0).pack(anchor="w")
         self._wrapping(ttk.Label(body, text=safe_text(left), style="Strong.TLabel"), 0).pack(anchor="w", pady=(4, 0))
         self._wrapping(ttk.Label(body, text=safe_text(hint), style="Body.TLabel"), 0).pack(anchor="w", pady=(4, 0))
+        self._action_button(body, RESUME_COMMAND, render(RESUME_LABEL, self.tr))
 
     def _render_fault(self, fault: Fault) -> None:
         head, message, hint = (render(text, self.tr) for text in FAULT_TEXTS[fault])
@@ -371,6 +381,20 @@ class StatusWindow:
             self._wrapping(detail, 0).pack(anchor="w", pady=(4, 0))
         if check.fix:
             self._fix_row(body, safe_text(check.fix))
+        if check.action is not None and asked_command(ACTION + check.action.command):
+            self._action_button(body, check.action.command, safe_text(check.action.label, 60))
+
+    def _action_button(self, body: ttk.Frame, command: str, label: str) -> None:
+        """The card's one action; the agent does it (a window cannot start a drill or eject a drive)."""
+        button = ttk.Button(body, text=label)
+        button.configure(command=lambda: self._clicked(button, command))
+        button.pack(anchor="w", pady=(10, 0))
+
+    def _clicked(self, button: ttk.Button, command: str) -> None:
+        log.info("status window: %s asked", command)
+        emit(ACTION + command, "status window")
+        button.state(["disabled"])
+        self.root.after(CLICK_PAUSE_MS, lambda: button.winfo_exists() and button.state(["!disabled"]))
 
     def _fix_row(self, body: ttk.Frame, fix: str) -> None:
         row = ttk.Frame(body, style="Card.TFrame", borderwidth=0)

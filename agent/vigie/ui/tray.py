@@ -8,6 +8,8 @@ the icon's handle, then adds it, then marks it visible; an image set in between 
 set, only when they change (a check run again with the same verdict changes nothing on screen).
 The labels are rendered when the menu is shown: set_translator() changes the language after start
 (the settings arrive after the icon, issue 21).
+The menu is rebuilt when its state changes: by GTK's loop on Linux; on Win32 by the icon's own thread
+at the next right click, before it is shown (_build_menus_on_open), never while the user has it open.
 Linux backends: AppIndicator (StatusNotifierItem) first, GTK (XEmbed) second, never `xorg`:
 it has no menu and its clicks never reach the callbacks.
 """
@@ -100,6 +102,8 @@ class Tray:
         self._pystray, self.backend = load_pystray()
         self._icon = self._pystray.Icon("vigie", draw_icon(ICON_SIZE, Severity.UNKNOWN),
                                         render(T("Vigie: checking…"), tr), self._menu(entries))
+        self._menu_stale = threading.Event()  # Win32: the menu is rebuilt when it is next opened
+        self._built_on_open = self.backend == "pystray._win32" and _build_menus_on_open(self._icon, self)
 
     def _menu(self, entries: Sequence[TrayEntry]) -> object:  # a pystray.Menu
         item, menu = self._pystray.MenuItem, self._pystray.Menu
@@ -127,7 +131,7 @@ class Tray:
         with self._state_lock:
             if self._shown is None:
                 self._icon.title = render(T("Vigie: checking…"), tr)
-        self._icon.update_menu()
+        self._update_menu()
 
     def _visibility(self, entry: TrayEntry) -> bool | Callable[[object], bool]:
         if entry.only_while is None and entry.hidden_while is None:
@@ -196,20 +200,34 @@ class Tray:
         """The inactive line at the top of the menu ("" hides it: nothing to say)."""
         if text != self._menu_line:
             self._menu_line = text
-            self._icon.update_menu()
+            self._update_menu()
 
     def show_problems(self, lines: Sequence[str]) -> None:
         """One menu line per problem (at most MAX_PROBLEM_LINES, the caller says « and N more »);
         clicking one opens the status window."""
-        if self.backend not in LINUX_BACKENDS:
-            # Win32 (and macOS) menus are rebuilt by update_menu, which destroys a menu the user has
-            # open: under Wine, an update while the first checks come in left it dead to the keyboard.
-            # The lines stay Linux-only until the menu can be rebuilt only while it is closed.
+        if self.backend not in LINUX_BACKENDS and not self._built_on_open:
+            # macOS: pystray's update_menu replaces the NSMenu from the engine's thread, even while the
+            # user has it open; the lines wait for a way to rebuild it only while it is closed.
             return
         lines = tuple(lines)[:MAX_PROBLEM_LINES]
         if lines != self._problems:
             self._problems = lines
+            self._update_menu()
+
+    def _update_menu(self) -> None:
+        """GTK/AppIndicator rebuild the menu on their own loop; Win32 builds it when it is next opened (its
+        update_menu destroys the menu from the calling thread, even one the user has open: under Wine, an
+        update while the first checks came in left it dead to the keyboard)."""
+        if self._built_on_open:
+            self._menu_stale.set()
+        else:
             self._icon.update_menu()
+
+    def build_stale_menu(self) -> None:
+        """The icon's own thread, on a right click, before the menu is shown: none is open then."""
+        if self._menu_stale.is_set():
+            self._menu_stale.clear()
+            self._icon._update_menu()  # pystray's backend call, on the thread that shows the menu
 
     def _problem(self, index: int) -> str:
         problems = self._problems  # read once: the engine may replace it meanwhile
@@ -219,7 +237,35 @@ class Tray:
         """The tooltip notes set now: the menu is rebuilt when that changes items shown only with one."""
         if keys != self._notes:
             self._notes = keys
-            self._icon.update_menu()
+            self._update_menu()
 
     def stop(self) -> None:
         self._icon.stop()
+
+
+def _build_menus_on_open(icon: object, tray: Tray) -> bool:
+    """Win32: wrap pystray's tray-icon message handler so that a right click first rebuilds a stale menu,
+    on the icon's thread, before TrackPopupMenuEx shows it; a right click while one is shown (the menu's
+    own modal loop) rebuilds nothing. False when pystray's internals are not the expected ones (0.19)."""
+    from pystray._util import win32
+
+    handlers = getattr(icon, "_message_handlers", None)
+    shown = handlers.get(win32.WM_NOTIFY) if isinstance(handlers, dict) else None
+    if shown is None or not hasattr(icon, "_update_menu"):
+        log.warning("tray: pystray's Win32 menu cannot be rebuilt on opening; no problem lines in the menu")
+        return False
+    showing = threading.Event()
+
+    def on_notify(wparam: int, lparam: int) -> object:
+        if lparam != win32.WM_RBUTTONUP or showing.is_set():
+            return shown(wparam, lparam)
+        showing.set()
+        try:
+            tray.build_stale_menu()
+            return shown(wparam, lparam)  # TrackPopupMenuEx: returns once the menu is closed
+        finally:
+            showing.clear()
+
+    handlers[win32.WM_NOTIFY] = on_notify
+    tray._menu_stale.set()  # the first right click builds the menu with the state of that moment
+    return True

@@ -14,10 +14,11 @@ from typing import ClassVar
 from vigie.check import CheckContext
 from vigie.events import Event, Tick
 from vigie.features.backup import sources
+from vigie.features.backup.actions import ENROLL_ACTION
 from vigie.features.backup.sources import SourceState
 from vigie.model import TN, Finding, Severity, T, Text
 
-NO_BACKUP_FIX = T("Ask your IT provider to set up a backup, then run: vigie backup enroll FOLDER")
+NO_BACKUP_FIX = T("Click “Set up a backup” (or ask your IT provider to set one up).")
 OLD_FIX = T("Plug in the backup drive (or start the backup) today, then unplug the drive.")
 # The advice of the official guide for practices (shared/reference): two copies, one of them away
 # from the practice, an encrypted drive unplugged after the backup; online only with an HDS host.
@@ -99,9 +100,9 @@ class BackupAgeCheck:
         if days >= critical_days:
             title = TN("For {n} day Vigie has known of no backup of this computer.",
                        "For {n} days Vigie has known of no backup of this computer.", days)
-            return Finding(self.id, Severity.CRITICAL, title, fix=NO_BACKUP_FIX, facts=facts)
+            return Finding(self.id, Severity.CRITICAL, title, fix=NO_BACKUP_FIX, action=ENROLL_ACTION, facts=facts)
         return Finding(self.id, Severity.WARNING, T("Vigie does not know of any backup on this computer."),
-                       fix=NO_BACKUP_FIX, facts=facts)
+                       fix=NO_BACKUP_FIX, action=ENROLL_ACTION, facts=facts)
 
     @staticmethod
     def _fact(state: SourceState, now: datetime) -> dict[str, object]:

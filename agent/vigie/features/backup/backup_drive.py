@@ -85,7 +85,8 @@ class BackupDriveCheck:
                 wait = left if wait is None else min(wait, left)
         if overdue is None:
             plugged_in = T("The backup drive is plugged in: unplug it once the backup is done.")
-            return Finding(self.id, Severity.OK, plugged_in, recheck_seconds=wait + 1 if wait else None)
+            eject = Action(EJECT_DRIVE, T("Eject"), plugged[0][2].mount_point)  # the button on its card
+            return Finding(self.id, Severity.OK, plugged_in, action=eject, recheck_seconds=wait + 1 if wait else None)
         folder, drive, quiet_since = overdue
         minutes = int((now - quiet_since).total_seconds() // 60)
         return Finding(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from vigie.check import Check
 from vigie.events import CheckEvaluated, Event
+from vigie.features.backup.actions import DRILL
 from vigie.features.backup.backup_age import BackupAgeCheck
 from vigie.features.backup.backup_drive import EJECT, BackupDriveCheck
 from vigie.features.backup.events import DrillFinished
@@ -17,8 +18,6 @@ from vigie.platform.base import Volume
 
 if TYPE_CHECKING:
     from vigie.features.backup.guard import BackupGuard
-
-DRILL = "drill"  # « Tester ma sauvegarde »
 
 
 class BackupFeature(Feature):

@@ -14,6 +14,7 @@ from typing import ClassVar
 from vigie.check import CheckContext
 from vigie.events import Event, Tick
 from vigie.features.backup import sources
+from vigie.features.backup.actions import DRILL_ACTION, ENROLL_ACTION
 from vigie.filenames import readable
 from vigie.journal import Journal
 from vigie.model import TN, Finding, Severity, T, Text
@@ -77,7 +78,8 @@ class RestoreDrillCheck:
         keys = configured_keys(ctx)
         if not keys:
             return Finding(self.id, Severity.INFO, T("Vigie has no backup it can test."),
-                           T("Restore tests need a backup folder or a restic or borg repository known to Vigie."))
+                           T("Restore tests need a backup folder or a restic or borg repository known to Vigie."),
+                           action=ENROLL_ACTION)
         now, every = ctx.clock(), timedelta(days=ctx.config.restore_drill.every_days)
         proofs = drill_proofs(ctx.journal)
         known = [(key, label, *proofs[key]) for key, label in keys if key in proofs]
@@ -94,9 +96,10 @@ class RestoreDrillCheck:
                            len(problems))  # patient file names: never in a notification
             return Finding(self.id, Severity.CRITICAL, T("Your backup does not restore correctly"),
                            T("The last restore test found:\n{problems}", problems=problems), FAILED_FIX,
-                           facts={**facts, "failed": True}, notification_detail=on_screen)
+                           DRILL_ACTION, facts={**facts, "failed": True}, notification_detail=on_screen)
         if newest is None:
-            return Finding(self.id, Severity.INFO, T("No restore test has been made yet."), fix=TEST_FIX, facts=facts)
+            return Finding(self.id, Severity.INFO, T("No restore test has been made yet."), fix=TEST_FIX,
+                           action=DRILL_ACTION, facts=facts)
         without = {sources.folder_key(f) for f in ctx.config.backup_age.destinations if not f.originals}
         identical = [at for key, _, at, data in known if compared(key, data, without)]
         read_only = tuple(label for key, label, _, data in known if not compared(key, data, without))
@@ -116,5 +119,5 @@ class RestoreDrillCheck:
             days = (now - newest).days
             detail = TN("That was {n} day ago: a backup that is never tested may not restore.",
                         "That was {n} days ago: a backup that is never tested may not restore.", days)
-            return Finding(self.id, Severity.WARNING, title, detail, TEST_FIX, facts=facts)
-        return Finding(self.id, severity, title, detail, fix, facts=facts)
+            return Finding(self.id, Severity.WARNING, title, detail, TEST_FIX, DRILL_ACTION, facts=facts)
+        return Finding(self.id, severity, title, detail, fix, DRILL_ACTION, facts=facts)

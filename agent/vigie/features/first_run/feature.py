@@ -20,6 +20,8 @@ from vigie.model import T
 log = logging.getLogger(__name__)
 JOURNAL_KIND = "first_run"  # events: {"event": "saved", "step": …}, {"event": "closed" | "finished"}
 ENDED = ("closed", "finished")
+BACKUP = "backup"  # the action that opens the assistant at its backup step (backup/actions.py)
+BACKUP_PAGE = "backup_folder"
 
 
 def was_closed(journal) -> bool:
@@ -44,6 +46,8 @@ class FirstRunFeature(Feature):
     def act(self, action: str) -> None:
         if action == "open":
             self._open()
+        elif action == BACKUP:  # « Mettre en place une sauvegarde » on a backup card of the status window
+            self._open("--page", BACKUP_PAGE)
 
-    def _open(self) -> None:
-        self.services.windows.open(WINDOW, "--lang", self.services.language)
+    def _open(self, *args: str) -> None:
+        self.services.windows.open(WINDOW, "--lang", self.services.language, *args)

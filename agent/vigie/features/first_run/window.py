@@ -168,7 +168,8 @@ class Worker:
 
 
 class FirstRunWindow:
-    def __init__(self, root: tk.Tk, tr: gettext.NullTranslations, language: str = "fr") -> None:
+    def __init__(self, root: tk.Tk, tr: gettext.NullTranslations, language: str = "fr",
+                 page: str | None = None) -> None:
         self.root, self.tr = root, tr
         root.tk.call("::msgcat::mclocale", language)  # Tk's own folder picker in the user's language
         # … without hidden folders (.cache, .local: nothing a clinician picks); the call loads its namespace.
@@ -216,7 +217,8 @@ class FirstRunWindow:
         root.bind("<Alt-f>", lambda _e: self.next())  # … "Finish" in English
         root.bind("<Escape>", lambda _e: self.close("closed"))
         self.index = -1
-        self.show(0)
+        names = [name for name, _title, _build in self.pages]
+        self.show(names.index(page) if page in names else 0)
 
     # --- frame and navigation ---
 
@@ -248,6 +250,7 @@ class FirstRunWindow:
         self.next_button.configure(text=render(FINISH if last else NEXT, self.tr))
         self.back_button.state(["disabled"] if index == 0 else ["!disabled"])
         (focus or self.next_button.focus_set)()
+        log.info("setup assistant: page %s", name)
         emit(f"page {name}", "setup assistant")
 
     def next(self) -> None:
@@ -580,11 +583,11 @@ class FirstRunWindow:
         self._text(page, ENROLLED_AT_NEXT_START)
 
 
-def run(language: str, raisable: bool) -> int:
+def run(language: str, raisable: bool, page: str | None = None) -> int:
     tr = translator(language)
     try:
         return run_window("setup assistant", CLASS_NAME, render(NO_DISPLAY, tr),
-                          lambda root: FirstRunWindow(root, tr, language), raisable)
+                          lambda root: FirstRunWindow(root, tr, language, page), raisable)
     finally:
         stop_slow_work()
 
@@ -604,8 +607,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         parser = argparse.ArgumentParser(prog="vigie ui first-run")
         parser.add_argument("--lang", choices=LANGUAGES)
+        parser.add_argument("--page")  # a step's name (backup_folder…): opened there; unknown: the first
         args = parser.parse_args(argv)
         setup_logging()
-        return run(resolve_language(args.lang), raisable)
+        return run(resolve_language(args.lang), raisable, args.page)
     except Terminated:
         return 0

@@ -14,7 +14,11 @@ WINDOW = "first-run"
 def _window(args: argparse.Namespace) -> int:
     from vigie.features.first_run import window  # Tk: only in this child process
 
-    return window.main(["--lang", args.lang])
+    return window.main(["--lang", args.lang, *(["--page", args.page] if args.page else [])])
 
 
-ASSISTANT = Window(WINDOW, T("setup assistant"), _window)
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--page", help=argparse.SUPPRESS)  # the step it opens at (e.g. backup_folder)
+
+
+ASSISTANT = Window(WINDOW, T("setup assistant"), _window, _arguments)

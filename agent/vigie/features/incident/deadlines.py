@@ -16,6 +16,9 @@ from vigie.features.incident.state import STEPS, IncidentNotSaved, IncidentStore
 from vigie.model import T, Text
 
 WINDOW = timedelta(hours=72)
+# The button on the status window's incident card: the same command as the menu's « Reprendre le guide ».
+RESUME_COMMAND = "incident:open"
+RESUME_LABEL = T("Resume the incident guide")
 
 
 class Kind(enum.Enum):

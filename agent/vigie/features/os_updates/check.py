@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from vigie.check import CheckContext
 from vigie.events import Event, Tick
-from vigie.model import TN, Finding, Severity, T, Text
+from vigie.model import TN, Action, Finding, Severity, T, Text
 from vigie.platform.base import PlatformError, UpdateStatus
 
 HOW_TO_UPDATE = {
@@ -14,6 +14,14 @@ HOW_TO_UPDATE = {
     "macos": T("Open System Settings › General › Software Update and install, then restart if asked."),
     "linux": T("Open your software updater and install the updates, then restart if asked."),
 }
+
+OPEN_UPDATER = "open_updater"  # the feature's action: opens the OS's updater window
+OPEN_UPDATER_ACTION = Action(f"os_updates:{OPEN_UPDATER}", T("Open the updates"))
+
+
+def updater_action(ctx: CheckContext) -> Action | None:
+    """The button, only where the OS has an updater window to open (a Linux without one: none)."""
+    return OPEN_UPDATER_ACTION if ctx.platform.updater_command() else None
 
 
 class OsUpdatesCheck:
@@ -54,10 +62,10 @@ class OsUpdatesCheck:
                 "{n} security updates have been waiting for more than {days} days.",
                 len(security), days=grace,
             )
-            return Finding(self.id, Severity.CRITICAL, title, detail, fix, facts=facts)
+            return Finding(self.id, Severity.CRITICAL, title, detail, fix, updater_action(ctx), facts=facts)
         title = TN("{n} update is waiting to be installed.", "{n} updates are waiting to be installed.",
                    len(status.updates))
-        return Finding(self.id, Severity.WARNING, title, detail, fix, facts=facts)
+        return Finding(self.id, Severity.WARNING, title, detail, fix, updater_action(ctx), facts=facts)
 
     @staticmethod
     def _detail(pending: int, security: int) -> Text:
