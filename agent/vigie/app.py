@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import shlex
+import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -381,11 +382,12 @@ class Agent:
         return notification_server_present
 
 
-def load_config_in_child(timeout: float = 30.0) -> LoadedConfig:
+def load_config_in_child(timeout: float = 30.0, started: subprocess.Popen[str] | None = None) -> LoadedConfig:
     """Read the configuration through `vigie config export` in a short-lived process: the always-on
-    agent then never loads the keyring stack (Secret Service, D-Bus crypto: about 11 MB)."""
+    agent then never loads the keyring stack (Secret Service, D-Bus crypto: about 11 MB). `started`:
+    the child vigie.launch started before the agent's imports."""
     try:
-        result = proc.run(vigie_command("config", "export"), timeout)
+        result = proc.adopt(started, timeout) if started else proc.run(vigie_command("config", "export"), timeout)
         return LoadedConfig.from_json(result.stdout)
     except (PlatformError, ValueError, KeyError, msgspec.ValidationError) as exc:
         log.error("configuration unavailable: %s", exc)
@@ -396,9 +398,9 @@ def load_config_in_child(timeout: float = 30.0) -> LoadedConfig:
         return LoadedConfig(config, read_only=True, problems=[problem], locked=locked, quit_code=found.quit_code)
 
 
-def run_agent(explicit_language: str | None) -> int:
+def run_agent(explicit_language: str | None, settings_child: subprocess.Popen[str] | None = None) -> int:
     instance = acquire_single_instance()  # the lock, and agent.json saying who holds it
-    settings = Settings(load_config_in_child)  # the child runs while the tray is set up
+    settings = Settings(lambda: load_config_in_child(started=settings_child))  # read while the tray is set up
     if instance is None:
         loaded = settings.get()
         tr = translator(resolve_language(explicit_language, loaded.config.general.language))
