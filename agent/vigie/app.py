@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import shlex
+import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -407,16 +408,17 @@ class Agent:
         return notification_server_present
 
 
-def load_config() -> LoadedConfig:
+def load_config(started: subprocess.Popen[str] | None = None) -> LoadedConfig:
     """The settings in force, read the cheapest safe way for this OS.
 
     Linux and macOS: through a child, so that the always-on agent never holds the keyring stack
-    (Secret Service's D-Bus crypto, about 11 MB). Windows: here, since Credential Manager is one small
-    Win32 call (every keyring call is still bounded) while a second Python process costs seconds under
-    Wine and on the slow disks of practice PCs (issue 17)."""
+    (Secret Service's D-Bus crypto, about 11 MB); `started`: that child, started by vigie.launch before
+    the agent's imports. Windows: here, since Credential Manager is one small Win32 call (every keyring
+    call is still bounded) while a second Python process costs seconds under Wine and on the slow disks
+    of practice PCs (issue 17)."""
     if platform_name() == "windows":
         return load_config_in_process()
-    return load_config_in_child()
+    return load_config_in_child(started=started)
 
 
 def load_config_in_process() -> LoadedConfig:
@@ -429,10 +431,11 @@ def load_config_in_process() -> LoadedConfig:
         return _policy_only()
 
 
-def load_config_in_child(timeout: float = 30.0) -> LoadedConfig:
-    """Read the configuration through `vigie config export` in a short-lived process."""
+def load_config_in_child(timeout: float = 30.0, started: subprocess.Popen[str] | None = None) -> LoadedConfig:
+    """Read the configuration through `vigie config export` in a short-lived process (`started`: the one
+    vigie.launch started before the agent's imports)."""
     try:
-        result = proc.run(vigie_command("config", "export"), timeout)
+        result = proc.adopt(started, timeout) if started else proc.run(vigie_command("config", "export"), timeout)
         return LoadedConfig.from_json(result.stdout)
     except (PlatformError, ValueError, KeyError, msgspec.ValidationError) as exc:
         log.error("configuration unavailable: %s", exc)
@@ -449,9 +452,9 @@ def _policy_only() -> LoadedConfig:
     return LoadedConfig(config, read_only=True, problems=[problem], locked=locked, quit_code=found.quit_code)
 
 
-def run_agent(explicit_language: str | None) -> int:
+def run_agent(explicit_language: str | None, settings_child: subprocess.Popen[str] | None = None) -> int:
     instance = acquire_single_instance()  # the lock, and agent.json saying who holds it
-    settings = Settings(load_config)  # read on its own thread while the tray is set up
+    settings = Settings(lambda: load_config(settings_child))  # read on its own thread while the tray is set up
     if instance is None:
         loaded = settings.get()
         tr = translator(resolve_language(explicit_language, loaded.config.general.language))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import subprocess
 import sys
 from collections.abc import Sequence
 
@@ -69,12 +70,30 @@ def window_request(words: Sequence[str]) -> bool:
 
 
 def run_agent(language: str | None) -> int:
+    settings_child = start_settings_child()  # first: its 300 ms overlap the imports below (issue 21)
     from vigie.logs import setup_logging
 
     setup_logging()
     from vigie.app import run_agent as agent
 
-    return agent(language)
+    return agent(language, settings_child)
+
+
+def start_settings_child() -> subprocess.Popen[str] | None:
+    """`vigie config export`, started as vigie.platform.proc.run would (its own session, text pipes),
+    before the agent imports anything; vigie.app adopts it (proc.adopt). None: started later, or never (on
+    Windows the agent reads its settings itself: app.load_config)."""
+    if sys.platform == "win32":
+        return None
+    from vigie.ui.children import vigie_command
+
+    try:
+        return subprocess.Popen(vigie_command("config", "export"), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace",
+                                start_new_session=True)
+    except OSError as exc:  # app.load_config_in_child tries again, and says why if it fails too
+        log.debug("settings child not started early: %s", exc)
+        return None
 
 
 def run_window_words(words: Sequence[str]) -> int:

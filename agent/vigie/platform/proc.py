@@ -51,7 +51,25 @@ def run(
 ) -> Result:
     """Run argv and return its output; raise ToolMissing, ToolTimeout or ToolFailed."""
     tool = os.path.basename(argv[0])
-    proc = _start(argv, tool, env, stdin_text, cwd)
+    return _finish(_start(argv, tool, env, stdin_text, cwd), tool, timeout, ok_codes, stdin_text)
+
+
+def adopt(proc: subprocess.Popen[str], timeout: float, ok_codes: Sequence[int] = (0,)) -> Result:
+    """run() for a program started earlier by plain subprocess (in its own session, text pipes, no
+    stdin): the agent starts its settings child before importing this module (vigie.launch)."""
+    with _lock:
+        _running.add(proc)
+        stopping = _stopping
+    if stopping:
+        end_process_group(proc)
+        _forget(proc)
+        raise ToolFailed(T("The program {tool} was stopped: Vigie is quitting.", tool=os.path.basename(proc.args[0])))
+    return _finish(proc, os.path.basename(proc.args[0]), timeout, ok_codes, None)
+
+
+def _finish(proc: subprocess.Popen[str], tool: str, timeout: float, ok_codes: Sequence[int],
+            stdin_text: str | None) -> Result:
+    argv = proc.args
     try:
         stdout, stderr = proc.communicate(stdin_text, timeout=timeout)
     except subprocess.TimeoutExpired as exc:

@@ -21,13 +21,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-
-from filelock import FileLock, Timeout
+from typing import TYPE_CHECKING
 
 from vigie import paths
 from vigie.config.schema import BackupRepository
 from vigie.model import T
 from vigie.platform import proc
+
+if TYPE_CHECKING:  # filelock is imported when a repository is locked: not by the resting agent (issue 21)
+    from filelock import FileLock
 from vigie.platform.base import PlatformError
 from vigie.ui.children import vigie_command
 
@@ -87,6 +89,8 @@ def _lock_of(repository: BackupRepository) -> FileLock:
         location = os.path.realpath(location)
     digest = hashlib.sha256(f"{repository.kind}\0{location}".encode()).hexdigest()[:32]
     path = paths.private_dir(paths.runtime_dir() / "repositories") / f"{digest}.lock"
+    from filelock import FileLock
+
     with _locks_guard:
         if str(path) not in _locks:
             _locks[str(path)] = FileLock(path, mode=0o600)
@@ -106,6 +110,8 @@ def exclusive(repository: BackupRepository, wait: float) -> Iterator[None]:
 
 
 def _acquire(repository: BackupRepository, wait: float) -> FileLock | None:
+    from filelock import Timeout
+
     try:
         lock = _lock_of(repository)
         try:

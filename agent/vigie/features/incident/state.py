@@ -26,15 +26,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
-from filelock import FileLock, Timeout
 
 from vigie import paths
 from vigie.errors import VigieError
 from vigie.features.incident.contacts import IncidentContacts
 from vigie.journal import Journal, open_journal
 from vigie.model import T, Text
+
+if TYPE_CHECKING:  # filelock is imported when a lock is taken: not by the resting agent (issue 21)
+    from filelock import FileLock
 
 log = logging.getLogger(__name__)
 
@@ -286,6 +289,8 @@ class IncidentStore:
         write_private_bytes(folder / STATE_FILE, msgspec.json.format(msgspec.json.encode(incident)))
 
     def _lock(self, folder: Path) -> FileLock:
+        from filelock import FileLock
+
         return FileLock(paths.private_dir(folder) / ".lock", mode=0o600, timeout=LOCK_TIMEOUT)
 
     def lock(self, incident_id: str) -> FileLock:
@@ -305,6 +310,8 @@ class IncidentStore:
         """The open incident, or a new one detected `now` (recorded in the journal). Contacts given
         (not empty) replace the stored ones: the configuration may have been completed since.
         IncidentNotSaved when the disk refuses it: the detection time is kept (see the module's doc)."""
+        from filelock import Timeout
+
         self.save_pending(journal)  # a detection kept earlier is the incident: its time, not `now`
         try:
             with self._lock(self.root):
@@ -392,6 +399,8 @@ class IncidentStore:
         none (one folder listing): the agent's tooltip calls this every minute."""
         if not self.pending():
             return
+        from filelock import Timeout
+
         try:
             with self._lock(self.root):
                 for marker, detected_at in self.pending():  # again, under the lock: another process may be done
