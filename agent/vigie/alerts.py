@@ -37,6 +37,7 @@ class AlertPolicy:
             return [] if screen_locked else self.release()
         if screen_locked:
             self._held[finding.check_id] = finding
+            log.info("check=%s notification held until the screen is unlocked", finding.check_id)
             return []
         return [f for f in [*self._take_held(), finding] if self._allow(f)]
 
@@ -62,6 +63,8 @@ class AlertPolicy:
     def _take_held(self) -> list[Finding]:
         held = list(self._held.values())
         self._held.clear()
+        if held:
+            log.info("screen unlocked: %d held notification(s) released", len(held))
         return held
 
     def _allow(self, finding: Finding) -> bool:

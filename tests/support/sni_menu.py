@@ -3,6 +3,7 @@
     sni_menu.py labels            print the menu labels of the first registered item, one per line
     sni_menu.py click LABEL       send the "clicked" event to the item with that label
     sni_menu.py title             print the item's Title (pystray's tooltip)
+    sni_menu.py --pid PID ...     the same on the item of that process, found without the watcher
 Exit 0 on success, 2 when the label is absent, 3 when no item is registered, 4 when the menu kept changing.
 """
 
@@ -44,6 +45,26 @@ def item_props(entry):
                          GLib.Variant("(s)", ("org.kde.StatusNotifierItem",)))[0]
 
 
+def item_of_process(pid):
+    """The item a process exports, found by its bus connection's process, without the watcher: GNOME
+    Shell drops its StatusNotifierWatcher (the AppIndicator extension) while the screen is locked, yet the
+    application's item and menu stay on the bus."""
+    names = call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "ListNames")[0]
+    for name in names:
+        if not name.startswith(":"):
+            continue
+        try:
+            owner = call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                         "GetConnectionUnixProcessID", GLib.Variant("(s)", (name,)))[0]
+            if owner == pid:
+                path = item_path(name)
+                if path:
+                    return item_props(f"{name}{path}")
+        except GLib.Error:
+            continue  # a connection that left meanwhile
+    sys.exit(3)
+
+
 def first_item():
     """Vigie's item (by its Id or Title) when the desktop shows others too (a power manager), else the first."""
     items = call("org.kde.StatusNotifierWatcher", "/StatusNotifierWatcher", "org.freedesktop.DBus.Properties", "Get",
@@ -75,7 +96,12 @@ def menu_entries(service, menu_path):
 
 
 def main():
-    service, props = first_item()
+    if sys.argv[1] == "--pid":  # --pid PID: that process's item, found without the watcher
+        pid = int(sys.argv[2])
+        del sys.argv[1:3]
+        service, props = item_of_process(pid)
+    else:
+        service, props = first_item()
     if sys.argv[1] == "title":
         print(props.get("Title", ""))
         return
