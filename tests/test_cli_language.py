@@ -50,6 +50,9 @@ ARGPARSE_ENGLISH = ["usage:", "positional arguments", "show this help", "error:"
                     "the following arguments are required", "unrecognized arguments", "expected", "==SUPPRESS==",
                     "subcommands", "show program", "Traceback"]
 ENGLISH_WORDS = re.compile(r"\b(the|and|of|to|with|this|from|is|are|your|when|folder|settings)\b")
+# Command names are what the user types, not prose: « vigie ui settings » stays as it is in both languages.
+COMMAND_PATH = re.compile(r"vigie(?: [a-z][a-z-]*)+")
+CHOICE_LINE = re.compile(r"^ {4}[a-z][a-z-]*(?= |$)", re.MULTILINE)
 FRENCH_WORDS = ["utilisation", "erreur", "afficher", "il manque", "choix impossible", "arguments inconnus"]
 
 
@@ -60,12 +63,19 @@ def walk(env, *lang: str) -> list[dict]:
     return json.loads(result.stdout)
 
 
+def prose(text: str, names: set[str]) -> str:
+    """The text without the command names it quotes (a usage line's path, a listed sub-command)."""
+    text = COMMAND_PATH.sub("vigie", text)
+    return CHOICE_LINE.sub(lambda m: "" if m.group().strip() in names else m.group(), text)
+
+
 def test_every_help_and_usage_error_is_in_french(home_env):
     results = walk(home_env)
     helps = [r for r in results if r["argv"][-1] == "--help"]
     assert len(helps) >= 25  # every sub-command, down to `vigie config set` and `vigie ui usb`
+    names = {word for r in helps for word in r["argv"][:-1]}
     for r in results:
-        text = r["out"] + r["err"]
+        text = prose(r["out"] + r["err"], names)
         leftover = [w for w in ARGPARSE_ENGLISH if w in text] + ENGLISH_WORDS.findall(text)
         assert leftover == [], (r["argv"], leftover, text)
         if r["argv"][-1] == "--help":
