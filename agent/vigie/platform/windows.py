@@ -140,7 +140,13 @@ def lock_workstation() -> None:
 
 def input_desktop_locked() -> bool:
     # While locked, the input desktop is Winlogon's: it cannot be opened or switched to.
-    user32 = ctypes.windll.user32  # type: ignore[attr-defined]
+    from ctypes import wintypes
+
+    user32 = ctypes.WinDLL("user32", use_last_error=True)  # type: ignore[attr-defined]
+    # An HDESK is pointer-sized: undeclared, ctypes would cut it to a C int.
+    user32.OpenInputDesktop.restype = wintypes.HANDLE
+    user32.OpenInputDesktop.argtypes = [wintypes.DWORD, wintypes.BOOL, wintypes.DWORD]
+    user32.SwitchDesktop.argtypes = user32.CloseDesktop.argtypes = [wintypes.HANDLE]
     desktop = user32.OpenInputDesktop(0, False, DESKTOP_SWITCHDESKTOP)
     if not desktop:
         return True
@@ -1013,7 +1019,12 @@ def token_is_admin() -> bool:
 
     advapi32 = ctypes.WinDLL("advapi32", use_last_error=True)  # type: ignore[attr-defined]
     kernel32 = _kernel32()
+    # Declared, or a 64-bit handle (GetCurrentProcess() is -1) is passed as a C int: ArgumentError.
     kernel32.GetCurrentProcess.restype = wintypes.HANDLE
+    kernel32.CloseHandle.argtypes = [wintypes.HANDLE]
+    advapi32.OpenProcessToken.argtypes = [wintypes.HANDLE, wintypes.DWORD, ctypes.POINTER(wintypes.HANDLE)]
+    advapi32.GetTokenInformation.argtypes = [wintypes.HANDLE, ctypes.c_int, ctypes.c_void_p, wintypes.DWORD,
+                                             ctypes.POINTER(wintypes.DWORD)]
     token = wintypes.HANDLE()
     if not advapi32.OpenProcessToken(kernel32.GetCurrentProcess(), TOKEN_QUERY, ctypes.byref(token)):
         raise ctypes.WinError(ctypes.get_last_error())  # type: ignore[attr-defined]
