@@ -111,7 +111,19 @@ def desktop_env(bare_desktop: dict[str, str], services: harness.Services) -> dic
 @pytest.fixture(scope="session")
 def apt_config(tmp_path_factory: pytest.TempPathFactory) -> str:
     """APT_CONFIG of a private apt world with one regular and one security update pending."""
-    workdir = tmp_path_factory.mktemp("apt") / "world"
+    return make_apt_world(tmp_path_factory.mktemp("apt") / "world")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_apt_for_every_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every isolated env reads a private apt world (harness.PRIVATE_APT_CONFIG says why), apart from
+    apt_config's, which some tests change for a moment."""
+    harness.PRIVATE_APT_CONFIG = make_apt_world(tmp_path_factory.mktemp("apt-default") / "world")
+    yield
+    harness.PRIVATE_APT_CONFIG = None
+
+
+def make_apt_world(workdir: Path) -> str:
     out = subprocess.run(["bash", str(harness.SUPPORT / "make_apt_repo.sh"), str(workdir)], capture_output=True,
                          text=True, check=True, timeout=120)
     return out.stdout.strip().splitlines()[-1]

@@ -95,6 +95,13 @@ QUIET_AT_START = ("first_run",)
 ROOT_ONLY_BASE = Path("/run/vigie-test-policies")
 
 
+# The machine's own package lists stay out too: `apt-get -s upgrade` on a full Debian mirror's lists
+# costs 6-7 s of CPU per `vigie check`, and what it finds differs from one machine to the next. Every
+# isolated env gets a private apt world of its own session (tests/conftest.py sets it); the tests of the
+# updates check name theirs.
+PRIVATE_APT_CONFIG: str | None = None
+
+
 def session_policies() -> Path:
     """This process's own folder under ROOT_ONLY_BASE: two test runs at once never share one."""
     return ROOT_ONLY_BASE / str(os.getpid())
@@ -144,6 +151,8 @@ def isolated_env(base: Path) -> dict[str, str]:
     env.pop("VIGIE_LANG", None)
     # As an ordinary user the policy cannot be trusted anyway: then it stays where the test is.
     env["VIGIE_POLICY"] = str(policy_file(folder=None if os.geteuid() == 0 else base))
+    if PRIVATE_APT_CONFIG:
+        env["APT_CONFIG"] = PRIVATE_APT_CONFIG
     return env
 
 
