@@ -102,6 +102,19 @@ def test_after_an_automatic_lock_the_tip_comes_once_a_day_and_the_session_counts
     assert core.submitted == [SessionUnlocked()] * 3
 
 
+def test_the_tip_never_shows_over_a_lock_made_since_the_return_and_comes_at_the_next_one():
+    """CI saw the tip in KDE's and XFCE's lists while locked: the return was heard, then the menu locked
+    before the engine handled it."""
+    core = Recorder()
+    guard = IdleGuard(core.services())
+    core.platform.locked = True
+    guard.handle(UserReturned())
+    assert core.said() == [] and core.submitted == [SessionUnlocked()]
+    core.platform.locked = False
+    guard.handle(UserReturned())
+    assert [title for title, _ in core.said()] == ["Vigie a verrouillé le poste pendant votre absence"]
+
+
 class IdleDesk:
     """The OS answers the idle watch reads: idle seconds grow with the fake monotonic clock."""
 

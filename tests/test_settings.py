@@ -116,22 +116,26 @@ def test_the_window_from_the_menu_changes_the_running_agents_lock_delay(desktop_
     (wid,) = harness.wait_for(lambda: harness.window_ids(env, CLASS_NAME), timeout=20, what="the settings window")
     shot(env, wid, "fr")
     # The focus is on the lock delay, its value selected: typing replaces it; Tab selects the next one.
-    for keys in (("type", "4"), ("key", "Tab"), ("type", "2")):
+    # 9 s / 6 s: time for the checks below (under CI load, screenshots take seconds) before the screen
+    # would lock for real, which would keep the idle watch locked and the reminder from being timed.
+    for keys in (("type", "9"), ("key", "Tab"), ("type", "6")):
         subprocess.run(["xdotool", keys[0], "--window", str(wid), "--delay", "40", keys[1]], env=env, check=True,
                        capture_output=True, timeout=20)
     subprocess.run(["xdotool", "key", "--window", str(wid), "Return"], env=env, check=True, capture_output=True,
                    timeout=20)
     harness.wait_for(lambda: "settings window: saved idle_lock" in harness.vigie_log(env), what="the save")
     saved_at = time.monotonic()
-    assert stored(env, "idle_lock")["lock_after_seconds"] == 4
-    assert stored(env, "idle_lock")["remind_after_seconds"] == 2
-    wait_applied(env, (2, 4), saved_at)
+    touch(env)
+    assert stored(env, "idle_lock")["lock_after_seconds"] == 9
+    assert stored(env, "idle_lock")["remind_after_seconds"] == 6
+    wait_applied(env, (6, 9), saved_at)
     # The same, to the millisecond, from the log both processes write: the window's save, the agent's change.
-    took = logged_at(env, "idle watch: settings now enabled=True remind=2s lock=4s") - logged_at(
+    took = logged_at(env, "idle watch: settings now enabled=True remind=6s lock=9s") - logged_at(
         env, "settings window: saved idle_lock")
     assert 0 < took.total_seconds() <= APPLY_WITHIN, took
+    touch(env)
     shot(env, wid, "fr-saved")
-    reminded_after(env, 2)
+    reminded_after(env, 6)
     harness.wait_for(lambda: harness.screen_grabbed(env), timeout=5, what="the lock at the new delay")
 
 

@@ -242,8 +242,10 @@ def test_a_notification_held_behind_the_lock_is_shown_within_2_s_of_the_unlock(d
     seen_before = {(n["title"], n["body"]) for n in desk.shell.notifications()}
 
     def new_notifications() -> list[dict]:
+        # Not the reminder, nor the tip for the unlock just above: under load the agent may give it after
+        # this list was read (test_guards.py: it never shows over a lock made since).
         return [n for n in desk.shell.notifications() if (n["title"], n["body"]) not in seen_before
-                and not n["title"].startswith("Poste inactif")]
+                and not n["title"].startswith(("Poste inactif", "Vigie a verrouillé le poste"))]
 
     mark = len(desk.log())
     assert desk.menu("click", "Verrouiller maintenant").returncode == 0

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import NoReturn
 
 import msgspec
 
@@ -477,7 +478,18 @@ def run_agent(explicit_language: str | None, settings_child: subprocess.Popen[st
         tr = translator(resolve_language(explicit_language, settings.get().config.general.language))
         print(render(T("Vigie cannot show its icon: {reason}", reason=exc.reason), tr), file=sys.stderr)
         print(render(T("The security report still works: vigie check"), tr), file=sys.stderr)
-        return 1
+        instance.release()
+        leave_now(1)
     finally:
         instance.release()
     return 0
+
+
+def leave_now(code: int) -> NoReturn:
+    """Exit without the interpreter's teardown: a tray that failed half-way leaves GLib's own threads
+    (GDBus workers) running, and freeing memory under them aborted the process once in CI (glibc:
+    « corrupted double-linked list », SIGABRT instead of exit code 1). Nothing else is left to clean up."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(code)

@@ -77,10 +77,15 @@ class IdleGuard:
         )
 
     def lock_tip(self) -> None:
-        """After an automatic lock, when the user is back: a friendly tip, once a day at most."""
+        """After an automatic lock, when the user is back: a friendly tip, once a day at most. Locked
+        again by the time this runs (the menu, a card pulled out): nobody is there to read it, and a
+        notification must not show over the lock; the next return gives it."""
         services = self.services
         today = services.clock().date().isoformat()
         if services.journal.get_state(TIP_DAY_KEY) == today:
+            return
+        if services.platform.screen_locked():
+            log.info("lock tip kept for the next return: the screen is locked again")
             return
         services.journal.set_state(TIP_DAY_KEY, today)
         services.notify(Notification(
