@@ -24,6 +24,30 @@ REQUIRED_TOOLS = ["Xvfb", "dbus-daemon", "gdbus", "dunst", "dunstctl", "gnome-ke
 REQUIRED_FILES = ["/usr/lib/pcsc/drivers/serial/libifdvpcd.so"]  # vsmartcard-vpcd: virtual card readers
 
 
+# tests/run.sh runs the suite on two pytest-xdist workers (--dist loadgroup): the Wine lane on one,
+# everything else on the other, in the usual order. The Wine lane is self-contained (its own Xvfb,
+# wineserver and prefixes; Wine's drives are not the machine's mounts), so it can run beside the rest;
+# the other tests share the machine's mounts, loop devices, pcscd and installed packages, so they stay
+# one at a time. The Wine worker lowers its priority: the timed tests beside it keep their CPU.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+WINE_FILES = {"test_windows_lane.py", "test_windows_install.py"}
+WINE_WORKER_NICENESS = 10
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.pluginmanager.hasplugin("xdist"):  # the Windows lane's pytest has no xdist
+        return
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group("wine" if item.path.name in WINE_FILES else "main"))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    global WINE_WORKER_NICENESS
+    if XDIST_WORKER and item.path.name in WINE_FILES and WINE_WORKER_NICENESS:
+        os.nice(WINE_WORKER_NICENESS)  # once: Wine, its builds and its Xvfb inherit it
+        WINE_WORKER_NICENESS = 0
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     # The suite runs on real services; a missing one is a setup error, not a reason to skip.
     if WINDOWS:  # the Windows lane runs only tests that need none of them
@@ -240,6 +264,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     meanwhile, in the background at the lowest priority (tests/wine.py)."""
     if WINDOWS or session.config.option.collectonly:
         return
+    if XDIST_WORKER:
+        return  # the Wine lane's own worker builds them, at its lower priority (pytest_runtest_setup)
     files = {item.path.name for item in session.items}
     if files & {"test_windows_lane.py", "test_windows_install.py"}:
         import wine

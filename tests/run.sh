@@ -8,4 +8,8 @@ bash installer/linux/setup-dev.sh --test
 echo "== ruff"
 .venv/bin/ruff check .
 echo "== pytest"
-exec .venv/bin/python -m pytest -p no:cacheprovider "$@"
+# Two workers (tests/conftest.py: the Wine lane beside the rest); VIGIE_TEST_WORKERS=0 runs in one process.
+workers=${VIGIE_TEST_WORKERS:-2}
+parallel=()
+if [[ "$workers" != 0 ]]; then parallel=(-n "$workers" --dist loadgroup); fi
+exec .venv/bin/python -m pytest -p no:cacheprovider "${parallel[@]}" "$@"

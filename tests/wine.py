@@ -79,12 +79,15 @@ def installer() -> Path:
 
 def _build_argv() -> list[str]:
     """build.sh into a folder of its own, renamed into the cache once complete: a build cut short
-    never passes for a built installer."""
+    never passes for a built installer. Under a lock: two test processes (pytest-xdist's workers, two
+    worktrees) build it once, the second finds it built."""
     final = _installer_dir()
+    final.parent.mkdir(parents=True, exist_ok=True)
     partial = final.with_name(final.name + ".partial")
-    script = 'rm -rf "$2" && bash "$1" --out "$2" && rm -rf "$3" && mv "$2" "$3"'
+    script = ('exec 9>"$4" && flock 9 && { compgen -G "$3/vigie-setup-*.exe" >/dev/null && exit 0; '
+              'rm -rf "$2" && bash "$1" --out "$2" && rm -rf "$3" && mv "$2" "$3"; }')
     return ["bash", "-c", script, "build", str(ROOT / "installer" / "windows" / "build.sh"), str(partial),
-            str(final)]
+            str(final), str(final.parent / ".lock")]
 
 
 def _installer_built() -> bool:
