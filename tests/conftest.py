@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import stat
@@ -29,21 +30,27 @@ REQUIRED_FILES = ["/usr/lib/pcsc/drivers/serial/libifdvpcd.so"]  # vsmartcard-vp
 # wineserver and prefixes; Wine's drives are not the machine's mounts), so it can run beside the rest;
 # the other tests share the machine's mounts, loop devices, pcscd and installed packages, so they stay
 # one at a time. The Wine worker lowers its priority: the timed tests beside it keep their CPU.
-XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
 WINE_FILES = {"test_windows_lane.py", "test_windows_install.py"}
 WINE_WORKER_NICENESS = 10
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not config.pluginmanager.hasplugin("xdist"):  # the Windows lane's pytest has no xdist
-        return
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group("wine" if item.path.name in WINE_FILES else "main"))
+if importlib.util.find_spec("xdist"):  # not in the Windows lane's pytest
+
+    def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+        """Two scopes, one per worker: the Wine files, and the rest in its usual order. (xdist_group
+        marks did not group anything with pytest 9.2 and xdist 3.8: every test went its own way.)"""
+        from xdist.scheduler import LoadScopeScheduling
+
+        class WineBesideTheRest(LoadScopeScheduling):
+            def _split_scope(self, nodeid: str) -> str:
+                return "wine" if nodeid.split("::")[0].rsplit("/", 1)[-1] in WINE_FILES else "main"
+
+        return WineBesideTheRest(config, log)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     global WINE_WORKER_NICENESS
-    if XDIST_WORKER and item.path.name in WINE_FILES and WINE_WORKER_NICENESS:
+    if hasattr(item.config, "workerinput") and item.path.name in WINE_FILES and WINE_WORKER_NICENESS:
         os.nice(WINE_WORKER_NICENESS)  # once: Wine, its builds and its Xvfb inherit it
         WINE_WORKER_NICENESS = 0
 
@@ -264,7 +271,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     meanwhile, in the background at the lowest priority (tests/wine.py)."""
     if WINDOWS or session.config.option.collectonly:
         return
-    if XDIST_WORKER:
+    if hasattr(session.config, "workerinput"):
         return  # the Wine lane's own worker builds them, at its lower priority (pytest_runtest_setup)
     files = {item.path.name for item in session.items}
     if files & {"test_windows_lane.py", "test_windows_install.py"}:

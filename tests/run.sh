@@ -11,5 +11,5 @@ echo "== pytest"
 # Two workers (tests/conftest.py: the Wine lane beside the rest); VIGIE_TEST_WORKERS=0 runs in one process.
 workers=${VIGIE_TEST_WORKERS:-2}
 parallel=()
-if [[ "$workers" != 0 ]]; then parallel=(-n "$workers" --dist loadgroup); fi
+if [[ "$workers" != 0 ]]; then parallel=(-n "$workers")  # one scope per worker: tests/conftest.py; fi
 exec .venv/bin/python -m pytest -p no:cacheprovider "${parallel[@]}" "$@"
