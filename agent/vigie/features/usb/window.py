@@ -34,7 +34,7 @@ from vigie.i18n import LANGUAGES, render, resolve_language, translator
 from vigie.logs import setup_logging
 from vigie.model import TN, Severity, T, Text
 from vigie.ui.colours import COLOURS, hex_colour
-from vigie.ui.look import LIGHT, accent_button, palette
+from vigie.ui.look import LIGHT, accent_button, palette, px
 from vigie.ui.tk_support import (
     Terminated,
     drawable,
@@ -226,12 +226,17 @@ class UsbPopup:
         return ttk.Label(parent or self.body, text=text, style=style, wraplength=width, justify="left")
 
     def _build_header(self) -> None:
-        sign = tk.Canvas(self.body, width=40, height=36, background=PAGE, highlightthickness=0)
-        sign.create_polygon(20, 3, 37, 33, 3, 33, fill=hex_colour(ORANGE), outline=hex_colour(ORANGE), width=3,
-                            joinstyle="round")
-        sign.create_text(20, 22, text="!", fill="#ffffff", font=self.fonts["mark"])
+        def scaled(*pixels: int) -> list[int]:  # the sign grows with the text (200 %: it was cut)
+            return [px(self.root, p) for p in pixels]
+
+        width, height = scaled(40, 36)
+        sign = tk.Canvas(self.body, width=width, height=height, background=PAGE, highlightthickness=0)
+        sign.create_polygon(*scaled(20, 3, 37, 33, 3, 33), fill=hex_colour(ORANGE), outline=hex_colour(ORANGE),
+                            width=px(self.root, 3), joinstyle="round")
+        sign.create_text(*scaled(20, 22), text="!", fill="#ffffff", font=self.fonts["mark"])
         sign.grid(row=0, column=0, sticky="w", padx=(0, 12))
-        self.headline = self._text(render(HEADLINE, self.tr), "Headline.TLabel", width=WIDTH - 2 * PAD - 52)
+        self.headline = self._text(render(HEADLINE, self.tr), "Headline.TLabel",
+                                   width=WIDTH - 2 * PAD - width - 12)
         self.headline.grid(row=0, column=1, sticky="w")
 
     def _build_details(self, volume: VolumeInfo | None) -> None:
