@@ -8,8 +8,9 @@ bash installer/linux/setup-dev.sh --test
 echo "== ruff"
 .venv/bin/ruff check .
 echo "== pytest"
-# Two workers (tests/conftest.py: the Wine lane beside the rest); VIGIE_TEST_WORKERS=0 runs in one process.
+# Two workers, one scope each (tests/conftest.py: the Wine lane beside the rest);
+# VIGIE_TEST_WORKERS=0 runs everything in one process.
 workers=${VIGIE_TEST_WORKERS:-2}
 parallel=()
-if [[ "$workers" != 0 ]]; then parallel=(-n "$workers")  # one scope per worker: tests/conftest.py; fi
+if [[ "$workers" != 0 ]]; then parallel=(-n "$workers"); fi
 exec .venv/bin/python -m pytest -p no:cacheprovider "${parallel[@]}" "$@"
