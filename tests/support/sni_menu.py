@@ -13,6 +13,7 @@ import time
 from gi.repository import Gio, GLib
 
 STALE_RETRIES = 5
+REGISTRATION_WAIT = 10.0  # s
 BUS = Gio.bus_get_sync(Gio.BusType.SESSION, None)
 
 
@@ -67,8 +68,11 @@ def item_of_process(pid):
 
 def first_item():
     """Vigie's item (by its Id or Title) when the desktop shows others too (a power manager), else the first."""
-    items = call("org.kde.StatusNotifierWatcher", "/StatusNotifierWatcher", "org.freedesktop.DBus.Properties", "Get",
-                 GLib.Variant("(ss)", ("org.kde.StatusNotifierWatcher", "RegisteredStatusNotifierItems")))[0]
+    # The agent logs "tray visible" once pystray has asked for its item; the watcher registers it a moment
+    # later (CI saw none listed under load). A host learns it from ItemRegistered: wait as long for it.
+    deadline = time.monotonic() + REGISTRATION_WAIT
+    while not (items := registered_items()) and time.monotonic() < deadline:
+        time.sleep(0.1)
     if not items:
         sys.exit(3)
     found = [item_props(entry) for entry in items]
@@ -76,6 +80,11 @@ def first_item():
         if "vigie" in f"{props.get('Id', '')} {props.get('Title', '')}".lower():
             return service, props
     return found[0]
+
+
+def registered_items():
+    return call("org.kde.StatusNotifierWatcher", "/StatusNotifierWatcher", "org.freedesktop.DBus.Properties", "Get",
+                GLib.Variant("(ss)", ("org.kde.StatusNotifierWatcher", "RegisteredStatusNotifierItems")))[0]
 
 
 def menu_entries(service, menu_path):
