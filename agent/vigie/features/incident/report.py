@@ -619,9 +619,17 @@ def _suspicious(doc: ReportPdf, scan: object, tr: gettext.NullTranslations) -> N
         reason = reasons.get(item.get("reason"), T("suspicious"))
         modified = _parse_time(item.get("modified"))
         when = format_stamp(modified, tr) if modified else ""
-        doc.line(f"{when}  {item.get('path', '')}  ({render(reason, tr)})", size=8)
+        name, folder = _name_and_folder(str(item.get("path", "")))
+        # The name first: a long folder wraps at the end of the line, never inside the file's name.
+        doc.line(f"{when}  {name}  ({render(reason, tr)})  {folder}", size=8)
     if len(files) > MAX_FILES_LISTED:
         doc.line(T("… and {n} more in the evidence folder.", n=len(files) - MAX_FILES_LISTED), size=8)
+
+
+def _name_and_folder(path: str) -> tuple[str, str]:
+    """A Windows or POSIX path split into its last part and what holds it."""
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return name, path[: len(path) - len(name)].rstrip("\\/")
 
 
 def _journal(doc: ReportPdf, events: list, tr: gettext.NullTranslations) -> None:
