@@ -143,6 +143,33 @@ def test_a_fixed_disk_is_not_removable(make_stick):
     assert find(LinuxPlatform().mounted_volumes(), stick).removable is False
 
 
+def test_a_stick_mounted_again_between_two_looks_is_a_removal_and_an_insertion():
+    """CI lost such a pair in silence: the table changed (a new mount id), but by device and mount point
+    nothing had. The kernel's mount id tells the two mounts apart."""
+    from vigie.events import VolumeAdded, VolumeRemoved
+    from vigie.platform.parsers import parse_mounts
+    from vigie.volume_watch import VolumeWatcher
+
+    before = "36 35 7:3 / /media/CLE rw - vfat /dev/loop3 rw\n"
+    after = "41 35 7:3 / /media/CLE rw - vfat /dev/loop3 rw\n"
+    assert [mount_id for mount_id, _ in parse_mounts(before + after)] == ["36", "41"]
+
+    class Table:
+        text = before
+
+        def mounted_volumes(self):
+            return [Volume(row[3], row[1], row[2], "CLE", "AB-CD", 1, True, mount_id)
+                    for mount_id, row in parse_mounts(self.text)]
+
+    table, events = Table(), []
+    watcher = VolumeWatcher(table, events.append)
+    watcher._known = watcher._removable()
+    table.text = after
+    watcher._compare()
+    assert [type(e) for e in events] == [VolumeAdded, VolumeRemoved]
+    assert events[0].volume == events[1].volume  # the same stick, as the user sees it
+
+
 def test_mountinfo_and_udev_parsing():
     line = r"36 35 7:3 / /media/ma\040cl\303\251 rw,relatime shared:1 - ext4 /dev/loop3 rw"
     assert parse_mountinfo(line) == [("7:3", "/media/ma clé", "ext4", "/dev/loop3")]

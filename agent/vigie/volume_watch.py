@@ -28,7 +28,7 @@ class VolumeWatcher:
         self.platform = platform
         self.submit = submit
         self._stop = threading.Event()
-        self._known: dict[tuple[str, str], Volume] = {}
+        self._known: dict[tuple[str, str, str], Volume] = {}
 
     def run(self) -> None:
         try:
@@ -68,5 +68,7 @@ class VolumeWatcher:
             self.submit(VolumeRemoved(self._known[key]))
         self._known = current
 
-    def _removable(self) -> dict[tuple[str, str], Volume]:
-        return {(v.device, v.mount_point): v for v in self.platform.mounted_volumes() if v.removable}
+    def _removable(self) -> dict[tuple[str, str, str], Volume]:
+        # With the mount id: a stick unmounted and mounted again between two looks is a removal and an
+        # insertion, not nothing (CI lost such a pair in silence).
+        return {(v.device, v.mount_point, v.mount_id): v for v in self.platform.mounted_volumes() if v.removable}

@@ -8,7 +8,7 @@ cannot do something raises NotSupported with a reason the user can read.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
 from typing import Protocol
@@ -102,6 +102,9 @@ class Volume:
     uuid: str = ""  # file-system UUID or volume serial; "" when unknown
     size_bytes: int | None = None
     removable: bool = False  # a USB stick or disk, as far as the OS can tell
+    # The kernel's id of this mount (Linux; "" elsewhere): the same stick unmounted and mounted again at
+    # the same place between two looks is a new mount, which the volume watch must not miss.
+    mount_id: str = field(default="", compare=False)
 
     @property
     def identity(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import shutil
@@ -817,14 +818,14 @@ class LinuxPlatform:
         (a blkid process each where udev has no record), so a look stays quick enough to see
         drives plugged in and out in quick succession."""
         volumes, seen, identified = [], set(), {}
-        for row in parsers.parse_mountinfo(read_mountinfo()):
+        for mount_id, row in parsers.parse_mounts(read_mountinfo()):
             major_minor, mount_point, fs_type, source = row
             if not source.startswith("/dev/") or source in seen:
                 continue  # not a block device, or a bind mount of one already listed
             seen.add(source)
             volume = self._identified.get(row) or self._volume(major_minor, source, mount_point, fs_type)
             identified[row] = volume
-            volumes.append(volume)
+            volumes.append(dataclasses.replace(volume, mount_id=mount_id))
         self._identified = identified  # one assignment: calls from other threads see either table
         return volumes
 

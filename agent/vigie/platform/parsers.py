@@ -337,13 +337,18 @@ def unescape_hex(text: str) -> str:
 
 def parse_mountinfo(text: str) -> list[tuple[str, str, str, str]]:
     """(major:minor, mount point, fs type, source) per line of /proc/self/mountinfo."""
+    return [row for _mount_id, row in parse_mounts(text)]
+
+
+def parse_mounts(text: str) -> list[tuple[str, tuple[str, str, str, str]]]:
+    """(mount id, parse_mountinfo's row) per line: a mount made again gets a new id."""
     mounts = []
     for line in text.splitlines():
         left, sep, right = line.partition(" - ")
         fields, tail = left.split(), right.split()
         if not sep or len(fields) < 5 or len(tail) < 2:
             continue
-        mounts.append((fields[2], unescape_octal(fields[4]), tail[0], unescape_octal(tail[1])))
+        mounts.append((fields[0], (fields[2], unescape_octal(fields[4]), tail[0], unescape_octal(tail[1]))))
     return mounts
 
 
