@@ -118,19 +118,25 @@ raise SystemExit(window_module.main(args))
 """
 
 
+def window_args(name: str, work: Path, lang: str = "fr") -> list[str]:
+    """The window's module and its arguments, with the files it shows (status: the snapshot; USB: the
+    stick) written into `work`. Also used by tests/support/gallery.py."""
+    module, needs = WINDOWS[name]
+    args = [module, "--lang", lang]
+    if needs == "snapshot":
+        (work / "snapshot.json").write_text(json.dumps(SNAPSHOT), encoding="utf-8")
+        args += ["--snapshot", str(work / "snapshot.json")]
+    elif needs == "volume":
+        (work / "volume.json").write_text(json.dumps(VOLUME), encoding="utf-8")
+        args += ["--volume", str(work / "volume.json")]
+    return args
+
+
 def open_window(env: dict[str, str], tmp_path: Path, name: str) -> list[dict]:
     """What the window shows (for the first-run assistant: each of its pages in turn)."""
-    module, needs = WINDOWS[name]
-    args = ["--lang", "fr"]
-    if needs == "snapshot":
-        (tmp_path / "snapshot.json").write_text(json.dumps(SNAPSHOT), encoding="utf-8")
-        args += ["--snapshot", str(tmp_path / "snapshot.json")]
-    elif needs == "volume":
-        (tmp_path / "volume.json").write_text(json.dumps(VOLUME), encoding="utf-8")
-        args += ["--volume", str(tmp_path / "volume.json")]
     out = tmp_path / f"{name}.json"
-    result = subprocess.run([sys.executable, "-c", PROBE, str(out), module, *args], env=env, capture_output=True,
-                            text=True, timeout=60, stdin=subprocess.DEVNULL)
+    result = subprocess.run([sys.executable, "-c", PROBE, str(out), *window_args(name, tmp_path)], env=env,
+                            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert "Traceback" not in result.stderr, result.stderr
     assert out.exists(), result.stderr
     return json.loads(out.read_text(encoding="utf-8"))

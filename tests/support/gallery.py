@@ -9,7 +9,6 @@ status window shows the same ten cards as there, the USB pop-up the same stick."
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import tempfile
@@ -21,22 +20,10 @@ from PIL import Image, ImageOps
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import harness
-from test_look import SCREEN, SNAPSHOT, VOLUME, WINDOWS
+from test_look import SCREEN, WINDOWS, window_args
 
 RUN_MAIN = "import importlib, sys; raise SystemExit(importlib.import_module(sys.argv[1]).main(sys.argv[2:]))"
 SETTLE = 2.0  # s after the window is mapped: the theme's images and the text drawn
-
-
-def window_args(name: str, work: Path, lang: str) -> list[str]:
-    module, needs = WINDOWS[name]
-    args = [module, "--lang", lang]
-    if needs == "snapshot":
-        (work / "snapshot.json").write_text(json.dumps(SNAPSHOT), encoding="utf-8")
-        args += ["--snapshot", str(work / "snapshot.json")]
-    elif needs == "volume":
-        (work / "volume.json").write_text(json.dumps(VOLUME), encoding="utf-8")
-        args += ["--volume", str(work / "volume.json")]
-    return args
 
 
 def shoot(name: str, lang: str, dpi: int, scheme: str, out: Path) -> Path:
