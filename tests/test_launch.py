@@ -102,3 +102,21 @@ def test_the_slim_paths_make_the_pipes_utf8(home_env):
                             env=env, capture_output=True, timeout=60)
     message = result.stderr.decode("utf-8")
     assert "l’alerte «\u00a0Nouveau support USB\u00a0»" in message
+
+
+def test_config_export_is_slim_and_says_what_the_full_command_line_says(keyring_env):
+    """The agent reads its settings through `vigie config export` at start and after every change (issue 18:
+    within 2 s): that child skips vigie.cli, and answers exactly what the full command line answers."""
+    stored = harness.run_vigie(keyring_env, "config", "set", "contacts.it_provider_name", "InfoSanté 35 🦷")
+    assert stored.returncode == 0, stored.stderr
+    slim = subprocess.run([sys.executable, "-X", "importtime", "-m", "vigie", "config", "export"], env=dict(
+        keyring_env, PYTHONIOENCODING="latin-1"), capture_output=True, timeout=60)
+    assert slim.returncode == 0, slim.stderr[-2000:]
+    modules = imported(slim.stderr.decode("utf-8", "replace"))
+    assert "vigie.launch" in modules and "vigie.config.store" in modules
+    assert not modules & {*NEVER_IN_A_WINDOW, "vigie.features.incident"}
+    full = harness.run_vigie(keyring_env, "--lang", "fr", "config", "export")  # another line: vigie.cli's parser
+    assert full.returncode == 0, full.stderr
+    exported = json.loads(slim.stdout.decode("utf-8"))
+    assert exported["config"]["contacts"]["it_provider_name"] == "InfoSanté 35 🦷"
+    assert exported == json.loads(full.stdout)

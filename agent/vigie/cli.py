@@ -11,7 +11,7 @@ from datetime import datetime
 
 from vigie import __version__, agent_status, report
 from vigie.check import CheckContext, run_check
-from vigie.cli_parser import EXIT_UNEXPECTED, Parser, language_in, speaking
+from vigie.cli_parser import EXIT_UNEXPECTED, UNEXPECTED, Parser, language_in, speaking
 from vigie.config import SECTIONS, ConfigError, ConfigStore, LoadedConfig
 from vigie.events import Tick
 from vigie.features import ALL_CHECKS, ALL_FEATURES
@@ -96,10 +96,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.exception("vigie %s stopped on an unexpected error", args.command or "run")
         print(render(UNEXPECTED, tr), file=sys.stderr)
         return EXIT_UNEXPECTED
-
-
-UNEXPECTED = T("Vigie met an unexpected problem and stopped. The details are in its technical log; "
-               "your IT provider can read it there.")
 
 
 def dispatch(args: argparse.Namespace) -> int:

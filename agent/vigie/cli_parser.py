@@ -19,6 +19,8 @@ from vigie.model import TN, T, Text
 
 EXIT_USAGE = 64  # sysexits.h EX_USAGE
 EXIT_UNEXPECTED = 70  # sysexits.h EX_SOFTWARE: a fault in Vigie itself, logged
+UNEXPECTED = T("Vigie met an unexpected problem and stopped. The details are in its technical log; "
+               "your IT provider can read it there.")
 LANG_HELP = T("language of the messages: fr (the default) or en")
 
 # argparse's own sentences (Python 3.11's argparse.py, its `_()` calls), so that Babel extracts them

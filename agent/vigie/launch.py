@@ -1,7 +1,8 @@
 """The `vigie` command's entry point (console script, `python -m vigie`, the Windows bundle).
 
-The two commands that must start fast go straight to their code: the agent (`vigie`, `vigie run`) and
-the windows it opens (`vigie ui NAME …`, a USB pop-up the moment a drive is mounted). Everything else,
+The commands that must start fast go straight to their code: the agent (`vigie`, `vigie run`), the
+windows it opens (`vigie ui NAME …`, a USB pop-up the moment a drive is mounted) and `vigie config export`,
+the child through which the agent reads its settings at start and after every change. Everything else,
 and anything unusual on those two lines (--help, a typo), goes to vigie.cli, whose parser declares
 every feature's commands: importing it pulls in report, checks, backup and config (about 126 ms,
 issue 21). The streams are made UTF-8 first on every path (see utf8_streams).
@@ -44,6 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_agent(language)
         if window_request(words):
             return run_window_words(words[1:])
+        if words == ["config", "export"]:
+            return export_settings()
     from vigie.cli import main as cli_main
 
     return cli_main(words)
@@ -77,6 +80,25 @@ def run_agent(language: str | None) -> int:
     from vigie.app import run_agent as agent
 
     return agent(language, settings_child)
+
+
+def export_settings() -> int:
+    """`vigie config export`: the settings in force as JSON, with only the store's imports (vigie.cli's
+    would double the time a settings change takes to reach the running agent)."""
+    from vigie.logs import setup_logging
+
+    setup_logging()
+    from vigie.cli_parser import EXIT_UNEXPECTED, UNEXPECTED
+    from vigie.config.store import ConfigStore
+    from vigie.i18n import render, resolve_language, translator
+
+    try:
+        print(ConfigStore().load().to_json())
+    except Exception:  # the store answers keyring faults itself; the agent reading this keeps what it has
+        log.exception("vigie config export stopped on an unexpected error")
+        print(render(UNEXPECTED, translator(resolve_language(None))), file=sys.stderr)
+        return EXIT_UNEXPECTED
+    return 0
 
 
 def start_settings_child() -> subprocess.Popen[str] | None:
