@@ -290,3 +290,25 @@ def test_windows_reading_checks_the_folder_then_the_file(tmp_path):
         policy_file.read_windows(folder / "folder.toml", policy.MAX_POLICY_BYTES, as_deployed)
     assert refused.value.reason == policy_file.not_a_file(folder / "folder.toml")
     assert policy_file.read_windows(folder / "absent.toml", policy.MAX_POLICY_BYTES, as_deployed) is None
+
+
+def test_a_changed_policy_is_applied_again_over_the_users_settings_without_the_keyring(with_policy, policy_dir):
+    """What the running agent does when only the policy file changed (vigie.settings_watch): the export's
+    user settings under the new file; a lock the IT provider removes gives the user's own value back."""
+    env = with_policy(POLICY)
+    harness.secret_store(env, "idle_lock", json.dumps({"schema_version": 1, "data": {"lock_after_seconds": 900}}))
+    from vigie.config.store import LoadedConfig, policy_again
+
+    before = LoadedConfig.from_json(harness.run_vigie(env, "config", "export").stdout)
+    assert before.config.idle_lock.lock_after_seconds == 180 and before.user_config.idle_lock.lock_after_seconds == 900
+    (policy_dir / "policy.toml").write_text('[idle_lock]\nremind_after_seconds = 60\n[contacts]\nbogus = 1\n')
+    after = policy_again(before, policy_dir / "policy.toml")
+    assert after.config.idle_lock.lock_after_seconds == 900  # the user's own value, under no lock now
+    assert after.config.idle_lock.remind_after_seconds == 60 and after.locked == {"idle_lock.remind_after_seconds"}
+    assert after.config.contacts.it_provider_name == ""  # the old file's values went with it
+    assert [p.code for p in after.problems] == ["policy_invalid"]  # the new file's, not the old one's
+    assert after.stored_sections == before.stored_sections and after.user_config == before.user_config
+    assert before.config.idle_lock.lock_after_seconds == 180  # the settings in force were not touched
+    (policy_dir / "policy.toml").write_text(POLICY)
+    assert policy_again(after, policy_dir / "policy.toml").config == before.config  # and back again
+    assert exported(env)["config"] == json.loads(before.to_json())["config"]  # what a full read finds too

@@ -172,6 +172,7 @@ def test_the_policy_file_changed_applies_and_the_window_shows_it_locked(desktop_
     with user_working(env):  # the 4 s lock must not fall before the reminder is timed
         os.replace(staged / "policy.toml", policy)
         wait_applied(env, (2, 4), time.monotonic())
+    assert "settings changed: the policy file, applied again" in harness.vigie_log(env)  # no child, no keyring
     reminded_after(env, 2)
     harness.wait_for(lambda: harness.screen_grabbed(env), timeout=5, what="the lock at the policy's delay")
     for locker in harness.lockers_on(env):

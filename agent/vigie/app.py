@@ -205,7 +205,7 @@ class Agent:
         self.notification_icons = NotificationIcons()
         from vigie.settings_watch import SettingsWatch  # first look now: the settings child has barely started
 
-        self.settings_watch = SettingsWatch(self._settings_changed)
+        self.settings_watch = SettingsWatch(self._settings_changed, current=lambda: self.loaded)
         self.tray = Tray(self.tr, tray_entries(ALL_FEATURES), on_action=self._on_action, on_quit=self._quit_asked)
 
     def run(self) -> None:

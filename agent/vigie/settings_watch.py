@@ -5,7 +5,9 @@ Cheap by construction: every WATCH_SECONDS the watch only stats two files, the m
 write rewrites (paths.settings_marker, see config.store.announce_change) and the policy file. When either
 changed (and stays so for SETTLE_SECONDS: a file edited in place is not read half written), the settings are
 read again the way they were at start (a `vigie config export` child off Windows, so that the agent never
-loads the keyring stack; in this process on Windows) and handed to `on_change`. A read that failed, or that
+loads the keyring stack; in this process on Windows) and handed to `on_change`. When only the policy file
+changed, the policy alone is read again (in this process: a small TOML file) over the user's settings read
+before, which takes no process and no keyring call. A read that failed, or that
 found the keyring unusable (the settings would fall back to their defaults), is never applied: the previous
 settings stay, and the log says why. The watch runs on a thread of its own and calls `on_change` from it.
 """
@@ -21,7 +23,7 @@ from pathlib import Path
 import msgspec
 
 from vigie import paths
-from vigie.config import LoadedConfig, policy
+from vigie.config import LoadedConfig, policy, store
 from vigie.config.keyring_access import KEYRING_PROBLEMS
 from vigie.errors import VigieError
 from vigie.model import T
@@ -86,12 +88,22 @@ def fingerprint(files: Sequence[Path]) -> Fingerprint:
     return tuple(seen)
 
 
+def policy_again(current: LoadedConfig | None, policy_file: Path) -> LoadedConfig | None:
+    """The settings in force with the policy file as it is now (None: not built on a good keyring read)."""
+    if current is None or current.user_config is None:
+        return None
+    return store.policy_again(current, policy_file)
+
+
 class SettingsWatch:
     def __init__(self, on_change: Callable[[LoadedConfig], None],
                  read: Callable[[], LoadedConfig] = read_config_again,
-                 files: Sequence[Path] | None = None, interval: float = WATCH_SECONDS) -> None:
+                 files: Sequence[Path] | None = None, interval: float = WATCH_SECONDS,
+                 current: Callable[[], LoadedConfig | None] = lambda: None) -> None:
+        """`files`: the marker first, the policy file last; `current`: the settings in force (the last applied)."""
         self.on_change = on_change
         self.read = read
+        self.current = current
         self.files = tuple(files or watched_files())
         self.interval = interval
         self._seen = fingerprint(self.files)  # taken before the start's own read: no change falls between
@@ -118,10 +130,10 @@ class SettingsWatch:
         if now == self._seen:
             return False
         now = self._settled(now)
+        policy_only = now[:-1] == self._seen[:-1]
         self._seen = now  # a change made during the read below is seen at the next look
-        log.info("settings changed: reading them again")
         try:
-            loaded = self.read()
+            loaded = self._read_again(policy_only)
         except SettingsUnreadable as exc:
             log.error("settings not applied, the previous ones stay: %s", exc.log_detail)
             return False
@@ -129,6 +141,13 @@ class SettingsWatch:
             return False
         self.on_change(loaded)
         return True
+
+    def _read_again(self, policy_only: bool) -> LoadedConfig:
+        if policy_only and (loaded := policy_again(self.current(), self.files[-1])) is not None:
+            log.info("settings changed: the policy file, applied again over the user's settings")
+            return loaded
+        log.info("settings changed: reading them again")
+        return self.read()
 
     def _settled(self, now: Fingerprint) -> Fingerprint:
         """A policy file edited in place may be caught half written: wait until two looks SETTLE_SECONDS apart

@@ -36,6 +36,8 @@ from vigie.model import T, Text
 log = logging.getLogger(__name__)
 MAX_POLICY_BYTES = 64 * 1024
 AGENT_TABLE = "agent"
+INVALID, UNTRUSTED = "policy_invalid", "policy_untrusted"  # the problem codes a policy file can raise
+PROBLEM_CODES = (INVALID, UNTRUSTED)
 HASH_ITERATIONS = 600_000
 
 
@@ -59,7 +61,7 @@ class Policy:
     values: dict[str, dict[str, Any]] = field(default_factory=dict)  # section -> key -> value
     quit_code: str | None = None
     problems: list[Text] = field(default_factory=list)
-    problem_code: str = "policy_invalid"  # "policy_untrusted": ignored for who may write it, or what it is
+    problem_code: str = INVALID  # UNTRUSTED: ignored for who may write it, or what it is
 
 
 def read_policy(path: Path) -> Policy:
@@ -68,7 +70,7 @@ def read_policy(path: Path) -> Policy:
         raw = policy_file.read_trusted(path, MAX_POLICY_BYTES)
     except policy_file.PolicyRefused as exc:
         log.warning("policy file ignored: %s", exc.log_detail)
-        return Policy(problems=[exc.reason], problem_code="policy_untrusted")
+        return Policy(problems=[exc.reason], problem_code=UNTRUSTED)
     except OSError as exc:
         log.error("policy file unreadable: %s", exc)
         return Policy(problems=[T("The IT provider's settings file cannot be read: {reason}.",

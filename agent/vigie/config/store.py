@@ -59,6 +59,7 @@ class LoadedConfig:
     stored_sections: set[str] = field(default_factory=set)
     locked: set[str] = field(default_factory=set)  # "section.key" set by the IT provider's policy
     quit_code: str | None = None  # hashed code protecting « Quitter » (policy)
+    user_config: Config | None = None  # the user's own settings, before the policy (None: not read)
 
     def to_json(self) -> str:
         """Everything the agent needs, for `vigie config export` (read by the agent, or an IT tool)."""
@@ -69,6 +70,7 @@ class LoadedConfig:
             "stored_sections": sorted(self.stored_sections),
             "locked": sorted(self.locked),
             "quit_code": self.quit_code,
+            "user_config": None if self.user_config is None else msgspec.to_builtins(self.user_config),
             "problems": [{"code": p.code, "section": p.section, "msgid": p.message.msgid,
                           "params": dict(p.message.params)} for p in self.problems],
         }, ensure_ascii=False, indent=2)
@@ -83,6 +85,7 @@ class LoadedConfig:
             stored_sections=set(data["stored_sections"]),
             locked=set(data.get("locked", [])),
             quit_code=data.get("quit_code"),
+            user_config=None if data.get("user_config") is None else msgspec.convert(data["user_config"], Config),
             # Text(), not T(): the message id is data here, not a string for Babel to extract.
             problems=[Problem(p["code"], Text(p["msgid"], params=MappingProxyType(p["params"])), p["section"])
                       for p in data["problems"]],
@@ -115,14 +118,7 @@ class ConfigStore:
         return loaded
 
     def _with_policy(self, loaded: LoadedConfig) -> LoadedConfig:
-        found = policy.read_policy(self.policy_file or policy.policy_path())
-        loaded.config, loaded.locked, refused = policy.apply(loaded.config, found)
-        loaded.quit_code = found.quit_code
-        loaded.problems += [Problem(found.problem_code, message) for message in found.problems]
-        loaded.problems += [Problem("policy_invalid", message) for message in refused]
-        if loaded.locked:
-            log.info("policy: %d setting(s) set by the IT provider", len(loaded.locked))
-        return loaded
+        return with_policy(loaded, self.policy_file or policy.policy_path())
 
     @staticmethod
     def _defaults_read_only(exc: KeyringUnavailable) -> LoadedConfig:
@@ -259,6 +255,31 @@ class ConfigStore:
                 T("The settings “{section}” belong to a newer version of Vigie and are left untouched.",
                   section=name)
             )
+
+
+def with_policy(loaded: LoadedConfig, policy_file: Path) -> LoadedConfig:
+    """`loaded` (the keyring's settings) under the policy file as it is now."""
+    found = policy.read_policy(policy_file)
+    loaded.user_config = loaded.config
+    loaded.config, loaded.locked, refused = policy.apply(loaded.config, found)
+    loaded.quit_code = found.quit_code
+    loaded.problems += [Problem(found.problem_code, message) for message in found.problems]
+    loaded.problems += [Problem(policy.INVALID, message) for message in refused]
+    if loaded.locked:
+        log.info("policy: %d setting(s) set by the IT provider", len(loaded.locked))
+    return loaded
+
+
+def policy_again(loaded: LoadedConfig, policy_file: Path | None = None) -> LoadedConfig:
+    """The settings read before, under the policy file as it is now: when only the policy changed, the
+    user's own settings (kept under the old policy) need no new keyring read. None of `loaded` is changed."""
+    if loaded.user_config is None:
+        raise ValueError("these settings were not read from the keyring")
+    keyring_part = LoadedConfig(
+        loaded.user_config, read_only=loaded.read_only, read_only_sections=set(loaded.read_only_sections),
+        problems=[p for p in loaded.problems if p.code not in policy.PROBLEM_CODES],
+        stored_sections=set(loaded.stored_sections))
+    return with_policy(keyring_part, policy_file or policy.policy_path())
 
 
 def announce_change() -> None:
