@@ -187,10 +187,12 @@ def test_lock_now_locks_through_the_desktop_and_is_verified_then_the_unlock_is_h
     if desk.name == "gnome-wayland":
         return  # the smoke ends here
     mark = len(desk.log())
-    unlocked = desk.unlock()
+    desk.unlock()
     harness.wait_for(lambda: "idle watch: the lock ended" in desk.log_after(mark), timeout=10,
                      what="Vigie to see the lock end")
-    heard = lock_end_logged_at(desk.log_after(mark)) - wall(unlocked)
+    # From the last moment the shell still said « locked »: an upper bound of Vigie's own delay, without
+    # the time the shell takes to obey the unlock (KDE's took over a second under CI load).
+    heard = lock_end_logged_at(desk.log_after(mark)) - wall(desk.still_locked_at)
     TIMINGS[desk.name]["unlock → heard"] = heard
     assert heard <= UNLOCK_HEARD_WITHIN, f"the unlock was heard {heard:.2f} s later"
 
