@@ -25,27 +25,31 @@ REQUIRED_TOOLS = ["Xvfb", "dbus-daemon", "gdbus", "dunst", "dunstctl", "gnome-ke
 REQUIRED_FILES = ["/usr/lib/pcsc/drivers/serial/libifdvpcd.so"]  # vsmartcard-vpcd: virtual card readers
 
 
-# tests/run.sh runs the suite on two pytest-xdist workers (--dist loadgroup): the Wine lane on one,
-# everything else on the other, in the usual order. The Wine lane is self-contained (its own Xvfb,
-# wineserver and prefixes; Wine's drives are not the machine's mounts), so it can run beside the rest;
-# the other tests share the machine's mounts, loop devices, pcscd and installed packages, so they stay
-# one at a time. The Wine worker lowers its priority: the timed tests beside it keep their CPU.
+# tests/run.sh runs the suite on two pytest-xdist workers, one scope each. The side scope holds what is
+# self-contained: the windows and the keyring tests (their own X server, session bus and HOME; no agent),
+# the real desktop shells (their own display, session and system buses, HOME; their agents watch no drive
+# and no card), then the Wine lane last (its own Xvfb, wineserver and prefixes; Wine's drives are not the
+# machine's mounts). The other tests start agents that watch the machine's mounts, or use its loop
+# devices, pcscd and installed packages: they run one at a time, in the usual order, on the other worker.
+# Wine lowers its worker's priority: the timed tests beside it keep their CPU.
 WINE_FILES = {"test_windows_lane.py", "test_windows_install.py"}
+SIDE_FILES = {"test_config_keyring.py", "test_incident_guide.py", "test_lock_policy.py", "test_look.py",
+              "test_shells.py", "test_status_window.py", "test_usb_popup.py", *WINE_FILES}
 WINE_WORKER_NICENESS = 10
 
 
 if importlib.util.find_spec("xdist"):  # not in the Windows lane's pytest
 
     def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
-        """Two scopes, one per worker: the Wine files, and the rest in its usual order. (xdist_group
+        """Two scopes, one per worker: the side files, and the rest in its usual order. (xdist_group
         marks did not group anything with pytest 9.2 and xdist 3.8: every test went its own way.)"""
         from xdist.scheduler import LoadScopeScheduling
 
-        class WineBesideTheRest(LoadScopeScheduling):
+        class SideBesideTheRest(LoadScopeScheduling):
             def _split_scope(self, nodeid: str) -> str:
-                return "wine" if nodeid.split("::")[0].rsplit("/", 1)[-1] in WINE_FILES else "main"
+                return "side" if nodeid.split("::")[0].rsplit("/", 1)[-1] in SIDE_FILES else "main"
 
-        return WineBesideTheRest(config, log)
+        return SideBesideTheRest(config, log)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
