@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 SUPPORT = Path(__file__).resolve().parent / "support"
@@ -214,9 +215,12 @@ def start_dunst(services: Services, env: Mapping[str, str]) -> subprocess.Popen:
     return proc
 
 
-def start_keyring(services: Services, env: Mapping[str, str], password: str = KEYRING_PASSWORD) -> subprocess.Popen:
+def start_keyring(services: Services, env: Mapping[str, str], password: str = KEYRING_PASSWORD,
+                  log: IO | None = None) -> subprocess.Popen:
+    """log: where the daemon's own messages go (the real shells keep them with their other logs)."""
+    output = {"stdout": log, "stderr": subprocess.STDOUT} if log else {}
     proc = services.start(["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"], env,
-                          stdin=subprocess.PIPE)
+                          stdin=subprocess.PIPE, **output)
     proc.stdin.write(password.encode())  # no newline: the whole input is the password
     proc.stdin.close()
     wait_for(lambda: bus_has(env, "org.freedesktop.secrets"), what="gnome-keyring on the bus")

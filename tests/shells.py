@@ -225,7 +225,7 @@ class Gnome(Shell):
                            ("welcome-dialog-last-shown-version", "'99'")):
             subprocess.run(["gsettings", "set", "org.gnome.shell", key, value], env=self.env, check=True, timeout=20)
         self.system_bus()
-        harness.start_keyring(self.services, self.env)
+        harness.start_keyring(self.services, self.env, log=self.log_file("keyring"))
         if self.mode == "x11":
             self.xvfb(glx=True)
             self.start(["gnome-shell", "--x11", "--replace", "--sm-disable"], "gnome-shell")
@@ -298,7 +298,7 @@ class Kde(Shell):
     def launch(self) -> None:
         self.session_bus()
         self.system_bus()
-        harness.start_keyring(self.services, self.env)
+        harness.start_keyring(self.services, self.env, log=self.log_file("keyring"))
         self.xvfb(glx=True)
         self.activation_env("DISPLAY", "XDG_CURRENT_DESKTOP", "XDG_SESSION_TYPE", "KDE_FULL_SESSION",
                             "KDE_SESSION_VERSION", "QT_QPA_PLATFORM", "HOME", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME",
@@ -358,7 +358,7 @@ class Xfce(Shell):
     def launch(self) -> None:
         self.session_bus()
         self.system_bus()
-        harness.start_keyring(self.services, self.env)
+        harness.start_keyring(self.services, self.env, log=self.log_file("keyring"))
         self.xvfb()
         self.activation_env("DISPLAY", "XDG_CURRENT_DESKTOP", "XDG_SESSION_TYPE", "HOME", "XDG_RUNTIME_DIR",
                             "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "NO_AT_BRIDGE")
