@@ -74,7 +74,33 @@ def installer() -> Path:
         built = subprocess.run(_build_argv(), capture_output=True, text=True, timeout=3600)
         if built.returncode != 0:
             raise RuntimeError(f"installer/windows/build.sh failed:\n{built.stderr[-4000:]}")
+        prune_cache()
     return sorted(_installer_dir().glob("vigie-setup-*.exe"))[-1]
+
+
+KEEP_INSTALLERS = 3  # the newest: this run's, and those other checkouts of this machine may be testing
+STALE_SECONDS = 3600
+
+
+def prune_cache() -> None:
+    """Each change to the sources adds an installer and its bundle (about 90 MB) to the cache, and each
+    run a log: older ones go, unless touched within the hour (another run may be reading them)."""
+    import contextlib
+    import time
+
+    with contextlib.suppress(OSError):  # another run removed or renamed one meanwhile: the next run prunes
+        _prune(time.time() - STALE_SECONDS)
+
+
+def _prune(stale: float) -> None:
+    builds = sorted((d for d in (CACHE / "installers").glob("*") if d.is_dir() and d.suffix != ".partial"),
+                    key=lambda d: d.stat().st_mtime, reverse=True)
+    for old in builds[KEEP_INSTALLERS:]:
+        if old.stat().st_mtime < stale:
+            shutil.rmtree(old, ignore_errors=True)
+    for log in CACHE.glob("prepare-*.log"):
+        if log.stat().st_mtime < stale:
+            log.unlink(missing_ok=True)
 
 
 def _build_argv() -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -149,6 +150,7 @@ class WindowsBalloonBackend:
     def __init__(self, icons: Icons) -> None:
         self._pngs = icons
         self._icons: dict[Severity, Path | None] = {}  # the .ico twins, made when first needed
+        self._icons_lock = threading.Lock()  # notifications sent together: one makes the twin, the others wait
 
     async def send(self, notification: Notification) -> None:
         await asyncio.to_thread(self._show, notification)
@@ -185,20 +187,23 @@ class WindowsBalloonBackend:
 
 
     def _ico(self, severity: Severity) -> Path | None:
-        if severity not in self._icons:
-            png = self._pngs.get(severity)
-            self._icons[severity] = ico_beside(png) if png else None
-        return self._icons[severity]
+        with self._icons_lock:
+            if severity not in self._icons:
+                png = self._pngs.get(severity)
+                self._icons[severity] = ico_beside(png) if png else None
+            return self._icons[severity]
 
 
 def ico_beside(png: Path) -> Path | None:
     """The .ico twin of a notification PNG (Windows' LoadImage reads no PNG file), made once."""
     ico = png.with_suffix(".ico")
+    partial = ico.with_name(ico.name + ".partial")
     try:
         from PIL import Image
 
         with Image.open(png) as image:
-            image.save(ico, format="ICO", sizes=[(16, 16), (24, 24), (32, 32), (48, 48), (64, 64)])
+            image.save(partial, format="ICO", sizes=[(16, 16), (24, 24), (32, 32), (48, 48), (64, 64)])
+        os.replace(partial, ico)  # whole or absent: a balloon shown meanwhile never loads half an icon
         return ico
     except (OSError, ValueError) as exc:
         log.warning("cannot make the notification icon %s: %s", ico, exc)

@@ -54,6 +54,29 @@ def test_the_windows_fallback_is_a_balloon_that_really_shows(icons, caplog):
     assert icons[Severity.WARNING].with_suffix(".ico").read_bytes()[:4] == b"\0\0\1\0"  # an ICO header
 
 
+def test_notifications_sent_together_all_show(icons, caplog):
+    """At start the first checks send a few notifications at once (one thread each): the first balloon of a
+    state makes that state's .ico while the others wait for it, never reading a half-written one (the
+    agent's first balloon was refused « Could not load icon » 1 start in 3 under Wine)."""
+    caplog.set_level(logging.INFO, logger="vigie.notify")
+    notifier = notify.Notifier([notify.WindowsBalloonBackend(icons)])
+    titles = [f"Vigie : point {n} à vérifier" for n in range(4)]
+    try:
+        for title in titles:
+            notifier.send(notify.Notification(title, "Corps du message", Severity.WARNING))
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline and len(verdicts(caplog)) < len(titles):
+            time.sleep(0.05)
+    finally:
+        notifier.stop()
+    assert verdicts(caplog) == ["notification shown via windows-balloon"] * len(titles)
+
+
+def verdicts(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "vigie.notify"
+            and ("shown via" in r.getMessage() or "not shown" in r.getMessage())]
+
+
 def test_a_balloon_that_cannot_show_is_logged_as_not_shown(icons, caplog):
     """Issue 17: plyer's balloon was handed the PNG, LoadImage(IMAGE_ICON) refused it, nothing showed,
     and the log said "shown". Handed the PNG again (what the old code did), the log must say "not shown"."""
