@@ -546,6 +546,7 @@ def test_a_notification_reaches_the_notification_area(win, agent) -> None:
                          win.vigie_log(), WAIT, "the first notification")
         log = win.vigie_log()
     assert "notification shown via windows-balloon" in log, re.findall(r".*notification.*", log)
+    assert "balloon refused" not in log, re.findall(r".*balloon refused.*", log)  # none lost at start
 
 
 def test_quit_from_the_tray_menu(win, agent, screenshots) -> None:
