@@ -6,7 +6,8 @@ cached outside the clone) runs, in a private copy of the prefix with its own X d
 2. end-to-end scenarios: `vigie check --json` on pipes under three ANSI code pages, settings through
    Credential Manager and through the agent's settings child, the agent's icon in Wine's notification
    area (its state, its French menu), the status window, the USB pop-up from a WM_DEVICECHANGE
-   broadcast, idle time following real X input, the installer's mutexes, one agent per session, Quit.
+   broadcast, a balloon drawn on screen, idle time following real X input, the installer's mutexes, one
+   agent per session, Quit.
 
 What Wine cannot do stays tested on captured outputs in the Linux lane (tests/fixtures, test_parsers.py,
 test_os_updates.py, test_lock_policy.py...): Windows Update and PowerShell (Wine's powershell.exe prints
