@@ -173,8 +173,9 @@ class WindowsBalloonBackend:
 
         def life() -> None:  # the balloon lives as long as this thread (plyer sleeps, then removes it)
             try:
-                Balloon(title=notification.title, message=notification.body, app_name=APP_NAME,
-                        app_icon=str(icon) if icon else "", timeout=BALLOON_SECONDS)
+                title, message = balloon_text(notification.title, notification.body)
+                Balloon(title=title, message=message, app_name=APP_NAME, app_icon=str(icon) if icon else "",
+                        timeout=BALLOON_SECONDS)
             except Exception as exc:  # "Could not load icon", "Shell_NotifyIconW failed."
                 failures.append(exc)
                 accepted.set()
@@ -192,6 +193,21 @@ class WindowsBalloonBackend:
                 png = self._pngs.get(severity)
                 self._icons[severity] = ico_beside(png) if png else None
             return self._icons[severity]
+
+
+# NOTIFYICONDATAW's fixed buffers, terminating NUL included: a longer text makes Shell_NotifyIconW's
+# caller refuse the whole balloon (plyer: « string too long »).
+BALLOON_TITLE_CHARS, BALLOON_TEXT_CHARS = 63, 255
+
+
+def balloon_text(title: str, body: str) -> tuple[str, str]:
+    """Title and text that fit a balloon. A title too long (a finding is often a whole sentence) becomes
+    the text's first line under the title « Vigie »; a text too long ends with « … »."""
+    if len(title) > BALLOON_TITLE_CHARS:
+        title, body = APP_NAME, f"{title}\n{body}" if body else title
+    if len(body) > BALLOON_TEXT_CHARS:
+        body = body[:BALLOON_TEXT_CHARS - 1].rstrip() + "…"
+    return title, body
 
 
 def ico_beside(png: Path) -> Path | None:

@@ -31,14 +31,13 @@ def icons(tmp_path: Path) -> dict[Severity, Path]:
 
 
 def deliver(notifier: notify.Notifier, caplog: pytest.LogCaptureFixture, title: str) -> str:
-    """Send one notification and return the notifier's verdict line from the log."""
+    """Send one notification and return the notifier's verdict line for it from the log."""
+    before = len(verdicts(caplog))
     notifier.send(notify.Notification(title, "Corps du message : é à ç 🩺", Severity.WARNING))
     deadline = time.monotonic() + WAIT
     while time.monotonic() < deadline:
-        verdicts = [r.getMessage() for r in caplog.records if r.name == "vigie.notify"
-                    and ("shown via" in r.getMessage() or "not shown" in r.getMessage())]
-        if verdicts:
-            return verdicts[-1]
+        if len(said := verdicts(caplog)) > before:
+            return said[before]
         time.sleep(0.05)
     raise TimeoutError("the notifier said nothing")
 
@@ -70,6 +69,21 @@ def test_notifications_sent_together_all_show(icons, caplog):
     finally:
         notifier.stop()
     assert verdicts(caplog) == ["notification shown via windows-balloon"] * len(titles)
+
+
+def test_a_finding_whose_title_is_a_whole_sentence_still_shows(icons, caplog):
+    """A balloon's title holds 63 characters, its text 255: longer, Shell_NotifyIconW's caller refused the
+    whole balloon (CI: « string too long (118, maximum length 64) » for the sign-in finding)."""
+    caplog.set_level(logging.INFO, logger="vigie.notify")
+    notifier = notify.Notifier([notify.WindowsBalloonBackend(icons)])
+    title = ("Le compte de tous les jours, root, est administrateur : un programme ouvert par erreur a tous "
+             "les droits sur ce poste.")
+    try:
+        assert deliver(notifier, caplog, title) == "notification shown via windows-balloon"
+        assert deliver(notifier, caplog, "Vigie : « " + "é" * 300 + " »") == "notification shown via windows-balloon"
+    finally:
+        notifier.stop()
+    assert notify.balloon_text(title, "Corps") == ("Vigie", f"{title}\nCorps")
 
 
 def verdicts(caplog: pytest.LogCaptureFixture) -> list[str]:
