@@ -88,13 +88,6 @@ def fingerprint(files: Sequence[Path]) -> Fingerprint:
     return tuple(seen)
 
 
-def policy_again(current: LoadedConfig | None, policy_file: Path) -> LoadedConfig | None:
-    """The settings in force with the policy file as it is now (None: not built on a good keyring read)."""
-    if current is None or current.user_config is None:
-        return None
-    return store.policy_again(current, policy_file)
-
-
 class SettingsWatch:
     def __init__(self, on_change: Callable[[LoadedConfig], None],
                  read: Callable[[], LoadedConfig] = read_config_again,
@@ -143,9 +136,10 @@ class SettingsWatch:
         return True
 
     def _read_again(self, policy_only: bool) -> LoadedConfig:
-        if policy_only and (loaded := policy_again(self.current(), self.files[-1])) is not None:
+        current = self.current()
+        if policy_only and current is not None and current.user_config is not None:  # built on a keyring read
             log.info("settings changed: the policy file, applied again over the user's settings")
-            return loaded
+            return store.policy_again(current, self.files[-1])
         log.info("settings changed: reading them again")
         return self.read()
 
