@@ -41,8 +41,8 @@ POPUP_READS_ONLY = """
 from tkinter import ttk
 import vigie.ui.look, vigie.ui.tk_support
 def reads_and_clam(root, dark=None):
-    vigie.ui.look.scale_to_screen(root)
-    vigie.ui.look.prefers_dark()
+    from vigie.platform import appearance
+    vigie.ui.look.scale_to_screen(root, appearance.readings().wait().xft_dpi)
     ttk.Style(root).theme_use("clam")
 vigie.ui.tk_support.apply_look = vigie.ui.look.apply_look = reads_and_clam
 from vigie.features.usb.window import main; raise SystemExit(main())

@@ -181,8 +181,9 @@ class Settings:
 
 
 class Agent:
-    """The settings (read on their thread from __init__ on), then the engine and the features, then the tray.
-    The hold-and-replay of early clicks (`_held`) is kept for the day the tray starts first again."""
+    """The tray first (grey « ? »); once the settings arrive (read on their thread from __init__ on), the
+    engine and the features, on the start thread. Menu clicks made before that are held, then replayed in
+    order (`_held`)."""
 
     def __init__(self, settings: Settings, explicit_language: str | None, instance: Instance | None = None) -> None:
         from vigie.ui.tray import Tray  # imports pystray: only here, never for `vigie check`
@@ -207,17 +208,19 @@ class Agent:
 
         self.settings_watch = SettingsWatch(self._settings_changed, current=lambda: self.loaded)
         self.tray = Tray(self.tr, tray_entries(ALL_FEATURES), on_action=self._on_action, on_quit=self._quit_asked)
+        self._core_thread = threading.Thread(target=self._start_core, name="vigie-start", daemon=True)
+        self._core_error: Exception | None = None
 
     def run(self) -> None:
         if self.instance:
             agent_status.record_start(self.journal, self.instance, os.getpid())
-        # The core starts before the tray runs, on this thread: started on a thread of its own beside the
-        # tray (the icon first), it made three intermittent faults in CI (a SIGSEGV when SIGTERM came
-        # during the start, the drill due at start not started, a menu rebuilt under a click); issue 21
-        # keeps that step open. The settings are still read on their thread from __init__.
-        self._start_core()
+        # The icon first (grey « ? »), the core on its own thread once the settings arrive: waiting for
+        # them on this thread held the icon back by the settings child's whole run (issue 21).
+        self._core_thread.start()
         try:
             self.tray.run(on_visible=lambda backend: log.info("tray visible backend=%s", backend))
+            if self._core_error is not None:  # raised where the core was started on this thread before
+                raise self._core_error
         except BaseException as exc:
             self._stop_reason = self._stop_reason or (agent_status.ERROR, type(exc).__name__)
             raise
@@ -225,7 +228,16 @@ class Agent:
             self.shutdown()
 
     def _start_core(self) -> None:
-        """Thread: wait for the settings, then build and start the engine, then replay held clicks."""
+        """Start thread: wait for the settings, then build and start the engine, then replay held clicks.
+        A core that cannot start stops the tray: an icon with nothing behind it would protect no one."""
+        try:
+            self._build_and_start()
+        except Exception as exc:
+            log.exception("the agent's core could not start")
+            self._core_error = exc
+            self.tray.stop()
+
+    def _build_and_start(self) -> None:
         loaded = self.settings.get()
         with self._core_lock:
             if self._stopping:
@@ -330,7 +342,7 @@ class Agent:
         proc.stop_all()  # restic, borg, clamscan… end with Vigie, and no check or drill starts one now
         with self._core_lock:
             self._stopping = True
-            engine = self.engine
+            engine = self.engine if self._held is None else None  # None: the core never finished starting
         self.settings_watch.stop()
         if engine is not None:
             self.scheduler.stop()

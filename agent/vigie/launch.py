@@ -120,6 +120,9 @@ def start_settings_child() -> subprocess.Popen[str] | None:
 
 def run_window_words(words: Sequence[str]) -> int:
     """`vigie ui NAME ARGS`: this window's own options only (the same as vigie.cli declares)."""
+    from vigie.platform import appearance
+
+    appearance.readings()  # dark mode and the screen's scale, read while the window's modules load
     name, rest = words[0], list(words[1:])
     parser = argparse.ArgumentParser(prog=f"vigie ui {name}")
     if name == "status":

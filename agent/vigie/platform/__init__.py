@@ -4,25 +4,31 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
-from vigie.platform.base import (
-    IdleState,
-    LockPolicy,
-    NotSupported,
-    PendingUpdate,
-    Platform,
-    PlatformError,
-    ToolFailed,
-    ToolMissing,
-    ToolTimeout,
-    UpdateStatus,
-    Volume,
-)
+if TYPE_CHECKING:
+    from vigie.platform.base import IdleState, LockPolicy, PendingUpdate, Platform, UpdateStatus, Volume
+    from vigie.platform.errors import NotSupported, PlatformError, ToolFailed, ToolMissing, ToolTimeout
 
 __all__ = [
     "IdleState", "LockPolicy", "NotSupported", "PendingUpdate", "Platform", "PlatformError", "ToolFailed",
     "ToolMissing", "ToolTimeout", "UpdateStatus", "Volume", "get_platform", "platform_name",
 ]
+_ERRORS = frozenset({"NotSupported", "PlatformError", "ToolFailed", "ToolMissing", "ToolTimeout"})
+
+
+def __getattr__(name: str) -> object:
+    """The contract's names, loaded on first use (PEP 562): a window's process imports vigie.platform.proc,
+    hence this package, and needs neither the contract's data classes nor an OS module (issue 21)."""
+    if name in _ERRORS:
+        from vigie.platform import errors
+
+        return getattr(errors, name)
+    if name in __all__:
+        from vigie.platform import base
+
+        return getattr(base, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def platform_name() -> str:

@@ -5,7 +5,14 @@ process reads these before it shows, and importing a whole OS module there would
 
 from __future__ import annotations
 
+import sys
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
 from vigie.platform import proc
+
+T = TypeVar("T")
 
 TIMEOUT = 1.0
 PERSONALIZE = r"Software\Microsoft\Windows\CurrentVersion\Themes\Personalize"
@@ -53,3 +60,62 @@ def windows_make_dpi_aware() -> None:
         ctypes.windll.shcore.SetProcessDpiAwareness(2)  # PROCESS_PER_MONITOR_DPI_AWARE
     except (AttributeError, OSError):
         ctypes.windll.user32.SetProcessDPIAware()
+
+
+def prefers_dark() -> bool:
+    """This OS's dark mode (raises what its read raises)."""
+    from vigie.platform import platform_name
+
+    name = platform_name()
+    if name == "windows":
+        return windows_prefers_dark()
+    if name == "macos":
+        return macos_prefers_dark()
+    return gnome_prefers_dark()
+
+
+class Readings:
+    """Dark mode and Xft.dpi, read on a thread from the window process's first line, so that the programs
+    they run (gsettings, xrdb: 10-40 ms each) overlap the window's imports and Tk's start instead of
+    coming after them (issue 21). A read that fails leaves its default and says why in `problems`."""
+
+    def __init__(self) -> None:
+        self.dark = False
+        self.xft_dpi: float | None = None
+        self.problems: list[str] = []
+        self._done = threading.Event()
+        threading.Thread(target=self._read, name="vigie-look", daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            self.dark = self._guarded("dark mode", prefers_dark, False)
+            if sys.platform not in ("win32", "darwin"):  # Tk reads the DPI itself there
+                self.xft_dpi = self._guarded("Xft.dpi", xft_dpi, None)
+        finally:
+            self._done.set()
+
+    def _guarded(self, what: str, read: Callable[[], T], default: T) -> T:
+        try:
+            return read()
+        except Exception as exc:  # no gsettings, no key, a timeout: the default
+            self.problems.append(f"{what} not readable ({type(exc).__name__})")
+            return default
+
+    def wait(self) -> Readings:
+        """The readings, once both are done (each program is bounded by TIMEOUT)."""
+        if not self._done.wait(2 * TIMEOUT + 1):
+            self.problems.append("OS look readings late: defaults used")
+        return self
+
+
+_readings: Readings | None = None
+_readings_lock = threading.Lock()
+
+
+def readings() -> Readings:
+    """This process's readings, started at the first call."""
+    global _readings
+    with _readings_lock:
+        if _readings is None:
+            _readings = Readings()
+        return _readings

@@ -13,32 +13,15 @@ from datetime import datetime
 from enum import IntEnum
 from typing import Protocol
 
-from vigie.errors import VigieError
 from vigie.model import Text
-
-
-class PlatformError(VigieError):
-    """Root of every error a platform call raises; `reason` is shown to the user (translated)."""
-
-
-class NotSupported(PlatformError):
-    """This OS, or this machine, cannot do that."""
-
-
-class ToolMissing(PlatformError):
-    """A program Vigie needs is not installed."""
-
-
-class ToolTimeout(PlatformError):
-    """A program did not answer in time; it was stopped."""
-
-
-class ToolFailed(PlatformError):
-    """A program ran but failed, or said something we cannot read."""
-
-
-class LockUnproven(PlatformError):
-    """The lock was asked for, but nothing showed the session locked within the time allowed."""
+from vigie.platform.errors import (  # noqa: F401 - re-exported: the contract's errors
+    LockUnproven,
+    NotSupported,
+    PlatformError,
+    ToolFailed,
+    ToolMissing,
+    ToolTimeout,
+)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from vigie.model import T
-from vigie.platform.base import ToolFailed, ToolMissing, ToolTimeout
+from vigie.platform.errors import ToolFailed, ToolMissing, ToolTimeout
 
 log = logging.getLogger(__name__)
 GRACE_SECONDS = 2.0  # between SIGTERM and SIGKILL: time to remove a lock or a temporary file

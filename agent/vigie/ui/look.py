@@ -44,23 +44,6 @@ DARK = Palette(page="#1c1c1c", card="#2b2b2b", border="#454545", notice="#30343a
                done="#74d68f")
 
 
-def prefers_dark() -> bool:
-    """The OS's dark mode where it can be read (one small function per OS, each with a timeout);
-    light when it cannot be read."""
-    from vigie.platform import appearance, platform_name
-
-    try:
-        name = platform_name()
-        if name == "windows":
-            return appearance.windows_prefers_dark()
-        if name == "macos":
-            return appearance.macos_prefers_dark()
-        return appearance.gnome_prefers_dark()
-    except Exception as exc:  # no gsettings, no key, a timeout: light, the default
-        log.info("dark mode not readable (%s): light look", type(exc).__name__)
-        return False
-
-
 def prepare_process() -> None:
     """Before Tk starts: Windows must be told the window is DPI aware, else it stretches it blurred."""
     if sys.platform == "win32":
@@ -72,9 +55,15 @@ def prepare_process() -> None:
 
 
 def apply_look(root: tk.Tk, dark: bool | None = None) -> None:
-    """Scale to the screen, load Sun Valley and use its light or dark variant (dark: the OS's, if None)."""
-    scale_to_screen(root)
-    dark = prefers_dark() if dark is None else dark
+    """Scale to the screen, load Sun Valley and use its light or dark variant (dark: the OS's, if None).
+    The OS's readings were started at the process's first line (vigie.launch), else they start now."""
+    from vigie.platform import appearance
+
+    readings = appearance.readings().wait()
+    for problem in readings.problems:
+        log.info("look: %s", problem)
+    scale_to_screen(root, readings.xft_dpi)
+    dark = readings.dark if dark is None else dark
     import sv_ttk  # here: only window processes load the theme
 
     sv_ttk.set_theme("dark" if dark else "light", root)
@@ -87,17 +76,12 @@ def apply_look(root: tk.Tk, dark: bool | None = None) -> None:
     log.info("look: %s, Tk scaling %.2f", DARK_THEME if dark else LIGHT_THEME, float(root.tk.call("tk", "scaling")))
 
 
-def scale_to_screen(root: tk.Tk) -> None:
+def scale_to_screen(root: tk.Tk, xft_dpi: float | None) -> None:
     """Tk sizes text in points from the X server's DPI; desktops set their scale (200 %) in Xft.dpi
     instead, which Tk does not read: the larger of the two wins. Windows and macOS: Tk's own reading."""
     if root.tk.call("tk", "windowingsystem") != "x11":
         return
-    dpi = root.winfo_fpixels("1i")
-    try:
-        from vigie.platform.appearance import xft_dpi
-        dpi = max(dpi, xft_dpi() or 0)
-    except Exception as exc:  # no xrdb, a timeout: the X server's DPI
-        log.info("Xft.dpi not readable (%s)", type(exc).__name__)
+    dpi = max(root.winfo_fpixels("1i"), xft_dpi or 0)
     root.tk.call("tk", "scaling", dpi / POINTS_PER_INCH)
 
 
