@@ -942,7 +942,7 @@ def test_vigie_incident_without_a_display_still_records_the_incident(home_env):
 
 
 def test_cli_and_incident_modules_stay_light():
-    code = ("import sys, vigie.features.incident; from vigie.features.incident import open_incident_summary; "
+    code = ("import sys, vigie.features.incident; from vigie.features.incident.deadlines import open_incident_summary; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tkinter', 'PIL', 'fpdf', 'pystray')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30).stdout
     assert out.strip() == "[]"  # the tray imports this for its tooltip

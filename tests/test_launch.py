@@ -93,6 +93,18 @@ def test_every_declared_window_is_reachable_by_the_slim_entry_point():
         assert window(name) in feature.windows and window(name).name == name
 
 
+def test_every_feature_menu_is_declared_where_the_agent_reads_it_before_the_features():
+    """The agent builds its tray menu from vigie.features.menus(), before any feature is imported: the same
+    items, in the same order, as ALL_FEATURES declares, and from modules that import no check."""
+    code = ("import sys\nfrom vigie.features import menus\nfound = menus()\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('vigie.check', 'vigie.engine', 'vigie.events'))))")
+    light = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert light.returncode == 0 and light.stdout.strip() == "[]", light.stdout + light.stderr
+    from vigie.features import ALL_FEATURES, menus
+
+    assert menus() == [(feature.id, feature.menu) for feature in ALL_FEATURES if feature.menu]
+
+
 def test_the_slim_paths_make_the_pipes_utf8(home_env):
     """A window's messages and the agent's pipes are UTF-8 even where the locale says otherwise
     (Windows: cp1252). Here the child's locale is latin-1 and it has no display: the pop-up says so

@@ -339,7 +339,7 @@ def test_the_french_menu_opens_the_status_window(win, agent, screenshots) -> Non
     the status window opens, in French."""
     from vigie.app import tray_entries
     from vigie.events import SHOW_STATUS
-    from vigie.features import ALL_FEATURES
+    from vigie.features import menus
 
     _open_menu(win, screenshots / "tray.png")
     _rest_on_the_menus_frame(win)
@@ -349,7 +349,7 @@ def test_the_french_menu_opens_the_status_window(win, agent, screenshots) -> Non
     # No item is selected (the pointer is on the frame): the first Up selects the last item, « Quitter ».
     # Above it, one line per problem (built when the menu opened, from the state the snapshot has), then
     # the actions shown with no incident open, from the last one up to « État de la sécurité… ».
-    actions = [entry.action for entry in tray_entries(ALL_FEATURES) if entry.only_while is None]
+    actions = [entry.action for entry in tray_entries(menus()) if entry.only_while is None]
     lines = _problem_lines(_snapshot(win))
     ups = 1 + lines + len(actions) - actions.index(SHOW_STATUS)
     print(f"problem lines in the menu: {lines}; Up {ups} times")

@@ -11,30 +11,25 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-import msgspec
-
-from vigie import agent_status, paths
-from vigie.alerts import AlertPolicy
-from vigie.check import CheckContext
-from vigie.config import Config, LoadedConfig, Problem, policy
-from vigie.config.keyring_access import KEYRING_PROBLEMS
-from vigie.engine import Engine, Status
-from vigie.events import CHECK_NOW, LOCK_NOW, SHOW_STATUS, Command, SessionUnlocked, SettingsChanged, Stopped, Tick
-from vigie.features import ALL_FEATURES
-from vigie.features.base import Feature, Place
+from vigie import paths
+from vigie.events import CHECK_NOW, LOCK_NOW, SHOW_STATUS
+from vigie.features.base import MenuItem, Place
 from vigie.i18n import render, resolve_language, translator
-from vigie.instance import Instance, acquire_single_instance
-from vigie.journal import open_journal
 from vigie.model import TN, Finding, Severity, T, Text
-from vigie.notify import Notification, Notifier
-from vigie.platform import PlatformError, get_platform, platform_name, proc
-from vigie.snooze import Snoozes
+from vigie.platform import platform_name
 from vigie.ui.children import ChildWindows, asked_command, vigie_command
 from vigie.ui.icons import draw_icon
 from vigie.ui.tray import MAX_PROBLEM_LINES, TrayEntry
-from vigie.volume_watch import VolumeWatcher
+
+# The icon comes first: what only the core needs (engine, checks, features, notifier, journal, the OS
+# module) is imported on the start thread while the tray shows (issue 21), hence inside the functions.
+if TYPE_CHECKING:
+    from vigie.config import LoadedConfig
+    from vigie.engine import Engine, Status
+    from vigie.instance import Instance
+    from vigie.notify import Notification
 
 log = logging.getLogger(__name__)
 SNOOZE_REPEATS = 2  # « Plus tard » puts a warning's reminder off for two of its usual intervals (8 h by default)
@@ -96,11 +91,12 @@ def cut_line(text: str, room: int = LINE_CHARACTERS) -> str:
     return text if len(text) <= room else text[:room - 1].rstrip() + "…"
 
 
-def tray_entries(features: Sequence[type[Feature]]) -> list[TrayEntry]:
-    """The tray menu: « Verrouiller maintenant » first, urgent feature items, the core's, feature tools."""
+def tray_entries(menus: Sequence[tuple[str, Sequence[MenuItem]]]) -> list[TrayEntry]:
+    """The tray menu: « Verrouiller maintenant » first, urgent feature items, the core's, feature tools.
+    menus: (feature id, its items), in the features' order (vigie.features.menus())."""
     def items(place: Place) -> list[TrayEntry]:
-        return [TrayEntry(i.label, f"{f.id}:{i.action}", only_while=i.only_while, hidden_while=i.hidden_while)
-                for f in features for i in f.menu if i.place == place]
+        return [TrayEntry(i.label, f"{feature_id}:{i.action}", only_while=i.only_while, hidden_while=i.hidden_while)
+                for feature_id, menu in menus for i in menu if i.place == place]
 
     return [TrayEntry(T("Lock now"), LOCK_NOW, default=True), *items(Place.URGENT),
             TrayEntry(T("Security status…"), SHOW_STATUS), TrayEntry(T("Check now"), CHECK_NOW), *items(Place.TOOLS)]
@@ -181,11 +177,12 @@ class Settings:
 
 
 class Agent:
-    """The tray first (grey « ? »); once the settings arrive (read on their thread from __init__ on), the
-    engine and the features, on the start thread. Menu clicks made before that are held, then replayed in
-    order (`_held`)."""
+    """The tray first (grey « ? »), on the main thread; on the start thread, the core's modules, the journal,
+    the settings watch and the OS module, then, once the settings arrive, the engine and the features.
+    Menu clicks made before that are held, then replayed in order (`_held`)."""
 
     def __init__(self, settings: Settings, explicit_language: str | None, instance: Instance | None = None) -> None:
+        from vigie.features import menus
         from vigie.ui.tray import Tray  # imports pystray: only here, never for `vigie check`
 
         self.settings = settings
@@ -195,47 +192,67 @@ class Agent:
         self._explicit_language = explicit_language
         self.language = resolve_language(explicit_language)  # until the settings name one
         self.tr = translator(self.language)
-        self.platform = get_platform()
-        self.journal, _ = open_journal()
         self.windows = ChildWindows()
         self.engine: Engine | None = None
+        self.journal = None  # opened on the start thread (vigie.journal: sqlite3)
         self._held: list[Callable[[], None]] | None = []  # None once the engine runs
         self._core_lock = threading.Lock()  # the core's start vs shutdown vs held clicks
         self._stopping = False
         self._last_status: Status | None = None
         self.notification_icons = NotificationIcons()
-        from vigie.settings_watch import SettingsWatch  # first look now: the settings child has barely started
-
-        self.settings_watch = SettingsWatch(self._settings_changed, current=lambda: self.loaded)
-        self.tray = Tray(self.tr, tray_entries(ALL_FEATURES), on_action=self._on_action, on_quit=self._quit_asked)
+        self.settings_watch = None
+        self.tray = Tray(self.tr, tray_entries(menus()), on_action=self._on_action, on_quit=self._quit_asked)
         self._core_thread = threading.Thread(target=self._start_core, name="vigie-start", daemon=True)
         self._core_error: Exception | None = None
 
     def run(self) -> None:
-        if self.instance:
-            agent_status.record_start(self.journal, self.instance, os.getpid())
-        # The icon first (grey « ? »), the core on its own thread once the settings arrive: waiting for
-        # them on this thread held the icon back by the settings child's whole run (issue 21).
+        # The icon first (grey « ? »), the core on its own thread: waiting for the settings on this thread
+        # held the icon back by the settings child's whole run, and the core's imports by 200 ms (issue 21).
         self._core_thread.start()
         try:
             self.tray.run(on_visible=lambda backend: log.info("tray visible backend=%s", backend))
             if self._core_error is not None:  # raised where the core was started on this thread before
                 raise self._core_error
         except BaseException as exc:
+            from vigie import agent_status
+
             self._stop_reason = self._stop_reason or (agent_status.ERROR, type(exc).__name__)
             raise
         finally:
             self.shutdown()
 
     def _start_core(self) -> None:
-        """Start thread: wait for the settings, then build and start the engine, then replay held clicks.
+        """Start thread: the core's parts, then, once the settings are read, the engine, then held clicks.
         A core that cannot start stops the tray: an icon with nothing behind it would protect no one."""
         try:
+            self._prepare()
             self._build_and_start()
         except Exception as exc:
             log.exception("the agent's core could not start")
             self._core_error = exc
             self.tray.stop()
+
+    def _prepare(self) -> None:
+        """What needs no settings: the settings watch's first look (the settings child is reading), the
+        journal and the agent's start in it, the OS module."""
+        from vigie import agent_status
+        from vigie.journal import open_journal
+        from vigie.platform import get_platform
+        from vigie.settings_watch import SettingsWatch
+
+        watch = SettingsWatch(self._settings_changed, current=lambda: self.loaded)
+        journal, _ = open_journal()
+        with self._core_lock:
+            if self._stopping:
+                journal.close()
+                return
+            self.settings_watch, self.journal = watch, journal
+            if self.instance:
+                agent_status.record_start(self.journal, self.instance, os.getpid())
+        self.platform = get_platform()
+        from vigie.features import ALL_FEATURES  # every feature and its checks, while the settings are read
+
+        self.features = ALL_FEATURES
 
     def _build_and_start(self) -> None:
         loaded = self.settings.get()
@@ -263,9 +280,18 @@ class Agent:
         log.info("memory after start-up: %s", "trimmed" if release_free_memory() else "nothing given back")
 
     def _build_core(self, loaded: LoadedConfig) -> None:
+        from vigie.alerts import AlertPolicy
+        from vigie.check import CheckContext
+        from vigie.engine import Engine
+        from vigie.events import SessionUnlocked
+        from vigie.notify import Notifier
+        from vigie.scheduler import Scheduler
+        from vigie.snooze import Snoozes
+        from vigie.volume_watch import VolumeWatcher
+
         config = loaded.config
         self.engine = Engine(
-            ALL_FEATURES,
+            self.features,
             CheckContext(self.platform, config, self.journal, clock=now),
             notify=self._notify,
             withdraw=lambda tag: self.notifier.withdraw(tag),
@@ -280,8 +306,7 @@ class Agent:
             locker_command=locker_argv(config.lock.locker_command),
         )
         self.notifier = Notifier.default(self.notification_icons, self._on_action, self._server_probe())
-        from vigie.scheduler import Scheduler
-
+        self.notifier.warm_up()
         self.scheduler = Scheduler(self.engine.submit, {c: getattr(config, c).interval_minutes
                                                         for c in self.engine.checks})
         self._engine_thread = threading.Thread(target=self.engine.run, name="vigie-engine", daemon=True)
@@ -297,6 +322,8 @@ class Agent:
             # A daemon: it may sleep in the kernel until the next mount change, even at exit.
             threading.Thread(target=self.volumes.run, name="vigie-volumes", daemon=True).start()
         self.scheduler.start()
+        from vigie.events import Tick
+
         self.engine.submit(Tick())  # a first full check at start
         self.settings_watch.start()
 
@@ -309,6 +336,8 @@ class Agent:
             self.language = resolve_language(self._explicit_language, loaded.config.general.language)
             self.tr = translator(self.language)
             self.tray.set_translator(self.tr)
+            from vigie.events import SettingsChanged
+
             self.engine.submit(SettingsChanged(loaded.config, self.language, self.tr,
                                                tuple(locker_argv(loaded.config.lock.locker_command))))
 
@@ -331,6 +360,8 @@ class Agent:
 
     def _quit(self) -> None:
         """« Quitter »: at once, unless the IT provider protects it with a code (checked in a window)."""
+        from vigie import agent_status
+
         if not self.loaded.quit_code:
             self.stop(agent_status.QUIT)
             return
@@ -339,24 +370,34 @@ class Agent:
 
     def shutdown(self) -> None:
         log.info("stopping")
+        from vigie.platform import proc
+
         proc.stop_all()  # restic, borg, clamscan… end with Vigie, and no check or drill starts one now
         with self._core_lock:
             self._stopping = True
             engine = self.engine if self._held is None else None  # None: the core never finished starting
-        self.settings_watch.stop()
+            watch, journal = self.settings_watch, self.journal  # None: stopped before the start thread had them
+        if watch is not None:
+            watch.stop()
         if engine is not None:
+            from vigie.events import Stopped
+
             self.scheduler.stop()
             self.volumes.stop()
             for feature in engine.features.values():
                 feature.stop()
+
             engine.submit(Stopped())
             self._engine_thread.join(10)
             self.notifier.stop()
         self.windows.close_all()
-        self._record_stop()
-        self.journal.close()
+        if journal is not None:
+            self._record_stop(journal)
+            journal.close()
 
-    def _record_stop(self) -> None:
+    def _record_stop(self, journal) -> None:
+        from vigie import agent_status
+
         if not self.instance:
             return
         reason = self._stop_reason
@@ -364,11 +405,16 @@ class Agent:
             reason = (agent_status.SIGNAL, self.tray.stopped_by)
         reason = reason or (agent_status.UNKNOWN, None)
         log.info("agent stopped reason=%s detail=%s", *reason)
-        agent_status.record_stop(self.journal, self.instance.session, now(), *reason)
+        agent_status.record_stop(journal, self.instance.session, now(), *reason)
 
     def _on_action(self, action: str) -> None:
         """A menu item or a notification button: the engine routes it (any thread)."""
-        self._when_ready(f"menu: {action}", lambda: self.engine.submit(Command(action)))
+        self._when_ready(f"menu: {action}", lambda: self._submit_command(action))
+
+    def _submit_command(self, action: str) -> None:
+        from vigie.events import Command
+
+        self.engine.submit(Command(action))
 
     def _status_window_asked(self, message: str) -> None:
         """A button of the status window (its reader thread): routed like the same menu item."""
@@ -435,7 +481,7 @@ def load_config(started: subprocess.Popen[str] | None = None) -> LoadedConfig:
 
 
 def load_config_in_process() -> LoadedConfig:
-    from vigie.config.store import ConfigStore
+    from vigie.config.store import ConfigStore  # the settings thread: beside the tray's start
 
     try:
         return ConfigStore().load()
@@ -447,6 +493,11 @@ def load_config_in_process() -> LoadedConfig:
 def load_config_in_child(timeout: float = 30.0, started: subprocess.Popen[str] | None = None) -> LoadedConfig:
     """Read the configuration through `vigie config export` in a short-lived process (`started`: the one
     vigie.launch started before the agent's imports)."""
+    import msgspec
+
+    from vigie.config import LoadedConfig
+    from vigie.platform import PlatformError, proc
+
     try:
         result = proc.adopt(started, timeout) if started else proc.run(vigie_command("config", "export"), timeout)
         return LoadedConfig.from_json(result.stdout)
@@ -458,6 +509,9 @@ def load_config_in_child(timeout: float = 30.0, started: subprocess.Popen[str] |
 def _policy_only() -> LoadedConfig:
     """Defaults, read-only, under the IT provider's policy: it needs no keyring, so its locked values
     and quit code still hold when the settings cannot be read."""
+    from vigie.config import Config, LoadedConfig, Problem, policy
+    from vigie.config.keyring_access import KEYRING_PROBLEMS
+
     problem = Problem("keyring_error", KEYRING_PROBLEMS["keyring_error"])
     found = policy.read_policy(policy.policy_path())
     config, locked, _refused = policy.apply(Config(), found)
@@ -466,6 +520,8 @@ def _policy_only() -> LoadedConfig:
 
 
 def run_agent(explicit_language: str | None, settings_child: subprocess.Popen[str] | None = None) -> int:
+    from vigie.instance import acquire_single_instance
+
     instance = acquire_single_instance()  # the lock, and agent.json saying who holds it
     settings = Settings(lambda: load_config(settings_child))  # read on its own thread while the tray is set up
     if instance is None:

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from vigie.model import Finding, Text
-from vigie.platform.base import Volume
 
 if TYPE_CHECKING:
     from vigie.config.schema import Config
+    from vigie.platform.base import Volume
 
 
 @dataclass(frozen=True)

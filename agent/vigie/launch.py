@@ -120,9 +120,6 @@ def start_settings_child() -> subprocess.Popen[str] | None:
 
 def run_window_words(words: Sequence[str]) -> int:
     """`vigie ui NAME ARGS`: this window's own options only (the same as vigie.cli declares)."""
-    from vigie.platform import appearance
-
-    appearance.readings()  # dark mode and the screen's scale, read while the window's modules load
     name, rest = words[0], list(words[1:])
     parser = argparse.ArgumentParser(prog=f"vigie ui {name}")
     if name == "status":
@@ -136,7 +133,10 @@ def run_window_words(words: Sequence[str]) -> int:
     args.window = name
     from vigie.logs import setup_logging
 
-    setup_logging()
+    setup_logging()  # first: what the readings' programs say goes to the log, not to the window's stderr
+    from vigie.platform import appearance
+
+    appearance.readings()  # dark mode and the screen's scale, read while the window's modules load and Tk starts
     return run_window(args)
 
 

@@ -11,6 +11,7 @@ not the agent.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import os
 import sys
@@ -90,6 +91,12 @@ class DesktopNotifierBackend:
             raise RuntimeError("not delivered (no notification service?)")
         if notification.tag:
             self._shown[notification.tag] = identifier
+
+    async def warm_up(self) -> None:
+        """Connect to the notification server and read what it can do, once, at the agent's start: the
+        first notification (often one held behind the lock, due at the unlock) then costs one call, not
+        five (connect, introspect, server information, capabilities, notify) to a desktop busy unlocking."""
+        await asyncio.wait_for(self._notifier.get_capabilities(), SEND_TIMEOUT)
 
     async def withdraw(self, tag: str) -> None:
         identifier = self._shown.pop(tag, None)
@@ -229,6 +236,7 @@ def ico_beside(png: Path) -> Path | None:
 class Notifier:
     def __init__(self, backends: Sequence[Backend]) -> None:
         self.backends = list(backends)
+        self._warming: concurrent.futures.Future[None] | None = None
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="vigie-notifier", daemon=True)
         self._thread.start()
@@ -250,6 +258,21 @@ class Notifier:
     def send(self, notification: Notification) -> None:
         asyncio.run_coroutine_threadsafe(self._deliver(notification), self._loop)
 
+    def warm_up(self) -> None:
+        """The first backend that can, gets ready for the first notification (in the background; a
+        notification sent meanwhile waits for it, so that the server is never connected to twice)."""
+        self._warming = asyncio.run_coroutine_threadsafe(self._warm_up(), self._loop)
+
+    async def _warm_up(self) -> None:
+        for backend in self.backends:
+            if hasattr(backend, "warm_up"):
+                try:
+                    await backend.warm_up()
+                    log.info("notifications: %s ready", backend.name)
+                except Exception as exc:  # no server yet: the first notification will say so
+                    log.info("notifications: %s not ready at start: %s: %s", backend.name, type(exc).__name__, exc)
+                return
+
     def withdraw(self, tag: str) -> None:
         asyncio.run_coroutine_threadsafe(self._withdraw(tag), self._loop)
 
@@ -261,6 +284,8 @@ class Notifier:
                 log.warning("withdrawing a notification via %s failed: %s", backend.name, exc)
 
     async def _deliver(self, notification: Notification) -> None:
+        if self._warming is not None:
+            await asyncio.wrap_future(self._warming)  # never raises: _warm_up catches
         for backend in self.backends:
             try:
                 await asyncio.wait_for(backend.send(notification), SEND_TIMEOUT + 1)

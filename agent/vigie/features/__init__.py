@@ -6,7 +6,7 @@ features' items in the tray menu. It is built on first use (`_registry()`, PEP 5
 a `vigie ui usb` pop-up imports `vigie.features.usb.window`, hence this package, and must not pay
 for importing every feature (about 150 ms before its window could appear, issue 21).
 A new feature: a folder with a Feature subclass (features/base.py), one line in `_registry()` (and in
-WINDOW_OWNERS if it has windows), its settings in config/schema.py.
+WINDOW_OWNERS if it has windows, in MENU_OWNERS if it has tray menu items), its settings in config/schema.py.
 """
 
 from __future__ import annotations
@@ -17,13 +17,25 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from vigie.check import Check
-    from vigie.features.base import Feature, Window
+    from vigie.features.base import Feature, MenuItem, Window
 
 # `vigie ui NAME` → where window NAME is declared (a light module beside its feature): the slim entry
 # point (vigie.launch) imports that alone. tests/test_launch.py checks this table against ALL_FEATURES.
 WINDOW_OWNERS = {"usb": "vigie.features.usb.windows:POPUP", "incident": "vigie.features.incident.windows:GUIDE",
                  "first-run": "vigie.features.first_run.windows:ASSISTANT",
                  "settings": "vigie.features.settings.windows:SETTINGS"}
+
+
+# Feature id → the light module declaring its tray menu items (MENU; the Feature's `menu` is that tuple),
+# in ALL_FEATURES order: the agent builds its menu, and shows its icon, before it imports any feature
+# (issue 21). tests/test_launch.py checks this table against ALL_FEATURES.
+MENU_OWNERS = {"backup": "vigie.features.backup.menu", "incident": "vigie.features.incident.menu",
+               "first_run": "vigie.features.first_run.menu", "settings": "vigie.features.settings.menu"}
+
+
+def menus() -> list[tuple[str, tuple[MenuItem, ...]]]:
+    """(feature id, its menu items) for every feature that has some, importing their declarations alone."""
+    return [(feature_id, importlib.import_module(module).MENU) for feature_id, module in MENU_OWNERS.items()]
 
 
 def window(name: str) -> Window:

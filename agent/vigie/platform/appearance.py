@@ -5,6 +5,7 @@ process reads these before it shows, and importing a whole OS module there would
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -89,7 +90,7 @@ class Readings:
     def _read(self) -> None:
         try:
             self.dark = self._guarded("dark mode", prefers_dark, False)
-            if sys.platform not in ("win32", "darwin"):  # Tk reads the DPI itself there
+            if sys.platform not in ("win32", "darwin") and os.environ.get("DISPLAY"):  # Tk reads it itself there
                 self.xft_dpi = self._guarded("Xft.dpi", xft_dpi, None)
         finally:
             self._done.set()

@@ -11,9 +11,9 @@ from vigie.features.backup.actions import DRILL
 from vigie.features.backup.backup_age import BackupAgeCheck
 from vigie.features.backup.backup_drive import EJECT, BackupDriveCheck
 from vigie.features.backup.events import DrillFinished
+from vigie.features.backup.menu import MENU
 from vigie.features.backup.restore_drill import RestoreDrillCheck
-from vigie.features.base import CliContext, Feature, MenuItem, Place, Services
-from vigie.model import T
+from vigie.features.base import CliContext, Feature, MenuItem, Services
 from vigie.platform.base import Volume
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ class BackupFeature(Feature):
     id: ClassVar[str] = "backup"
     checks: ClassVar[tuple[Check, ...]] = (BackupAgeCheck(), BackupDriveCheck(), RestoreDrillCheck())
     handles: ClassVar[tuple[type[Event], ...]] = (DrillFinished, CheckEvaluated)
-    menu: ClassVar[tuple[MenuItem, ...]] = (MenuItem(T("Test my backup"), DRILL, Place.TOOLS),)
+    menu: ClassVar[tuple[MenuItem, ...]] = MENU
     command: ClassVar[str | None] = "backup"
 
     def __init__(self, services: Services) -> None:

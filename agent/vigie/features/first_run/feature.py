@@ -14,8 +14,8 @@ import logging
 from typing import ClassVar
 
 from vigie.features.base import Feature, MenuItem, Window
+from vigie.features.first_run.menu import MENU, OPEN
 from vigie.features.first_run.windows import ASSISTANT, WINDOW
-from vigie.model import T
 
 log = logging.getLogger(__name__)
 JOURNAL_KIND = "first_run"  # events: {"event": "saved", "step": …}, {"event": "closed" | "finished"}
@@ -31,7 +31,7 @@ def was_closed(journal) -> bool:
 
 class FirstRunFeature(Feature):
     id: ClassVar[str] = "first_run"
-    menu: ClassVar[tuple[MenuItem, ...]] = (MenuItem(T("Setup assistant…"), "open"),)
+    menu: ClassVar[tuple[MenuItem, ...]] = MENU
     windows: ClassVar[tuple[Window, ...]] = (ASSISTANT,)
 
     def start(self) -> None:
@@ -44,7 +44,7 @@ class FirstRunFeature(Feature):
         self._open()
 
     def act(self, action: str) -> None:
-        if action == "open":
+        if action == OPEN:
             self._open()
         elif action == BACKUP:  # « Mettre en place une sauvegarde » on a backup card of the status window
             self._open("--page", BACKUP_PAGE)

@@ -6,16 +6,11 @@ restart resumes at the same step. Evidence is gathered in ID/evidence/ with a SH
 Closing an incident archives its folder (incidents/archive/ID); Vigie never deletes one.
 
 For the agent (tray and engine), light imports only (no Tk, no Pillow, no fpdf2):
-    open_incident_summary(now)        the tray tooltip while an incident is open, else None
-    start_incident(now, contacts)     open one (journal: incident_opened) or return the open one
-    IncidentContacts                  IT provider and insurer, from the configuration
+    deadlines.open_incident_summary(now)    the tray tooltip while an incident is open, else None
+    state.start_incident(now, contacts)     open one (journal: incident_opened) or return the open one
+    contacts.IncidentContacts               IT provider and insurer, from the configuration
+This package's own module imports nothing: the agent reads its tray menu from menu.py before it loads any
+feature, and the guide's window process imports windows.py alone (issue 21).
 The guide itself is the child window `vigie ui incident` (vigie.features.incident.window).
 """
 
-from __future__ import annotations
-
-from vigie.features.incident.contacts import IncidentContacts
-from vigie.features.incident.deadlines import open_incident_summary
-from vigie.features.incident.state import IncidentStore, start_incident
-
-__all__ = ["IncidentContacts", "IncidentStore", "open_incident_summary", "start_incident"]

@@ -12,4 +12,3 @@ class IncidentChanged(Event):
     """An incident was opened or closed, or its countdowns moved on: refresh the tooltip."""
 
 
-NOTE_KEY = "incident"  # the guard's tooltip note; the menu shows « Reprendre le guide » while it is set

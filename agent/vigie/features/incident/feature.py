@@ -7,21 +7,16 @@ import argparse
 from typing import ClassVar
 
 from vigie.events import Event
-from vigie.features.base import CliContext, Feature, MenuItem, Place, Services, Window
-from vigie.features.incident.events import NOTE_KEY, IncidentChanged
+from vigie.features.base import CliContext, Feature, MenuItem, Services, Window
+from vigie.features.incident.events import IncidentChanged
+from vigie.features.incident.menu import MENU, OPEN
 from vigie.features.incident.windows import GUIDE
-from vigie.model import T
-
-OPEN = "open"
 
 
 class IncidentFeature(Feature):
     id: ClassVar[str] = "incident"
     handles: ClassVar[tuple[type[Event], ...]] = (IncidentChanged,)
-    menu: ClassVar[tuple[MenuItem, ...]] = (
-        MenuItem(T("Do you think you are under attack?"), OPEN, Place.URGENT, hidden_while=NOTE_KEY),
-        MenuItem(T("Resume the incident guide"), OPEN, Place.URGENT, only_while=NOTE_KEY),
-    )
+    menu: ClassVar[tuple[MenuItem, ...]] = MENU
     windows: ClassVar[tuple[Window, ...]] = (GUIDE,)
     command: ClassVar[str | None] = "incident"
 

@@ -16,7 +16,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from vigie.features.base import Services
-from vigie.features.incident.events import NOTE_KEY, IncidentChanged
+from vigie.features.incident.events import IncidentChanged
+from vigie.features.incident.menu import NOTE_KEY
 from vigie.i18n import render
 from vigie.model import Severity, T, Text
 from vigie.notify import Notification
@@ -77,9 +78,8 @@ class IncidentGuard:
     def _save(self, detected_at: datetime) -> bool | None:
         """Open (or resume) the incident. True: saved; False: the disk refused it (the user is told once,
         the time kept in memory); None: another error (logged)."""
-        from vigie.features.incident import start_incident
         from vigie.features.incident.contacts import configured_contacts
-        from vigie.features.incident.state import IncidentNotSaved
+        from vigie.features.incident.state import IncidentNotSaved, start_incident
 
         try:
             start_incident(detected_at, configured_contacts(self.services.config))

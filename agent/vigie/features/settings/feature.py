@@ -8,15 +8,13 @@ from __future__ import annotations
 from typing import ClassVar
 
 from vigie.features.base import Feature, MenuItem, Window
+from vigie.features.settings.menu import MENU, OPEN
 from vigie.features.settings.windows import SETTINGS, WINDOW
-from vigie.model import T
-
-OPEN = "open"
 
 
 class SettingsFeature(Feature):
     id: ClassVar[str] = "settings"
-    menu: ClassVar[tuple[MenuItem, ...]] = (MenuItem(T("Settings…"), OPEN),)
+    menu: ClassVar[tuple[MenuItem, ...]] = MENU
     windows: ClassVar[tuple[Window, ...]] = (SETTINGS,)
 
     def act(self, action: str) -> None:
