@@ -208,9 +208,8 @@ class Agent:
     def run(self) -> None:
         # The icon first (grey « ? »), the core on its own thread: waiting for the settings on this thread
         # held the icon back by the settings child's whole run, and the core's imports by 200 ms (issue 21).
-        self._core_thread.start()
         try:
-            self.tray.run(on_visible=lambda backend: log.info("tray visible backend=%s", backend))
+            self.tray.run(on_visible=self._tray_visible)
             if self._core_error is not None:  # raised where the core was started on this thread before
                 raise self._core_error
         except BaseException as exc:
@@ -220,6 +219,12 @@ class Agent:
             raise
         finally:
             self.shutdown()
+
+    def _tray_visible(self, backend: str) -> None:
+        """pystray's set-up thread, once the icon is shown: the core starts now, so that its imports do not
+        hold the GIL while the tray sets itself up (the settings child has been reading since the start)."""
+        log.info("tray visible backend=%s", backend)
+        self._core_thread.start()
 
     def _start_core(self) -> None:
         """Start thread: the core's parts, then, once the settings are read, the engine, then held clicks.
@@ -492,16 +497,22 @@ def load_config_in_process() -> LoadedConfig:
 
 def load_config_in_child(timeout: float = 30.0, started: subprocess.Popen[str] | None = None) -> LoadedConfig:
     """Read the configuration through `vigie config export` in a short-lived process (`started`: the one
-    vigie.launch started before the agent's imports)."""
-    import msgspec
-
-    from vigie.config import LoadedConfig
+    vigie.launch started before the agent's imports). What parses its answer is imported once it came:
+    meanwhile the tray is setting up, and an import on this thread would hold the GIL against it."""
     from vigie.platform import PlatformError, proc
 
     try:
         result = proc.adopt(started, timeout) if started else proc.run(vigie_command("config", "export"), timeout)
+    except PlatformError as exc:
+        log.error("configuration unavailable: %s", exc)
+        return _policy_only()
+    import msgspec
+
+    from vigie.config import LoadedConfig
+
+    try:
         return LoadedConfig.from_json(result.stdout)
-    except (PlatformError, ValueError, KeyError, msgspec.ValidationError) as exc:
+    except (ValueError, KeyError, msgspec.ValidationError) as exc:
         log.error("configuration unavailable: %s", exc)
         return _policy_only()
 
