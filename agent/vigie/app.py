@@ -1,4 +1,5 @@
-"""The agent: wiring only. Configuration → platform → engine and scheduler threads → tray (main thread)."""
+"""The agent: wiring only. The tray (main thread) first; then, on the start thread, platform → settings →
+engine and scheduler threads."""
 
 from __future__ import annotations
 

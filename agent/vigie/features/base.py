@@ -8,19 +8,19 @@ Declarations (class attributes: read without starting anything, by `vigie check`
     id        the feature's name; its menu items and notification buttons are routed as "id:action"
     checks    its Check objects (evaluated on the checks thread by the engine)
     handles   the event types its guard consumes: its own, and core ones (SessionLocked, VolumeAdded…)
-    menu      its tray menu items
+    menu      its tray menu items (the same tuple as its light menu.py, listed in MENU_OWNERS)
     windows   its `vigie ui NAME` windows, each run in a child process
     command   its `vigie COMMAND …` sub-command, or None (add_cli builds it, run_cli runs it)
 
 Hooks, with the thread each runs on (the agent only; nothing here runs for `vigie check`):
-    __init__(services)   main thread, while the agent is built: cheap, starts no thread
-    start()              main thread, once, before the tray shows: starts the feature's watchers
+    __init__(services)   start thread, while the core is built: cheap, starts no thread
+    start()              start thread, once, after the icon shows: starts the feature's watchers
     handle(event)        engine thread, for each event whose type is in `handles`: must not block
     act(action)          engine thread: one of its menu items or notification buttons was used
     menu_line(findings)  engine thread: an optional inactive line at the top of the tray menu
     claims_volume(volume)  engine thread: this drive is the feature's own (an enrolled backup drive),
                          so other features leave it alone (no stranger-drive warning)
-    wants_volume_events()  main thread, at start: the core then runs the volume watch
+    wants_volume_events()  start thread, at start: the core then runs the volume watch
     stop()               main thread, at shutdown: ends its watchers and timers, returns quickly
 Watchers run on threads of their own and only ever call `services.submit` (or other thread-safe
 services); everything that decides runs in handle()/act() on the engine thread, so a guard needs no lock.
