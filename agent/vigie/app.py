@@ -30,7 +30,9 @@ if TYPE_CHECKING:
     from vigie.config import LoadedConfig
     from vigie.engine import Engine, Status
     from vigie.instance import Instance
+    from vigie.journal import Journal
     from vigie.notify import Notification
+    from vigie.settings_watch import SettingsWatch
 
 log = logging.getLogger(__name__)
 SNOOZE_REPEATS = 2  # « Plus tard » puts a warning's reminder off for two of its usual intervals (8 h by default)
@@ -195,13 +197,13 @@ class Agent:
         self.tr = translator(self.language)
         self.windows = ChildWindows()
         self.engine: Engine | None = None
-        self.journal = None  # opened on the start thread (vigie.journal: sqlite3)
+        self.journal: Journal | None = None  # opened on the start thread (vigie.journal: sqlite3)
         self._held: list[Callable[[], None]] | None = []  # None once the engine runs
         self._core_lock = threading.Lock()  # the core's start vs shutdown vs held clicks
         self._stopping = False
         self._last_status: Status | None = None
         self.notification_icons = NotificationIcons()
-        self.settings_watch = None
+        self.settings_watch: SettingsWatch | None = None  # made on the start thread
         self.tray = Tray(self.tr, tray_entries(menus()), on_action=self._on_action, on_quit=self._quit_asked)
         self._core_thread = threading.Thread(target=self._start_core, name="vigie-start", daemon=True)
         self._core_error: Exception | None = None
@@ -392,7 +394,6 @@ class Agent:
             self.volumes.stop()
             for feature in engine.features.values():
                 feature.stop()
-
             engine.submit(Stopped())
             self._engine_thread.join(10)
             self.notifier.stop()
@@ -401,7 +402,7 @@ class Agent:
             self._record_stop(journal)
             journal.close()
 
-    def _record_stop(self, journal) -> None:
+    def _record_stop(self, journal: Journal) -> None:
         from vigie import agent_status
 
         if not self.instance:
