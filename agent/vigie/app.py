@@ -197,7 +197,7 @@ class Agent:
         self.tr = translator(self.language)
         self.windows = ChildWindows()
         self.engine: Engine | None = None
-        self.journal: Journal | None = None  # opened on the start thread (vigie.journal: sqlite3)
+        self.journal: Journal | None = None  # opened once the icon shows (_record_start)
         self._held: list[Callable[[], None]] | None = []  # None once the engine runs
         self._core_lock = threading.Lock()  # the core's start vs shutdown vs held clicks
         self._stopping = False
@@ -226,8 +226,22 @@ class Agent:
     def _tray_visible(self, backend: str) -> None:
         """pystray's set-up thread, once the icon is shown: the core starts now, so that its imports do not
         hold the GIL while the tray sets itself up (the settings child has been reading since the start)."""
+        self._record_start()
         log.info("tray visible backend=%s", backend)
         self._core_thread.start()
+
+    def _record_start(self) -> None:
+        """The journal and its agent_started row: on pystray's set-up thread once the icon shows (pystray joins
+        that thread before run() returns, so shutdown sees them), or in shutdown if it came first."""
+        with self._core_lock:
+            if self.journal is not None:
+                return
+            from vigie import agent_status
+            from vigie.journal import open_journal
+
+            self.journal, _ = open_journal()
+            if self.instance:
+                agent_status.record_start(self.journal, self.instance, os.getpid())
 
     def _start_core(self) -> None:
         """Start thread: the core's parts, then, once the settings are read, the engine, then held clicks.
@@ -242,21 +256,15 @@ class Agent:
 
     def _prepare(self) -> None:
         """What needs no settings: the settings watch's first look (the settings child is reading), the
-        journal and the agent's start in it, the OS module."""
-        from vigie import agent_status
-        from vigie.journal import open_journal
+        OS module, every feature."""
         from vigie.platform import get_platform
         from vigie.settings_watch import SettingsWatch
 
         watch = SettingsWatch(self._settings_changed, current=lambda: self.loaded)
-        journal, _ = open_journal()
         with self._core_lock:
             if self._stopping:
-                journal.close()
                 return
-            self.settings_watch, self.journal = watch, journal
-            if self.instance:
-                agent_status.record_start(self.journal, self.instance, os.getpid())
+            self.settings_watch = watch
         self.platform = get_platform()
         from vigie.features import ALL_FEATURES  # every feature and its checks, while the settings are read
 
@@ -378,6 +386,7 @@ class Agent:
 
     def shutdown(self) -> None:
         log.info("stopping")
+        self._record_start()  # stopped before the icon showed: the start is journaled with the stop
         from vigie.platform import proc
 
         proc.stop_all()  # restic, borg, clamscan… end with Vigie, and no check or drill starts one now

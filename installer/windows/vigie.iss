@@ -109,6 +109,11 @@ begin
     Sleep(250);
     Waited := Waited + 250;
   end;
+  // A window Vigie was starting as it was stopped (the setup assistant at its first start) can appear
+  // after the first sweep listed the processes, and would keep vigie.exe in use: a second sweep.
+  Sleep(500);
+  Exec(ExpandConstant('{sys}\taskkill.exe'), '/F /IM vigie.exe', '', SW_HIDE, ewWaitUntilTerminated, ResultCode);
+  Log(Format('second taskkill vigie.exe: exit code %d', [ResultCode]));
 end;
 
 function InitializeSetup: Boolean;
