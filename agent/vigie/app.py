@@ -180,8 +180,9 @@ class Settings:
 
 
 class Agent:
-    """The tray first (grey « ? »), on the main thread; on the start thread, the core's modules, the journal,
-    the settings watch and the OS module, then, once the settings arrive, the engine and the features.
+    """The tray first (grey « ? »), on the main thread; once it shows, the journal (pystray's set-up thread),
+    then, on the start thread, the core's modules, the settings watch and the OS module, then, once the
+    settings arrive, the engine and the features.
     Menu clicks made before that are held, then replayed in order (`_held`)."""
 
     def __init__(self, settings: Settings, explicit_language: str | None, instance: Instance | None = None) -> None:
