@@ -1,14 +1,16 @@
 """Lock and unlock in the real shells (issue 16), end to end: the running agent in GNOME Shell (X11), KDE
-Plasma and XFCE with xscreensaver (tests/shells.py starts them as the test lane does).
+Plasma, XFCE with xscreensaver and XFCE with light-locker (tests/shells.py starts them as the test lane
+does; light-locker's lock is LightDM's greeter, a stand-in there).
 
 Per shell, CYCLES times: « Verrouiller maintenant » clicked over DBusMenu → Vigie's log says the lock is
 verified ("screen locked via", its own time stamp); then the user unlocks → Vigie's idle watch says the lock
 ended ("idle watch: the lock ended"). Each beside its floor, measured in the same cycle: a bare poll of
-the shell's own state every 10 ms (GetActive, or xscreensaver's status) from the same starting moment.
+the shell's own state every 10 ms (GetActive, xscreensaver's status, or logind's Active for light-locker)
+from the same starting moment.
 Targets: unlock → seen ≤ 0.5 s (median and p95); lock → verified: reported (the shell's own animation
 is most of it). Needs root (xscreensaver's daemon runs as a user of its own), like the lane.
 
-    .venv/bin/python bench/shells.py [--cycles 10] [--shells gnome-x11,kde,xfce-xscreensaver]
+    .venv/bin/python bench/shells.py [--cycles 10] [--shells gnome-x11,kde,xfce-xscreensaver,xfce-light-locker]
 """
 
 from __future__ import annotations
@@ -91,7 +93,7 @@ def p95(values: list[float]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cycles", type=int, default=10)
-    parser.add_argument("--shells", default="gnome-x11,kde,xfce-xscreensaver")
+    parser.add_argument("--shells", default="gnome-x11,kde,xfce-xscreensaver,xfce-light-locker")
     args = parser.parse_args()
     print(f"loadavg before: {os.getloadavg()}")
     for name in args.shells.split(","):

@@ -93,7 +93,7 @@ class Shell:
         with os.fdopen(read_fd) as pipe:
             self.env["DBUS_SESSION_BUS_ADDRESS"] = pipe.readline().strip()
 
-    def system_bus(self) -> None:
+    def system_bus(self, *stand_in_args: str) -> None:
         socket = self.base / "system_bus_socket"
         conf = self.base / "system.conf"
         conf.write_text(SYSTEM_BUS_CONF.format(socket=socket))
@@ -106,7 +106,8 @@ class Shell:
         self.env["DBUS_SYSTEM_BUS_ADDRESS"] = f"unix:path={socket}"
         self.env["XDG_SESSION_ID"] = "c1"
         stand_in = self.services.start([sys.executable, str(SUPPORT / "desktop_system_bus.py"),
-                                        str(self.logs / "system-calls.log")], self.env, stdout=subprocess.PIPE,
+                                        str(self.logs / "system-calls.log"), *stand_in_args], self.env,
+                                       stdout=subprocess.PIPE,
                                        text=True)
         assert stand_in.stdout.readline().strip() == "ready"
 
@@ -357,7 +358,7 @@ class Xfce(Shell):
 
     def launch(self) -> None:
         self.session_bus()
-        self.system_bus()
+        self.system_bus(*(["--lightdm"] if self.locker == "light-locker" else []))
         harness.start_keyring(self.services, self.env, log=self.log_file("keyring"))
         self.xvfb()
         self.activation_env("DISPLAY", "XDG_CURRENT_DESKTOP", "XDG_SESSION_TYPE", "HOME", "XDG_RUNTIME_DIR",
@@ -379,8 +380,19 @@ class Xfce(Shell):
         if self.locker == "xscreensaver":
             self.start_xscreensaver()
         else:
-            self.start(["light-locker"], "light-locker")
+            self.start([*with_logind_seats(), "light-locker"], "light-locker")
             self.wait_name("org.freedesktop.ScreenSaver")
+
+    def unlock(self) -> None:
+        """light-locker's lock is LightDM's greeter: the password typed there (the stand-in's sign-in)."""
+        gdbus(self.env, "org.freedesktop.DisplayManager", "/org/freedesktop/DisplayManager/Seat0",
+              "org.vigie.Test.Greeter.GreeterSignIn", bus="--system")
+
+    def greeter_in_front(self) -> bool:
+        """Our session is no longer the seat's active one: LightDM's greeter shows (light-locker's lock)."""
+        return "false" in gdbus(self.env, "org.freedesktop.login1", "/org/freedesktop/login1/session/c1",
+                                "org.freedesktop.DBus.Properties.Get", "org.freedesktop.login1.Session", "Active",
+                                bus="--system")
 
     def start_xscreensaver(self) -> None:
         """The daemon runs as a user of its own (locker_uid): it will not lock for root, as CI runs.
@@ -429,6 +441,15 @@ class Xfce(Shell):
         out = subprocess.run(["xscreensaver-command", *args], env=self.env, capture_output=True, text=True,
                              timeout=10)
         return out.stdout + out.stderr
+
+
+def with_logind_seats() -> list[str]:
+    """light-locker follows logind's Lock and Unlock only where /run/systemd/seats exists (its test for a
+    systemd machine). Where it does not, light-locker runs in a mount namespace of its own that has it."""
+    if Path("/run/systemd/seats").is_dir() and not os.environ.get("VIGIE_TEST_SEATS_NAMESPACE"):
+        return []
+    return ["unshare", "--mount", "--propagation", "private", "--", sys.executable,
+            str(SUPPORT / "with_logind_seats.py")]
 
 
 def start_shell(name: str, base: Path, locker_uid: int = 0) -> Shell:

@@ -27,7 +27,7 @@ from vigie.journal import Journal
 from vigie.model import T
 from vigie.platform import lock_proof, macos, windows
 from vigie.platform.base import LockProof, LockRoute, LockUnproven, ToolFailed
-from vigie.platform.linux import LinuxPlatform
+from vigie.platform.linux import GREETER_PROOF, LinuxPlatform
 from vigie.platform.lock_proof import await_proof
 
 
@@ -136,6 +136,24 @@ def test_logind_locked_hint_counts_as_proof(x_env, services, monkeypatch):
     assert LinuxPlatform().lock_proof() is None
     logind.set("LockedHint", True)
     assert LinuxPlatform().lock_proof() == "logind LockedHint"
+
+
+def test_the_login_screen_in_front_is_a_lock_whatever_the_screen_saver_says(x_env, services, monkeypatch):
+    """light-locker's lock (issue 16): it hands the screen to LightDM's greeter and its own GetActive stays
+    false; logind then says our session is not the seat's active one. The real mate-screensaver answers
+    false here the way light-locker does (the whole light-locker lock runs in test_shells.py)."""
+    services.start(["mate-screensaver", "--no-daemon"], x_env)
+    harness.wait_for(lambda: harness.bus_has(x_env, "org.mate.ScreenSaver"), what="mate-screensaver on the bus")
+    logind = LogindStandIn(services, x_env, "c2")
+    monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", x_env["DBUS_SYSTEM_BUS_ADDRESS"])
+    monkeypatch.setenv("XDG_SESSION_ID", "c2")
+    platform = LinuxPlatform()
+    assert platform.screen_locked() is False and platform.lock_proof() is None
+    logind.set("Active", False)  # the greeter's session is now the seat's active one
+    assert platform.screen_locked() is True
+    assert platform.lock_proof() == GREETER_PROOF
+    logind.set("Active", True)  # signed in again at the greeter
+    assert platform.screen_locked() is False and platform.lock_proof() is None
 
 
 def test_no_way_to_lock_at_all_says_so(bus_env, monkeypatch):

@@ -7,7 +7,14 @@ The session behaves as logind's does where the shells and Vigie look: SetLockedH
 emits PropertiesChanged; Lock and Unlock are re-emitted as the session's signals (what `loginctl
 lock-session` / `unlock-session` do; KDE's screen locker obeys them, which is how a test unlocks KDE).
 
-    desktop_system_bus.py CALLS_LOG   prints "ready" once both names are owned
+With --lightdm, LightDM's seat and session too, for light-locker: it does not lock by itself, it asks
+LightDM to (Session.Lock, or Seat.SwitchToGreeter). LightDM then does what its seat.c does: the greeter's
+session becomes the seat's active one (our session's Active turns false, PropertiesChanged on the session
+and the seat's ActiveSession) and our session is locked through logind (its Lock signal). The password
+typed at the greeter is the test's GreeterSignIn call (interface org.vigie.Test): our session unlocked
+through logind (Unlock signal, which light-locker obeys), then active again.
+
+    desktop_system_bus.py CALLS_LOG [--lightdm]   prints "ready" once the names are owned
 """
 
 import sys
@@ -39,10 +46,20 @@ SESSION = """<node><interface name="org.freedesktop.login1.Session">
 <property name="Active" type="b" access="read"/><property name="LockedHint" type="b" access="read"/>
 <property name="Class" type="s" access="read"/><property name="Id" type="s" access="read"/>
 </interface></node>"""
+LIGHTDM_SEAT = """<node><interface name="org.freedesktop.DisplayManager.Seat">
+<method name="SwitchToGreeter"/><method name="Lock"/>
+<property name="CanSwitch" type="b" access="read"/><property name="Sessions" type="ao" access="read"/>
+</interface></node>"""
+LIGHTDM_SESSION = """<node><interface name="org.freedesktop.DisplayManager.Session">
+<method name="Lock"/><property name="Seat" type="o" access="read"/><property name="UserName" type="s" access="read"/>
+</interface></node>"""
+GREETER = """<node><interface name="org.vigie.Test.Greeter"><method name="GreeterSignIn"/></interface></node>"""
 SESSION_PATH = "/org/freedesktop/login1/session/c1"
 SESSION_INTERFACE = "org.freedesktop.login1.Session"
-state = {"locked": False}
-calls = open(sys.argv[1], "a", buffering=1) if len(sys.argv) > 1 else sys.stderr  # noqa: SIM115 - for the life of the process
+LOGIND_SEAT_PATH = "/org/freedesktop/login1/seat/seat0"
+DM_SEAT_PATH, DM_SESSION_PATH = "/org/freedesktop/DisplayManager/Seat0", "/org/freedesktop/DisplayManager/Session0"
+state = {"locked": False, "active": True}
+calls = open(sys.argv[1], "a", buffering=1) if len(sys.argv) > 1 and sys.argv[1] != "--lightdm" else sys.stderr  # noqa: SIM115 - for the life of the process
 
 
 def method(conn, sender, path, iface, name, params, invocation):
@@ -59,6 +76,14 @@ def method(conn, sender, path, iface, name, params, invocation):
         conn.emit_signal(None, SESSION_PATH, "org.freedesktop.DBus.Properties", "PropertiesChanged",
                          GLib.Variant("(sa{sv}as)", (SESSION_INTERFACE, changed, [])))
         invocation.return_value(None)
+    elif iface.startswith("org.freedesktop.DisplayManager.") and name in ("Lock", "SwitchToGreeter"):
+        switch_session(conn, active=False)  # the greeter in front
+        conn.emit_signal(None, SESSION_PATH, SESSION_INTERFACE, "Lock", None)
+        invocation.return_value(None)
+    elif name == "GreeterSignIn":  # the right password typed at the greeter: back to our session
+        conn.emit_signal(None, SESSION_PATH, SESSION_INTERFACE, "Unlock", None)
+        switch_session(conn, active=True)
+        invocation.return_value(None)
     elif name in ("Lock", "Unlock", "LockSession", "UnlockSession"):
         conn.emit_signal(None, SESSION_PATH, SESSION_INTERFACE, name.replace("Session", ""), None)
         invocation.return_value(None)
@@ -68,12 +93,27 @@ def method(conn, sender, path, iface, name, params, invocation):
         invocation.return_value(None)
 
 
+def switch_session(conn, active: bool) -> None:
+    """LightDM activating the greeter's session, or ours again, through logind."""
+    state["active"] = active
+    conn.emit_signal(None, SESSION_PATH, "org.freedesktop.DBus.Properties", "PropertiesChanged",
+                     GLib.Variant("(sa{sv}as)", (SESSION_INTERFACE, {"Active": GLib.Variant("b", active)}, [])))
+    seat_session = ("c1", SESSION_PATH) if active else ("c2", "/org/freedesktop/login1/session/c2")
+    conn.emit_signal(None, LOGIND_SEAT_PATH, "org.freedesktop.DBus.Properties", "PropertiesChanged",
+                     GLib.Variant("(sa{sv}as)", ("org.freedesktop.login1.Seat",
+                                                 {"ActiveSession": GLib.Variant("(so)", seat_session)}, [])))
+
+
 def get_property(conn, sender, path, iface, name):
+    if path == DM_SEAT_PATH:
+        return {"CanSwitch": GLib.Variant("b", True), "Sessions": GLib.Variant("ao", [DM_SESSION_PATH])}[name]
     return {
+        "Seat": GLib.Variant("o", DM_SEAT_PATH),
+        "UserName": GLib.Variant("s", "root"),
         "Version": GLib.Variant("s", "43.0"),
         "Display": GLib.Variant("(so)", ("c1", SESSION_PATH)),
         "Sessions": GLib.Variant("a(so)", [("c1", SESSION_PATH)]),
-        "Active": GLib.Variant("b", True),
+        "Active": GLib.Variant("b", state["active"]),
         "LockedHint": GLib.Variant("b", state["locked"]),
         "Class": GLib.Variant("s", "user"),
         "Id": GLib.Variant("s", "c1"),
@@ -91,7 +131,13 @@ def main():
     export(bus, LOGIN, "/org/freedesktop/login1")
     export(bus, USER, "/org/freedesktop/login1/user/self")
     export(bus, SESSION, SESSION_PATH)
-    for name in ("org.gnome.DisplayManager", "org.freedesktop.login1"):
+    names = ["org.gnome.DisplayManager", "org.freedesktop.login1"]
+    if "--lightdm" in sys.argv:
+        export(bus, LIGHTDM_SEAT, DM_SEAT_PATH)
+        export(bus, LIGHTDM_SESSION, DM_SESSION_PATH)
+        export(bus, GREETER, DM_SEAT_PATH)
+        names.append("org.freedesktop.DisplayManager")
+    for name in names:
         bus.call_sync("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "RequestName",
                       GLib.Variant("(su)", (name, 4)), None, 0, -1, None)
     print("ready", flush=True)

@@ -388,6 +388,14 @@ class Locker:
         return ToolFailed(T("The screen locker {tool} failed (code {code}).", tool=self.tool, code=code), self.output)
 
 
+def locks_at_the_greeter(service: str) -> bool:
+    """light-locker owns the screen saver name but does not lock itself: LightDM's greeter does."""
+    try:
+        return bus_name_program(service) == "light-locker"
+    except (PlatformError, OSError, ValueError):
+        return False
+
+
 def _saver_proof(service: str, path: str, interface: str) -> str | None:
     try:
         return f"{service} GetActive" if screensaver_active(service, path, interface) else None
@@ -619,7 +627,8 @@ class LinuxPlatform:
                 return proof
         for service, path, interface in SCREENSAVERS:
             if self._saver_lock(service, path, interface, tried):
-                proof = await_proof(lambda s=(service, path, interface): _saver_proof(*s), budget)
+                proof = await_proof(lambda s=(service, path, interface): _saver_proof(*s) or self._greeter_proof(),
+                                    budget + (GREETER_SWITCH_SECONDS if locks_at_the_greeter(service) else 0.0))
                 if proof:
                     return LockProof(service, proof)
                 tried.unproven(service, budget)
@@ -704,6 +713,8 @@ class LinuxPlatform:
                 continue
         if self._logind_flag("LockedHint"):
             return "logind LockedHint"
+        if self._greeter_proof():
+            return GREETER_PROOF
         xscreensaver = xscreensaver_state()
         if xscreensaver == "locked":
             return XSCREENSAVER_PROOF
@@ -724,7 +735,7 @@ class LinuxPlatform:
                 screensaver_active(service, path, interface)
             except PlatformError:
                 continue
-            return LockRoute(service, f"{service} GetActive")
+            return LockRoute(service, GREETER_PROOF if locks_at_the_greeter(service) else f"{service} GetActive")
         if xscreensaver_state() is not None:  # its daemon runs: xflock4 or xscreensaver-command lock, it says so
             return LockRoute(DESKTOP_LOCK_COMMANDS[0][0] if shutil.which("xflock4") else "xscreensaver-command",
                              XSCREENSAVER_PROOF)
@@ -739,6 +750,9 @@ class LinuxPlatform:
         if active is None:
             log.info("logind: cannot tell whether this session is the one in use (%s)", self._logind_error)
         return active
+
+    def _greeter_proof(self) -> str | None:
+        return GREETER_PROOF if self._logind_flag("Active") is False else None
 
     def _logind_flag(self, name: str) -> bool | None:
         """A flag of our logind session; None when logind cannot be asked (no system bus, no session)."""
@@ -779,10 +793,17 @@ class LinuxPlatform:
 
     def screen_locked(self) -> bool | None:
         """Vigie's own locker, else the first screen saver that answers, else xscreensaver's daemon,
-        else logind's LockedHint when it says locked; None: nothing here can say."""
+        else logind's LockedHint when it says locked; whatever they say, locked while the login screen
+        (or another session) is in front of this one. None: nothing here can say."""
         locker = self._locker
         if locker is not None and locker.proven and locker.running:
             return True
+        said = self._desktop_says_locked()
+        if said is not True and self._greeter_proof():
+            return True  # light-locker's lock: its own GetActive stays false
+        return said
+
+    def _desktop_says_locked(self) -> bool | None:
         for service, path, interface in SCREENSAVERS:
             try:
                 return screensaver_active(service, path, interface)
@@ -932,6 +953,12 @@ IDLE_SOURCES = {
     "light-locker": lambda: (light_locker_idle_ms(), False),
 }
 XSCREENSAVER_PROOF = "xscreensaver says locked"
+# Another session in front of ours on the seat (logind's Active false): the display manager's login
+# screen, where light-locker and `dm-tool lock` lock (LightDM's greeter), or another user's session.
+GREETER_PROOF = "logind: the login screen is in front of this session"
+# light-locker blanks at once and asks LightDM for its greeter 1 s later (its own wait for the switch of
+# virtual terminal); the switch itself takes a moment more.
+GREETER_SWITCH_SECONDS = 2.0
 
 
 def installed(commands: Sequence[tuple[str, ...]]) -> list[tuple[str, ...]]:

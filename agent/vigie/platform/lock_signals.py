@@ -3,8 +3,8 @@
 Three kinds of messengers, each on its own daemon thread, each optional:
 - the desktop screen savers' `ActiveChanged(b)` signal (GNOME Shell, KDE's ksmserver, light-locker,
   MATE), on the session bus;
-- logind's `PropertiesChanged` for our session's `LockedHint` (the desktops that set it), on the
-  system bus;
+- logind's `PropertiesChanged` for our session's `LockedHint` (the desktops that set it) and `Active`
+  (false while the display manager's login screen is in front: light-locker's lock), on the system bus;
 - `xscreensaver-command -watch` (xscreensaver has no D-Bus signal): started by the platform after a
   lock made through xscreensaver, it prints UNBLANK when the user unlocks.
 A messenger that cannot start (no bus, no logind session) is logged once and retried slowly: the idle
@@ -93,8 +93,12 @@ class LockSignals:
 
         def heard(message) -> None:
             interface, changed = message.body[0], message.body[1]
-            if interface == LOGIND_SESSION and "LockedHint" in changed:
+            if interface != LOGIND_SESSION:
+                return
+            if "LockedHint" in changed:
                 self._on_change(bool(changed["LockedHint"][1]), "logind LockedHint")
+            if "Active" in changed:  # the login screen (light-locker's lock) left, or came in front
+                self._on_change(not changed["Active"][1], "logind Active")
 
         _listen("SYSTEM", [rule], heard, self._stop)
 
