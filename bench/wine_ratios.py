@@ -21,6 +21,7 @@ one open pop-up's USS beside that plain Tk window's. Linux's own pop-up and memo
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -29,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psutil
@@ -119,28 +120,10 @@ def linux_runs(starts: int) -> dict[str, list[float]]:
 
 # --- Windows, under Wine -------------------------------------------------------------------------
 
-def wine_runs(starts: int) -> dict[str, list[float]]:
-    with tempfile.TemporaryDirectory() as base:
-        running = wine.Wine(Path(base), wine.template_prefix())
-        try:
-            running.start_display()
-            floor_script = Path(base) / "floor.py"
-            floor_script.write_text(BARE_ICON, encoding="utf-8")
-            running.python("-c", "import vigie", timeout=300)  # bytecode compiled once, as after an install
-            vigie, floor, state = [], [], []
-            for _ in range(starts):
-                floor.append(timed(lambda: running.start(wine.PYTHON, wine.win_path(floor_script)),
-                                   printed_visible, 300))
-                vigie_start, first_state = _wine_vigie_start(running)
-                vigie.append(vigie_start)
-                state.append(first_state)
-            return {"vigie": vigie, "floor": floor, "first state": state}
-        finally:
-            running.close()
-
-
-def wine_resources(popups: int) -> dict[str, list[float]]:
-    """Resting USS (Vigie, bare icon) and the pop-up rows, on one fresh Wine prefix copy."""
+@contextlib.contextmanager
+def wine_desktop() -> Iterator[tuple[wine.Wine, Path]]:
+    """A private copy of the lane's prefix on its own display, Vigie compiled once (as after an install),
+    and the bare icon's script: (the running Wine, the script)."""
     with tempfile.TemporaryDirectory() as base:
         running = wine.Wine(Path(base), wine.template_prefix())
         try:
@@ -148,25 +131,42 @@ def wine_resources(popups: int) -> dict[str, list[float]]:
             floor_script = Path(base) / "floor.py"
             floor_script.write_text(BARE_ICON, encoding="utf-8")
             running.python("-c", "import vigie", timeout=300)
-            icon = running.start(wine.PYTHON, wine.win_path(floor_script))
-            try:
-                harness.wait_for(lambda: printed_visible(icon), 300, "the bare icon")
-                time.sleep(SETTLE)
-                out = {"floor uss": [_windows_process_uss("floor.py")]}
-            finally:
-                harness.stop(icon, timeout=20)
-            agent = running.start(wine.PYTHON, "-m", "vigie", "run")
-            try:
-                harness.wait_for(lambda: _has_state(running), 300, "the first checks' state")
-                time.sleep(SETTLE)
-                out["vigie uss"] = [_windows_process_uss("vigie run")]
-                out.update(_popups(running, Path(base), popups))
-            finally:
-                harness.stop(agent, timeout=30)
-            out.update(_floor_windows(running, Path(base), popups))
-            return out
+            yield running, floor_script
         finally:
             running.close()
+
+
+def wine_runs(starts: int) -> dict[str, list[float]]:
+    with wine_desktop() as (running, floor_script):
+        vigie, floor, state = [], [], []
+        for _ in range(starts):
+            floor.append(timed(lambda: running.start(wine.PYTHON, wine.win_path(floor_script)), printed_visible, 300))
+            vigie_start, first_state = _wine_vigie_start(running)
+            vigie.append(vigie_start)
+            state.append(first_state)
+        return {"vigie": vigie, "floor": floor, "first state": state}
+
+
+def wine_resources(popups: int) -> dict[str, list[float]]:
+    """Resting USS (Vigie, bare icon) and the pop-up rows, on one fresh Wine prefix copy."""
+    with wine_desktop() as (running, floor_script):
+        icon = running.start(wine.PYTHON, wine.win_path(floor_script))
+        try:
+            harness.wait_for(lambda: printed_visible(icon), 300, "the bare icon")
+            time.sleep(SETTLE)
+            out = {"floor uss": [_windows_process_uss("floor.py")]}
+        finally:
+            harness.stop(icon, timeout=20)
+        agent = running.start(wine.PYTHON, "-m", "vigie", "run")
+        try:
+            harness.wait_for(lambda: _has_state(running), 300, "the first checks' state")
+            time.sleep(SETTLE)
+            out["vigie uss"] = [_windows_process_uss("vigie run")]
+            out.update(_popups(running, floor_script.parent, popups))
+        finally:
+            harness.stop(agent, timeout=30)
+        out.update(_floor_windows(running, floor_script.parent, popups))
+        return out
 
 
 def _visible_windows(running: wine.Wine, title: str) -> int:
