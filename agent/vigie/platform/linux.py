@@ -14,9 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from vigie.bounded import bounded_call
 from vigie.model import T
-from vigie.platform import clamav, dbus, parsers, pcsc, proc
+from vigie.platform import clamav, dbus, parsers, pcsc, proc, x11
 from vigie.platform.base import (
     ENCRYPTION_UNKNOWN,
     AntivirusStatus,
@@ -174,22 +173,18 @@ def xscreensaver_state() -> str | None:
     deletes it when it exits): no process, so it may be asked often."""
     if not os.environ.get("DISPLAY"):
         return None
-    from Xlib import X, display
+    from Xlib import X
 
-    def query() -> str | None:
-        connection = display.Display()
-        try:
-            status = connection.screen().root.get_full_property(connection.intern_atom("_SCREENSAVER_STATUS"),
-                                                                X.AnyPropertyType)
-            if status is None or not len(status.value):
-                return None
-            first = int(status.value[0])
-            return parsers.xscreensaver_status(connection.get_atom_name(first) if first else "")
-        finally:
-            connection.close()
+    def query(connection) -> str | None:
+        status = connection.screen().root.get_full_property(connection.intern_atom("_SCREENSAVER_STATUS"),
+                                                            X.AnyPropertyType)
+        if status is None or not len(status.value):
+            return None
+        first = int(status.value[0])
+        return parsers.xscreensaver_status(connection.get_atom_name(first) if first else "")
 
     try:
-        return bounded_call(query, 2.0, "vigie-xscreensaver")
+        return x11.ask(query, 2.0, "vigie-xscreensaver")
     except Exception as exc:  # no X server, Xlib error, timeout: cannot tell
         log.debug("xscreensaver status: %s", exc)
         return None
@@ -199,38 +194,29 @@ def x11_idle() -> tuple[int, bool]:
     """Any X11 desktop, through the MIT-SCREEN-SAVER extension: (idle ms, screen saver on)."""
     if not os.environ.get("DISPLAY"):
         raise NotSupported(T("There is no graphical session here."), "no DISPLAY")
-    from Xlib import display
     from Xlib.ext import screensaver
 
-    def query() -> tuple[int, bool]:
-        connection = display.Display()
-        try:
-            info = connection.screen().root.screensaver_query_info()
-            return int(info.idle), info.state == screensaver.StateOn
-        finally:
-            connection.close()
+    def query(connection) -> tuple[int, bool]:
+        info = connection.screen().root.screensaver_query_info()
+        return int(info.idle), info.state == screensaver.StateOn
 
-    return bounded_call(query, 2.0, "vigie-x11-idle")
+    return x11.ask(query, 2.0, "vigie-x11-idle")
 
 
 def x11_keyboard_grabbed() -> bool:
     """Another client holds the keyboard grab (i3lock, xsecurelock, xscreensaver...)."""
     if not os.environ.get("DISPLAY"):
         raise NotSupported(T("There is no graphical session here."), "no DISPLAY")
-    from Xlib import X, display
+    from Xlib import X
 
-    def probe() -> bool:
-        connection = display.Display()
-        try:
-            status = connection.screen().root.grab_keyboard(False, X.GrabModeAsync, X.GrabModeAsync, X.CurrentTime)
-            if status == X.GrabSuccess:
-                connection.ungrab_keyboard(X.CurrentTime)
-                connection.sync()
-            return status == X.AlreadyGrabbed
-        finally:
-            connection.close()
+    def probe(connection) -> bool:
+        status = connection.screen().root.grab_keyboard(False, X.GrabModeAsync, X.GrabModeAsync, X.CurrentTime)
+        if status == X.GrabSuccess:
+            connection.ungrab_keyboard(X.CurrentTime)
+            connection.sync()
+        return status == X.AlreadyGrabbed
 
-    return bounded_call(probe, 2.0, "vigie-x11-grab")
+    return x11.ask(probe, 2.0, "vigie-x11-grab")
 
 
 def video_devices_open() -> bool:
@@ -1040,16 +1026,7 @@ def x11_saver_timeout() -> int:
     """The X server's own screen saver timeout in seconds (0: off); XFCE's power manager sets it."""
     if not os.environ.get("DISPLAY"):
         raise NotSupported(T("There is no graphical session here."), "no DISPLAY")
-    from Xlib import display
-
-    def query() -> int:
-        connection = display.Display()
-        try:
-            return int(connection.get_screen_saver().timeout)
-        finally:
-            connection.close()
-
-    return bounded_call(query, 2.0, "vigie-x11-saver")
+    return x11.ask(lambda connection: int(connection.get_screen_saver().timeout), 2.0, "vigie-x11-saver")
 
 
 def xfconf_get(channel: str, prop: str, default: str) -> str:

@@ -1,0 +1,91 @@
+"""The one X connection Linux's X11 questions share (platform/x11.py, issue 21), on real Xvfb servers:
+it leaves no garbage behind, follows DISPLAY, comes back after the X server restarted, and a question
+that hangs costs the next ones nothing."""
+
+from __future__ import annotations
+
+import gc
+import os
+import subprocess
+import time
+
+import pytest
+
+import harness
+from vigie.bounded import CallTimeout
+from vigie.platform import linux, x11
+
+
+@pytest.fixture
+def x_server(home_env, services, monkeypatch):
+    """Xvfb, and this process pointed at it (the platform reads DISPLAY)."""
+    display = harness.start_xvfb(services, home_env)
+    monkeypatch.setenv("DISPLAY", display)
+    return display
+
+
+def unreachable_after(questions: int) -> int:
+    gc.collect()
+    for _ in range(questions):
+        linux.x11_idle()
+    return gc.collect()
+
+
+def test_many_questions_leave_no_garbage_behind(x_server):
+    """A connection per question left python-xlib's per-connection classes as cyclic garbage, hundreds
+    of objects a question: 4-5 MB of the agent's memory in the soak."""
+    linux.x11_idle()
+    assert unreachable_after(200) < 200
+
+
+def test_the_connection_follows_display(home_env, services, x_server, monkeypatch):
+    linux.x11_idle()
+    other = harness.start_xvfb(services, home_env, screen="800x600x24")
+    monkeypatch.setenv("DISPLAY", other)
+    assert x11.ask(lambda connection: connection.screen().width_in_pixels, 2.0, "test") == 800
+
+
+def test_a_restarted_x_server_is_asked_on_a_new_connection(home_env, monkeypatch):
+    first, number = start_xvfb(home_env, "-displayfd")
+    monkeypatch.setenv("DISPLAY", f":{number}")
+    try:
+        linux.x11_idle()
+    finally:
+        stop(first)
+    again, _ = start_xvfb(home_env, f":{number}")  # the same display, a new server
+    try:
+        idle_ms, _saver_on = linux.x11_idle()  # the old connection is dead: asked again on a new one
+        assert idle_ms >= 0
+    finally:
+        stop(again)
+
+
+def test_a_question_that_hangs_costs_the_next_ones_nothing(x_server):
+    with pytest.raises(CallTimeout):
+        x11.ask(lambda _connection: time.sleep(3), 0.5, "test-hang")
+    started = time.monotonic()
+    assert linux.x11_idle()[0] >= 0
+    assert time.monotonic() - started < 1.5  # not behind the hung question's connection
+
+
+def start_xvfb(env: dict[str, str], where: str) -> tuple[subprocess.Popen, int]:
+    """Xvfb on display `where` (":N"), or on a free one ("-displayfd"); (the server, its number)."""
+    argv, fds = ["Xvfb", where], ()
+    if where == "-displayfd":
+        read_fd, write_fd = os.pipe()
+        argv, fds = ["Xvfb", "-displayfd", str(write_fd)], (write_fd,)
+    server = subprocess.Popen([*argv, "-nolisten", "tcp", "-noreset"], env=env, pass_fds=fds,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if fds:
+        os.close(write_fd)
+        with os.fdopen(read_fd) as pipe:
+            number = int(pipe.readline())
+    else:
+        number = int(where.lstrip(":"))
+    harness.wait_for(lambda: os.path.exists(f"/tmp/.X11-unix/X{number}"), timeout=10, what="Xvfb's socket")
+    return server, number
+
+
+def stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    server.wait(10)
