@@ -205,6 +205,7 @@ def soak(env: dict[str, str], workdir: Path, minutes: float, services: harness.S
         stop.set()
         plugger.join(15)
         user.join(15)
+        journal_caught_up(env, plugger)
         samples.append(sample(agent, env, started))
         for locker in harness.lockers_on(env):
             locker.terminate()
@@ -216,6 +217,18 @@ def soak(env: dict[str, str], workdir: Path, minutes: float, services: harness.S
     finally:
         stick.remove()
         drive.remove()
+
+
+def journal_caught_up(env: dict[str, str], plugger: Plugger, timeout: float = 10.0) -> None:
+    """The last mount may come a moment before the stop: give the agent time to journal it (the verdict
+    then reads the journal), rather than stopping it under that mount."""
+    deadline = time.monotonic() + timeout
+    wanted = (plugger.mounts, plugger.unmounts)
+    while time.monotonic() < deadline:
+        counts = journal_counts(env)
+        if (counts.get("usb_inserted " + STICK, 0), counts.get("usb_removed " + STICK, 0)) == wanted:
+            return
+        time.sleep(0.2)
 
 
 def journal_counts(env: dict[str, str]) -> dict[str, int]:
