@@ -613,11 +613,12 @@ class LinuxPlatform:
                 return proof
         for service, path, interface in SCREENSAVERS:
             if self._saver_lock(service, path, interface, tried):
+                waited = budget + (GREETER_SWITCH_SECONDS if locks_at_the_greeter(service) else 0.0)
                 proof = await_proof(lambda s=(service, path, interface): _saver_proof(*s) or self._greeter_proof(),
-                                    budget + (GREETER_SWITCH_SECONDS if locks_at_the_greeter(service) else 0.0))
+                                    waited)
                 if proof:
                     return LockProof(service, proof)
-                tried.unproven(service, budget)
+                tried.unproven(service, waited)
         for argv in (*installed(DESKTOP_LOCK_COMMANDS), "logind", *installed(LOCK_COMMANDS)):
             proof = self._request_lock(argv, budget, tried)
             if proof:
