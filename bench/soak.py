@@ -329,6 +329,7 @@ def soak_issue21(env: dict[str, str], workdir: Path, minutes: float) -> dict:
         stop.set()
         plugger.join(15)
         user.join(15)
+        journal_caught_up(env, plugger)
         for locker in harness.lockers_on(env):
             locker.terminate()
         harness.stop(agent_proc, timeout=10)
