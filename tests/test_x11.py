@@ -46,18 +46,20 @@ def test_the_connection_follows_display(home_env, services, x_server, monkeypatc
 
 
 def test_a_restarted_x_server_is_asked_on_a_new_connection(home_env, monkeypatch):
-    first, number = start_xvfb(home_env, "-displayfd")
-    monkeypatch.setenv("DISPLAY", f":{number}")
+    first = harness.Services()
+    display = harness.start_xvfb(first, home_env)
+    monkeypatch.setenv("DISPLAY", display)
     try:
         linux.x11_idle()
     finally:
-        stop(first)
-    again, _ = start_xvfb(home_env, f":{number}")  # the same display, a new server
+        first.close()
+    again = start_xvfb_on(display, home_env)  # the same display, a new server
     try:
         idle_ms, _saver_on = linux.x11_idle()  # the old connection is dead: asked again on a new one
         assert idle_ms >= 0
     finally:
-        stop(again)
+        again.terminate()
+        again.wait(10)
 
 
 def test_a_question_that_hangs_costs_the_next_ones_nothing(x_server):
@@ -68,24 +70,9 @@ def test_a_question_that_hangs_costs_the_next_ones_nothing(x_server):
     assert time.monotonic() - started < 1.5  # not behind the hung question's connection
 
 
-def start_xvfb(env: dict[str, str], where: str) -> tuple[subprocess.Popen, int]:
-    """Xvfb on display `where` (":N"), or on a free one ("-displayfd"); (the server, its number)."""
-    argv, fds = ["Xvfb", where], ()
-    if where == "-displayfd":
-        read_fd, write_fd = os.pipe()
-        argv, fds = ["Xvfb", "-displayfd", str(write_fd)], (write_fd,)
-    server = subprocess.Popen([*argv, "-nolisten", "tcp", "-noreset"], env=env, pass_fds=fds,
+def start_xvfb_on(display: str, env: dict[str, str]) -> subprocess.Popen:
+    server = subprocess.Popen(["Xvfb", display, "-nolisten", "tcp", "-noreset"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    if fds:
-        os.close(write_fd)
-        with os.fdopen(read_fd) as pipe:
-            number = int(pipe.readline())
-    else:
-        number = int(where.lstrip(":"))
-    harness.wait_for(lambda: os.path.exists(f"/tmp/.X11-unix/X{number}"), timeout=10, what="Xvfb's socket")
-    return server, number
-
-
-def stop(server: subprocess.Popen) -> None:
-    server.terminate()
-    server.wait(10)
+    socket = f"/tmp/.X11-unix/X{display.lstrip(':')}"
+    harness.wait_for(lambda: os.path.exists(socket), timeout=10, what="Xvfb's socket")
+    return server

@@ -54,19 +54,26 @@ def _ask_on(shared: _Shared, question: Callable[[Display], R], timeout: float) -
     if not shared.lock.acquire(timeout=timeout):
         raise CallTimeout("x11: an earlier question still holds the connection")
     try:
-        for attempt in (1, 2):
-            connection = _connection(shared)
-            try:
-                answer = question(connection)
-                _drain(connection)
-                return answer
-            except Exception as exc:
-                _close(shared)
-                if attempt == 2 or not _connection_lost(exc):
-                    raise
-        raise AssertionError("unreachable")
+        try:
+            return _answer(shared, question)
+        except Exception as exc:
+            if not _connection_lost(exc):
+                raise
+        return _answer(shared, question)  # once more, on a new connection
     finally:
         shared.lock.release()
+
+
+def _answer(shared: _Shared, question: Callable[[Display], R]) -> R:
+    """The question on the shared connection; a connection that raised is closed (the next one is new)."""
+    connection = _connection(shared)
+    try:
+        answer = question(connection)
+        _drain(connection)
+        return answer
+    except Exception:
+        _close(shared)
+        raise
 
 
 def _connection(shared: _Shared) -> Display:
