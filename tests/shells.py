@@ -150,6 +150,14 @@ class Shell:
     def unlock(self) -> None:
         raise NotImplementedError
 
+    def notification_server_free(self, timeout: float = 20) -> float:
+        """Seconds until the shell's notification server answers a call (its main loop is free again)."""
+        started = time.monotonic()
+        answer = gdbus(self.env, "org.freedesktop.Notifications", "/org/freedesktop/Notifications",
+                       "org.freedesktop.Notifications.GetServerInformation", timeout=timeout)
+        assert answer, "the shell's notification server did not answer"
+        return time.monotonic() - started
+
     def notifications(self) -> list[dict]:
         """The shell's own list: [{title, body, actions: [labels]}]."""
         raise NotImplementedError
