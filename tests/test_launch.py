@@ -56,6 +56,7 @@ def test_the_usb_pop_up_imports_its_own_feature_only(bare_desktop, tmp_path):
                               classname="vigie-usb")
     assert "vigie.features.usb.window" in modules
     assert not modules & {*NEVER_IN_A_WINDOW, "vigie.config", "msgspec"}  # unlike the status window
+    assert "logging.handlers" not in modules  # the agent rotates the log, windows only append
     others = {m for m in modules if m.startswith("vigie.features.") and not m.startswith("vigie.features.usb")}
     assert others == {"vigie.features.base"}
     assert not {"vigie.events", "vigie.features.usb.feature", "vigie.features.usb.guard"} & modules

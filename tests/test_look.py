@@ -92,6 +92,8 @@ def look(root):
                 cut.append(str(widget.cget("text"))[:60])
     facts = {
         "theme": ttk.Style(root).theme_use(),
+        "themes": list(ttk.Style(root).theme_names()),
+        "tcl_commands": [c for c in root.tk.splitlist(root.tk.call("info", "commands")) if "source" in c],
         "screen": [root.winfo_screenwidth(), root.winfo_screenheight()],
         "geometry": [x, y, w, h],
         "outside": outside, "cut": cut,
@@ -170,6 +172,9 @@ def test_window_is_themed_as_the_desktop_and_whole(screen, tmp_path, name, schem
     assert len(pages) == (8 if name == "first-run" else 1)  # the assistant: each of its pages
     for page, facts in enumerate(pages):
         assert facts["theme"] == theme
+        unused = "sun-valley-light" if theme == "sun-valley-dark" else "sun-valley-dark"
+        assert unused not in facts["themes"], facts["themes"]  # the variant in use alone
+        assert facts["tcl_commands"] == ["source"]  # Tcl's own, back in place
         whole_on_screen(facts, page)
         for font, (points, linespace) in facts["fonts"].items():  # the window's fonts and the theme's own
             em = points * dpi / 72  # px: twice as many at 200 %

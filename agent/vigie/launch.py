@@ -133,7 +133,7 @@ def run_window_words(words: Sequence[str]) -> int:
     args.window = name
     from vigie.logs import setup_logging
 
-    setup_logging()  # first: what the readings' programs say goes to the log, not to the window's stderr
+    setup_logging(rotate=False)  # first: what the readings' programs say goes to the log, not to the window's stderr
     from vigie.platform import appearance
 
     appearance.readings()  # dark mode and the screen's scale, read while the window's modules load and Tk starts

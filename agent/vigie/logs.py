@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import sys
 
@@ -13,7 +12,9 @@ LOG_FILE = "vigie.log"
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def setup_logging(verbose: bool = False) -> None:
+def setup_logging(verbose: bool = False, rotate: bool = True) -> None:
+    """rotate=False for the windows' processes: they only append, and leave the rotation to the agent and
+    the CLI (a window renaming the file under the agent; and logging.handlers costs a pop-up 0.5 MB)."""
     root = logging.getLogger()
     if any(getattr(h, "vigie", False) for h in root.handlers):
         return
@@ -24,7 +25,12 @@ def setup_logging(verbose: bool = False) -> None:
         path = directory / LOG_FILE
         if not path.exists():
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-        handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+        if rotate:
+            from logging.handlers import RotatingFileHandler
+
+            handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+        else:
+            handler = logging.FileHandler(path, encoding="utf-8")
     except OSError as exc:  # a read-only home must not stop the agent
         handler = logging.StreamHandler(sys.stderr)
         print(f"Vigie : journal technique indisponible ({exc}).", file=sys.stderr)

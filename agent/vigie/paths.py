@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import tempfile
 import threading
 from pathlib import Path
 
@@ -57,6 +56,9 @@ def _fallback_runtime_dir(problem: str) -> Path:
             _log_once(logging.WARNING, f"runtime folder refused ({problem}): Vigie uses {folder}")
             return folder
         if not _last_resort:  # this process only: a second agent would not see this one's lock
+            import tempfile  # here: shutil, bz2, lzma and random, 0.45 MB in each window on Windows (not on
+            # Linux, where platformdirs imports it anyway)
+
             _last_resort.append(Path(tempfile.mkdtemp(prefix="vigie-runtime-")))
         _log_once(logging.ERROR, f"runtime folder refused ({problem}), and {trouble}: Vigie uses "
                                  f"{_last_resort[0]} for this run only")

@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         parser = argparse.ArgumentParser(prog="vigie ui quit-code")
         parser.add_argument("--lang", choices=LANGUAGES)
         args = parser.parse_args(argv)
-        setup_logging()
+        setup_logging(rotate=False)
         return run(resolve_language(args.lang), raisable)
     except Terminated:
         return 0

@@ -510,7 +510,7 @@ def main(argv: list[str] | None = None) -> int:
                             help=f"état publié par l’agent (par défaut{NBSP}: celui de la session)")
         parser.add_argument("--lang", choices=LANGUAGES, help="langue de la fenêtre (sinon VIGIE_LANG, puis fr)")
         args = parser.parse_args(argv)
-        setup_logging()
+        setup_logging(rotate=False)
         return run(args.snapshot or paths.status_snapshot(), resolve_language(args.lang), raisable)
     except Terminated:
         return 0

@@ -609,7 +609,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.add_argument("--lang", choices=LANGUAGES)
         parser.add_argument("--page")  # a step's name (backup_folder…): opened there; unknown: the first
         args = parser.parse_args(argv)
-        setup_logging()
+        setup_logging(rotate=False)
         return run(resolve_language(args.lang), raisable, args.page)
     except Terminated:
         return 0

@@ -868,7 +868,7 @@ def main(argv: list[str] | None = None) -> int:
                                          description="Guide « Vous pensez être victime d’une attaque ? ».")
         parser.add_argument("--lang", choices=LANGUAGES, help="langue de la fenêtre (sinon VIGIE_LANG, puis fr)")
         args = parser.parse_args(argv)
-        setup_logging()
+        setup_logging(rotate=False)
         return run(resolve_language(args.lang), raisable)
     except Terminated:
         return 0

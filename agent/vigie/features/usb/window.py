@@ -373,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
                             help="nombre d’alertes déjà ouvertes (décale la fenêtre)")
         parser.add_argument("--lang", choices=LANGUAGES, help="langue de la fenêtre (sinon VIGIE_LANG, puis fr)")
         args = parser.parse_args(argv)
-        setup_logging()
+        setup_logging(rotate=False)
         return run(args.volume, resolve_language(args.lang), args.offset, raisable)
     except Terminated:
         return 0
