@@ -185,6 +185,11 @@ def _one_more_mapped(running: wine.Wine, title: str, shown: int, timeout: float 
     raise TimeoutError(f"no new window {title!r} within {timeout} s")
 
 
+# Not Z: it is Wine's Unix root, through which the prefix reaches Vigie's source tree (the editable
+# install) and every Linux path: a stick there, and the next Windows Python could not import vigie.
+LETTERS = "RSTUVWXY"
+
+
 def _popups(running: wine.Wine, base: Path, count: int) -> dict[str, list[float]]:
     """Each arrival (a new letter: Wine cannot take a drive away) opens one more pop-up."""
     latency, uss = [], []
@@ -193,9 +198,13 @@ def _popups(running: wine.Wine, base: Path, count: int) -> dict[str, list[float]
         stick.mkdir()
         before = len(running.vigie_log())
         shown = _visible_windows(running, POPUP_TITLE)
-        sent = running.python(wine.win_path(DEVCHANGE), "arrive", "RSTUVWXYZ"[index], str(stick), timeout=300)
+        sent = running.python(wine.win_path(DEVCHANGE), "arrive", LETTERS[index], str(stick), timeout=300)
         assert sent.returncode == 0, sent.stderr
-        mapped_at = _one_more_mapped(running, POPUP_TITLE, shown)
+        try:
+            mapped_at = _one_more_mapped(running, POPUP_TITLE, shown)
+        except TimeoutError:
+            print(f"pop-up {index + 1}: Vigie's log since the arrival:\n{running.vigie_log()[before:][-3000:]}")
+            raise
         latency.append(mapped_at - _logged_at(running.vigie_log()[before:], "pop-up for a new volume"))
         time.sleep(1.0)
         uss.extend(uss_mb(p.pid)[0] for p in _processes_with("ui usb")[-1:])
@@ -289,7 +298,7 @@ def report(system: str, runs: dict[str, list[float]]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--starts", type=int, default=5)
-    parser.add_argument("--popups", type=int, default=5)
+    parser.add_argument("--popups", type=int, default=5, choices=range(1, len(LETTERS) + 1), metavar="1-8")
     args = parser.parse_args()
     print(f"loadavg before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     linux = linux_runs(args.starts)
