@@ -175,6 +175,12 @@ def test_icon_registered_and_menu_read_back_in_french(desk):
     harness.xdo(desk.env, "mousemove", "640", "400")  # away from the icon: no tooltip left over the next shots
 
 
+def covered_by(env: dict[str, str], classname: str) -> bool:
+    """A window of this class covers the whole screen."""
+    width, height = (int(n) for n in harness.xdo(env, "getdisplaygeometry").split())
+    return any(w["WIDTH"] >= width and w["HEIGHT"] >= height for w in harness.windows_of_class(env, classname))
+
+
 def test_lock_now_locks_through_the_desktop_and_is_verified_then_the_unlock_is_heard_at_once(desk):
     mark = len(desk.log())
     asked = time.monotonic()
@@ -185,6 +191,8 @@ def test_lock_now_locks_through_the_desktop_and_is_verified_then_the_unlock_is_h
     assert "lock failed" not in desk.log_after(mark)
     if desk.name == "xfce-light-locker":  # its blank window holds the keyboard under the greeter
         assert harness.screen_grabbed(desk.env)
+    if desk.name == "xfce-xscreensaver":  # « locked » and its grab at once, then a 3 s fade of the desktop
+        harness.wait_for(lambda: covered_by(desk.env, "xscreensaver"), timeout=10, what="xscreensaver's window")
     desk.shell.screenshot(SCREENSHOTS / f"{desk.name}-locked.png")
     assert seen >= 0
     if desk.name == "gnome-wayland":
