@@ -49,7 +49,7 @@ POLICY_PATHS = {
 
 
 def icon_png(size: int = 256) -> Path:
-    return ASSETS / f"vigie-ok-{size}.png"
+    return ROOT / "agent" / "vigie" / "ui" / "icon_png" / f"vigie-ok-{size}.png"  # shipped in the package too
 
 
 def icon_ico() -> Path:

@@ -1,4 +1,4 @@
-"""The icon: one colour and one symbol per state, at every size, and assets/ matches the code."""
+"""The icon: one colour and one symbol per state, at every size, and the shipped pictures match the code."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from PIL import Image, ImageChops
 
 import harness
 from vigie.model import Severity
-from vigie.ui.icons import COLOURS, SIZES, draw_icon
+from vigie.ui.icons import COLOURS, ICON_DIR, NAMES, SIZES, draw_icon, icon_file, load_icon
 
 STATES = {"ok": Severity.OK, "info": Severity.INFO, "warning": Severity.WARNING, "critical": Severity.CRITICAL,
           "unknown": Severity.UNKNOWN}
@@ -71,14 +71,36 @@ def test_grey_scale_sheet(tmp_path_factory):
 
 
 @pytest.mark.parametrize(("name", "severity"), list(STATES.items()))
-def test_shipped_assets_match_the_drawing(name, severity):
+def test_shipped_pictures_match_the_drawing(name, severity):
+    assert NAMES[severity] == name
     for size in SIZES:
-        shipped = Image.open(harness.ROOT / "assets" / f"vigie-{name}-{size}.png").convert("RGBA")
+        shipped = Image.open(ICON_DIR / f"vigie-{name}-{size}.png").convert("RGBA")
         diff = ImageChops.difference(shipped, draw_icon(size, severity))
-        assert max(hi for _lo, hi in diff.getextrema()) <= 2, f"regenerate: python -m vigie.ui.icons assets ({size})"
+        assert max(hi for _lo, hi in diff.getextrema()) <= 2, f"regenerate: python -m vigie.ui.icons ({size})"
+        assert load_icon(size, severity).tobytes() == shipped.tobytes()
+    assert sorted(p.name for p in ICON_DIR.iterdir()) == sorted(f"vigie-{n}-{s}.png" for n in STATES for s in SIZES)
 
 
-def test_notification_icons_are_drawn_when_first_needed(tmp_path, monkeypatch):
+def test_a_missing_picture_is_drawn_and_logged(tmp_path, monkeypatch, caplog):
+    """A broken install (a file gone): the icon still shows, drawn, and the log says why."""
+    from vigie.ui import icons
+
+    monkeypatch.setattr(icons, "ICON_DIR", tmp_path)
+    image = load_icon(64, Severity.WARNING)
+    diff = ImageChops.difference(image, draw_icon(64, Severity.WARNING))
+    assert max(hi for _lo, hi in diff.getextrema()) == 0
+    assert "icon file unreadable, drawn instead" in caplog.text and "vigie-warning-64.png" in caplog.text
+
+
+def test_the_installers_icon_is_the_drawing():
+    with Image.open(harness.ROOT / "assets" / "vigie.ico") as ico:
+        assert (256, 256) in ico.info["sizes"]
+        ico.size = (256, 256)
+        diff = ImageChops.difference(ico.convert("RGBA"), draw_icon(256))
+        assert max(hi for _lo, hi in diff.getextrema()) <= 2, "regenerate: python -m vigie.ui.icons"
+
+
+def test_notification_icons_are_written_when_first_needed(tmp_path, monkeypatch):
     from vigie import paths
     from vigie.app import NotificationIcons
 
@@ -89,10 +111,9 @@ def test_notification_icons_are_drawn_when_first_needed(tmp_path, monkeypatch):
     for old in folder.glob("vigie-*.png"):  # Windows: left by an earlier run in the same profile
         old.unlink()
     icons = NotificationIcons()
-    assert list(icons) == list(Severity) and icons.drawn() == []  # nothing drawn at start
+    assert list(icons) == list(Severity) and icons.written() == []  # nothing written at start
     assert not list(folder.glob("vigie-*.png"))
     path = icons[Severity.WARNING]
     assert [p.name for p in folder.glob("vigie-*.png")] == ["vigie-warning.png"] and path.parent == folder
-    assert icons.get(Severity.WARNING) == path and icons.drawn() == [Severity.WARNING]
-    diff = ImageChops.difference(Image.open(path).convert("RGBA"), draw_icon(128, Severity.WARNING))
-    assert max(hi for _lo, hi in diff.getextrema()) <= 2
+    assert icons.get(Severity.WARNING) == path and icons.written() == [Severity.WARNING]
+    assert path.read_bytes() == icon_file(128, Severity.WARNING).read_bytes()

@@ -76,6 +76,7 @@ def test_the_agent_starts_without_the_command_line(desktop_env, apt_config):
     assert "vigie.app" in modules and "vigie.engine" in modules
     assert "vigie.cli" not in modules
     assert "keyring" not in modules  # the settings come from the `vigie config export` child
+    assert "PIL.ImageDraw" not in modules  # the icon's pictures are loaded, not drawn (vigie.ui.icons)
 
 
 def test_other_commands_and_help_go_to_the_full_command_line(home_env):

@@ -163,7 +163,9 @@ def test_the_deb_has_the_documented_layout_and_metadata(built, tmp_path):
     assert top <= {"/opt", "/opt/vigie", "/usr", "/usr/bin", "/usr/share", "/etc", "/etc/xdg"}
     for path in ["/opt/vigie/vigie", "/usr/bin/vigie", meta.XDG_AUTOSTART, meta.XDG_MENU_ENTRY,
                  "/usr/share/doc/vigie/copyright", "/opt/vigie/_internal/vigie/locale/fr/LC_MESSAGES/vigie.mo",
-                 "/opt/vigie/_internal/vigie/schemas/check-report.schema.json"]:
+                 "/opt/vigie/_internal/vigie/schemas/check-report.schema.json",
+                 "/opt/vigie/_internal/vigie/ui/icon_png/vigie-warning-64.png",  # the tray's, loaded
+                 "/opt/vigie/_internal/vigie/ui/icon_png/vigie-critical-128.png"]:  # the notifications'
         assert path in paths
     for size in meta.ICON_SIZES:
         assert f"/usr/share/icons/hicolor/{size}x{size}/apps/vigie.png" in paths
@@ -256,6 +258,7 @@ def test_the_deb_installs_runs_on_the_desktop_and_purges_without_a_trace(built, 
             SHOTS.mkdir(exist_ok=True)
             harness.wait_for(lambda: icon_in_state(env, SHOTS / "deb-agent.png"), timeout=10,
                              what="the shield in the colour of the agent's state")
+            assert "icon file unreadable" not in harness.vigie_log(env)  # the bundle's pictures, not drawn
 
             # Purged while running: the prerm stops every /opt/vigie/vigie (agent and window).
             packages.dpkg("--purge", "vigie")

@@ -21,7 +21,7 @@ from vigie.i18n import render, resolve_language, translator
 from vigie.model import TN, Finding, Severity, T, Text
 from vigie.platform import platform_name
 from vigie.ui.children import ChildWindows, asked_command, vigie_command
-from vigie.ui.icons import draw_icon
+from vigie.ui.icons import icon_file
 from vigie.ui.tray import MAX_PROBLEM_LINES, TrayEntry
 
 # The icon comes first: what only the core needs (engine, checks, features, notifier, journal, the OS
@@ -116,8 +116,10 @@ def locker_argv(command: str) -> list[str]:
 
 
 class NotificationIcons(Mapping[Severity, Path]):
-    """Notification daemons want icon files: one per state, each drawn the first time a notification
-    needs it (most states are never notified in a session; drawing all five cost 72 ms at start)."""
+    """Notification daemons want icon files: one per state, each copied from the shipped pictures into the
+    runtime folder the first time a notification needs it (most states are never notified in a session).
+    A copy, not the package's file: Windows' balloons need an .ico made beside it (notify.ico_beside), and
+    the install folder is read-only."""
 
     def __init__(self) -> None:
         self._paths: dict[Severity, Path | None] = {}
@@ -126,7 +128,7 @@ class NotificationIcons(Mapping[Severity, Path]):
     def __getitem__(self, severity: Severity) -> Path:
         with self._lock:
             if severity not in self._paths:
-                self._paths[severity] = self._draw(Severity(severity))
+                self._paths[severity] = self._copy(Severity(severity))
             path = self._paths[severity]
         if path is None:
             raise KeyError(severity)
@@ -138,16 +140,16 @@ class NotificationIcons(Mapping[Severity, Path]):
     def __len__(self) -> int:
         return len(Severity)
 
-    def drawn(self) -> list[Severity]:
+    def written(self) -> list[Severity]:
         with self._lock:
             return [severity for severity, path in self._paths.items() if path is not None]
 
     @staticmethod
-    def _draw(severity: Severity) -> Path | None:
+    def _copy(severity: Severity) -> Path | None:
         path = paths.runtime_dir() / f"vigie-{severity.name.lower()}.png"
         try:
             paths.private_dir(path.parent)
-            draw_icon(128, severity).save(path)
+            path.write_bytes(icon_file(128, severity).read_bytes())
             return path
         except OSError as exc:
             log.warning("cannot write the notification icon: %s", exc)

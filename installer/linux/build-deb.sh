@@ -40,7 +40,7 @@ ln -s "$PREFIX/vigie" "$PKG/usr/bin/vigie"
 meta xdg-autostart > "$PKG/etc/xdg/autostart/vigie.desktop"
 meta xdg-menu > "$PKG/usr/share/applications/vigie.desktop"
 for size in $(meta icon-sizes); do
-  install -D -m 0644 "$ROOT/assets/vigie-ok-$size.png" "$PKG/usr/share/icons/hicolor/${size}x${size}/apps/vigie.png"
+  install -D -m 0644 "$ROOT/agent/vigie/ui/icon_png/vigie-ok-$size.png" "$PKG/usr/share/icons/hicolor/${size}x${size}/apps/vigie.png"
 done
 cat > "$PKG/usr/share/doc/vigie/copyright" <<COPYRIGHT
 Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/

@@ -3,26 +3,54 @@
 The symbol differs per state (tick, "i", "!", a cross, "?") so the state reads without colour too:
 in grey-scale, or for a colour-blind user (tests/test_icons.py compares the shapes).
 Drawn 4x larger and scaled down, so it stays crisp from 16 to 256 px.
-Run `python -m vigie.ui.icons DIR` to write the PNG and ICO files shipped in assets/.
+The agent does not draw: it loads the pictures shipped beside this module (icon_png/, package data),
+which spares it Pillow's ImageDraw, ImageFont and FreeType (0.9 MB resident) and 35 ms of drawing
+before its icon shows (issue 21). `python -m vigie.ui.icons` writes them, and assets/vigie.ico;
+tests/test_icons.py checks that they match the drawing.
 """
 
 from __future__ import annotations
 
-import sys
+import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from vigie.model import Severity
 from vigie.ui.colours import COLOURS
 
+if TYPE_CHECKING:
+    from PIL import ImageDraw
+
+log = logging.getLogger(__name__)
+ICON_DIR = Path(__file__).with_name("icon_png")
+ASSETS = Path(__file__).resolve().parents[3] / "assets"  # in a source checkout: the .ico for the installers
+NAMES = {Severity.OK: "ok", Severity.INFO: "info", Severity.WARNING: "warning", Severity.CRITICAL: "critical",
+         Severity.UNKNOWN: "unknown"}
 SYMBOLS = {Severity.OK: "tick", Severity.INFO: "info", Severity.WARNING: "bang", Severity.CRITICAL: "cross",
            Severity.UNKNOWN: "query"}
 SIZES = (16, 24, 32, 48, 64, 128, 256)
 _SCALE = 4
 
 
+def icon_file(size: int, severity: Severity) -> Path:
+    return ICON_DIR / f"vigie-{NAMES[Severity(severity)]}-{size}.png"
+
+
+def load_icon(size: int, severity: Severity) -> Image.Image:
+    """The shipped picture; drawn here only if it is missing or unreadable (a broken install), and logged."""
+    try:
+        with Image.open(icon_file(size, severity)) as image:
+            return image.convert("RGBA")
+    except (OSError, ValueError) as exc:
+        log.warning("icon file unreadable, drawn instead: %s", exc)
+        return draw_icon(size, severity)
+
+
 def draw_icon(size: int, severity: Severity = Severity.OK) -> Image.Image:
+    from PIL import ImageDraw  # only where the icon is drawn: writing the files, the tests, a broken install
+
     big = size * _SCALE
     image = Image.new("RGBA", (big, big), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
@@ -70,21 +98,21 @@ class _Symbols:
         draw.ellipse([0.44 * s, 0.67 * s, 0.56 * s, 0.79 * s], fill="white")
 
 
-def write_assets(directory: Path) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
+def write_files(png_dir: Path = ICON_DIR, assets: Path = ASSETS) -> list[Path]:
+    """Every state at every size into png_dir, and the application's .ico into assets."""
+    png_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for severity, name in ((Severity.OK, "ok"), (Severity.INFO, "info"), (Severity.WARNING, "warning"),
-                           (Severity.CRITICAL, "critical"), (Severity.UNKNOWN, "unknown")):
+    for severity, name in NAMES.items():
         for size in SIZES:
-            path = directory / f"vigie-{name}-{size}.png"
+            path = png_dir / f"vigie-{name}-{size}.png"
             draw_icon(size, severity).save(path, optimize=True)
             written.append(path)
-    ico = directory / "vigie.ico"
+    ico = assets / "vigie.ico"
     draw_icon(256).save(ico, sizes=[(s, s) for s in SIZES])
     written.append(ico)
     return written
 
 
 if __name__ == "__main__":
-    for path in write_assets(Path(sys.argv[1] if len(sys.argv) > 1 else "assets")):
+    for path in write_files():
         print(path)

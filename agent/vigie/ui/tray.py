@@ -30,7 +30,7 @@ from vigie.errors import VigieError
 from vigie.events import SHOW_STATUS
 from vigie.i18n import render
 from vigie.model import Severity, T, Text
-from vigie.ui.icons import draw_icon
+from vigie.ui.icons import load_icon
 
 log = logging.getLogger(__name__)
 LINUX_BACKENDS = ("appindicator", "gtk")
@@ -100,7 +100,7 @@ class Tray:
         self._state_lock = threading.Lock()  # visible = True vs a new image: see the module's docstring
         self._shown: tuple[Severity, str] | None = None  # what show() set last
         self._pystray, self.backend = load_pystray()
-        self._icon = self._pystray.Icon("vigie", draw_icon(ICON_SIZE, Severity.UNKNOWN),
+        self._icon = self._pystray.Icon("vigie", load_icon(ICON_SIZE, Severity.UNKNOWN),
                                         render(T("Vigie: checking…"), tr), self._menu(entries))
         self._menu_stale = threading.Event()  # Win32: the menu is rebuilt when it is next opened
         self._built_on_open = self.backend == "pystray._win32" and _build_menus_on_open(self._icon, self)
@@ -191,7 +191,7 @@ class Tray:
             if self._shown == (severity, tooltip):
                 return
             if self._shown is None or self._shown[0] != severity:
-                self._icon.icon = draw_icon(ICON_SIZE, severity)
+                self._icon.icon = load_icon(ICON_SIZE, severity)
             if self._shown is None or self._shown[1] != tooltip:
                 self._icon.title = tooltip
             self._shown = (severity, tooltip)
