@@ -71,13 +71,19 @@ def test_grey_scale_sheet(tmp_path_factory):
 
 
 @pytest.mark.parametrize(("name", "severity"), list(STATES.items()))
-def test_shipped_pictures_match_the_drawing(name, severity):
+def test_shipped_pictures_match_the_drawing(name, severity, monkeypatch):
+    from vigie.ui import icons
+
     assert NAMES[severity] == name
     for size in SIZES:
-        shipped = Image.open(ICON_DIR / f"vigie-{name}-{size}.png").convert("RGBA")
+        with Image.open(ICON_DIR / f"vigie-{name}-{size}.png") as picture:
+            shipped = picture.convert("RGBA")
         diff = ImageChops.difference(shipped, draw_icon(size, severity))
         assert max(hi for _lo, hi in diff.getextrema()) <= 2, f"regenerate: python -m vigie.ui.icons ({size})"
-        assert load_icon(size, severity).tobytes() == shipped.tobytes()
+    monkeypatch.setattr(icons, "draw_icon", lambda *_: pytest.fail("load_icon drew instead of loading"))
+    for size in SIZES:
+        with Image.open(ICON_DIR / f"vigie-{name}-{size}.png") as picture:
+            assert load_icon(size, severity).tobytes() == picture.convert("RGBA").tobytes()
     assert sorted(p.name for p in ICON_DIR.iterdir()) == sorted(f"vigie-{n}-{s}.png" for n in STATES for s in SIZES)
 
 
@@ -117,3 +123,18 @@ def test_notification_icons_are_written_when_first_needed(tmp_path, monkeypatch)
     assert [p.name for p in folder.glob("vigie-*.png")] == ["vigie-warning.png"] and path.parent == folder
     assert icons.get(Severity.WARNING) == path and icons.written() == [Severity.WARNING]
     assert path.read_bytes() == icon_file(128, Severity.WARNING).read_bytes()
+
+
+def test_a_missing_notification_picture_is_drawn_into_the_runtime_folder(tmp_path, monkeypatch, caplog):
+    from vigie.app import NotificationIcons
+    from vigie.ui import icons
+
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    monkeypatch.setattr(icons, "ICON_DIR", tmp_path / "gone")  # a broken install
+    path = NotificationIcons()[Severity.CRITICAL]
+    with Image.open(path) as written:
+        diff = ImageChops.difference(written.convert("RGBA"), draw_icon(128, Severity.CRITICAL))
+    assert max(hi for _lo, hi in diff.getextrema()) == 0
+    assert "icon file unreadable, drawn instead" in caplog.text

@@ -275,7 +275,8 @@ def test_a_notification_held_behind_the_lock_is_shown_within_2_s_of_the_unlock(d
         # The user is away longer than the shell's own work after a lock: kscreenlocker_greet takes the
         # clipboard, and plasmashell's clipboard engine then waits for its answer (Qt waits up to 5 s per
         # selection) with its main loop stopped; a greeter starting on a loaded machine answers late, so
-        # plasmashell cannot list anything for up to 10 s after the lock (seen with gdb and dbus-monitor).
+        # plasmashell cannot list anything for up to 10 s after the lock (seen with gdb and dbus-monitor;
+        # Kde.notification_server_free).
         TIMINGS[desk.name]["held → notification server free"] = desk.shell.notification_server_free()
         asked = desk.unlock()
         unlocked = desk.still_locked_at  # the shell unlocked after this moment (the unlock itself is the shell's)

@@ -21,7 +21,7 @@ from vigie.i18n import render, resolve_language, translator
 from vigie.model import TN, Finding, Severity, T, Text
 from vigie.platform import platform_name
 from vigie.ui.children import ChildWindows, asked_command, vigie_command
-from vigie.ui.icons import icon_file
+from vigie.ui.icons import icon_file, load_icon
 from vigie.ui.tray import MAX_PROBLEM_LINES, TrayEntry
 
 # The icon comes first: what only the core needs (engine, checks, features, notifier, journal, the OS
@@ -149,7 +149,10 @@ class NotificationIcons(Mapping[Severity, Path]):
         path = paths.runtime_dir() / f"vigie-{severity.name.lower()}.png"
         try:
             paths.private_dir(path.parent)
-            path.write_bytes(icon_file(128, severity).read_bytes())
+            try:
+                path.write_bytes(icon_file(128, severity).read_bytes())
+            except FileNotFoundError:  # a broken install: drawn instead (load_icon logs it)
+                load_icon(128, severity).save(path)
             return path
         except OSError as exc:
             log.warning("cannot write the notification icon: %s", exc)

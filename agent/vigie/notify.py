@@ -25,7 +25,7 @@ from vigie import APP_NAME
 from vigie.bounded import bounded_call
 from vigie.model import Severity
 
-Icons = Mapping[Severity, Path]  # may draw each file on first get() (vigie.app.NotificationIcons): ask late
+Icons = Mapping[Severity, Path]  # may write each file on first get() (vigie.app.NotificationIcons): ask late
 
 log = logging.getLogger(__name__)
 SEND_TIMEOUT = 5.0

@@ -12,6 +12,7 @@ tests/test_icons.py checks that they match the drawing.
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 ICON_DIR = Path(__file__).with_name("icon_png")
-ASSETS = Path(__file__).resolve().parents[3] / "assets"  # in a source checkout: the .ico for the installers
 NAMES = {Severity.OK: "ok", Severity.INFO: "info", Severity.WARNING: "warning", Severity.CRITICAL: "critical",
          Severity.UNKNOWN: "unknown"}
 SYMBOLS = {Severity.OK: "tick", Severity.INFO: "info", Severity.WARNING: "bang", Severity.CRITICAL: "cross",
@@ -98,7 +98,7 @@ class _Symbols:
         draw.ellipse([0.44 * s, 0.67 * s, 0.56 * s, 0.79 * s], fill="white")
 
 
-def write_files(png_dir: Path = ICON_DIR, assets: Path = ASSETS) -> list[Path]:
+def write_files(png_dir: Path, assets: Path) -> list[Path]:
     """Every state at every size into png_dir, and the application's .ico into assets."""
     png_dir.mkdir(parents=True, exist_ok=True)
     written = []
@@ -113,6 +113,8 @@ def write_files(png_dir: Path = ICON_DIR, assets: Path = ASSETS) -> list[Path]:
     return written
 
 
-if __name__ == "__main__":
-    for path in write_files():
+if __name__ == "__main__":  # from a source checkout: the package's pictures and the repository's assets/
+    if len(sys.argv) > 1:
+        sys.exit("usage: python -m vigie.ui.icons   (writes vigie/ui/icon_png/*.png and assets/vigie.ico)")
+    for path in write_files(ICON_DIR, Path(__file__).resolve().parents[3] / "assets"):
         print(path)

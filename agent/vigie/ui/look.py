@@ -81,13 +81,14 @@ def _use_sun_valley(root: tk.Tk, dark: bool) -> None:
     import sv_ttk  # here: only window processes load the theme
 
     other = "light.tcl" if dark else "dark.tcl"
-    root.tk.eval("rename source _vigie_source")
-    root.tk.eval(f"proc source {{args}} {{ if {{[file tail [lindex $args end]] eq {{{other}}}}} return; "
-                 "uplevel 1 [list _vigie_source {*}$args] }")
     try:
+        root.tk.eval("rename ::source ::_vigie_source")
+        root.tk.eval(f"proc ::source {{args}} {{ if {{[file tail [lindex $args end]] eq {{{other}}}}} return; "
+                     "uplevel 1 [list ::_vigie_source {*}$args] }")
         sv_ttk.set_theme("dark" if dark else "light", root)
-    finally:
-        root.tk.eval("rename source {}; rename _vigie_source source")
+    finally:  # Tcl's own `source` back, whatever failed above
+        root.tk.eval("if {[info commands ::_vigie_source] ne {}} "
+                     "{ catch {rename ::source {}}; rename ::_vigie_source ::source }")
 
 
 def scale_to_screen(root: tk.Tk, xft_dpi: float | None) -> None:

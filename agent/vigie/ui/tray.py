@@ -4,7 +4,7 @@ Threading rules: `run()` blocks on the main thread (GTK, Win32 and AppKit want i
 `show()` and `stop()` may be called from any thread (pystray marshals them to its loop). Making the
 icon visible and changing its image are serialised (`_state_lock`): pystray's `visible = True` builds
 the icon's handle, then adds it, then marks it visible; an image set in between was never shown
-(Windows: the first state stayed grey « ? », issue 17). The icon is drawn again, and the tooltip
+(Windows: the first state stayed grey « ? », issue 17). The icon's picture is changed, and the tooltip
 set, only when they change (a check run again with the same verdict changes nothing on screen).
 The labels are rendered when the menu is shown: set_translator() changes the language after start
 (the settings arrive after the icon, issue 21).
