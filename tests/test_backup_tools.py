@@ -219,7 +219,10 @@ def test_ctrl_c_in_a_command_ends_the_tool(make_stand_in, tmp_path, home_env):
     """Ctrl-C reaches Vigie, not the tool in its own session: Vigie must end the tool's group."""
     stand_in = make_stand_in("restic")
     (tmp_path / "depot").mkdir()
-    code = ("from vigie.config.schema import BackupRepository\nfrom vigie.features.backup import repositories\n"
+    # Ctrl-C as in a terminal: Python's KeyboardInterrupt handler, whatever this run inherited (a shell's
+    # background job starts with SIGINT ignored, and Python then leaves it ignored: the child never heard it).
+    code = ("import signal\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
+            "from vigie.config.schema import BackupRepository\nfrom vigie.features.backup import repositories\n"
             f"repositories.newest_snapshot(BackupRepository('restic', 'cabinet', {str(tmp_path / 'depot')!r}), 60)")
     child = subprocess.Popen([sys.executable, "-c", code], env=dict(home_env, PATH=stand_in.path),
                              stderr=subprocess.PIPE, text=True)
@@ -227,7 +230,7 @@ def test_ctrl_c_in_a_command_ends_the_tool(make_stand_in, tmp_path, home_env):
     child.send_signal(signal.SIGINT)
     try:
         _, err = child.communicate(timeout=2 + 3)
-    except subprocess.TimeoutExpired:  # seen once in CI, never since: say who was still there
+    except subprocess.TimeoutExpired:  # say who was still there
         pytest.fail(f"5 s after Ctrl-C: child {'alive' if child.poll() is None else f'exited {child.returncode}'}; "
                     f"holding its stderr: {holders_of(child.stderr.fileno())}; "
                     f"the tool's groups: {[(g, group_alive(g)) for g in stand_in.starts()]}")
