@@ -345,8 +345,9 @@ def report_issue21(result: dict, minutes: float) -> bool:
     slope = slope_per_hour(settled, "uss")
     journal = result["journal"]
     print(f"issue-21 soak {minutes:g} min, loadavg {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"  insertions {result['mounts']} (journal usb_inserted {journal.get('usb_inserted ' + STICK, 0)}), "
-          f"unlocks by the user {result['unlocks']}")
+    print(f"  insertions {result['mounts']} (journal usb_inserted {journal.get('usb_inserted ' + STICK, 0)}, "
+          f"usb_removed {journal.get('usb_removed ' + STICK, 0)}, mount changes it could not tell apart "
+          f"{journal.get('mount_unseen', 0)}), unlocks by the user {result['unlocks']}")
     print(f"  USS after {ISSUE21_SETTLE // 60} min: {len(settled)} samples, slope {slope:+.3f} MB/h "
           f"(RSS {slope_per_hour(settled, 'rss'):+.3f}, anonymous {slope_per_hour(settled, 'anon'):+.3f} MB/h; "
           f"USS moves when other processes stop sharing pages)  target <= {SLOPE_BOUND_MB_H} MB/h -> "
