@@ -279,6 +279,14 @@ class Gnome(Shell):
     def notifications(self) -> list[dict]:
         return json.loads(self.eval(NOTIFICATIONS_JS))
 
+    def popup_shown(self) -> bool:
+        """The banner is on the shell's own stage: the message tray has shown one (State.SHOWN), for a
+        notification of Vigie's (it slides in after the notification is listed)."""
+        state, source = json.loads(self.eval(
+            "const M = imports.ui.main.messageTray; JSON.stringify([M._notificationState, "
+            "M._banner ? M._banner.notification.source.title : null])"))
+        return state == 2 and source == "Vigie"
+
     def clear_notifications(self) -> None:
         self.eval("imports.ui.main.messageTray.getSources().forEach(s => s.destroy()); 1")  # "unsafe mode"…
 
