@@ -269,11 +269,24 @@ def start_xembed_tray(services: Services, env: Mapping[str, str]) -> subprocess.
 
 
 def xembed_tray_owned(env: Mapping[str, str]) -> bool:
+    return selection_owners(env, "_NET_SYSTEM_TRAY_S0")[0][0] != 0
+
+
+def selection_owners(env: Mapping[str, str], *selections: str) -> list[tuple[int, str]]:
+    """Each X selection's owner: (window id, its WM_NAME or ""); (0, "") when none, or gone meanwhile."""
     from Xlib import display
+    from Xlib.error import XError
 
     d = display.Display(env["DISPLAY"])
     try:
-        return d.get_selection_owner(d.intern_atom("_NET_SYSTEM_TRAY_S0")).id != 0
+        owners = []
+        for name in selections:
+            owner = d.get_selection_owner(d.intern_atom(name))
+            try:
+                owners.append((owner.id, str(owner.get_wm_name() or "")) if owner and owner.id else (0, ""))
+            except XError:
+                owners.append((0, ""))
+        return owners
     finally:
         d.close()
 

@@ -364,17 +364,8 @@ class Kde(Shell):
         return time.monotonic() - started + super().notification_server_free(timeout)
 
     def _greeter_owns_the_selections(self) -> bool:
-        from Xlib import display
-        from Xlib.error import XError
-
-        screen = display.Display(self.env["DISPLAY"])
-        try:
-            owners = [screen.get_selection_owner(screen.intern_atom(name)) for name in ("PRIMARY", "CLIPBOARD")]
-            return all(owner and owner.id and "kscreenlocker_greet" in str(owner.get_wm_name()) for owner in owners)
-        except XError:  # an owner gone meanwhile
-            return False
-        finally:
-            screen.close()
+        return all(window and "kscreenlocker_greet" in name
+                   for window, name in harness.selection_owners(self.env, "PRIMARY", "CLIPBOARD"))
 
     def unlock(self) -> None:
         """logind's Unlock, as `loginctl unlock-session` sends it: KDE's screen locker obeys it."""

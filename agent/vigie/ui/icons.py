@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 ICON_DIR = Path(__file__).with_name("icon_png")
-NAMES = {Severity.OK: "ok", Severity.INFO: "info", Severity.WARNING: "warning", Severity.CRITICAL: "critical",
-         Severity.UNKNOWN: "unknown"}
 SYMBOLS = {Severity.OK: "tick", Severity.INFO: "info", Severity.WARNING: "bang", Severity.CRITICAL: "cross",
            Severity.UNKNOWN: "query"}
 SIZES = (16, 24, 32, 48, 64, 128, 256)
@@ -35,7 +33,7 @@ _SCALE = 4
 
 
 def icon_file(size: int, severity: Severity) -> Path:
-    return ICON_DIR / f"vigie-{NAMES[Severity(severity)]}-{size}.png"
+    return ICON_DIR / f"vigie-{Severity(severity).name.lower()}-{size}.png"
 
 
 def load_icon(size: int, severity: Severity) -> Image.Image:
@@ -102,9 +100,9 @@ def write_files(png_dir: Path, assets: Path) -> list[Path]:
     """Every state at every size into png_dir, and the application's .ico into assets."""
     png_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for severity, name in NAMES.items():
+    for severity in Severity:
         for size in SIZES:
-            path = png_dir / f"vigie-{name}-{size}.png"
+            path = png_dir / f"vigie-{severity.name.lower()}-{size}.png"
             draw_icon(size, severity).save(path, optimize=True)
             written.append(path)
     ico = assets / "vigie.ico"
