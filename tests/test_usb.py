@@ -134,6 +134,36 @@ def test_the_watcher_reports_insertion_and_removal_quickly(make_stick):
     watcher.stop()
 
 
+def test_a_stick_mounted_just_after_the_first_look_is_seen(make_stick):
+    """The watch's first look at the mounts, then its first wait: a stick mounted in between was in neither
+    (the wait read the table with it already there, then waited for the next change) and went unseen until
+    unplugged. Here it is mounted right after the first look returns."""
+    stick = make_stick("ENTREDEUX")
+    events, arrived = [], threading.Event()
+
+    class MountsRightAfterTheFirstLook(LinuxPlatform):
+        looks = 0
+
+        def mounted_volumes(self):
+            volumes = super().mounted_volumes()
+            self.looks += 1
+            if self.looks == 1:
+                stick.mount()
+            return volumes
+
+    def submit(event):
+        events.append(event)
+        arrived.set()
+
+    watcher = VolumeWatcher(MountsRightAfterTheFirstLook(), submit)
+    threading.Thread(target=watcher.run, daemon=True).start()
+    try:
+        assert arrived.wait(5), "the stick mounted during the watch's start was never reported"
+        assert [type(e) for e in events] == [VolumeAdded] and events[0].volume.label == "ENTREDEUX"
+    finally:
+        watcher.stop()
+
+
 def test_a_fixed_disk_is_not_removable(make_stick):
     stick = make_stick("FIXED")
     stick.remove()  # drop the fake flag: a plain loop device says removable=0

@@ -12,6 +12,7 @@ cannot be identified any more; Linux still tells it happened: that gives MountCh
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -31,6 +32,7 @@ class VolumeWatcher:
         self._known: dict[tuple[str, str, str], Volume] = {}
 
     def run(self) -> None:
+        self._arm()
         try:
             self._known = self._removable()
         except NotSupported as exc:
@@ -48,6 +50,13 @@ class VolumeWatcher:
 
     def stop(self) -> None:
         self._stop.set()
+
+    def _arm(self) -> None:
+        """Start hearing mount changes before the first look: a stick mounted between that look and the
+        first wait would otherwise be in neither (the wait's own first read holds it, so it waits for the
+        next change), and go unseen until unplugged (a CI run and the 2-hour soak each lost one so)."""
+        with contextlib.suppress(NotSupported):  # polled: each look compares with the one before
+            self.platform.wait_for_mount_change(0)
 
     def _wait(self) -> MountChange:
         try:
