@@ -80,9 +80,9 @@ def test_gtk_backend_docks_in_the_xembed_tray_and_its_menu_locks(desktop_env, st
 
 def test_warning_notification_is_in_french(desktop_env, start_agent):
     _, env = start_agent(desktop_env)
-    harness.wait_for(lambda: "notification shown via desktop-notifier" in harness.vigie_log(env),
+    harness.wait_for(lambda: "notification shown via notification-server" in harness.vigie_log(env),
                      what="a notification")
-    harness.wait_for(lambda: harness.vigie_log(env).count("notification shown via desktop-notifier") == 2,
+    harness.wait_for(lambda: harness.vigie_log(env).count("notification shown via notification-server") == 2,
                      what="both warnings")
     history = harness.dunst_history(env)
     assert sorted((n["appname"], n["summary"]) for n in history) == [
@@ -101,7 +101,7 @@ def test_no_notification_server_falls_back_and_never_hangs(bare_desktop, start_a
     harness.wait_for(lambda: "notification not shown" in harness.vigie_log(env), timeout=20,
                      what="every notification backend to be tried")
     log = harness.vigie_log(env)
-    assert "notification via desktop-notifier failed" in log
+    assert "notification via notification-server failed" in log
     assert "notification via plyer failed" in log
     # The agent is still responsive: Quit from the menu.
     assert harness.sni_menu(env, "click", "Quitter").returncode == 0
@@ -200,7 +200,7 @@ def test_a_second_click_raises_the_status_window_and_never_kills_it(desktop_env,
 
 def test_the_notification_button_opens_the_status_window(desktop_env, start_agent):
     _, env = start_agent(desktop_env)
-    harness.wait_for(lambda: "notification shown via desktop-notifier" in harness.vigie_log(env),
+    harness.wait_for(lambda: "notification shown via notification-server" in harness.vigie_log(env),
                      what="the notification")
     harness.press_notification_button(env, "show_status")  # « Voir l’état »
     harness.wait_for(lambda: harness.windows_of_class(env, "vigie-status"), what="the status window")
@@ -266,7 +266,7 @@ def test_later_on_a_warning_is_kept_across_a_restart_then_the_reminder_insists(d
     from vigie.snooze import MAX_SNOOZES
 
     proc, env = start_agent(desktop_env)
-    harness.wait_for(lambda: harness.vigie_log(env).count("notification shown via desktop-notifier") == 2,
+    harness.wait_for(lambda: harness.vigie_log(env).count("notification shown via notification-server") == 2,
                      what="both warnings")
     harness.press_notification_button(env, "snooze:os_updates")  # « Plus tard »
     harness.wait_for(lambda: f"check=os_updates reminder put off (1 of {MAX_SNOOZES})" in harness.vigie_log(env),

@@ -5,11 +5,11 @@ test_agent, test_usb_popup and test_status_window."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import signal
 import sys
 import textwrap
+import threading
 
 import pytest
 
@@ -27,14 +27,14 @@ class Backend:
         self.sent: list[str] = []
         self.withdrawn: list[str] = []
 
-    async def send(self, notification: Notification) -> None:
+    def send(self, notification: Notification) -> None:
         if self.hangs:
-            await asyncio.Event().wait()  # never answers
+            threading.Event().wait()  # never answers
         if self.fails:
             raise RuntimeError("no notification server")
         self.sent.append(notification.title)
 
-    async def withdraw(self, tag: str) -> None:
+    def withdraw(self, tag: str) -> None:
         if self.fails:
             raise RuntimeError("gone")
         self.withdrawn.append(tag)

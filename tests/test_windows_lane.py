@@ -265,7 +265,7 @@ def _expected_state(snapshot: dict) -> Severity:
 
 
 BALLOON_PROBE = """
-import asyncio, sys, time
+import sys, time
 from pathlib import Path
 from vigie import notify
 from vigie.model import Severity
@@ -273,8 +273,8 @@ from vigie.ui.icons import draw_icon
 png = Path(sys.argv[1])
 draw_icon(128, Severity.WARNING).save(png)
 balloon = notify.WindowsBalloonBackend({Severity.WARNING: png})
-asyncio.run(balloon.send(notify.Notification("Vigie : sauvegarde à vérifier",
-                                             "Branchez le disque de sauvegarde.", Severity.WARNING)))
+balloon.send(notify.Notification("Vigie : sauvegarde à vérifier", "Branchez le disque de sauvegarde.",
+                                 Severity.WARNING))
 print("accepted", flush=True)
 time.sleep(notify.BALLOON_SECONDS)  # the balloon lives as long as its process
 """

@@ -1,19 +1,21 @@
-"""Notifier facade: desktop-notifier first (native, with buttons), then a fallback that can say whether
-it showed something (plyer on Linux when a server owns the bus name; on Windows a balloon from the
-notification area), the log last. "notification shown" is logged only after a backend proved it.
+"""Notifier facade: the desktop's own notifications first (native, with buttons), then a fallback that
+can say whether it showed something (plyer on Linux when a server owns the bus name; on Windows a balloon
+from the notification area), the log last. "notification shown" is logged only after a backend proved it.
 
-`send()` never blocks and never raises: notifications are queued to one worker thread that
-runs an asyncio loop (desktop-notifier is async and needs a live loop for button callbacks).
-Every attempt is bounded by a timeout, so a notification daemon that hangs costs seconds,
-not the agent.
+The native backend per OS: Linux talks to the notification server itself (vigie.platform.notifications,
+on jeepney, already loaded for the lock signals); Windows and macOS go through desktop-notifier (WinRT
+toasts, UNUserNotificationCenter). desktop-notifier's Linux path, dbus-fast on an asyncio loop, cost the
+resting agent about 4 MB (issue 21: 48.8 MB with it, 44.6 without; PyGObject imports asyncio anyway).
+
+`send()` never blocks and never raises: notifications are queued to one worker thread, in order.
+Every attempt is bounded by a timeout, so a notification daemon that hangs costs seconds, not the agent.
 """
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import logging
 import os
+import queue
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -53,17 +55,25 @@ class Notification:
 
 
 class Backend(Protocol):
+    """send() returns once the notification is shown and raises otherwise; both may block (bounded by the
+    Notifier). Optional: warm_up() (get ready at start) and close() (the agent stops)."""
+
     name: str
 
-    async def send(self, notification: Notification) -> None: ...
+    def send(self, notification: Notification) -> None: ...
 
-    async def withdraw(self, tag: str) -> None: ...
+    def withdraw(self, tag: str) -> None: ...
 
 
 class DesktopNotifierBackend:
+    """Windows and macOS: desktop-notifier, which is async and needs a live loop for its button callbacks:
+    the loop runs on a thread of its own, made with the backend."""
+
     name = "desktop-notifier"
 
     def __init__(self, icons: Icons, on_action: Callable[[str], None]) -> None:
+        import asyncio
+
         from desktop_notifier import DesktopNotifier
 
         self._icons = icons  # each icon file is drawn when a notification first needs it
@@ -71,41 +81,49 @@ class DesktopNotifierBackend:
         self._notifier = DesktopNotifier(app_name=APP_NAME, app_icon=None)
         self._on_action = on_action
         self._shown: dict[str, str] = {}  # tag -> desktop-notifier identifier
+        self._loop = asyncio.new_event_loop()
+        threading.Thread(target=self._loop.run_forever, name="vigie-notifier-loop", daemon=True).start()
 
-    async def send(self, notification: Notification) -> None:
+    def _run(self, coroutine: object) -> object:
+        """Run `coroutine` on the backend's loop, at most SEND_TIMEOUT (asyncio.TimeoutError past it)."""
+        import asyncio
+
+        return asyncio.run_coroutine_threadsafe(asyncio.wait_for(coroutine, SEND_TIMEOUT),
+                                                self._loop).result(SEND_TIMEOUT + 0.5)
+
+    def send(self, notification: Notification) -> None:
         from desktop_notifier import Button as DnButton
         from desktop_notifier import Urgency
 
         buttons = [DnButton(title=b.label, identifier=b.action, on_pressed=self._callback(b.action))
                    for b in notification.buttons]
         dispatched = []  # desktop-notifier logs a failure and returns: only this callback proves delivery
-        identifier = await asyncio.wait_for(
+        identifier = self._run(
             self._notifier.send(title=notification.title, message=notification.body, buttons=buttons,
                                 icon=self._icon(notification.severity),
                                 urgency=Urgency.Critical if notification.critical or notification.insist
                                 else Urgency.Normal,
-                                on_dispatched=lambda: dispatched.append(True)),
-            SEND_TIMEOUT,
-        )
+                                on_dispatched=lambda: dispatched.append(True)))
         if not dispatched:
             raise RuntimeError("not delivered (no notification service?)")
         if notification.tag:
-            self._shown[notification.tag] = identifier
+            self._shown[notification.tag] = str(identifier)
 
-    async def warm_up(self) -> None:
-        """Connect to the notification server and read what it can do, once, at the agent's start: the
-        first notification (often one held behind the lock, due at the unlock) then costs one call, not
-        five (connect, introspect, server information, capabilities, notify) to a desktop busy unlocking."""
-        await asyncio.wait_for(self._notifier.get_capabilities(), SEND_TIMEOUT)
+    def warm_up(self) -> None:
+        """Connect to the notification service and read what it can do, once, at the agent's start."""
+        self._run(self._notifier.get_capabilities())
 
-    async def withdraw(self, tag: str) -> None:
+    def withdraw(self, tag: str) -> None:
         identifier = self._shown.pop(tag, None)
         if identifier is None:
             return
         try:
-            await asyncio.wait_for(self._notifier.clear(identifier), SEND_TIMEOUT)
+            self._run(self._notifier.clear(identifier))
         except KeyError:
             log.debug("notification %s was already closed", tag)  # desktop-notifier forgets closed ones
+
+    def close(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
 
     def _callback(self, action: str) -> Callable[[], None]:
         return lambda: self._on_action(action)
@@ -126,11 +144,11 @@ class PlyerBackend:
         self._icons = icons
         self._server_present = server_present
 
-    async def send(self, notification: Notification) -> None:
+    def send(self, notification: Notification) -> None:
         from plyer import notification as plyer_notification
 
         # plyer cannot tell whether anything was shown (on Linux it ignores notify-send's exit code).
-        if self._server_present and not await asyncio.to_thread(self._server_present):
+        if self._server_present and not self._server_present():
             raise RuntimeError("no notification server")
 
         def show() -> None:
@@ -138,10 +156,10 @@ class PlyerBackend:
             plyer_notification.notify(title=notification.title, message=notification.body, app_name=APP_NAME,
                                       app_icon=str(icon) if icon else "", timeout=10)
 
-        # plyer blocks (and may run notify-send without a timeout): keep it off the loop, bounded.
-        await asyncio.to_thread(bounded_call, show, SEND_TIMEOUT, "vigie-plyer")
+        # plyer blocks (and may run notify-send without a timeout): bounded.
+        bounded_call(show, SEND_TIMEOUT, "vigie-plyer")
 
-    async def withdraw(self, tag: str) -> None:
+    def withdraw(self, tag: str) -> None:
         """plyer cannot take a notification back; it expires on its own."""
 
 
@@ -159,13 +177,10 @@ class WindowsBalloonBackend:
         self._icons: dict[Severity, Path | None] = {}  # the .ico twins, made when first needed
         self._icons_lock = threading.Lock()  # notifications sent together: one makes the twin, the others wait
 
-    async def send(self, notification: Notification) -> None:
-        await asyncio.to_thread(self._show, notification)
-
-    async def withdraw(self, tag: str) -> None:
+    def withdraw(self, tag: str) -> None:
         """A balloon cannot be taken back; it goes after BALLOON_SECONDS."""
 
-    def _show(self, notification: Notification) -> None:
+    def send(self, notification: Notification) -> None:
         from plyer.platforms.win.libs.balloontip import WindowsBalloonTip
 
         accepted = threading.Event()
@@ -236,9 +251,8 @@ def ico_beside(png: Path) -> Path | None:
 class Notifier:
     def __init__(self, backends: Sequence[Backend]) -> None:
         self.backends = list(backends)
-        self._warming: concurrent.futures.Future[None] | None = None
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="vigie-notifier", daemon=True)
+        self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._work, name="vigie-notifier", daemon=True)
         self._thread.start()
 
     @classmethod
@@ -246,9 +260,9 @@ class Notifier:
                 server_present: Callable[[], bool] | None = None) -> Notifier:
         backends: list[Backend] = []
         try:
-            backends.append(DesktopNotifierBackend(icons, on_action))
+            backends.append(native_backend(icons, on_action))
         except Exception as exc:  # missing module or platform support: the next backend will do
-            log.warning("desktop-notifier unavailable: %s", exc)
+            log.warning("native notifications unavailable: %s", exc)
         if sys.platform == "win32":  # plyer's own Windows path reports nothing: it would log "shown" regardless
             backends.append(WindowsBalloonBackend(icons))
         else:
@@ -256,39 +270,55 @@ class Notifier:
         return cls(backends)
 
     def send(self, notification: Notification) -> None:
-        asyncio.run_coroutine_threadsafe(self._deliver(notification), self._loop)
+        self._jobs.put(lambda: self._deliver(notification))
 
     def warm_up(self) -> None:
-        """The first backend that can, gets ready for the first notification (in the background; a
-        notification sent meanwhile waits for it, so that the server is never connected to twice)."""
-        self._warming = asyncio.run_coroutine_threadsafe(self._warm_up(), self._loop)
+        """The first backend that can gets ready for the first notification (in the background; the queue
+        keeps a notification sent meanwhile behind it, so that the server is never connected to twice)."""
+        self._jobs.put(self._warm_up)
 
-    async def _warm_up(self) -> None:
+    def withdraw(self, tag: str) -> None:
+        self._jobs.put(lambda: self._withdraw(tag))
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._jobs.put(None)
+        self._thread.join(timeout)
+        for backend in self.backends:
+            if hasattr(backend, "close"):
+                backend.close()
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            try:
+                job()
+            except Exception:  # each step catches what a backend raises: this is a bug, the worker goes on
+                log.exception("notifier: unexpected error")
+
+    @staticmethod
+    def _bounded(backend: Backend, step: Callable[[], None]) -> None:
+        bounded_call(step, SEND_TIMEOUT + 1, f"vigie-notify-{backend.name}")
+
+    def _warm_up(self) -> None:
         for backend in self.backends:
             if hasattr(backend, "warm_up"):
                 try:
-                    await backend.warm_up()
+                    self._bounded(backend, backend.warm_up)
                     log.info("notifications: %s ready", backend.name)
                 except Exception as exc:  # no server yet: the first notification will say so
                     log.info("notifications: %s not ready at start: %s: %s", backend.name, type(exc).__name__, exc)
                 return
 
-    def withdraw(self, tag: str) -> None:
-        asyncio.run_coroutine_threadsafe(self._withdraw(tag), self._loop)
-
-    async def _withdraw(self, tag: str) -> None:
+    def _withdraw(self, tag: str) -> None:
         for backend in self.backends:
             try:
-                await backend.withdraw(tag)
+                self._bounded(backend, lambda b=backend: b.withdraw(tag))
             except Exception as exc:
                 log.warning("withdrawing a notification via %s failed: %s", backend.name, exc)
 
-    async def _deliver(self, notification: Notification) -> None:
-        if self._warming is not None:
-            await asyncio.wrap_future(self._warming)  # never raises: _warm_up catches
+    def _deliver(self, notification: Notification) -> None:
         for backend in self.backends:
             try:
-                await asyncio.wait_for(backend.send(notification), SEND_TIMEOUT + 1)
+                self._bounded(backend, lambda b=backend: b.send(notification))
                 log.info("notification shown via %s", backend.name)
                 return
             except Exception as exc:
@@ -296,6 +326,11 @@ class Notifier:
         # Last resort: the log. The title is ours (no personal data).
         log.warning("notification not shown (no notification service): %s", notification.title)
 
-    def stop(self, timeout: float = 2.0) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout)
+
+def native_backend(icons: Icons, on_action: Callable[[str], None]) -> Backend:
+    """This OS's own notifications, with buttons."""
+    if sys.platform.startswith("linux"):
+        from vigie.platform.notifications import ServerNotifications
+
+        return ServerNotifications(icons, on_action, SEND_TIMEOUT)
+    return DesktopNotifierBackend(icons, on_action)
