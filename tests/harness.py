@@ -343,6 +343,8 @@ def screen_grabbed(env: Mapping[str, str]) -> bool:
 
 
 def screenshot(env: Mapping[str, str], path: Path) -> Path:
+    """The whole screen as a PNG at `path` (its folder made if needed), to be looked at after the run."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run(["import", "-window", "root", str(path)], env=dict(env), check=True, timeout=20)
     return path
 

@@ -15,7 +15,7 @@ from vigie.platform.macos import mac_updater
 from vigie.platform.windows import windows_updater
 from vigie.ui import status_window
 
-SHOTS = Path("/work/wt/shots/actions")
+SHOTS = Path("/tmp/vigie-status-actions")  # screenshots to look at after a run (like /tmp/vigie-packaging)
 
 
 def fake_updater(bin_dir: Path, called: Path) -> None:
