@@ -11,14 +11,19 @@ issue 21). The streams are made UTF-8 first on every path (see utf8_streams).
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
-import subprocess
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import subprocess
 
 log = logging.getLogger("vigie.launch")
 LANGUAGES = ("fr", "en")
 CORE_WINDOWS = ("status", "quit-code")
+HELP_WIDTH = 100  # `vigie ui NAME --help`, only ever read by a developer
 
 
 def utf8_streams() -> None:
@@ -107,6 +112,8 @@ def start_settings_child() -> subprocess.Popen[str] | None:
     Windows the agent reads its settings itself: app.load_config)."""
     if sys.platform == "win32":
         return None
+    import subprocess  # here: a window process has no use for it on Windows, where its imports are slow
+
     from vigie.ui.children import vigie_command
 
     try:
@@ -120,8 +127,23 @@ def start_settings_child() -> subprocess.Popen[str] | None:
 
 def run_window_words(words: Sequence[str]) -> int:
     """`vigie ui NAME ARGS`: this window's own options only (the same as vigie.cli declares)."""
+    args = window_arguments(words)
+    from vigie.logs import setup_logging
+
+    setup_logging(rotate=False)  # first: what the readings' programs say goes to the log, not to the window's stderr
+    from vigie.platform import appearance
+
+    appearance.readings()  # dark mode and the screen's scale, read while the window's modules load and Tk starts
+    return run_window(args)
+
+
+def window_arguments(words: Sequence[str]) -> argparse.Namespace:
+    """NAME ARGS parsed by window NAME's own options (exits 2 with argparse's message on a bad one)."""
     name, rest = words[0], list(words[1:])
-    parser = argparse.ArgumentParser(prog=f"vigie ui {name}")
+    # A width of our own: argparse's default formatter asks shutil for the terminal's, and shutil pulls in
+    # bz2 and lzma (two native modules, slow to load under Windows and Wine) for a window that prints no help.
+    parser = argparse.ArgumentParser(prog=f"vigie ui {name}",
+                                     formatter_class=functools.partial(argparse.HelpFormatter, width=HELP_WIDTH))
     if name == "status":
         parser.add_argument("--snapshot", help=argparse.SUPPRESS)
     elif name != "quit-code":
@@ -131,13 +153,7 @@ def run_window_words(words: Sequence[str]) -> int:
     parser.add_argument("--lang", choices=LANGUAGES)
     args = parser.parse_args(rest)
     args.window = name
-    from vigie.logs import setup_logging
-
-    setup_logging(rotate=False)  # first: what the readings' programs say goes to the log, not to the window's stderr
-    from vigie.platform import appearance
-
-    appearance.readings()  # dark mode and the screen's scale, read while the window's modules load and Tk starts
-    return run_window(args)
+    return args
 
 
 def run_window(args: argparse.Namespace) -> int:

@@ -1,7 +1,8 @@
 """What the OS says about how windows should look: dark mode and the screen's scale, one small function
 per OS read, each with a timeout. Apart from linux.py, macos.py and windows.py on purpose: every window
 process reads these before it shows, and importing a whole OS module there would cost the USB pop-up
-40-70 ms and a few MB (bench/look_cost.py). Imports nothing but proc."""
+40-70 ms and a few MB (bench/look_cost.py). Imports proc (hence subprocess) only where a program is run:
+Windows reads its registry, and its window processes load no module they do not use (slow under Wine)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,6 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-from vigie.platform import proc
-
 T = TypeVar("T")
 
 TIMEOUT = 1.0
@@ -21,12 +20,16 @@ PERSONALIZE = r"Software\Microsoft\Windows\CurrentVersion\Themes\Personalize"
 
 def gnome_prefers_dark() -> bool:
     """The desktop's colour scheme (GNOME 42+, and the desktops that read GNOME's setting): dark or not."""
+    from vigie.platform import proc
+
     argv = ["gsettings", "get", "org.gnome.desktop.interface", "color-scheme"]
     return "prefer-dark" in proc.run(argv, TIMEOUT).stdout
 
 
 def xft_dpi() -> float | None:
     """The desktop's font DPI (Xft.dpi: what GNOME, KDE and XFCE set for their scale), None when unset."""
+    from vigie.platform import proc
+
     for line in proc.run(["xrdb", "-query"], TIMEOUT).stdout.splitlines():
         name, _, value = line.partition(":")
         if name.strip() == "Xft.dpi":
@@ -36,6 +39,8 @@ def xft_dpi() -> float | None:
 
 def macos_prefers_dark() -> bool:
     """macOS's appearance: `defaults` prints Dark in dark mode and fails (key absent) in light mode."""
+    from vigie.platform import proc
+
     result = proc.run(["defaults", "read", "-g", "AppleInterfaceStyle"], TIMEOUT, ok_codes=(0, 1))
     return result.returncode == 0 and result.stdout.strip() == "Dark"
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 import logging
 import re
 import signal
-import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported where a child is started: the windows read RAISE from here, and need no subprocess
+    import subprocess
 
 log = logging.getLogger(__name__)
 RAISE = "raise"  # agent -> window on its stdin: come to the front (Windows: no SIGUSR1)
@@ -75,6 +78,8 @@ class ChildWindows:
                 if child.ready.is_set():
                     child.bring_to_front()
                 return  # still starting: it will come up in front anyway
+            import subprocess
+
             try:
                 process = subprocess.Popen(vigie_command("ui", window or name, *args), stdin=subprocess.PIPE,
                                            stdout=subprocess.PIPE, text=True, encoding="utf-8", errors="replace")
@@ -97,6 +102,8 @@ class ChildWindows:
             return sum(1 for n, c in self._children.items() if n.startswith(prefix) and c.process.poll() is None)
 
     def close_all(self, timeout: float = 3.0) -> None:
+        import subprocess
+
         with self._lock:
             children = [child.process for child in self._children.values()]
             self._children.clear()
