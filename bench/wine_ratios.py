@@ -14,8 +14,11 @@ USB pop-up, from the agent starting its child (its log line, on a WM_DEVICECHANG
 from R: on, as tests/windows/devchange.py makes them) to the window mapped on X, beside a fresh
 Windows Python + Tk window started the same way (from a running Windows Python, Popen, to mapped), and
 one open pop-up's USS beside that plain Tk window's. Linux's own pop-up and memory rows: bench/ratios.py.
+--bundle: Vigie as installed on Windows, the PyInstaller bundle (vigie.exe, its modules in one archive;
+built by installer/windows/build.sh, cached like the lane's installer) instead of the source tree through
+Windows' Python; the floors stay plain Windows Python.
 
-    .venv/bin/python bench/wine_ratios.py [--starts 5] [--popups 5]
+    .venv/bin/python bench/wine_ratios.py [--starts 5] [--popups 5] [--bundle]
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ from floors import uss_mb  # noqa: E402
 DEVCHANGE = ROOT / "tests" / "windows" / "devchange.py"
 POPUP_TITLE = "Nouveau support USB"
 SETTLE = 20.0  # s at rest before a USS is read
+AGENT = [wine.PYTHON, "-m", "vigie", "run"]  # --bundle: the bundle's vigie.exe run
+AGENT_MARKER = "vigie run"  # how the agent's Windows process is found by its command line
 # A running Windows Python starts a fresh Python + Tk window on each line read, and prints the wall time
 # of its Popen: the floor of Vigie's pop-up child, started the same way by the running agent.
 TK_LAUNCHER = f"""
@@ -157,11 +162,11 @@ def wine_resources(popups: int) -> dict[str, list[float]]:
             out = {"floor uss": [_windows_process_uss("floor.py")]}
         finally:
             harness.stop(icon, timeout=20)
-        agent = running.start(wine.PYTHON, "-m", "vigie", "run")
+        agent = running.start(*AGENT)
         try:
             harness.wait_for(lambda: _has_state(running), 300, "the first checks' state")
             time.sleep(SETTLE)
-            out["vigie uss"] = [_windows_process_uss("vigie run")]
+            out["vigie uss"] = [_windows_process_uss(AGENT_MARKER)]
             out.update(_popups(running, floor_script.parent, popups))
         finally:
             harness.stop(agent, timeout=30)
@@ -261,7 +266,7 @@ def _wine_vigie_start(running: wine.Wine) -> tuple[float, float]:
     for snapshot in running.local_appdata.rglob("status.json"):
         snapshot.unlink()
     began = time.perf_counter()
-    agent = running.start(wine.PYTHON, "-m", "vigie", "run")
+    agent = running.start(*AGENT)
     try:
         harness.wait_for(lambda: "tray visible" in running.vigie_log()[before:], 300, "Vigie's icon under Wine")
         icon = time.perf_counter() - began
@@ -295,11 +300,22 @@ def report(system: str, runs: dict[str, list[float]]) -> None:
               f"min {found['min']:.2f}  max {found['max']:.2f}{ratio}")
 
 
+def use_the_bundle() -> None:
+    """The agent (and so its pop-ups) from the bundle of these sources, built now if not cached."""
+    global AGENT, AGENT_MARKER
+    exe = wine.installer().parent / "vigie" / "vigie.exe"
+    AGENT, AGENT_MARKER = [wine.win_path(exe), "run"], "vigie.exe run"
+    print(f"Vigie from its bundle: {exe}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--starts", type=int, default=5)
     parser.add_argument("--popups", type=int, default=5, choices=range(1, len(LETTERS) + 1), metavar="1-8")
+    parser.add_argument("--bundle", action="store_true", help="Vigie as installed: the PyInstaller bundle")
     args = parser.parse_args()
+    if args.bundle:
+        use_the_bundle()
     print(f"loadavg before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     linux = linux_runs(args.starts)
     print(f"loadavg after Linux: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
