@@ -10,6 +10,7 @@ import signal
 import sys
 import textwrap
 import threading
+import time
 
 import pytest
 
@@ -122,3 +123,20 @@ def test_close_all_ends_every_child(windows):
     processes = [child.process for child in windows._children.values()]
     windows.close_all(timeout=5)
     assert all(process.poll() is not None for process in processes)
+
+
+def test_a_backend_that_hung_is_skipped_for_a_while(notifier, monkeypatch):
+    """Notifications queued behind a hung server go to the next backend at once, not one timeout apart."""
+    monkeypatch.setattr("vigie.notify.SEND_TIMEOUT", 0.1)
+    hung, working = Backend("hung", hangs=True), Backend("working")
+    calls = []
+    original = hung.send
+    hung.send = lambda notification: (calls.append(notification.title), original(notification))
+    one = notifier(hung, working)
+    one.send(Notification("Premier", "…"))
+    harness.wait_for(lambda: working.sent == ["Premier"], timeout=5, what="the first, after the timeout")
+    started = time.monotonic()
+    one.send(Notification("Second", "…"))
+    harness.wait_for(lambda: working.sent == ["Premier", "Second"], timeout=5, what="the second")
+    assert time.monotonic() - started < 0.5  # not another 1.1 s timeout
+    assert calls == ["Premier"]

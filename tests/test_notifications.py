@@ -4,8 +4,10 @@ shells' (test_shells: GNOME Shell, plasmashell, xfce4-notifyd) run the same back
 
 from __future__ import annotations
 
+import os
 import subprocess
 import threading
+import time
 
 import pytest
 from jeepney import DBusErrorResponse
@@ -70,3 +72,35 @@ def test_with_the_server_gone_send_fails_and_a_new_one_is_reached(server, servic
     harness.start_dunst(services, server.env)
     server.send(Notification("Après", "…"))
     assert [n["summary"] for n in harness.dunst_history(server.env)] == ["Après"]
+
+
+def test_a_restarted_server_s_notifications_are_never_withdrawn_by_our_old_numbers(server, services):
+    """A new server numbers from 1 again: Vigie forgets the numbers it had, or withdrawing its old reminder
+    would close whatever now has that number (here another program's notification)."""
+    server.send(Notification("Poste inactif", "Verrouillage dans 60 s", tag="idle"))
+    subprocess.run(["pkill", "-f", f"dunst -config {server.env['XDG_RUNTIME_DIR']}/dunstrc"], check=True)
+    harness.wait_for(lambda: not harness.bus_has(server.env, "org.freedesktop.Notifications"), timeout=5,
+                     what="dunst gone")
+    harness.start_dunst(services, server.env)
+    subprocess.run(["notify-send", "Autre programme", "Rendez-vous à 14 h"], env=server.env, check=True, timeout=10)
+    assert harness.dunst_count(server.env, "displayed") == 1
+    harness.wait_for(lambda: not server._tags, timeout=5, what="the old numbers forgotten")
+    server.withdraw("idle")
+    time.sleep(0.5)  # a CloseNotification, had one been sent, is handled by then
+    assert harness.dunst_count(server.env, "displayed") == 1
+
+
+def test_no_server_for_a_long_time_costs_no_descriptor_per_attempt(bare_desktop, monkeypatch):
+    """No notification server: every notification is tried and fails, on the one connection kept."""
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bare_desktop["DBUS_SESSION_BUS_ADDRESS"])
+    backend = ServerNotifications({}, lambda action: None, timeout=5)
+    try:
+        with pytest.raises(DBusErrorResponse):
+            backend.send(Notification("Premier", "…"))
+        before = len(os.listdir("/proc/self/fd"))
+        for _ in range(20):
+            with pytest.raises(DBusErrorResponse):
+                backend.send(Notification("Encore", "…"))
+        assert len(os.listdir("/proc/self/fd")) == before
+    finally:
+        backend.close()

@@ -18,19 +18,21 @@ import os
 import queue
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from vigie import APP_NAME
-from vigie.bounded import bounded_call
+from vigie.bounded import CallTimeout, bounded_call
 from vigie.model import Severity
 
 Icons = Mapping[Severity, Path]  # may write each file on first get() (vigie.app.NotificationIcons): ask late
 
 log = logging.getLogger(__name__)
 SEND_TIMEOUT = 5.0
+RESTING_SECONDS = 60.0  # a backend that did not answer in time is skipped this long
 BALLOON_SECONDS = 10  # how long a Windows balloon's own notification-area icon stays
 
 
@@ -175,7 +177,8 @@ class WindowsBalloonBackend:
     def __init__(self, icons: Icons) -> None:
         self._pngs = icons
         self._icons: dict[Severity, Path | None] = {}  # the .ico twins, made when first needed
-        self._icons_lock = threading.Lock()  # notifications sent together: one makes the twin, the others wait
+        # A step the Notifier gave up on may still be making a twin when the next asks: one makes it, others wait.
+        self._icons_lock = threading.Lock()
 
     def withdraw(self, tag: str) -> None:
         """A balloon cannot be taken back; it goes after BALLOON_SECONDS."""
@@ -251,6 +254,7 @@ def ico_beside(png: Path) -> Path | None:
 class Notifier:
     def __init__(self, backends: Sequence[Backend]) -> None:
         self.backends = list(backends)
+        self._resting_until: dict[str, float] = {}  # backend name -> monotonic time it is tried again (worker)
         self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._work, name="vigie-notifier", daemon=True)
         self._thread.start()
@@ -274,7 +278,7 @@ class Notifier:
 
     def warm_up(self) -> None:
         """The first backend that can gets ready for the first notification (in the background; the queue
-        keeps a notification sent meanwhile behind it, so that the server is never connected to twice)."""
+        keeps a notification sent meanwhile behind it)."""
         self._jobs.put(self._warm_up)
 
     def withdraw(self, tag: str) -> None:
@@ -294,9 +298,17 @@ class Notifier:
             except Exception:  # each step catches what a backend raises: this is a bug, the worker goes on
                 log.exception("notifier: unexpected error")
 
-    @staticmethod
-    def _bounded(backend: Backend, step: Callable[[], None]) -> None:
-        bounded_call(step, SEND_TIMEOUT + 1, f"vigie-notify-{backend.name}")
+    def _bounded(self, backend: Backend, step: Callable[[], None]) -> None:
+        """One step of `backend`, at most SEND_TIMEOUT + 1 s. A backend that let a step run out is skipped for
+        RESTING_SECONDS: notifications queued behind a hung server go to the next backend at once, not 6 s
+        apart (the idle lock's « Verrouillage dans 60 s » must not come late)."""
+        if time.monotonic() < self._resting_until.get(backend.name, 0.0):
+            raise RuntimeError(f"not tried: it did not answer in time less than {RESTING_SECONDS:g} s ago")
+        try:
+            bounded_call(step, SEND_TIMEOUT + 1, f"vigie-notify-{backend.name}")
+        except CallTimeout:
+            self._resting_until[backend.name] = time.monotonic() + RESTING_SECONDS
+            raise
 
     def _warm_up(self) -> None:
         for backend in self.backends:

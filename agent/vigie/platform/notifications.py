@@ -3,14 +3,19 @@ GNOME Shell, plasmashell, xfce4-notifyd), with jeepney's thread-safe router, the
 signals already use. desktop-notifier reaches the same server through dbus-fast on an asyncio loop, which
 cost the resting agent about 4 MB (issue 21).
 
-One connection, opened at the agent's start (warm_up) and again if the bus drops it. The server's
-ActionInvoked signal (a button clicked) is handed to `on_action` on a thread of our own; the server's
-NotificationClosed lets us forget a notification. Every call has a timeout.
+One connection to the session bus, opened at the agent's start (warm_up) and kept, server or not; opened
+again only if the bus drops it. What the server can do is asked once it answers. The server's
+ActionInvoked signal (a button clicked) is handed to `on_action` on a thread of our own; NotificationClosed
+lets us forget a notification; when the server itself changes (restarted: it numbers from 1 again), every
+number we kept is forgotten, so that a withdrawal never closes someone else's notification. Every call has
+a timeout.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import queue
 import threading
 from collections.abc import Callable, Mapping
@@ -26,10 +31,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 SERVICE = "org.freedesktop.Notifications"
 PATH = "/org/freedesktop/Notifications"
+BUS, BUS_PATH = "org.freedesktop.DBus", "/org/freedesktop/DBus"
 NOTIFY_SIGNATURE = "susssasa{sv}i"  # app, replaces id, icon, summary, body, actions, hints, expiry
 URGENCY_NORMAL, URGENCY_CRITICAL = 1, 2
 SERVER_DEFAULT_EXPIRY = -1
 SIGNALS_KEPT = 64  # clicks waiting for on_action; more at once are dropped (jeepney drops them, too)
+AUTH_TIMEOUT = 1.0  # the bus's own handshake: a local socket answers in under a millisecond
 
 
 class ServerNotifications:
@@ -42,19 +49,20 @@ class ServerNotifications:
         self._on_action = on_action
         self._timeout = timeout
         self._router = None  # jeepney.io.threading.DBusRouter, once connected
-        self._capabilities: frozenset[str] = frozenset()
+        self._connecting = threading.Lock()  # a call given up on by the Notifier may still be connecting
+        self._capabilities: frozenset[str] | None = None  # None: not asked of this server yet
         self._signals: queue.Queue = queue.Queue(maxsize=SIGNALS_KEPT)
         self._lock = threading.Lock()  # the notifier's thread and the signal thread share the tables below
-        self._actions: dict[int, frozenset[str]] = {}  # server's id -> the button actions it carries
-        self._tags: dict[str, int] = {}  # our tag -> server's id
+        self._actions: dict[int, frozenset[str]] = {}  # server's number -> the button actions it carries
+        self._tags: dict[str, int] = {}  # our tag -> server's number
         threading.Thread(target=self._hear_signals, name="vigie-notification-signals", daemon=True).start()
 
     def warm_up(self) -> None:
-        self._connected()
+        self._server_capabilities()
 
     def send(self, notification: Notification) -> None:
         actions = [word for button in notification.buttons for word in (button.action, button.label)]
-        if actions and "actions" not in self._connected_capabilities():
+        if actions and "actions" not in self._server_capabilities():
             log.info("the notification server shows no buttons: sent without them")
             actions = []
         icon = self._icons.get(notification.severity)
@@ -80,48 +88,54 @@ class ServerNotifications:
             log.debug("notification %s was already closed: %s", tag, exc)
 
     def close(self) -> None:
-        router, self._router = self._router, None
-        if router is not None:
-            router.close()
-            router.conn.close()
+        with self._connecting:
+            self._drop_connection()
 
     # The connection ---------------------------------------------------------------------------
 
     def _connected(self):
-        """The router, connected and listening to the server's signals (_call makes a new one if the bus
-        dropped ours)."""
+        """The router, connected to the bus and listening to the server's signals (a new one after
+        _drop_connection). Kept whether or not a server answers: it is asked again at the next call."""
         from jeepney.io.threading import DBusRouter, open_dbus_connection
 
-        if self._router is not None:
-            return self._router
-        connection = open_dbus_connection(bus="SESSION", auth_timeout=self._timeout)
-        router = DBusRouter(connection)
-        try:
-            self._listen(router)
-            self._capabilities = self._ask_capabilities(router)
-        except BaseException:
-            router.close()
-            connection.close()
-            raise
-        self._router = router
-        return router
+        with self._connecting:
+            if self._router is not None:
+                return self._router
+            connection = open_dbus_connection(bus="SESSION", auth_timeout=min(AUTH_TIMEOUT, self._timeout))
+            router = DBusRouter(connection)
+            try:
+                self._listen(router)
+            except BaseException:
+                _close(router)
+                raise
+            self._router = router
+            return router
+
+    def _drop_connection(self) -> None:
+        router, self._router = self._router, None
+        self._capabilities = None
+        if router is not None:
+            _close(router)
 
     def _listen(self, router) -> None:
+        """The server's signals, and the bus saying the server changed hands (restarted, replaced)."""
         from jeepney import MatchRule
         from jeepney.bus_messages import message_bus
         from jeepney.io.threading import Proxy
 
-        rule = MatchRule(type="signal", interface=SERVICE, path=PATH)
-        Proxy(message_bus, router, timeout=self._timeout).AddMatch(rule)
-        router.filter(rule, queue=self._signals)
+        server = MatchRule(type="signal", interface=SERVICE, path=PATH)
+        owner = MatchRule(type="signal", sender=BUS, interface=BUS, member="NameOwnerChanged", path=BUS_PATH)
+        owner.add_arg_condition(0, SERVICE)
+        for rule in (server, owner):
+            router.filter(rule, queue=self._signals)  # ours first: nothing the bus sends after AddMatch is missed
+            Proxy(message_bus, router, timeout=self._timeout).AddMatch(rule)
 
-    def _ask_capabilities(self, router) -> frozenset[str]:
-        (capabilities,) = self._call_on(router, "GetCapabilities")
-        log.info("notification server capabilities: %s", ", ".join(sorted(capabilities)))
-        return frozenset(capabilities)
-
-    def _connected_capabilities(self) -> frozenset[str]:
-        self._connected()
+    def _server_capabilities(self) -> frozenset[str]:
+        """What the server can do, asked once per server (a D-Bus error if none answers)."""
+        if self._capabilities is None:
+            (capabilities,) = self._call("GetCapabilities")
+            log.info("notification server capabilities: %s", ", ".join(sorted(capabilities)))
+            self._capabilities = frozenset(capabilities)
         return self._capabilities
 
     def _call(self, method: str, signature: str = "", body: tuple = ()) -> tuple:
@@ -130,7 +144,8 @@ class ServerNotifications:
         try:
             return self._call_on(self._connected(), method, signature, body)
         except (RouterClosed, ConnectionError):  # the bus dropped us between two notifications: once more
-            self.close()
+            with self._connecting:
+                self._drop_connection()
             return self._call_on(self._connected(), method, signature, body)
 
     def _call_on(self, router, method: str, signature: str = "", body: tuple = ()) -> tuple:
@@ -140,7 +155,7 @@ class ServerNotifications:
         message = new_method_call(DBusAddress(PATH, bus_name=SERVICE, interface=SERVICE), method, signature, body)
         return tuple(unwrap_msg(router.send_and_get_reply(message, timeout=self._timeout)))
 
-    # The server's signals, on our own thread: on_action never runs on jeepney's receiver ----------
+    # The signals, on our own thread: on_action never runs on jeepney's receiver --------------------
 
     def _hear_signals(self) -> None:
         while True:
@@ -162,6 +177,27 @@ class ServerNotifications:
                 self._on_action(action)
         elif member == "NotificationClosed" and body:
             with self._lock:
-                self._actions.pop(body[0], None)
-                for tag in [tag for tag, number in self._tags.items() if number == body[0]]:
-                    del self._tags[tag]
+                self._forget(body[0])
+        elif member == "NameOwnerChanged" and len(body) == 3 and body[0] == SERVICE:
+            log.info("notification server %s", "gone" if not body[2] else "changed")
+            with self._lock:  # a new server numbers from 1 again: our numbers would name its notifications
+                self._actions.clear()
+                self._tags.clear()
+            self._capabilities = None
+
+    def _forget(self, number: int) -> None:
+        self._actions.pop(number, None)
+        for tag in [tag for tag, kept in self._tags.items() if kept == number]:
+            del self._tags[tag]
+
+
+def _close(router) -> None:
+    """The router's thread, then its connection. jeepney 0.9's threaded connection leaves its wake-up pipe
+    open when closed: closed here, or each new connection would leak two descriptors."""
+    router.close()
+    connection = router.conn
+    connection.close()
+    for descriptor in (getattr(connection, "_stop_r", None), getattr(connection, "_stop_w", None)):
+        if descriptor is not None:
+            with contextlib.suppress(OSError):
+                os.close(descriptor)
