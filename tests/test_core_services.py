@@ -140,3 +140,16 @@ def test_a_backend_that_hung_is_skipped_for_a_while(notifier, monkeypatch):
     harness.wait_for(lambda: working.sent == ["Premier", "Second"], timeout=5, what="the second")
     assert time.monotonic() - started < 0.5  # not another 1.1 s timeout
     assert calls == ["Premier"]
+
+
+def test_a_server_slow_at_start_is_not_set_aside(notifier, monkeypatch):
+    """The session's notification server may still be starting when the agent warms up: that timeout does not
+    send the next notifications to the fallback (they would lose their buttons)."""
+    monkeypatch.setattr("vigie.notify.SEND_TIMEOUT", 0.1)
+    slow, fallback = Backend("slow"), Backend("fallback")
+    slow.warm_up = lambda: threading.Event().wait()  # never ready
+    one = notifier(slow, fallback)
+    one.warm_up()
+    one.send(Notification("Après le démarrage", "…"))
+    harness.wait_for(lambda: slow.sent == ["Après le démarrage"], timeout=5, what="the native backend, tried")
+    assert fallback.sent == []

@@ -313,8 +313,8 @@ class Notifier:
     def _warm_up(self) -> None:
         for backend in self.backends:
             if hasattr(backend, "warm_up"):
-                try:
-                    self._bounded(backend, backend.warm_up)
+                try:  # not self._bounded: a server still starting with the session is tried again at once
+                    bounded_call(backend.warm_up, SEND_TIMEOUT + 1, f"vigie-notify-{backend.name}")
                     log.info("notifications: %s ready", backend.name)
                 except Exception as exc:  # no server yet: the first notification will say so
                     log.info("notifications: %s not ready at start: %s: %s", backend.name, type(exc).__name__, exc)
