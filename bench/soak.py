@@ -189,6 +189,7 @@ def soak(env: dict[str, str], workdir: Path, minutes: float, services: harness.S
         agent_proc = subprocess.Popen([sys.executable, "-m", "vigie"], env=env, stdout=subprocess.DEVNULL,
                                       stderr=subprocess.DEVNULL)
         harness.wait_for(lambda: "tray visible" in harness.vigie_log(env), timeout=30, what="the icon")
+        harness.wait_for(lambda: "volume watch: started" in harness.vigie_log(env), timeout=60, what="the volume watch")
         agent = psutil.Process(agent_proc.pid)
         stop = threading.Event()
         plugger, user = Plugger(stick, 10, stop), User(env, stop)
@@ -309,6 +310,9 @@ def soak_issue21(env: dict[str, str], workdir: Path, minutes: float) -> dict:
         agent_proc = subprocess.Popen([sys.executable, "-m", "vigie"], env=env, stdout=subprocess.DEVNULL,
                                       stderr=subprocess.DEVNULL)
         harness.wait_for(lambda: "tray visible" in harness.vigie_log(env), timeout=30, what="the icon")
+        # The icon shows before the volume watch starts: a stick plugged in before that is, rightly, one that
+        # was there at the start (no insertion row), and the journal would count one insertion short.
+        harness.wait_for(lambda: "volume watch: started" in harness.vigie_log(env), timeout=60, what="the volume watch")
         agent = psutil.Process(agent_proc.pid)
         stop = threading.Event()
         plugger, user = Plugger(stick, 30, stop), User(env, stop)
