@@ -298,23 +298,24 @@ class Notifier:
             except Exception:  # each step catches what a backend raises: this is a bug, the worker goes on
                 log.exception("notifier: unexpected error")
 
-    def _bounded(self, backend: Backend, step: Callable[[], None]) -> None:
+    def _bounded(self, backend: Backend, step: Callable[[], None], set_aside: bool = True) -> None:
         """One step of `backend`, at most SEND_TIMEOUT + 1 s. A backend that let a step run out is skipped for
-        RESTING_SECONDS: notifications queued behind a hung server go to the next backend at once, not 6 s
-        apart (the idle lock's « Verrouillage dans 60 s » must not come late)."""
+        RESTING_SECONDS (set_aside): notifications queued behind a hung server go to the next backend at once,
+        not 6 s apart (the idle lock's « Verrouillage dans 60 s » must not come late)."""
         if time.monotonic() < self._resting_until.get(backend.name, 0.0):
             raise RuntimeError(f"not tried: it did not answer in time less than {RESTING_SECONDS:g} s ago")
         try:
             bounded_call(step, SEND_TIMEOUT + 1, f"vigie-notify-{backend.name}")
         except CallTimeout:
-            self._resting_until[backend.name] = time.monotonic() + RESTING_SECONDS
+            if set_aside:
+                self._resting_until[backend.name] = time.monotonic() + RESTING_SECONDS
             raise
 
     def _warm_up(self) -> None:
         for backend in self.backends:
             if hasattr(backend, "warm_up"):
-                try:  # not self._bounded: a server still starting with the session is tried again at once
-                    bounded_call(backend.warm_up, SEND_TIMEOUT + 1, f"vigie-notify-{backend.name}")
+                try:  # not set aside: a server still starting with the session is tried again at once
+                    self._bounded(backend, backend.warm_up, set_aside=False)
                     log.info("notifications: %s ready", backend.name)
                 except Exception as exc:  # no server yet: the first notification will say so
                     log.info("notifications: %s not ready at start: %s: %s", backend.name, type(exc).__name__, exc)

@@ -54,7 +54,7 @@ class VolumeWatcher:
     def _arm(self) -> None:
         """Start hearing mount changes before the first look: a stick mounted between that look and the
         first wait would otherwise be in neither (the wait's own first read holds it, so it waits for the
-        next change), and go unseen until unplugged (a CI run and the 2-hour soak each lost one so)."""
+        next change), and go unseen until unplugged (a test run lost one so)."""
         with contextlib.suppress(NotSupported):  # polled: each look compares with the one before
             self.platform.wait_for_mount_change(0)
 
