@@ -111,6 +111,17 @@ def session_processes(env: dict[str, str], services: harness.Services) -> list[s
     return found
 
 
+def started_agent(env: dict[str, str]) -> tuple[subprocess.Popen, psutil.Process]:
+    """The real agent, once its icon shows and its volume watch has started. The icon comes first: a stick
+    plugged in before the watch starts is, rightly, one that was there at the start (no insertion row), and
+    the journal would count one insertion short."""
+    process = subprocess.Popen([sys.executable, "-m", "vigie"], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    harness.wait_for(lambda: "tray visible" in harness.vigie_log(env), timeout=30, what="the icon")
+    harness.wait_for(lambda: "volume watch: started" in harness.vigie_log(env), timeout=60, what="the volume watch")
+    return process, psutil.Process(process.pid)
+
+
 class Plugger(threading.Thread):
     """Plugs the stick in and out every `period` seconds; counts the mount changes it made."""
 
@@ -186,11 +197,7 @@ def soak(env: dict[str, str], workdir: Path, minutes: float, services: harness.S
     drive, stick = Stick(workdir / "drive", "SAUVEGARDE"), Stick(workdir / "stick", STICK)
     try:
         configure(env, drive, Path(env["HOME"]) / "Documents")
-        agent_proc = subprocess.Popen([sys.executable, "-m", "vigie"], env=env, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL)
-        harness.wait_for(lambda: "tray visible" in harness.vigie_log(env), timeout=30, what="the icon")
-        harness.wait_for(lambda: "volume watch: started" in harness.vigie_log(env), timeout=60, what="the volume watch")
-        agent = psutil.Process(agent_proc.pid)
+        agent_proc, agent = started_agent(env)
         stop = threading.Event()
         plugger, user = Plugger(stick, 10, stop), User(env, stop)
         plugger.start()
@@ -307,13 +314,7 @@ def soak_issue21(env: dict[str, str], workdir: Path, minutes: float) -> dict:
     for key, value in settings:
         assert harness.run_vigie(env, "config", "set", key, str(value)).returncode == 0
     try:
-        agent_proc = subprocess.Popen([sys.executable, "-m", "vigie"], env=env, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL)
-        harness.wait_for(lambda: "tray visible" in harness.vigie_log(env), timeout=30, what="the icon")
-        # The icon shows before the volume watch starts: a stick plugged in before that is, rightly, one that
-        # was there at the start (no insertion row), and the journal would count one insertion short.
-        harness.wait_for(lambda: "volume watch: started" in harness.vigie_log(env), timeout=60, what="the volume watch")
-        agent = psutil.Process(agent_proc.pid)
+        agent_proc, agent = started_agent(env)
         stop = threading.Event()
         plugger, user = Plugger(stick, 30, stop), User(env, stop)
         plugger.start()
